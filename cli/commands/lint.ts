@@ -1,0 +1,46 @@
+// `monk lint PATH...`: load files and directories offline and report every diagnostic.
+import { relative } from 'node:path'
+import type { Command } from 'commander'
+import { loadPaths, type Diagnostic, type NodeKind, type ScriptChecker } from '../../grammar/monkscript/index.js'
+import { absolute, fsSource } from '../fs-source.js'
+import { scriptChecker } from '../script-check.js'
+import { globals, printJson, red, yellow } from '../output.js'
+
+function withChecker (c: ScriptChecker | undefined): { checkScript?: ScriptChecker } {
+  return c ? { checkScript: c } : {}
+}
+
+const kindNames: Array<[NodeKind, string, string]> = [
+  ['runnable', 'runnable', 'runnables'], ['process-group', 'process group', 'process groups'], ['group', 'group', 'groups'],
+  ['service', 'service', 'services'], ['entity', 'entity', 'entities'], ['entity-instance', 'entity instance', 'entity instances'],
+  ['module', 'module', 'modules'], ['abstract', 'abstract node', 'abstract nodes'],
+]
+
+export function registerLint (program: Command): void {
+  program.command('lint')
+    .description('load MonkScript files or directories offline and report errors and warnings')
+    .argument('<paths...>', 'YAML files, MANIFESTs or directories')
+    .option('--strict', 'treat warnings as errors')
+    .action(async (paths: string[], opts: { strict?: boolean }, cmd: Command) => {
+      const g = globals(cmd)
+      const result = loadPaths(paths.map(absolute), { source: fsSource(), everything: true, ...withChecker(await scriptChecker()) })
+      const errors = result.errors
+      const warnings = result.warnings
+      const counts = result.counts()
+      if (g.output === 'json') {
+        const shape = (d: Diagnostic) => ({ code: d.code, message: d.message, file: relative(process.cwd(), d.file), line: d.line, column: d.column })
+        printJson({ files: result.files.length, nodes: counts, errors: errors.map(shape), warnings: warnings.map(shape) })
+      } else {
+        const sorted = [...result.diagnostics].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column)
+        for (const d of sorted) {
+          if (g.quiet && d.severity === 'warning') continue
+          const sev = d.severity === 'error' ? red(g.color, 'error') : yellow(g.color, 'warning')
+          process.stdout.write(`${relative(process.cwd(), d.file)}:${d.line}:${d.column}: ${sev} ${d.code}: ${d.message}\n`)
+        }
+        const parts = kindNames.map(([k, one, many]) => `${counts[k]} ${counts[k] === 1 ? one : many}`)
+        const list = parts.slice(0, -1).join(', ') + ' and ' + parts[parts.length - 1]
+        process.stdout.write(`Loaded ${list} in ${result.files.length} files with ${errors.length} errors and ${warnings.length} warnings\n`)
+      }
+      process.exitCode = errors.length || (opts.strict && warnings.length) ? 1 : 0
+    })
+}
