@@ -23,8 +23,9 @@ export const sections = new Set(['containers', 'variables', 'files', 'metadata',
  * named otherwise but carrying a known descriptor (`fun-boxes: {defines: containers}`) under its
  * canonical name, and accepts the `readyness` misspelling of `checks.readiness`.
  */
-export function normaliseSections (node: TemplateNode): void {
+export function normaliseSections (node: TemplateNode): Array<[string, string]> {
   const v = node.value
+  const renames: Array<[string, string]> = []
   for (const key of Object.keys(v)) {
     const sec = v[key]
     if (!isMap(sec) || typeof sec.defines !== 'string') continue
@@ -34,6 +35,7 @@ export function normaliseSections (node: TemplateNode): void {
     if (d === key) { v[key] = rest; continue }
     delete v[key]
     v[d] = v[d] === undefined ? rest : mergeNode(v[d], rest)
+    renames.push([key, d])
     for (const [p, pos] of Object.entries(node.locs)) {
       if (p === key || p.startsWith(key + '/')) node.locs[d + p.slice(key.length)] ??= pos
     }
@@ -42,10 +44,20 @@ export function normaliseSections (node: TemplateNode): void {
   if (isMap(checks) && checks.readyness !== undefined && checks.readiness === undefined) {
     checks.readiness = checks.readyness
     delete checks.readyness
+    renames.push(['checks/readyness', 'checks/readiness'])
     for (const [p, pos] of Object.entries(node.locs)) {
       if (p.startsWith('checks/readyness')) node.locs['checks/readiness' + p.slice('checks/readyness'.length)] ??= pos
     }
   }
+  return renames
+}
+
+/** A key path after the section renames of `normaliseSections`. */
+export function renamePath (path: string, renames: Array<[string, string]>): string {
+  for (const [from, to] of renames) {
+    if (path === from || path.startsWith(from + '/')) return to + path.slice(from.length)
+  }
+  return path
 }
 
 /** The class of a node from its (resolved) `defines`; entity instances also get their type path. */

@@ -1,6 +1,6 @@
 // What a load produces: the template tree (winning definition per path), inheritance resolution,
 // classification, group membership, script checks, and every diagnostic with its location.
-import { classify, normaliseSections } from './classify.js'
+import { classify, normaliseSections, renamePath } from './classify.js'
 import { codes } from './errors.js'
 import type { FileText, NodeExtra } from './loader.js'
 import type { Manifest } from './manifest.js'
@@ -48,7 +48,9 @@ export class LoadResult {
     this.manifests = init.manifests
     this.files = init.files
     for (const n of init.nodes) {
-      normaliseSections(n)
+      const renames = normaliseSections(n)
+      const extra = init.extras.get(n)
+      if (extra && renames.length) for (const site of extra.sites) site.keyPath = renamePath(site.keyPath, renames)
       const list = this.all.get(n.path)
       if (list) list.push(n)
       else this.all.set(n.path, [n])
