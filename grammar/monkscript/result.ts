@@ -63,8 +63,8 @@ export class LoadResult {
         this.diagnostics.push({ code: codes.duplicateNode, message: `${path} is defined again at ${winner.pos.file}:${winner.pos.line}:${winner.pos.column}, which wins`, file: other.pos.file, line: other.pos.line, column: other.pos.column, severity: 'warning' })
       }
     }
-    // Resolve and classify everything, so that inheritance errors surface at load time.
-    for (const n of this.nodes.values()) {
+    // Resolve and classify every definition (shadowed ones too), so inheritance errors surface at load time.
+    for (const n of init.nodes) {
       const r = this.resolveNode(n)
       const c = classify(n, r?.value ?? n.value, this.diagnostics)
       n.kind = c.kind

@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// `npm run build`: compile TypeScript to dist/ and copy the committed generated parsers beside it.
+import { execFileSync } from 'node:child_process'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+
+const root = resolve(import.meta.dirname, '..')
+execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
+function walk (dir) {
+  return readdirSync(dir).flatMap(n => { const p = join(dir, n); return statSync(p).isDirectory() ? walk(p) : [p] })
+}
+for (const f of walk(join(root, 'grammar')).filter(f => /\.generated\.(js|d\.ts)$/.test(f))) {
+  const out = join(root, 'dist', relative(root, f))
+  mkdirSync(dirname(out), { recursive: true })
+  copyFileSync(f, out)
+}
+for (const bin of ['dist/cli/monk.js', 'dist/cli/monkd.js']) if (existsSync(join(root, bin))) chmodSync(join(root, bin), 0o755)
+console.log('build: dist/ ready')
