@@ -1,0 +1,481 @@
+// The Docker runtime: containers on any Docker-API engine (Docker, Podman's compatible socket)
+// through dockerode. Labels make containers adoptable; Init makes stop fast.
+import Docker from 'dockerode'
+import type { Readable } from 'node:stream'
+import { Channel } from './channel.js'
+import { DOCKER_SOCKET, ENGINE_PING_TIMEOUT_MS, EVENTS_RECONNECT_MS, EXEC_CAPTURE_BYTES, STOP_TIMEOUT_MS } from './defaults.js'
+import {
+  ContainerNotFoundError, ContainerNotRunningError, ContainerRunningError, EngineUnreachableError, ImageNotFoundError,
+  InvalidSpecError, NameConflictError, RegistryUnreachableError, RuntimeError, StartFailedError
+} from './errors.js'
+import { FrameDemuxer, LineSplitter, demuxBuffer, splitTimestamp } from './lines.js'
+import type { StdStream } from './lines.js'
+import type {
+  ContainerInfo, ContainerSpec, ContainerState, ContainerSummary, CreateResult, EnsureImageResult, ExecOptions, ExecResult,
+  FieldNote, Labels, LogLine, LogOptions, PortMapping, PullProgress, RestartPolicy, Runtime, RuntimeEvent, StopOptions, Stream
+} from './runtime.js'
+import { hostNetworkPortNotes } from './spec.js'
+
+export interface DockerRuntimeOptions {
+  /** Unix socket of the engine; default: DOCKER_HOST, else /var/run/docker.sock. */
+  socketPath?: string
+  /** A ready client (tests, or a tcp:// engine configured by the caller). */
+  docker?: Docker
+  pingTimeoutMs?: number
+}
+
+interface EngineError { statusCode?: number, code?: string, json?: { message?: string }, message?: string }
+
+const NAME = 'docker'
+
+function engineMessage (err: unknown): string {
+  const e = err as EngineError
+  return (e.json?.message ?? e.message ?? String(err)).replace(/^\(HTTP code \d+\) [^-]*- /, '').trim()
+}
+
+function status (err: unknown): number | undefined {
+  return (err as EngineError).statusCode
+}
+
+function dateOrNull (s: string | undefined): Date | null {
+  if (!s || s.startsWith('0001-')) return null
+  const d = new Date(s)
+  return Number.isNaN(d.getTime()) ? null : d
+}
+
+function labelFilter (labels: Labels): string[] {
+  return Object.entries(labels).map(([k, v]) => `${k}=${v}`)
+}
+
+/** Registry failures that mean "could not talk to it", as opposed to "it has no such image". */
+const UNREACHABLE = /dial tcp|no such host|connection refused|i\/o timeout|tls handshake|server misbehaving|network is unreachable|context deadline exceeded|client\.timeout|connection reset|temporary failure in name resolution|no route to host|server gave http response to https client/i
+const NOT_FOUND = /manifest unknown|not found|pull access denied|repository does not exist|name unknown|unauthorized/i
+
+export class DockerRuntime implements Runtime {
+  readonly kind = 'docker' as const
+  readonly endpoint: string
+  private readonly docker: Docker
+  private readonly open = new Set<Channel<unknown>>()
+  private readonly eventSubscribers = new Set<{ ch: Channel<RuntimeEvent>, labels: Labels }>()
+
+  /** Connect and check that the engine answers (EngineUnreachableError otherwise). */
+  static async open (opts: DockerRuntimeOptions = {}): Promise<DockerRuntime> {
+    const rt = new DockerRuntime(opts)
+    await rt.ping(opts.pingTimeoutMs ?? ENGINE_PING_TIMEOUT_MS)
+    return rt
+  }
+
+  constructor (opts: DockerRuntimeOptions = {}) {
+    this.docker = opts.docker ?? (opts.socketPath ? new Docker({ socketPath: opts.socketPath }) : new Docker())
+    const m = this.docker.modem as unknown as { socketPath?: string, host?: string, port?: number | string, protocol?: string }
+    this.endpoint = m.socketPath ? `unix://${m.socketPath}` : m.host ? `${m.protocol ?? 'http'}://${m.host}:${m.port ?? ''}` : `unix://${DOCKER_SOCKET}`
+  }
+
+  /** Resolves when the engine answers within `timeoutMs`. */
+  async ping (timeoutMs: number = ENGINE_PING_TIMEOUT_MS): Promise<void> {
+    const signal = AbortSignal.timeout(timeoutMs)
+    try {
+      await (this.docker.ping as unknown as (o: { abortSignal: AbortSignal }) => Promise<unknown>).call(this.docker, { abortSignal: signal })
+    } catch (err) {
+      const e = err as EngineError
+      const detail = signal.aborted ? `no answer within ${timeoutMs} ms` : (e.code ?? engineMessage(err))
+      throw new EngineUnreachableError(this.endpoint, detail, err)
+    }
+  }
+
+  private fail (err: unknown, op: string, ref: string): RuntimeError {
+    if (err instanceof RuntimeError) return err
+    const code = status(err)
+    const msg = engineMessage(err)
+    if (code === undefined) {
+      const sys = (err as EngineError).code
+      if (sys === 'ENOENT' || sys === 'ECONNREFUSED' || sys === 'EACCES' || sys === 'ECONNRESET') return new EngineUnreachableError(this.endpoint, `${sys} while trying to ${op} ${ref}`, err)
+    }
+    if (code === 404) {
+      if (op === 'create') return new ImageNotFoundError(NAME, ref, msg, { cause: err })
+      return new ContainerNotFoundError(NAME, ref, err)
+    }
+    if (code === 409) {
+      if (op === 'create') return new NameConflictError(NAME, ref, err)
+      if (op === 'exec') return new ContainerNotRunningError(NAME, ref, 'exec', err)
+      if (op === 'remove') return new ContainerRunningError(NAME, ref, 'remove', err)
+    }
+    if (op === 'start') return new StartFailedError(NAME, ref, msg, err)
+    return new RuntimeError('engine-error', `${NAME}: failed to ${op} ${ref}: ${msg}`, { container: ref, cause: err })
+  }
+
+  /** Whether `image` is present locally (no pull). */
+  async hasImage (image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(image).inspect()
+      return true
+    } catch (err) {
+      if (status(err) === 404) return false
+      throw this.fail(err, 'inspect image', image)
+    }
+  }
+
+  async ensureImage (image: string, opts: { onProgress?: (p: PullProgress) => void, signal?: AbortSignal } = {}): Promise<EnsureImageResult> {
+    if (await this.hasImage(image)) return { image, status: 'present' }
+    const classify = (err: unknown): RuntimeError => {
+      const msg = engineMessage(err)
+      if (NOT_FOUND.test(msg) && !UNREACHABLE.test(msg)) return new ImageNotFoundError(NAME, image, msg, { cause: err })
+      if (UNREACHABLE.test(msg) || status(err) === 500) return new RegistryUnreachableError(NAME, image, msg, err)
+      return this.fail(err, 'pull image', image)
+    }
+    let stream: NodeJS.ReadableStream
+    try {
+      stream = await this.docker.pull(image, opts.signal ? { abortSignal: opts.signal } : {})
+    } catch (err) {
+      throw classify(err)
+    }
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(stream, (err: Error | null) => { if (err) reject(classify(err)); else resolve() }, (ev: { status?: string, id?: string, error?: string, progressDetail?: { current?: number, total?: number } }) => {
+        if (ev.error) return
+        const p: PullProgress = { image, status: ev.status ?? '' }
+        if (ev.id) p.layer = ev.id
+        if (ev.progressDetail?.current !== undefined) p.current = ev.progressDetail.current
+        if (ev.progressDetail?.total !== undefined) p.total = ev.progressDetail.total
+        opts.onProgress?.(p)
+      })
+    })
+    try {
+      await this.docker.getImage(image).inspect()
+    } catch (err) {
+      throw new ImageNotFoundError(NAME, image, `the pull finished but the image is not there: ${engineMessage(err)}`, { cause: err })
+    }
+    return { image, status: 'pulled' }
+  }
+
+  async create (spec: ContainerSpec): Promise<CreateResult> {
+    if (spec.image === '') throw new InvalidSpecError('image', 'the docker runtime needs an image', { container: spec.name })
+    const unsupported: FieldNote[] = spec.network === 'host' ? hostNetworkPortNotes(spec, 'the container uses host networking') : []
+    const exposed: Record<string, object> = {}
+    const bindings: Record<string, Array<{ HostIp?: string, HostPort: string }>> = {}
+    if (spec.network === 'bridge') {
+      for (const p of spec.ports) {
+        const key = `${p.containerPort}/${p.protocol}`
+        exposed[key] = {}
+        ;(bindings[key] ??= []).push({ ...(p.hostIp ? { HostIp: p.hostIp } : {}), HostPort: String(p.hostPort) })
+      }
+    }
+    const restart = spec.restart.name === 'on-failure'
+      ? { Name: 'on-failure', MaximumRetryCount: spec.restart.maxRetries ?? 0 }
+      : { Name: spec.restart.name === 'no' ? '' : spec.restart.name }
+    const options: Docker.ContainerCreateOptions = {
+      name: spec.name,
+      Image: spec.image,
+      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+      Labels: spec.labels,
+      ExposedPorts: exposed,
+      HostConfig: {
+        NetworkMode: spec.network,
+        PortBindings: bindings,
+        Binds: spec.mounts.map(m => `${m.hostPath}:${m.containerPath}${m.readOnly ? ':ro' : ''}`),
+        RestartPolicy: restart,
+        CapAdd: spec.capAdd,
+        Ulimits: spec.ulimits.map(u => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
+        // An init as PID 1 forwards SIGTERM: `sh` as PID 1 ignores it and every stop would wait for SIGKILL.
+        Init: true
+      }
+    }
+    if (spec.entrypoint) options.Entrypoint = spec.entrypoint
+    if (spec.cmd) options.Cmd = spec.cmd
+    if (spec.workdir) options.WorkingDir = spec.workdir
+    if (spec.user) options.User = spec.user
+    let id: string
+    try {
+      id = (await this.docker.createContainer(options)).id
+    } catch (err) {
+      if (status(err) === 404) throw new ImageNotFoundError(NAME, spec.image, `${engineMessage(err)} (call ensureImage first)`, { container: spec.name, cause: err })
+      throw this.fail(err, 'create', spec.name)
+    }
+    if (unsupported.length > 0) this.warn({ id, name: spec.name, labels: spec.labels, notes: unsupported })
+    return { id, name: spec.name, unsupported }
+  }
+
+  private warn (w: { id: string, name: string, labels: Labels, notes: FieldNote[] }): void {
+    const message = `${NAME}: container ${w.name} does not honour ${w.notes.map(n => `${n.field} (${n.reason})`).join('; ')}`
+    const ev: RuntimeEvent = { type: 'warning', id: w.id, name: w.name, labels: w.labels, time: new Date(), message, notes: w.notes }
+    for (const s of this.eventSubscribers) if (matches(w.labels, s.labels)) s.ch.push(ev)
+  }
+
+  async start (ref: string): Promise<void> {
+    try {
+      await this.docker.getContainer(ref).start()
+    } catch (err) {
+      if (status(err) === 304) return
+      throw this.fail(err, 'start', ref)
+    }
+  }
+
+  async stop (ref: string, opts: StopOptions = {}): Promise<void> {
+    try {
+      await this.docker.getContainer(ref).stop({ t: Math.ceil((opts.timeoutMs ?? STOP_TIMEOUT_MS) / 1000) })
+    } catch (err) {
+      if (status(err) === 304) return
+      throw this.fail(err, 'stop', ref)
+    }
+  }
+
+  async remove (ref: string, opts: { force?: boolean } = {}): Promise<void> {
+    try {
+      await this.docker.getContainer(ref).remove({ force: opts.force ?? false })
+    } catch (err) {
+      throw this.fail(err, 'remove', ref)
+    }
+  }
+
+  async inspect (ref: string): Promise<ContainerInfo> {
+    let i: Docker.ContainerInspectInfo
+    try {
+      i = await this.docker.getContainer(ref).inspect()
+    } catch (err) {
+      throw this.fail(err, 'inspect', ref)
+    }
+    const rp = i.HostConfig.RestartPolicy
+    const restart: RestartPolicy = rp?.Name === 'on-failure'
+      ? (rp.MaximumRetryCount ? { name: 'on-failure', maxRetries: rp.MaximumRetryCount } : { name: 'on-failure' })
+      : { name: rp?.Name === 'always' || rp?.Name === 'unless-stopped' ? rp.Name : 'no' }
+    const ports: PortMapping[] = []
+    for (const [key, binds] of Object.entries(i.HostConfig.PortBindings as Record<string, Array<{ HostIp?: string, HostPort?: string }> | null> ?? {})) {
+      const [num, proto] = key.split('/')
+      for (const b of binds ?? []) {
+        ports.push({ ...(b.HostIp ? { hostIp: b.HostIp } : {}), hostPort: Number(b.HostPort), containerPort: Number(num), protocol: proto === 'udp' ? 'udp' : 'tcp' })
+      }
+    }
+    const state = i.State.Status as ContainerState
+    return {
+      id: i.Id,
+      name: i.Name.replace(/^\//, ''),
+      image: i.Config.Image,
+      labels: i.Config.Labels ?? {},
+      state,
+      running: i.State.Running,
+      pid: i.State.Pid > 0 ? i.State.Pid : null,
+      exitCode: state === 'created' ? null : i.State.ExitCode,
+      restartCount: i.RestartCount,
+      createdAt: new Date(i.Created),
+      startedAt: dateOrNull(i.State.StartedAt),
+      finishedAt: dateOrNull(i.State.FinishedAt),
+      network: i.HostConfig.NetworkMode === 'host' ? 'host' : 'bridge',
+      ports,
+      restart
+    }
+  }
+
+  async list (labels: Labels): Promise<ContainerSummary[]> {
+    let list: Docker.ContainerInfo[]
+    try {
+      list = await this.docker.listContainers({ all: true, filters: { label: labelFilter(labels) } })
+    } catch (err) {
+      throw this.fail(err, 'list', 'containers')
+    }
+    return list.map(c => ({
+      id: c.Id,
+      name: (c.Names[0] ?? '').replace(/^\//, ''),
+      image: c.Image,
+      labels: c.Labels ?? {},
+      state: c.State as ContainerState,
+      running: c.State === 'running'
+    }))
+  }
+
+  async logs (ref: string, opts: LogOptions = {}): Promise<Stream<LogLine>> {
+    const c = this.docker.getContainer(ref)
+    const base = {
+      stdout: true,
+      stderr: true,
+      timestamps: true,
+      ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
+      ...(opts.since ? { since: (opts.since.getTime() / 1000).toFixed(3) } : {})
+    }
+    const splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() }
+    const emit = (ch: Channel<LogLine>, stream: StdStream, lines: string[]): void => {
+      for (const l of lines) {
+        const { time, text } = splitTimestamp(l)
+        if (opts.since && time < opts.since) continue
+        ch.push({ time, stream, text })
+      }
+    }
+    if (!opts.follow) {
+      let buf: Buffer
+      try {
+        buf = await c.logs({ ...base, follow: false })
+      } catch (err) {
+        throw this.fail(err, 'read logs of', ref)
+      }
+      const ch = new Channel<LogLine>()
+      for (const f of demuxBuffer(Buffer.isBuffer(buf) ? buf : Buffer.from(buf))) emit(ch, f.stream, splitters[f.stream].push(f.payload))
+      emit(ch, 'stdout', splitters.stdout.flush())
+      emit(ch, 'stderr', splitters.stderr.flush())
+      ch.end()
+      return ch
+    }
+    let stream: Readable
+    try {
+      stream = await c.logs({ ...base, follow: true }) as unknown as Readable
+    } catch (err) {
+      throw this.fail(err, 'follow logs of', ref)
+    }
+    const ch: Channel<LogLine> = new Channel<LogLine>(() => { this.open.delete(ch as Channel<unknown>); stream.destroy() })
+    this.open.add(ch as Channel<unknown>)
+    const demux = new FrameDemuxer()
+    stream.on('data', (chunk: Buffer) => demux.push(chunk, (s, payload) => emit(ch, s, splitters[s].push(payload))))
+    const finish = (): void => {
+      emit(ch, 'stdout', splitters.stdout.flush())
+      emit(ch, 'stderr', splitters.stderr.flush())
+      ch.end()
+    }
+    stream.on('end', finish)
+    stream.on('close', finish)
+    stream.on('error', finish)
+    return ch
+  }
+
+  async exec (ref: string, cmd: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const c = this.docker.getContainer(ref)
+    let ex: Docker.Exec
+    try {
+      ex = await c.exec({
+        Cmd: cmd,
+        AttachStdout: true,
+        AttachStderr: true,
+        ...(opts.env ? { Env: Object.entries(opts.env).map(([k, v]) => `${k}=${v}`) } : {}),
+        ...(opts.workdir ? { WorkingDir: opts.workdir } : {}),
+        ...(opts.user ? { User: opts.user } : {})
+      })
+    } catch (err) {
+      throw this.fail(err, 'exec', ref)
+    }
+    let stream: Readable
+    try {
+      stream = await ex.start({ hijack: true, stdin: false }) as unknown as Readable
+    } catch (err) {
+      throw this.fail(err, 'exec', ref)
+    }
+    const out = { stdout: [] as Buffer[], stderr: [] as Buffer[] }
+    const size = { stdout: 0, stderr: 0 }
+    const demux = new FrameDemuxer()
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => { stream.destroy(); reject(opts.signal?.reason) }
+      if (opts.signal?.aborted) { onAbort(); return }
+      opts.signal?.addEventListener('abort', onAbort, { once: true })
+      stream.on('data', (chunk: Buffer) => demux.push(chunk, (s, payload) => {
+        opts[s]?.write(payload)
+        if (size[s] < EXEC_CAPTURE_BYTES) { out[s].push(payload); size[s] += payload.length }
+      }))
+      const done = (): void => { opts.signal?.removeEventListener('abort', onAbort); resolve() }
+      stream.on('end', done)
+      stream.on('close', done)
+      stream.on('error', (err) => { opts.signal?.removeEventListener('abort', onAbort); reject(this.fail(err, 'exec', ref)) })
+    })
+    let exitCode: number | null = null
+    // The exit code is recorded a moment after the output stream ends.
+    for (let i = 0; i < 50; i++) {
+      const info = await ex.inspect()
+      if (!info.Running && info.ExitCode !== null) { exitCode = info.ExitCode; break }
+      await new Promise(r => setTimeout(r, 10))
+    }
+    if (exitCode === null) throw new RuntimeError('engine-error', `${NAME}: exec ${cmd.join(' ')} in ${ref} ended without an exit code`, { container: ref })
+    return { exitCode, stdout: Buffer.concat(out.stdout).toString('utf8'), stderr: Buffer.concat(out.stderr).toString('utf8') }
+  }
+
+  async events (filter: { labels?: Labels } = {}): Promise<Stream<RuntimeEvent>> {
+    const labels = filter.labels ?? {}
+    let current: Readable | undefined
+    let closed = false
+    let lastNano = 0n
+    let replayedUntil = 0n
+    let timer: NodeJS.Timeout | undefined
+    const sub = { ch: undefined as unknown as Channel<RuntimeEvent>, labels }
+    const ch = new Channel<RuntimeEvent>(() => {
+      closed = true
+      clearTimeout(timer)
+      current?.destroy()
+      this.eventSubscribers.delete(sub)
+      this.open.delete(ch as Channel<unknown>)
+    })
+    sub.ch = ch
+    const connect = async (since?: number): Promise<void> => {
+      const stream = await this.docker.getEvents({
+        filters: { type: ['container'], ...(Object.keys(labels).length ? { label: labelFilter(labels) } : {}) },
+        ...(since !== undefined ? { since } : {})
+      }) as unknown as Readable
+      if (closed) { stream.destroy(); return }
+      current = stream
+      const split = new LineSplitter(1024 * 1024)
+      stream.on('data', (chunk: Buffer) => {
+        for (const line of split.push(chunk)) {
+          if (line.trim() === '') continue
+          let raw: DockerEvent
+          try { raw = JSON.parse(line) as DockerEvent } catch { continue }
+          // timeNano exceeds 2^53: read it from the text, exactly.
+          const nano = BigInt(/"timeNano":(\d+)/.exec(line)?.[1] ?? '0')
+          if (nano !== 0n && nano <= replayedUntil) continue // seen before the reconnect
+          if (nano > lastNano) lastNano = nano
+          const ev = toEvent(raw)
+          if (ev) ch.push(ev)
+        }
+      })
+      const ended = (): void => {
+        if (closed || current !== stream) return
+        current = undefined
+        // dockerd restarted (or the connection broke): reconnect and replay from the last event seen.
+        const retry = (): void => {
+          if (closed) return
+          replayedUntil = lastNano
+          const sinceS = lastNano > 0n ? Number(lastNano / 1_000_000_000n) : Math.floor(Date.now() / 1000)
+          connect(sinceS).catch(() => { timer = setTimeout(retry, EVENTS_RECONNECT_MS) })
+        }
+        timer = setTimeout(retry, EVENTS_RECONNECT_MS)
+      }
+      stream.on('end', ended)
+      stream.on('close', ended)
+      stream.on('error', ended)
+    }
+    try {
+      await connect()
+    } catch (err) {
+      ch.close()
+      throw this.fail(err, 'subscribe to events of', 'containers')
+    }
+    this.eventSubscribers.add(sub)
+    this.open.add(ch as Channel<unknown>)
+    return ch
+  }
+
+  async close (): Promise<void> {
+    for (const ch of [...this.open]) ch.close()
+  }
+}
+
+interface DockerEvent {
+  Type?: string
+  Action?: string
+  status?: string
+  id?: string
+  timeNano?: number
+  time?: number
+  Actor?: { ID?: string, Attributes?: Record<string, string> }
+}
+
+const ACTIONS: Record<string, RuntimeEvent['type']> = { create: 'created', start: 'started', die: 'died', stop: 'stopped', destroy: 'removed', oom: 'oom' }
+/** Attributes Docker mixes into a container event besides its labels. */
+const NOT_LABELS = new Set(['name', 'image', 'exitCode', 'signal', 'execID', 'execDuration'])
+
+function toEvent (raw: DockerEvent): RuntimeEvent | undefined {
+  const type = ACTIONS[raw.Action ?? raw.status ?? '']
+  if (!type) return undefined
+  const attrs = raw.Actor?.Attributes ?? {}
+  const labels: Labels = {}
+  for (const [k, v] of Object.entries(attrs)) if (!NOT_LABELS.has(k)) labels[k] = v
+  const ms = raw.timeNano ? Math.floor(raw.timeNano / 1e6) : (raw.time ?? 0) * 1000
+  const ev: RuntimeEvent = { type, id: raw.Actor?.ID ?? raw.id ?? '', name: attrs['name'] ?? '', labels, time: new Date(ms || Date.now()) }
+  if (type === 'died' && attrs['exitCode'] !== undefined) ev.exitCode = Number(attrs['exitCode'])
+  return ev
+}
+
+function matches (have: Labels, want: Labels): boolean {
+  return Object.entries(want).every(([k, v]) => have[k] === v)
+}
