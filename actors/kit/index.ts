@@ -1,0 +1,8 @@
+// The actor kit in one import: typed nact actors with supervision, request/reply and injected time.
+export { startSystem, ActorSystem, type SystemOptions } from './system.js'
+export { spawnActor, tell, stopActor, isAlive, encodeActorName, ActorRef, type ActorContext, type ActorSpec, type Decision } from './actor.js'
+export { ask } from './ask.js'
+export type { Message, MessageType, ReplyTo, ReplyOf, Request } from './messages.js'
+export { backoffDelay, CrashCounter, defaultRestartPolicy, type CrashDecision, type CrashInfo, type OnCrash, type RestartPolicy } from './supervision.js'
+export { systemClock, type Clock, type Timer } from './clock.js'
+export { silentLogger, type Logger, type LogFn } from './log.js'
