@@ -1,0 +1,77 @@
+// Counters of what the mesh did and refused, exposed by Mesh.counters() (monotonic since start).
+
+export interface MeshCounters {
+  /** Local writes (put/delete) applied. */
+  localWrites: number
+  /** Gossip deltas published / entries in them / publish calls that failed. */
+  deltasPublished: number
+  entriesPublished: number
+  publishErrors: number
+  /** Gossip deltas received (before validation) and accepted. */
+  deltasReceived: number
+  deltasAccepted: number
+  /** Received messages (gossip or sync) refused, by reason. Never applied. */
+  rejectedMalformed: number
+  rejectedOversized: number
+  rejectedOwner: number
+  rejectedSkew: number
+  /** Gossip deltas discarded by the test drop hook before validation. */
+  droppedByTestHook: number
+  /** Remote entries that won LWW and were applied (gossip + sync). */
+  remoteEntriesApplied: number
+  /** Anti-entropy exchanges completed / failed, and entries they carried each way. */
+  syncCompleted: number
+  syncFailed: number
+  syncEntriesSent: number
+  syncEntriesReceived: number
+  /** Tombstones purged. */
+  tombstonesPurged: number
+  /** Heartbeat frames sent and received. */
+  heartbeatsSent: number
+  heartbeatsReceived: number
+  /** Direct pings after a disconnect, and those that failed. */
+  probes: number
+  probesFailed: number
+  /** Exceptions thrown by onChange / onPeerUp / onPeerDown listeners (swallowed). */
+  listenerErrors: number
+  /** Store writes that failed (remote applies; local writes reject their promise instead). */
+  storeErrors: number
+}
+
+export function newCounters (): MeshCounters {
+  return {
+    localWrites: 0,
+    deltasPublished: 0,
+    entriesPublished: 0,
+    publishErrors: 0,
+    deltasReceived: 0,
+    deltasAccepted: 0,
+    rejectedMalformed: 0,
+    rejectedOversized: 0,
+    rejectedOwner: 0,
+    rejectedSkew: 0,
+    droppedByTestHook: 0,
+    remoteEntriesApplied: 0,
+    syncCompleted: 0,
+    syncFailed: 0,
+    syncEntriesSent: 0,
+    syncEntriesReceived: 0,
+    tombstonesPurged: 0,
+    heartbeatsSent: 0,
+    heartbeatsReceived: 0,
+    probes: 0,
+    probesFailed: 0,
+    listenerErrors: 0,
+    storeErrors: 0,
+  }
+}
+
+/** Counts a refused message under its reason. */
+export function countRejection (c: MeshCounters, reason: 'malformed' | 'oversized' | 'owner' | 'skew'): void {
+  switch (reason) {
+    case 'malformed': c.rejectedMalformed++; break
+    case 'oversized': c.rejectedOversized++; break
+    case 'owner': c.rejectedOwner++; break
+    case 'skew': c.rejectedSkew++; break
+  }
+}

@@ -1,0 +1,487 @@
+// A peer of the mesh, assembled: store, libp2p node, replica, gossip, anti-entropy, membership,
+// dialer, request/response and tombstone purge behind one small API for the daemon.
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import { systemClock, systemRandom, type Clock, type Random } from './clock.js'
+import { checkCluster, encodeToken, parseToken, type Cluster, type JoinToken } from './cluster.js'
+import type { CodecLimits } from './codec.js'
+import { newCounters, type MeshCounters } from './counters.js'
+import { defaults, protocols, type MeshDefaults } from './defaults.js'
+import { advertised, Dialer } from './dialer.js'
+import { StartError, StoppedError } from './errors.js'
+import { Gater } from './gater.js'
+import { Gossip } from './gossip.js'
+import { HlcClock, type Hlc } from './hlc.js'
+import { Liveness, type DownReason, type PeerState } from './liveness.js'
+import { Membership } from './membership.js'
+import { createNode, type MeshNode } from './node.js'
+import { Replica, type ChangeListener } from './replica.js'
+import { Rpc, type RequestHandler } from './rpc.js'
+import { Store } from './store.js'
+import { AntiEntropy } from './sync.js'
+import { TombstoneCollector } from './tombstones.js'
+import type { Value } from './value.js'
+
+/** Tunables; every field defaults to defaults.ts. */
+export type MeshConfig = { -readonly [K in keyof MeshDefaults]: MeshDefaults[K] }
+
+export interface MeshOptions {
+  /** Home of this peer; the store lives in `<home>/data`. One running mesh per home. */
+  home: string
+  /** Multiaddrs to listen on, e.g. ['/ip4/0.0.0.0/tcp/7946'] (tests: ['/ip4/127.0.0.1/tcp/0']). */
+  listen: string[]
+  /** Join an existing cluster (token text or parsed). */
+  token?: string | JoinToken
+  /** Found a cluster (from createCluster()). Without token and cluster, the home's stored cluster is used. */
+  cluster?: Cluster
+  /** Human name of this peer (published in `peer/<id>`). */
+  name?: string
+  /** Tags of this peer (published in `peer/<id>`). */
+  tags?: string[]
+  clock?: Clock
+  random?: Random
+  /** Overrides of defaults.ts (tests use shorter intervals). */
+  config?: Partial<MeshConfig>
+}
+
+/** A peer as this peer sees it. */
+export interface PeerInfo {
+  id: string
+  /** 'alive', 'dead' or 'left' from heartbeats; 'unknown' for a peer only known from its entry. */
+  state: PeerState | 'unknown'
+  self: boolean
+  /** Currently connected at the transport. */
+  connected: boolean
+  /** Suspicion (φ) while alive. */
+  phi: number
+  /** Why it went down, when dead or left. */
+  reason: DownReason | undefined
+  /** Its `peer/<id>` entry, if replicated yet. */
+  record: Value | undefined
+}
+
+export type PeerUpListener = (peer: string) => void
+export type PeerDownListener = (peer: string, reason: DownReason) => void
+
+/** Starts a peer. Throws StartError (no cluster, cluster mismatch, cannot listen), StoreError, TokenError. */
+export async function startMesh (options: MeshOptions): Promise<Mesh> {
+  const config: MeshConfig = { ...defaults, ...options.config }
+  const clock = options.clock ?? systemClock
+  const random = options.random ?? systemRandom
+  const store = await Store.open(options.home)
+  try {
+    const cluster = await resolveCluster(store, options)
+    const privateKey = await store.identity()
+    const self = peerIdFromPrivateKey(privateKey).toString()
+    const hlc = new HlcClock(self, clock, config.maxClockSkewMs)
+    const hw = await store.loadHighWater()
+    if (hw) hlc.restore(hw)
+    const limits: CodecLimits = {
+      maxKeyBytes: config.maxKeyBytes,
+      maxEntryBytes: config.maxEntryBytes,
+      maxDeltaBytes: config.maxDeltaBytes,
+      maxDeltaEntries: config.maxDeltaEntries,
+      maxValueDepth: config.maxValueDepth,
+    }
+    const counters = newCounters()
+    const replica = new Replica({ self, hlc, clock, limits, buckets: config.syncBuckets, onListenerError: () => { counters.listenerErrors++ } })
+    replica.load(await store.loadEntries(limits))
+    store.trackHighWater(() => hlc.highWater())
+    const gater = new Gater()
+    let node: MeshNode
+    try {
+      node = await createNode({ privateKey, listen: options.listen, clusterKey: cluster.key, gater: gater.libp2p, maxDeltaBytes: config.maxDeltaBytes })
+    } catch (err) {
+      throw new StartError(`peer ${self} cannot start its libp2p node on ${options.listen.join(', ')}: ${(err as Error).message}`, { cause: err })
+    }
+    gater.attach(async peer => { await node.hangUp(peerIdFromString(peer)) })
+    const mesh = new Mesh({ options, config, clock, random, store, cluster, self, hlc, limits, counters, replica, gater, node })
+    await mesh.begin()
+    return mesh
+  } catch (err) {
+    await store.close().catch(() => {})
+    throw err
+  }
+}
+
+async function resolveCluster (store: Store, options: MeshOptions): Promise<JoinToken> {
+  const stored = await store.cluster()
+  let given: JoinToken | undefined
+  if (options.token !== undefined) given = typeof options.token === 'string' ? parseToken(options.token) : options.token
+  else if (options.cluster) given = { ...options.cluster, bootstrap: [] }
+  if (given) checkCluster(given)
+  if (given && stored && stored.id !== given.id) {
+    throw new StartError(`home ${options.home} belongs to cluster ${stored.id}, not ${given.id}; use another home to join a different cluster`)
+  }
+  const cluster = given ?? stored
+  if (!cluster) throw new StartError(`home ${options.home} has no cluster: pass a join token or a cluster from createCluster()`)
+  const merged: JoinToken = { id: cluster.id, key: cluster.key, bootstrap: [...new Set([...(stored?.bootstrap ?? []), ...cluster.bootstrap])] }
+  await store.saveCluster(merged)
+  return merged
+}
+
+interface Parts {
+  options: MeshOptions
+  config: MeshConfig
+  clock: Clock
+  random: Random
+  store: Store
+  cluster: JoinToken
+  self: string
+  hlc: HlcClock
+  limits: CodecLimits
+  counters: MeshCounters
+  replica: Replica
+  gater: Gater
+  node: MeshNode
+}
+
+/**
+ * One running peer. Reads are synchronous and local; writes are applied locally at once, durable
+ * when their promise resolves, and replicated by gossip within milliseconds (anti-entropy repairs
+ * whatever gossip loses). Listener callbacks run synchronously on the mesh's event loop turn and
+ * must not block.
+ */
+export class Mesh {
+  /** This peer's libp2p peer id (stable across restarts of the same home). */
+  readonly peerId: string
+  /** Id of the cluster this peer belongs to. */
+  readonly clusterId: string
+  /** The transport gater: block(peers) cuts this peer off from them (tests, chaos tools). */
+  readonly gater: Gater
+  /** Hooks for tests only. */
+  readonly testing: {
+    /** Fraction of received gossip deltas silently dropped (anti-entropy must repair). */
+    setGossipDropRate: (rate: number) => void
+    /** Publishes raw bytes on the state topic (to test other peers' validation). */
+    publishRaw: (bytes: Uint8Array) => Promise<void>
+    /** Runs one anti-entropy exchange with `peer` now; resolves true when it completed. */
+    syncWith: (peer: string) => Promise<boolean>
+    /** Root hash of the replica digest (equal roots = equal replicas). */
+    digestRoot: () => string
+  }
+
+  private readonly p: Parts
+  private readonly liveness: Liveness
+  private readonly gossip: Gossip
+  private readonly sync: AntiEntropy
+  private readonly membership: Membership
+  private readonly dialer: Dialer
+  private readonly rpc: Rpc
+  private readonly tombstones: TombstoneCollector
+  private readonly startedAt: number
+  private isSynced = false
+  private syncedWaiters: Array<() => void> = []
+  private syncTimer: NodeJS.Timeout | undefined
+  private purgeTimer: NodeJS.Timeout | undefined
+  private state: 'running' | 'stopping' | 'stopped' = 'running'
+  private readonly onConnect = (e: CustomEvent<{ toString(): string }>): void => { this.syncOnContact(e.detail.toString()) }
+
+  /** Use startMesh(). */
+  constructor (parts: Parts) {
+    this.p = parts
+    const { config, clock, random, replica, hlc, limits, counters, node, self, cluster, gater } = parts
+    this.peerId = self
+    this.clusterId = cluster.id
+    this.gater = gater
+    this.startedAt = clock.now()
+    this.liveness = new Liveness({
+      threshold: config.phiThreshold,
+      window: config.phiWindow,
+      minStdDevMs: config.phiMinStdDevMs,
+      acceptablePauseMs: config.phiAcceptablePauseMs,
+      expectedIntervalMs: config.heartbeatIntervalMs,
+    }, clock)
+    this.gossip = new Gossip({ pubsub: node.services.pubsub, topic: protocols.stateTopic(cluster.id), replica, hlc, limits, counters, random, batchMs: config.gossipBatchMs })
+    this.tombstones = new TombstoneCollector({ replica, clock, requiredPeers: () => this.requiredPeers(), minAgeMs: config.tombstoneMinAgeMs, ttlMs: config.tombstoneTtlMs })
+    this.sync = new AntiEntropy({
+      node, replica, hlc, limits, counters, clock,
+      timeoutMs: config.syncTimeoutMs,
+      maxFrameBytes: config.maxSyncFrameBytes,
+      chunkBytes: config.syncChunkBytes,
+      onComplete: (peer, _role, since) => {
+        this.tombstones.ack(peer, since)
+        this.markSynced()
+      },
+    })
+    this.membership = new Membership({
+      node, protocol: protocols.heartbeat(cluster.id), liveness: this.liveness, counters,
+      intervalMs: config.heartbeatIntervalMs,
+      tickMs: config.livenessTickMs,
+      probeTimeoutMs: config.probeTimeoutMs,
+      probeAttempts: config.probeAttempts,
+    })
+    this.dialer = new Dialer({
+      node, replica, gater, clock, random, self,
+      bootstrap: cluster.bootstrap,
+      intervalMs: config.dialIntervalMs,
+      backoffMinMs: config.dialBackoffMinMs,
+      backoffMaxMs: config.dialBackoffMaxMs,
+      dialTimeoutMs: config.probeTimeoutMs,
+    })
+    this.rpc = new Rpc({ node, maxBytes: config.maxRequestBytes, defaultTimeoutMs: config.requestTimeoutMs, reserved: [protocols.sync, protocols.heartbeat(cluster.id)] })
+    this.testing = {
+      setGossipDropRate: rate => { this.gossip.setDropRate(rate) },
+      publishRaw: async bytes => { await this.gossip.publishRaw(bytes) },
+      syncWith: async peer => await this.sync.syncWith(peer),
+      digestRoot: () => Buffer.from(replica.digest.rootHash()).toString('hex'),
+    }
+  }
+
+  /** Mesh-internal: wires the parts and starts them. */
+  async begin (): Promise<void> {
+    const { replica, store, counters, node } = this.p
+    replica.onApply((entries, origin) => {
+      if (origin === 'remote') store.write(entries, false).catch(() => { counters.storeErrors++ })
+    })
+    this.gossip.start()
+    await this.sync.start()
+    await this.membership.start()
+    this.liveness.onUp(peer => { this.syncOnContact(peer) })
+    node.addEventListener('peer:connect', this.onConnect)
+    await this.writeSelf({})
+    // the founder of a cluster, or a peer that knows no other, has nothing to sync with
+    if (this.p.cluster.bootstrap.length === 0 && this.dialer.known().size === 0) this.markSynced()
+    this.dialer.start()
+    this.scheduleSync()
+    this.purgeTimer = setInterval(() => { void this.purge() }, this.p.config.purgeIntervalMs)
+  }
+
+  // ---- replica ----
+
+  /** Current value of `key`, or undefined if absent or deleted. */
+  get (key: string): Value | undefined { return this.p.replica.get(key) }
+
+  /** Value with its HLC (tombstones included, value undefined). */
+  entry (key: string): { value: Value | undefined; hlc: Hlc } | undefined {
+    const e = this.p.replica.entry(key)
+    return e && { value: e.value, hlc: e.hlc }
+  }
+
+  /** Live keys under `prefix` (a plain string prefix), sorted by key. */
+  scan (prefix: string): Array<{ key: string; value: Value }> { return this.p.replica.scan(prefix) }
+
+  /**
+   * Writes `value` under `key`. Applied locally at once (listeners fire), durable (fsynced) when
+   * the promise resolves, gossiped within `gossipBatchMs`. Rejects with KeyError, OwnershipError,
+   * ValueError, StoreError or StoppedError.
+   */
+  async put (key: string, value: Value): Promise<void> {
+    await this.write(key, value)
+  }
+
+  /** Deletes `key` (a tombstone replicated like a write). Same guarantees and errors as put(). */
+  async delete (key: string): Promise<void> {
+    await this.write(key, undefined)
+  }
+
+  /**
+   * Calls `fn` for every change (local or remote) of a key starting with `prefix`; synchronous,
+   * after the batch it belongs to is applied. A throwing listener is counted and ignored.
+   * Returns an unsubscribe function.
+   */
+  onChange (prefix: string, fn: ChangeListener): () => void { return this.p.replica.onChange(prefix, fn) }
+
+  /** Merges `fields` into this peer's `peer/<id>` record (addrs, name, tags and startedAt are kept). */
+  async announce (fields: Record<string, Value>): Promise<void> {
+    await this.writeSelf(fields)
+  }
+
+  /** True once this peer completed its first anti-entropy exchange (or founded the cluster). */
+  get synced (): boolean { return this.isSynced }
+
+  /** Resolves when synced (at once if already). */
+  whenSynced (): Promise<void> {
+    if (this.isSynced) return Promise.resolve()
+    return new Promise(resolve => { this.syncedWaiters.push(resolve) })
+  }
+
+  // ---- membership ----
+
+  /** Ids of live peers, this peer included, sorted. */
+  alive (): string[] {
+    return [...new Set([this.peerId, ...this.liveness.alive()])].sort()
+  }
+
+  /** Every peer known from heartbeats or from its `peer/<id>` entry, this one included. */
+  peers (): PeerInfo[] {
+    const { replica, node } = this.p
+    const connected = new Set(node.getPeers().map(p => p.toString()))
+    const byId = new Map<string, PeerInfo>()
+    for (const { key, value } of replica.scan('peer/')) {
+      const id = key.slice('peer/'.length)
+      byId.set(id, { id, state: 'unknown', self: id === this.peerId, connected: connected.has(id), phi: 0, reason: undefined, record: value })
+    }
+    for (const l of this.liveness.list()) {
+      const info = byId.get(l.id) ?? { id: l.id, state: 'unknown', self: false, connected: connected.has(l.id), phi: 0, reason: undefined, record: undefined }
+      byId.set(l.id, { ...info, state: l.state, phi: l.phi, reason: l.reason })
+    }
+    const me = byId.get(this.peerId)
+    byId.set(this.peerId, { id: this.peerId, state: 'alive', self: true, connected: false, phi: 0, reason: undefined, record: me?.record })
+    return [...byId.values()].sort((a, b) => a.id < b.id ? -1 : 1)
+  }
+
+  /** Peer ids with an open transport connection. */
+  connections (): string[] {
+    return this.p.node.getPeers().map(p => p.toString()).sort()
+  }
+
+  /** Calls `fn(peerId)` when a peer comes up (first heartbeat, or back after dead/left). */
+  onPeerUp (fn: PeerUpListener): () => void {
+    return this.liveness.onUp(peer => { this.guard(() => fn(peer)) })
+  }
+
+  /** Calls `fn(peerId, reason)` when a peer is declared dead ('failed' by φ, 'unreachable' after a disconnect) or leaves ('left'). */
+  onPeerDown (fn: PeerDownListener): () => void {
+    return this.liveness.onDown((peer, reason) => { this.guard(() => fn(peer, reason)) })
+  }
+
+  // ---- extra protocols ----
+
+  /** Serves request/response on `protocol` (must start with /monk/). */
+  async handle (protocol: string, handler: RequestHandler): Promise<void> { await this.rpc.handle(protocol, handler) }
+
+  async unhandle (protocol: string): Promise<void> { await this.rpc.unhandle(protocol) }
+
+  /** One request to `peer` on `protocol`; resolves with the response. Rejects with RequestError. */
+  async request (peer: string, protocol: string, bytes: Uint8Array, opts: { timeoutMs?: number } = {}): Promise<Uint8Array> {
+    this.checkRunning()
+    return await this.rpc.request(peer, protocol, bytes, opts)
+  }
+
+  // ---- cluster ----
+
+  /** Multiaddrs this peer is reachable at (with /p2p/<id>). */
+  addresses (): string[] {
+    return this.p.node.getMultiaddrs().map(a => a.toString())
+  }
+
+  /** A join token for this cluster with this peer as bootstrap. Contains the cluster key: secret. */
+  token (): string {
+    return encodeToken({ id: this.p.cluster.id, key: this.p.cluster.key, bootstrap: this.addresses() })
+  }
+
+  /** Counters since start, plus gauges of the current state. */
+  counters (): MeshCounters & { entries: number; liveKeys: number; connections: number; alive: number } {
+    return {
+      ...this.p.counters,
+      entries: this.p.replica.entryCount,
+      liveKeys: this.p.replica.size,
+      connections: this.p.node.getPeers().length,
+      alive: this.liveness.alive().length,
+    }
+  }
+
+  // ---- lifecycle ----
+
+  /**
+   * Leaves the cluster cleanly: marks `peer/<id>` as left, tells every connected peer (they remove
+   * it at once instead of waiting for the failure detector), then stops.
+   */
+  async leave (): Promise<void> {
+    if (this.state !== 'running') return
+    await this.writeSelf({ leftAt: this.p.clock.now() }).catch(() => {})
+    await this.gossip.flush()
+    await this.membership.leave()
+    await this.stop()
+  }
+
+  /** Stops this peer without a leave notice (others detect it as failed). Idempotent. */
+  async stop (): Promise<void> {
+    if (this.state !== 'running') return
+    this.state = 'stopping'
+    clearTimeout(this.syncTimer)
+    clearInterval(this.purgeTimer)
+    this.p.node.removeEventListener('peer:connect', this.onConnect)
+    this.dialer.stop()
+    await this.gossip.stop()
+    await this.membership.stop()
+    await this.sync.stop()
+    await this.rpc.stop()
+    await this.p.node.stop()
+    await this.p.store.close()
+    this.state = 'stopped'
+  }
+
+  // ---- internals ----
+
+  private async write (key: string, value: Value | undefined): Promise<void> {
+    this.checkRunning()
+    const entry = this.p.replica.write(key, value)
+    if (!entry) return
+    this.p.counters.localWrites++
+    this.gossip.enqueue([entry])
+    await this.p.store.write([entry], true)
+  }
+
+  private async writeSelf (fields: Record<string, Value>): Promise<void> {
+    const key = `peer/${this.peerId}`
+    const current = this.p.replica.get(key)
+    const base = typeof current === 'object' && current !== null && !Array.isArray(current) && !(current instanceof Uint8Array) ? current : {}
+    // a restart rewrites the record without leftAt: the peer is back
+    const { leftAt: _left, ...rest } = base as Record<string, Value>
+    const record: Record<string, Value> = {
+      ...rest,
+      ...fields,
+      addrs: this.p.node.getMultiaddrs().map(a => a.decapsulateCode(421).toString()),
+      name: this.p.options.name ?? (base as Record<string, Value>).name ?? this.peerId.slice(-8),
+      tags: this.p.options.tags ?? (base as Record<string, Value>).tags ?? [],
+      startedAt: this.startedAt,
+    }
+    await this.write(key, record)
+  }
+
+  private markSynced (): void {
+    if (this.isSynced) return
+    this.isSynced = true
+    for (const w of this.syncedWaiters) w()
+    this.syncedWaiters = []
+  }
+
+  /** First contact or reconnection: a full exchange, started by one side only unless we are not synced yet. */
+  private syncOnContact (peer: string): void {
+    if (this.state !== 'running') return
+    if (!this.isSynced || this.peerId < peer) void this.sync.syncWith(peer)
+  }
+
+  private scheduleSync (): void {
+    const { syncIntervalMs, syncJitter } = this.p.config
+    const delay = syncIntervalMs * (1 - syncJitter + 2 * syncJitter * this.p.random.next())
+    this.syncTimer = setTimeout(() => {
+      if (this.state !== 'running') return
+      const connected = new Set(this.connections())
+      let candidates = this.liveness.alive().filter(p => connected.has(p))
+      if (candidates.length === 0) candidates = [...connected]
+      const peer = candidates[Math.floor(this.p.random.next() * candidates.length)]
+      if (peer) void this.sync.syncWith(peer)
+      this.scheduleSync()
+    }, delay)
+  }
+
+  private requiredPeers (): string[] {
+    const out = new Set<string>()
+    for (const l of this.liveness.list()) if (l.state !== 'left') out.add(l.id)
+    for (const { key, value } of this.p.replica.scan('peer/')) {
+      const id = key.slice('peer/'.length)
+      if (advertised(value).left) out.delete(id)
+      else if (this.liveness.state(id) !== 'left') out.add(id)
+    }
+    out.delete(this.peerId)
+    return [...out]
+  }
+
+  private async purge (): Promise<void> {
+    if (this.state !== 'running') return
+    const removed = this.p.replica.purge(this.tombstones.purgeable())
+    if (removed.length === 0) return
+    this.p.counters.tombstonesPurged += removed.length
+    await this.p.store.remove(removed.map(e => e.key)).catch(() => { this.p.counters.storeErrors++ })
+  }
+
+  private guard (fn: () => void): void {
+    try { fn() } catch { this.p.counters.listenerErrors++ }
+  }
+
+  private checkRunning (): void {
+    if (this.state !== 'running') throw new StoppedError(`peer ${this.peerId} is stopped`)
+  }
+}
