@@ -22,7 +22,7 @@ import { TombstoneCollector } from './tombstones.js'
 import type { Value } from './value.js'
 
 /** Tunables; every field defaults to defaults.ts. */
-export type MeshConfig = { -readonly [K in keyof MeshDefaults]: MeshDefaults[K] }
+export type MeshConfig = { [K in keyof MeshDefaults]: number }
 
 export interface MeshOptions {
   /** Home of this peer; the store lives in `<home>/data`. One running mesh per home. */
