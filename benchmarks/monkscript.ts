@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseAllDocuments } from 'yaml'
+import { checkScript } from '../grammar/arrow/index.js'
 import { loadPaths, memorySource } from '../grammar/monkscript/index.js'
 
 const root = resolve(import.meta.dirname, '..')
@@ -20,8 +21,7 @@ const source = memorySource(files)
 const first = loadPaths([corpus], { source, everything: true })
 if (first.files.length < 500) throw new Error(`setup failed: only ${first.files.length} files loaded`)
 const yamlTexts = first.files.map(f => files[f] ?? '')
-let checker: ((s: string, k: 'value' | 'code') => Array<{ code: string, message: string, offset: number, severity: 'error' | 'warning' }>) | undefined
-try { checker = (await import('../grammar/arrow/index.js' as string) as { checkScript: typeof checker }).checkScript } catch { checker = undefined }
+const checker = checkScript
 
 function time (fn: () => void): number[] {
   for (let i = 0; i < 3; i++) fn() // warm-up

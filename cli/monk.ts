@@ -3,6 +3,7 @@
 import '../polyfill.js'
 import { Command, CommanderError, Option } from 'commander'
 import { registerDump } from './commands/dump.js'
+import { registerEval } from './commands/eval.js'
 import { registerLint } from './commands/lint.js'
 import { CliError, exitCodes } from './output.js'
 
@@ -21,6 +22,7 @@ export function buildProgram (): Command {
     .exitOverride()
   registerLint(program)
   registerDump(program)
+  registerEval(program)
   for (const c of program.commands) c.exitOverride()
   return program
 }

@@ -1,14 +1,10 @@
 // `monk lint PATH...`: load files and directories offline and report every diagnostic.
 import { relative } from 'node:path'
 import type { Command } from 'commander'
-import { loadPaths, type Diagnostic, type NodeKind, type ScriptChecker } from '../../grammar/monkscript/index.js'
+import { loadPaths, type Diagnostic, type NodeKind } from '../../grammar/monkscript/index.js'
 import { absolute, fsSource } from '../fs-source.js'
 import { scriptChecker } from '../script-check.js'
 import { globals, printJson, red, yellow } from '../output.js'
-
-function withChecker (c: ScriptChecker | undefined): { checkScript?: ScriptChecker } {
-  return c ? { checkScript: c } : {}
-}
 
 const kindNames: Array<[NodeKind, string, string]> = [
   ['runnable', 'runnable', 'runnables'], ['process-group', 'process group', 'process groups'], ['group', 'group', 'groups'],
@@ -23,7 +19,7 @@ export function registerLint (program: Command): void {
     .option('--strict', 'treat warnings as errors')
     .action(async (paths: string[], opts: { strict?: boolean }, cmd: Command) => {
       const g = globals(cmd)
-      const result = loadPaths(paths.map(absolute), { source: fsSource(), everything: true, ...withChecker(await scriptChecker()) })
+      const result = loadPaths(paths.map(absolute), { source: fsSource(), everything: true, checkScript: scriptChecker() })
       const errors = result.errors
       const warnings = result.warnings
       const counts = result.counts()
