@@ -4,9 +4,9 @@
 // - `x op(a, b)` ≡ `x a b op`: call arguments are evaluated (each to one value, in its own frame) and
 //   pushed, then the operator runs.
 // - A bare unknown word as a whole call argument (`secret(my-key)`) is the string "my-key" (a warning).
-// - `if-error`: the terms before it in the same body (minus its fallback: the call arguments, or in the
-//   postfix form the term just before it) are protected; if they fail, the stack is put back and the
-//   fallback is the value. If nothing fails the fallback is never evaluated.
+// - `if-error`: the terms before it in the same body, back to the previous if-error (minus its fallback:
+//   the call arguments, or in the postfix form the term just before it), are protected; if they fail,
+//   the stack is put back and the fallback is the value. If nothing fails the fallback is not evaluated.
 
 import type { ArrayLit, Body, ObjectLit, OpCall, Script, Span, TemplateLit, Term, VarRef } from './ast.js'
 import { MAX_VALUE_LENGTH } from './defaults.js'
@@ -78,24 +78,21 @@ class Compiler {
   }
 
   private emitBody (b: Builder, terms: Body): void {
-    // The last if-error splits the body: [protected region + fallback] then the rest.
-    let j = -1
-    for (let i = terms.length - 1; i >= 0; i--) {
-      const t = terms[i] as Term
-      if (t.type === 'op' && t.name === 'if-error') { j = i; break }
+    // Each if-error protects the terms since the previous if-error of this body (its segment).
+    let segment = 0
+    for (let j = 0; j < terms.length; j++) {
+      const op = terms[j] as Term
+      if (op.type !== 'op' || op.name !== 'if-error') continue
+      const callForm = op.args !== null && op.args.length > 0
+      if (!callForm && j === segment) continue // postfix if-error without a fallback term: plain operator
+      const regionEnd = callForm ? j : j - 1
+      const region = this.body(terms.slice(segment, regionEnd))
+      const fallback = callForm ? this.argsCode(op.args as Body[]) : this.body([terms[j - 1] as Term])
+      if (callForm && (op.args as Body[]).length > 1) this.problem('extra-arguments', `if-error takes one fallback value; ${(op.args as Body[]).length} given (the last one is used)`, op.loc, 'warning')
+      b.add(protect(region, fallback), nameSpan(op), 'if-error')
+      segment = j + 1
     }
-    const op = terms[j] as OpCall | undefined
-    const callForm = op !== undefined && op.args !== null && op.args.length > 0
-    if (op === undefined || (!callForm && j === 0)) {
-      for (const t of terms) this.term(b, t)
-      return
-    }
-    const regionEnd = callForm ? j : j - 1
-    const region = this.body(terms.slice(0, regionEnd))
-    const fallback = callForm ? this.argsCode(op.args as Body[]) : this.body([terms[j - 1] as Term])
-    if (callForm && (op.args as Body[]).length > 1) this.problem('extra-arguments', `if-error takes one fallback value; ${(op.args as Body[]).length} given (the last one is used)`, op.loc, 'warning')
-    b.add(protect(region, fallback), nameSpan(op), 'if-error')
-    for (const t of terms.slice(j + 1)) this.term(b, t)
+    for (const t of terms.slice(segment)) this.term(b, t)
   }
 
   /** Code pushing each call argument (used as an if-error fallback). */

@@ -23,11 +23,13 @@ import type { Span } from './ast.js'
  * - `wait-for-timeout`: `wait-for` ran out of attempts.
  * - `internal`: a defect of the interpreter itself (never expected; tests fail on it).
  */
-export type ArrowErrorCode =
-  | 'syntax' | 'unknown-operator' | 'stack-underflow' | 'type' | 'bad-number' | 'division-by-zero'
-  | 'bad-json' | 'bad-argument' | 'missing-capability' | 'host-error' | 'code-not-string'
-  | 'async-in-sync' | 'limit' | 'variable-cycle' | 'variable-type' | 'template' | 'wait-for-timeout'
-  | 'internal'
+export const arrowErrorCodes = [
+  'syntax', 'unknown-operator', 'stack-underflow', 'type', 'bad-number', 'division-by-zero',
+  'bad-json', 'bad-argument', 'missing-capability', 'host-error', 'code-not-string',
+  'async-in-sync', 'limit', 'variable-cycle', 'variable-type', 'template', 'wait-for-timeout',
+  'internal',
+] as const
+export type ArrowErrorCode = typeof arrowErrorCodes[number]
 
 /** Where in a script an error is: 0-based offsets, 1-based line and column. */
 export interface ArrowLocation {

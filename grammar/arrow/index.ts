@@ -8,7 +8,7 @@ import { CompiledScript } from './script.js'
 import type { ArrowValue } from './values.js'
 
 export type { Script, Term, Body, Span } from './ast.js'
-export { ArrowError, type ArrowErrorCode, type ArrowLocation } from './errors.js'
+export { ArrowError, arrowErrorCodes, type ArrowErrorCode, type ArrowLocation } from './errors.js'
 export type { ArrowHost, Awaitable, Capability, HttpOptions } from './host.js'
 export type { EvalContext, VarLookup } from './machine.js'
 export type { ScriptKind } from './parse.js'

@@ -115,7 +115,13 @@ export function run (code: Code, m: Machine): void | Promise<void> {
   try {
     for (; pc < n; pc++) {
       const r = (ins[pc] as Instr)(m)
-      if (r !== undefined) return resume(code, m, pc, r)
+      if (r !== undefined) {
+        if (m.sync) {
+          r.catch(() => {})
+          throw new ArrowError('async-in-sync', `${code.names[pc] ?? 'this script'} has to wait (for the host or a variable), which a synchronous evaluation cannot do`)
+        }
+        return resume(code, m, pc, r)
+      }
     }
   } catch (e) {
     throw located(e, code, pc)
@@ -123,10 +129,6 @@ export function run (code: Code, m: Machine): void | Promise<void> {
 }
 
 async function resume (code: Code, m: Machine, pc: number, pending: Promise<void>): Promise<void> {
-  if (m.sync) {
-    pending.catch(() => {})
-    throw located(new ArrowError('async-in-sync', `${code.names[pc] ?? 'this script'} has to wait for the host, which a synchronous evaluation cannot do`), code, pc)
-  }
   try { await pending } catch (e) { throw located(e, code, pc) }
   const ins = code.ins
   for (pc++; pc < ins.length; pc++) {

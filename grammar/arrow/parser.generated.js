@@ -227,43 +227,43 @@ function peg$parse(input, options) {
   const peg$r11 = /^[\-0-9?A-Z\p{L}\p{N}_a-z]/u;
   const peg$r12 = /^[ \t\r\n]/;
 
-  const peg$e0 = peg$literalExpectation("<-", false);
-  const peg$e1 = peg$literalExpectation("{", false);
-  const peg$e2 = peg$otherExpectation("nil");
-  const peg$e3 = peg$literalExpectation("nil", false);
-  const peg$e4 = peg$otherExpectation("boolean");
-  const peg$e5 = peg$literalExpectation("true", false);
-  const peg$e6 = peg$literalExpectation("false", false);
-  const peg$e7 = peg$otherExpectation("number");
-  const peg$e8 = peg$literalExpectation("n", false);
-  const peg$e9 = peg$literalExpectation("-", false);
-  const peg$e10 = peg$literalExpectation(".", false);
-  const peg$e11 = peg$classExpectation(["e", "E"], false, false, false);
-  const peg$e12 = peg$classExpectation(["+", "-"], false, false, false);
-  const peg$e13 = peg$literalExpectation("0x", false);
-  const peg$e14 = peg$classExpectation([["0", "9"], ["a", "f"], ["A", "F"]], false, false, false);
-  const peg$e15 = peg$literalExpectation("0b", false);
-  const peg$e16 = peg$classExpectation(["0", "1"], false, false, false);
-  const peg$e17 = peg$literalExpectation("0", false);
-  const peg$e18 = peg$classExpectation([["0", "7"]], false, false, false);
-  const peg$e19 = peg$classExpectation([["0", "9"]], false, false, false);
-  const peg$e20 = peg$otherExpectation("string");
-  const peg$e21 = peg$literalExpectation("\"", false);
-  const peg$e22 = peg$literalExpectation("'", false);
-  const peg$e23 = peg$classExpectation(["\"", "\\"], true, false, false);
-  const peg$e24 = peg$classExpectation(["'", "\\"], true, false, false);
-  const peg$e25 = peg$literalExpectation("\\", false);
-  const peg$e26 = peg$literalExpectation("t", false);
-  const peg$e27 = peg$literalExpectation("r", false);
-  const peg$e28 = peg$literalExpectation("b", false);
-  const peg$e29 = peg$literalExpectation("f", false);
-  const peg$e30 = peg$literalExpectation("v", false);
-  const peg$e31 = peg$literalExpectation("x", false);
-  const peg$e32 = peg$literalExpectation("u{", false);
-  const peg$e33 = peg$literalExpectation("}", false);
-  const peg$e34 = peg$literalExpectation("u", false);
-  const peg$e35 = peg$classExpectation(["\\", "\"", "'", "`", "$"], false, false, false);
-  const peg$e36 = peg$anyExpectation();
+  const peg$e0 = peg$anyExpectation();
+  const peg$e1 = peg$literalExpectation("<-", false);
+  const peg$e2 = peg$literalExpectation("{", false);
+  const peg$e3 = peg$otherExpectation("nil");
+  const peg$e4 = peg$literalExpectation("nil", false);
+  const peg$e5 = peg$otherExpectation("boolean");
+  const peg$e6 = peg$literalExpectation("true", false);
+  const peg$e7 = peg$literalExpectation("false", false);
+  const peg$e8 = peg$otherExpectation("number");
+  const peg$e9 = peg$literalExpectation("n", false);
+  const peg$e10 = peg$literalExpectation("-", false);
+  const peg$e11 = peg$literalExpectation(".", false);
+  const peg$e12 = peg$classExpectation(["e", "E"], false, false, false);
+  const peg$e13 = peg$classExpectation(["+", "-"], false, false, false);
+  const peg$e14 = peg$literalExpectation("0x", false);
+  const peg$e15 = peg$classExpectation([["0", "9"], ["a", "f"], ["A", "F"]], false, false, false);
+  const peg$e16 = peg$literalExpectation("0b", false);
+  const peg$e17 = peg$classExpectation(["0", "1"], false, false, false);
+  const peg$e18 = peg$literalExpectation("0", false);
+  const peg$e19 = peg$classExpectation([["0", "7"]], false, false, false);
+  const peg$e20 = peg$classExpectation([["0", "9"]], false, false, false);
+  const peg$e21 = peg$otherExpectation("string");
+  const peg$e22 = peg$literalExpectation("\"", false);
+  const peg$e23 = peg$literalExpectation("'", false);
+  const peg$e24 = peg$classExpectation(["\"", "\\"], true, false, false);
+  const peg$e25 = peg$classExpectation(["'", "\\"], true, false, false);
+  const peg$e26 = peg$literalExpectation("\\", false);
+  const peg$e27 = peg$literalExpectation("t", false);
+  const peg$e28 = peg$literalExpectation("r", false);
+  const peg$e29 = peg$literalExpectation("b", false);
+  const peg$e30 = peg$literalExpectation("f", false);
+  const peg$e31 = peg$literalExpectation("v", false);
+  const peg$e32 = peg$literalExpectation("x", false);
+  const peg$e33 = peg$literalExpectation("u{", false);
+  const peg$e34 = peg$literalExpectation("}", false);
+  const peg$e35 = peg$literalExpectation("u", false);
+  const peg$e36 = peg$classExpectation(["\\", "\"", "'", "`", "$"], false, false, false);
   const peg$e37 = peg$literalExpectation("`", false);
   const peg$e38 = peg$literalExpectation("${", false);
   const peg$e39 = peg$classExpectation(["`", "\\", "$"], true, false, false);
@@ -280,50 +280,51 @@ function peg$parse(input, options) {
   const peg$e50 = peg$classExpectation(["-", ["0", "9"], "?", ["A", "Z"], "\\p{L}", "\\p{N}", "_", ["a", "z"]], false, false, true);
   const peg$e51 = peg$classExpectation([" ", "\t", "\r", "\n"], false, false, false);
 
-  function peg$f0(prefix, body) {    return { type: 'script', prefix: prefix !== null, body, loc: span(location()) }  }
-  function peg$f1() {    return options.kind === 'code'  }
-  function peg$f2() {    return { type: 'nil', loc: span(location()) }  }
-  function peg$f3() {    return { type: 'bool', value: true, loc: span(location()) }  }
-  function peg$f4() {    return { type: 'bool', value: false, loc: span(location()) }  }
-  function peg$f5(i) {    return { type: 'bigint', value: intValue(i[0], i[1], i[2]), loc: span(location()) }  }
-  function peg$f6(i) {    return { type: 'int', value: intValue(i[0], i[1], i[2]), loc: span(location()) }  }
-  function peg$f7(text) {    return { type: 'float', value: Number(text), loc: span(location()) }  }
-  function peg$f8(sign, d) {    return [sign !== null, d, 16]  }
-  function peg$f9(sign, d) {    return [sign !== null, d, 2]  }
-  function peg$f10(sign, d) {    return [sign !== null, d, 8]  }
-  function peg$f11() {    error('invalid octal literal: only digits 0-7 may follow a leading 0')  }
-  function peg$f12(sign, d) {    return [sign !== null, d, 10]  }
-  function peg$f13(chars) {    return { type: 'string', value: chars.join(''), loc: span(location()) }  }
+  function peg$f0(body) {    return { type: 'script', prefix: true, body, loc: span(location()) }  }
+  function peg$f1(prefix, body) {    return { type: 'script', prefix: prefix !== null, body, loc: span(location()) }  }
+  function peg$f2() {    return options.kind !== 'code'  }
+  function peg$f3() {    return { type: 'nil', loc: span(location()) }  }
+  function peg$f4() {    return { type: 'bool', value: true, loc: span(location()) }  }
+  function peg$f5() {    return { type: 'bool', value: false, loc: span(location()) }  }
+  function peg$f6(i) {    return { type: 'bigint', value: intValue(i[0], i[1], i[2]), loc: span(location()) }  }
+  function peg$f7(i) {    return { type: 'int', value: intValue(i[0], i[1], i[2]), loc: span(location()) }  }
+  function peg$f8(text) {    return { type: 'float', value: Number(text), loc: span(location()) }  }
+  function peg$f9(sign, d) {    return [sign !== null, d, 16]  }
+  function peg$f10(sign, d) {    return [sign !== null, d, 2]  }
+  function peg$f11(sign, d) {    return [sign !== null, d, 8]  }
+  function peg$f12() {    error('invalid octal literal: only digits 0-7 may follow a leading 0')  }
+  function peg$f13(sign, d) {    return [sign !== null, d, 10]  }
   function peg$f14(chars) {    return { type: 'string', value: chars.join(''), loc: span(location()) }  }
-  function peg$f15() {    error('unterminated string: no closing "')  }
-  function peg$f16() {    error("unterminated string: no closing '")  }
-  function peg$f17() {    return '\n'  }
-  function peg$f18() {    return '\t'  }
-  function peg$f19() {    return '\r'  }
-  function peg$f20() {    return '\0'  }
-  function peg$f21() {    return '\b'  }
-  function peg$f22() {    return '\f'  }
-  function peg$f23() {    return '\v'  }
-  function peg$f24(h) {    return String.fromCharCode(parseInt(h, 16))  }
-  function peg$f25(h) {    return parseInt(h, 16) <= 0x10ffff  }
-  function peg$f26(h) {    return String.fromCodePoint(parseInt(h, 16))  }
-  function peg$f27(h) {    return String.fromCharCode(parseInt(h, 16))  }
-  function peg$f28(c) {    return c  }
-  function peg$f29(c) {    return '\\' + c  }
-  function peg$f30(parts) {    return { type: 'template', parts: mergeText(parts), loc: span(location()) }  }
-  function peg$f31() {    error('unclosed ${ in a backtick string: no matching }')  }
-  function peg$f32() {    error('unterminated backtick string: no closing `')  }
-  function peg$f33(name, key) {    return { type: 'var', name, key, loc: span(location()) }  }
-  function peg$f34(body) {    return { type: 'interp', body, loc: span(location()) }  }
-  function peg$f35(name, key) {    return { type: 'var', name, key, loc: span(location()) }  }
-  function peg$f36(i) {    return { type: 'int', value: intValue(i[0], i[1], i[2]), loc: span(location()) }  }
-  function peg$f37(items) {    return { type: 'array', items, loc: span(location()) }  }
-  function peg$f38(entries) {    return { type: 'object', entries, loc: span(location()) }  }
-  function peg$f39(key, value) {    return { key, value }  }
-  function peg$f40(name) {    return { type: 'name', name, loc: span(location()) }  }
-  function peg$f41(body) {    return { type: 'func', body, loc: span(location()) }  }
-  function peg$f42(name, nameEnd, args) {    return { type: 'op', name, args, loc: span(location()), nameEnd }  }
-  function peg$f43() {    return location().start.offset  }
+  function peg$f15(chars) {    return { type: 'string', value: chars.join(''), loc: span(location()) }  }
+  function peg$f16() {    error('unterminated string: no closing "')  }
+  function peg$f17() {    error("unterminated string: no closing '")  }
+  function peg$f18() {    return '\n'  }
+  function peg$f19() {    return '\t'  }
+  function peg$f20() {    return '\r'  }
+  function peg$f21() {    return '\0'  }
+  function peg$f22() {    return '\b'  }
+  function peg$f23() {    return '\f'  }
+  function peg$f24() {    return '\v'  }
+  function peg$f25(h) {    return String.fromCharCode(parseInt(h, 16))  }
+  function peg$f26(h) {    return parseInt(h, 16) <= 0x10ffff  }
+  function peg$f27(h) {    return String.fromCodePoint(parseInt(h, 16))  }
+  function peg$f28(h) {    return String.fromCharCode(parseInt(h, 16))  }
+  function peg$f29(c) {    return c  }
+  function peg$f30(c) {    return '\\' + c  }
+  function peg$f31(parts) {    return { type: 'template', parts: mergeText(parts), loc: span(location()) }  }
+  function peg$f32() {    error('unclosed ${ in a backtick string: no matching }')  }
+  function peg$f33() {    error('unterminated backtick string: no closing `')  }
+  function peg$f34(name, key) {    return { type: 'var', name, key, loc: span(location()) }  }
+  function peg$f35(body) {    return { type: 'interp', body, loc: span(location()) }  }
+  function peg$f36(name, key) {    return { type: 'var', name, key, loc: span(location()) }  }
+  function peg$f37(i) {    return { type: 'int', value: intValue(i[0], i[1], i[2]), loc: span(location()) }  }
+  function peg$f38(items) {    return { type: 'array', items, loc: span(location()) }  }
+  function peg$f39(entries) {    return { type: 'object', entries, loc: span(location()) }  }
+  function peg$f40(key, value) {    return { key, value }  }
+  function peg$f41(name) {    return { type: 'name', name, loc: span(location()) }  }
+  function peg$f42(body) {    return { type: 'func', body, loc: span(location()) }  }
+  function peg$f43(name, nameEnd, args) {    return { type: 'op', name, args, loc: span(location()), nameEnd }  }
+  function peg$f44() {    return location().start.offset  }
   let peg$currPos = options.peg$currPos | 0;
   let peg$savedPos = peg$currPos;
   const peg$posDetailsCache = [{ line: 1, column: 1 }];
@@ -495,25 +496,61 @@ function peg$parse(input, options) {
   }
 
   function peg$parseScript() {
-    let s0, s1, s2, s3, s4, s5;
+    let s0, s1, s2, s3, s4, s5, s6, s7;
 
     s0 = peg$currPos;
     s1 = peg$parse_();
-    s2 = peg$parsePrefix();
-    if (s2 === peg$FAILED) {
-      s2 = null;
+    s2 = peg$parseValuePrefix();
+    if (s2 !== peg$FAILED) {
+      s3 = peg$parse_();
+      s4 = peg$parseBody();
+      s5 = peg$parse_();
+      s6 = peg$currPos;
+      peg$silentFails++;
+      if (input.length > peg$currPos) {
+        s7 = input.charAt(peg$currPos);
+        peg$currPos++;
+      } else {
+        s7 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e0); }
+      }
+      peg$silentFails--;
+      if (s7 === peg$FAILED) {
+        s6 = undefined;
+      } else {
+        peg$currPos = s6;
+        s6 = peg$FAILED;
+      }
+      if (s6 !== peg$FAILED) {
+        peg$savedPos = s0;
+        s0 = peg$f0(s4);
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
     }
-    s3 = peg$parse_();
-    s4 = peg$parseBody();
-    s5 = peg$parse_();
-    peg$savedPos = s0;
-    s0 = peg$f0(s2, s4);
+    if (s0 === peg$FAILED) {
+      s0 = peg$currPos;
+      s1 = peg$parse_();
+      s2 = peg$parsePrefix();
+      if (s2 === peg$FAILED) {
+        s2 = null;
+      }
+      s3 = peg$parse_();
+      s4 = peg$parseBody();
+      s5 = peg$parse_();
+      peg$savedPos = s0;
+      s0 = peg$f1(s2, s4);
+    }
 
     return s0;
   }
 
-  function peg$parsePrefix() {
-    let s0, s1, s2, s3, s4, s5;
+  function peg$parseValuePrefix() {
+    let s0, s1, s2;
 
     s0 = peg$currPos;
     if (input.substr(peg$currPos, 2) === peg$c0) {
@@ -521,37 +558,51 @@ function peg$parse(input, options) {
       peg$currPos += 2;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e0); }
+      if (peg$silentFails === 0) { peg$fail(peg$e1); }
+    }
+    if (s1 !== peg$FAILED) {
+      peg$savedPos = peg$currPos;
+      s2 = peg$f2();
+      if (s2) {
+        s2 = undefined;
+      } else {
+        s2 = peg$FAILED;
+      }
+      if (s2 !== peg$FAILED) {
+        s1 = [s1, s2];
+        s0 = s1;
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+
+    return s0;
+  }
+
+  function peg$parsePrefix() {
+    let s0, s1, s2, s3;
+
+    s0 = peg$currPos;
+    if (input.substr(peg$currPos, 2) === peg$c0) {
+      s1 = peg$c0;
+      peg$currPos += 2;
+    } else {
+      s1 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e1); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
       peg$silentFails++;
-      s3 = peg$currPos;
       if (input.charCodeAt(peg$currPos) === 123) {
-        s4 = peg$c1;
+        s3 = peg$c1;
         peg$currPos++;
       } else {
-        s4 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e1); }
-      }
-      if (s4 !== peg$FAILED) {
-        peg$savedPos = peg$currPos;
-        s5 = peg$f1();
-        if (s5) {
-          s5 = undefined;
-        } else {
-          s5 = peg$FAILED;
-        }
-        if (s5 !== peg$FAILED) {
-          s4 = [s4, s5];
-          s3 = s4;
-        } else {
-          peg$currPos = s3;
-          s3 = peg$FAILED;
-        }
-      } else {
-        peg$currPos = s3;
         s3 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e2); }
       }
       peg$silentFails--;
       if (s3 === peg$FAILED) {
@@ -669,50 +720,7 @@ function peg$parse(input, options) {
       peg$currPos += 3;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e3); }
-    }
-    if (s1 !== peg$FAILED) {
-      s2 = peg$currPos;
-      peg$silentFails++;
-      s3 = peg$parseNameChar();
-      peg$silentFails--;
-      if (s3 === peg$FAILED) {
-        s2 = undefined;
-      } else {
-        peg$currPos = s2;
-        s2 = peg$FAILED;
-      }
-      if (s2 !== peg$FAILED) {
-        peg$savedPos = s0;
-        s0 = peg$f2();
-      } else {
-        peg$currPos = s0;
-        s0 = peg$FAILED;
-      }
-    } else {
-      peg$currPos = s0;
-      s0 = peg$FAILED;
-    }
-    peg$silentFails--;
-    if (s0 === peg$FAILED) {
-      s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e2); }
-    }
-
-    return s0;
-  }
-
-  function peg$parseBool() {
-    let s0, s1, s2, s3;
-
-    peg$silentFails++;
-    s0 = peg$currPos;
-    if (input.substr(peg$currPos, 4) === peg$c3) {
-      s1 = peg$c3;
-      peg$currPos += 4;
-    } else {
-      s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e5); }
+      if (peg$silentFails === 0) { peg$fail(peg$e4); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$currPos;
@@ -736,6 +744,49 @@ function peg$parse(input, options) {
       peg$currPos = s0;
       s0 = peg$FAILED;
     }
+    peg$silentFails--;
+    if (s0 === peg$FAILED) {
+      s1 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e3); }
+    }
+
+    return s0;
+  }
+
+  function peg$parseBool() {
+    let s0, s1, s2, s3;
+
+    peg$silentFails++;
+    s0 = peg$currPos;
+    if (input.substr(peg$currPos, 4) === peg$c3) {
+      s1 = peg$c3;
+      peg$currPos += 4;
+    } else {
+      s1 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e6); }
+    }
+    if (s1 !== peg$FAILED) {
+      s2 = peg$currPos;
+      peg$silentFails++;
+      s3 = peg$parseNameChar();
+      peg$silentFails--;
+      if (s3 === peg$FAILED) {
+        s2 = undefined;
+      } else {
+        peg$currPos = s2;
+        s2 = peg$FAILED;
+      }
+      if (s2 !== peg$FAILED) {
+        peg$savedPos = s0;
+        s0 = peg$f4();
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
     if (s0 === peg$FAILED) {
       s0 = peg$currPos;
       if (input.substr(peg$currPos, 5) === peg$c4) {
@@ -743,7 +794,7 @@ function peg$parse(input, options) {
         peg$currPos += 5;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e6); }
+        if (peg$silentFails === 0) { peg$fail(peg$e7); }
       }
       if (s1 !== peg$FAILED) {
         s2 = peg$currPos;
@@ -758,7 +809,7 @@ function peg$parse(input, options) {
         }
         if (s2 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f4();
+          s0 = peg$f5();
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -771,7 +822,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e4); }
+      if (peg$silentFails === 0) { peg$fail(peg$e5); }
     }
 
     return s0;
@@ -791,7 +842,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s2 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e8); }
+          if (peg$silentFails === 0) { peg$fail(peg$e9); }
         }
         if (s2 !== peg$FAILED) {
           s3 = peg$currPos;
@@ -806,7 +857,7 @@ function peg$parse(input, options) {
           }
           if (s3 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f5(s1);
+            s0 = peg$f6(s1);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -835,7 +886,7 @@ function peg$parse(input, options) {
           }
           if (s2 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f6(s1);
+            s0 = peg$f7(s1);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -849,7 +900,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e7); }
+      if (peg$silentFails === 0) { peg$fail(peg$e8); }
     }
 
     return s0;
@@ -866,7 +917,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s3 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e9); }
+      if (peg$silentFails === 0) { peg$fail(peg$e10); }
     }
     if (s3 === peg$FAILED) {
       s3 = null;
@@ -878,7 +929,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s5 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e10); }
+        if (peg$silentFails === 0) { peg$fail(peg$e11); }
       }
       if (s5 !== peg$FAILED) {
         s6 = peg$parseDigits();
@@ -906,7 +957,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e9); }
+        if (peg$silentFails === 0) { peg$fail(peg$e10); }
       }
       if (s3 === peg$FAILED) {
         s3 = null;
@@ -944,7 +995,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f7(s1);
+        s0 = peg$f8(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -966,7 +1017,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e11); }
+      if (peg$silentFails === 0) { peg$fail(peg$e12); }
     }
     if (s1 !== peg$FAILED) {
       s2 = input.charAt(peg$currPos);
@@ -974,7 +1025,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e12); }
+        if (peg$silentFails === 0) { peg$fail(peg$e13); }
       }
       if (s2 === peg$FAILED) {
         s2 = null;
@@ -1004,7 +1055,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e9); }
+      if (peg$silentFails === 0) { peg$fail(peg$e10); }
     }
     if (s1 === peg$FAILED) {
       s1 = null;
@@ -1014,7 +1065,7 @@ function peg$parse(input, options) {
       peg$currPos += 2;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e13); }
+      if (peg$silentFails === 0) { peg$fail(peg$e14); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
@@ -1024,7 +1075,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s5 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e14); }
+        if (peg$silentFails === 0) { peg$fail(peg$e15); }
       }
       if (s5 !== peg$FAILED) {
         while (s5 !== peg$FAILED) {
@@ -1034,7 +1085,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s5 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e14); }
+            if (peg$silentFails === 0) { peg$fail(peg$e15); }
           }
         }
       } else {
@@ -1047,7 +1098,7 @@ function peg$parse(input, options) {
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f8(s1, s3);
+        s0 = peg$f9(s1, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1063,7 +1114,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e9); }
+        if (peg$silentFails === 0) { peg$fail(peg$e10); }
       }
       if (s1 === peg$FAILED) {
         s1 = null;
@@ -1073,7 +1124,7 @@ function peg$parse(input, options) {
         peg$currPos += 2;
       } else {
         s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e15); }
+        if (peg$silentFails === 0) { peg$fail(peg$e16); }
       }
       if (s2 !== peg$FAILED) {
         s3 = peg$currPos;
@@ -1083,7 +1134,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e16); }
+          if (peg$silentFails === 0) { peg$fail(peg$e17); }
         }
         if (s5 !== peg$FAILED) {
           while (s5 !== peg$FAILED) {
@@ -1093,7 +1144,7 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s5 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e16); }
+              if (peg$silentFails === 0) { peg$fail(peg$e17); }
             }
           }
         } else {
@@ -1106,7 +1157,7 @@ function peg$parse(input, options) {
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f9(s1, s3);
+          s0 = peg$f10(s1, s3);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1122,7 +1173,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e9); }
+          if (peg$silentFails === 0) { peg$fail(peg$e10); }
         }
         if (s1 === peg$FAILED) {
           s1 = null;
@@ -1132,7 +1183,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s2 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e17); }
+          if (peg$silentFails === 0) { peg$fail(peg$e18); }
         }
         if (s2 !== peg$FAILED) {
           s3 = peg$currPos;
@@ -1142,7 +1193,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s5 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e18); }
+            if (peg$silentFails === 0) { peg$fail(peg$e19); }
           }
           if (s5 !== peg$FAILED) {
             while (s5 !== peg$FAILED) {
@@ -1152,7 +1203,7 @@ function peg$parse(input, options) {
                 peg$currPos++;
               } else {
                 s5 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e18); }
+                if (peg$silentFails === 0) { peg$fail(peg$e19); }
               }
             }
           } else {
@@ -1176,7 +1227,7 @@ function peg$parse(input, options) {
             }
             if (s4 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f10(s1, s3);
+              s0 = peg$f11(s1, s3);
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -1196,7 +1247,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s1 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e9); }
+            if (peg$silentFails === 0) { peg$fail(peg$e10); }
           }
           if (s1 === peg$FAILED) {
             s1 = null;
@@ -1206,7 +1257,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s2 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e17); }
+            if (peg$silentFails === 0) { peg$fail(peg$e18); }
           }
           if (s2 !== peg$FAILED) {
             s3 = [];
@@ -1221,7 +1272,7 @@ function peg$parse(input, options) {
             }
             if (s3 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f11();
+              s0 = peg$f12();
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -1237,7 +1288,7 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s1 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e9); }
+              if (peg$silentFails === 0) { peg$fail(peg$e10); }
             }
             if (s1 === peg$FAILED) {
               s1 = null;
@@ -1245,7 +1296,7 @@ function peg$parse(input, options) {
             s2 = peg$parseDigits();
             if (s2 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f12(s1, s2);
+              s0 = peg$f13(s1, s2);
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -1289,7 +1340,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s0 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e19); }
+      if (peg$silentFails === 0) { peg$fail(peg$e20); }
     }
 
     return s0;
@@ -1305,7 +1356,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e21); }
+      if (peg$silentFails === 0) { peg$fail(peg$e22); }
     }
     if (s1 !== peg$FAILED) {
       s2 = [];
@@ -1319,11 +1370,11 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e21); }
+        if (peg$silentFails === 0) { peg$fail(peg$e22); }
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f13(s2);
+        s0 = peg$f14(s2);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1339,7 +1390,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e22); }
+        if (peg$silentFails === 0) { peg$fail(peg$e23); }
       }
       if (s1 !== peg$FAILED) {
         s2 = [];
@@ -1353,11 +1404,11 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e22); }
+          if (peg$silentFails === 0) { peg$fail(peg$e23); }
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f14(s2);
+          s0 = peg$f15(s2);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1373,7 +1424,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e21); }
+          if (peg$silentFails === 0) { peg$fail(peg$e22); }
         }
         if (s1 !== peg$FAILED) {
           s2 = [];
@@ -1383,7 +1434,7 @@ function peg$parse(input, options) {
             s3 = peg$parseDqChar();
           }
           peg$savedPos = s0;
-          s0 = peg$f15();
+          s0 = peg$f16();
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1395,7 +1446,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s1 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e22); }
+            if (peg$silentFails === 0) { peg$fail(peg$e23); }
           }
           if (s1 !== peg$FAILED) {
             s2 = [];
@@ -1405,7 +1456,7 @@ function peg$parse(input, options) {
               s3 = peg$parseSqChar();
             }
             peg$savedPos = s0;
-            s0 = peg$f16();
+            s0 = peg$f17();
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -1416,7 +1467,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e20); }
+      if (peg$silentFails === 0) { peg$fail(peg$e21); }
     }
 
     return s0;
@@ -1432,7 +1483,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e23); }
+      if (peg$silentFails === 0) { peg$fail(peg$e24); }
     }
     if (s2 !== peg$FAILED) {
       while (s2 !== peg$FAILED) {
@@ -1442,7 +1493,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s2 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e23); }
+          if (peg$silentFails === 0) { peg$fail(peg$e24); }
         }
       }
     } else {
@@ -1470,7 +1521,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e24); }
+      if (peg$silentFails === 0) { peg$fail(peg$e25); }
     }
     if (s2 !== peg$FAILED) {
       while (s2 !== peg$FAILED) {
@@ -1480,7 +1531,7 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s2 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e24); }
+          if (peg$silentFails === 0) { peg$fail(peg$e25); }
         }
       }
     } else {
@@ -1507,7 +1558,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e25); }
+      if (peg$silentFails === 0) { peg$fail(peg$e26); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parseEscapeBody();
@@ -1534,11 +1585,11 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e8); }
+      if (peg$silentFails === 0) { peg$fail(peg$e9); }
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f17();
+      s1 = peg$f18();
     }
     s0 = s1;
     if (s0 === peg$FAILED) {
@@ -1548,11 +1599,11 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e26); }
+        if (peg$silentFails === 0) { peg$fail(peg$e27); }
       }
       if (s1 !== peg$FAILED) {
         peg$savedPos = s0;
-        s1 = peg$f18();
+        s1 = peg$f19();
       }
       s0 = s1;
       if (s0 === peg$FAILED) {
@@ -1562,11 +1613,11 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e27); }
+          if (peg$silentFails === 0) { peg$fail(peg$e28); }
         }
         if (s1 !== peg$FAILED) {
           peg$savedPos = s0;
-          s1 = peg$f19();
+          s1 = peg$f20();
         }
         s0 = s1;
         if (s0 === peg$FAILED) {
@@ -1576,7 +1627,7 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s1 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e17); }
+            if (peg$silentFails === 0) { peg$fail(peg$e18); }
           }
           if (s1 !== peg$FAILED) {
             s2 = peg$currPos;
@@ -1591,7 +1642,7 @@ function peg$parse(input, options) {
             }
             if (s2 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f20();
+              s0 = peg$f21();
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -1607,11 +1658,11 @@ function peg$parse(input, options) {
               peg$currPos++;
             } else {
               s1 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e28); }
+              if (peg$silentFails === 0) { peg$fail(peg$e29); }
             }
             if (s1 !== peg$FAILED) {
               peg$savedPos = s0;
-              s1 = peg$f21();
+              s1 = peg$f22();
             }
             s0 = s1;
             if (s0 === peg$FAILED) {
@@ -1621,11 +1672,11 @@ function peg$parse(input, options) {
                 peg$currPos++;
               } else {
                 s1 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e29); }
+                if (peg$silentFails === 0) { peg$fail(peg$e30); }
               }
               if (s1 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s1 = peg$f22();
+                s1 = peg$f23();
               }
               s0 = s1;
               if (s0 === peg$FAILED) {
@@ -1635,11 +1686,11 @@ function peg$parse(input, options) {
                   peg$currPos++;
                 } else {
                   s1 = peg$FAILED;
-                  if (peg$silentFails === 0) { peg$fail(peg$e30); }
+                  if (peg$silentFails === 0) { peg$fail(peg$e31); }
                 }
                 if (s1 !== peg$FAILED) {
                   peg$savedPos = s0;
-                  s1 = peg$f23();
+                  s1 = peg$f24();
                 }
                 s0 = s1;
                 if (s0 === peg$FAILED) {
@@ -1649,7 +1700,7 @@ function peg$parse(input, options) {
                     peg$currPos++;
                   } else {
                     s1 = peg$FAILED;
-                    if (peg$silentFails === 0) { peg$fail(peg$e31); }
+                    if (peg$silentFails === 0) { peg$fail(peg$e32); }
                   }
                   if (s1 !== peg$FAILED) {
                     s2 = peg$currPos;
@@ -1675,7 +1726,7 @@ function peg$parse(input, options) {
                     }
                     if (s2 !== peg$FAILED) {
                       peg$savedPos = s0;
-                      s0 = peg$f24(s2);
+                      s0 = peg$f25(s2);
                     } else {
                       peg$currPos = s0;
                       s0 = peg$FAILED;
@@ -1691,7 +1742,7 @@ function peg$parse(input, options) {
                       peg$currPos += 2;
                     } else {
                       s1 = peg$FAILED;
-                      if (peg$silentFails === 0) { peg$fail(peg$e32); }
+                      if (peg$silentFails === 0) { peg$fail(peg$e33); }
                     }
                     if (s1 !== peg$FAILED) {
                       s2 = peg$currPos;
@@ -1723,11 +1774,11 @@ function peg$parse(input, options) {
                           peg$currPos++;
                         } else {
                           s3 = peg$FAILED;
-                          if (peg$silentFails === 0) { peg$fail(peg$e33); }
+                          if (peg$silentFails === 0) { peg$fail(peg$e34); }
                         }
                         if (s3 !== peg$FAILED) {
                           peg$savedPos = peg$currPos;
-                          s4 = peg$f25(s2);
+                          s4 = peg$f26(s2);
                           if (s4) {
                             s4 = undefined;
                           } else {
@@ -1735,7 +1786,7 @@ function peg$parse(input, options) {
                           }
                           if (s4 !== peg$FAILED) {
                             peg$savedPos = s0;
-                            s0 = peg$f26(s2);
+                            s0 = peg$f27(s2);
                           } else {
                             peg$currPos = s0;
                             s0 = peg$FAILED;
@@ -1759,7 +1810,7 @@ function peg$parse(input, options) {
                         peg$currPos++;
                       } else {
                         s1 = peg$FAILED;
-                        if (peg$silentFails === 0) { peg$fail(peg$e34); }
+                        if (peg$silentFails === 0) { peg$fail(peg$e35); }
                       }
                       if (s1 !== peg$FAILED) {
                         s2 = peg$currPos;
@@ -1797,7 +1848,7 @@ function peg$parse(input, options) {
                         }
                         if (s2 !== peg$FAILED) {
                           peg$savedPos = s0;
-                          s0 = peg$f27(s2);
+                          s0 = peg$f28(s2);
                         } else {
                           peg$currPos = s0;
                           s0 = peg$FAILED;
@@ -1813,11 +1864,11 @@ function peg$parse(input, options) {
                           peg$currPos++;
                         } else {
                           s1 = peg$FAILED;
-                          if (peg$silentFails === 0) { peg$fail(peg$e35); }
+                          if (peg$silentFails === 0) { peg$fail(peg$e36); }
                         }
                         if (s1 !== peg$FAILED) {
                           peg$savedPos = s0;
-                          s1 = peg$f28(s1);
+                          s1 = peg$f29(s1);
                         }
                         s0 = s1;
                         if (s0 === peg$FAILED) {
@@ -1827,11 +1878,11 @@ function peg$parse(input, options) {
                             peg$currPos++;
                           } else {
                             s1 = peg$FAILED;
-                            if (peg$silentFails === 0) { peg$fail(peg$e36); }
+                            if (peg$silentFails === 0) { peg$fail(peg$e0); }
                           }
                           if (s1 !== peg$FAILED) {
                             peg$savedPos = s0;
-                            s1 = peg$f29(s1);
+                            s1 = peg$f30(s1);
                           }
                           s0 = s1;
                         }
@@ -1857,7 +1908,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s0 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e14); }
+      if (peg$silentFails === 0) { peg$fail(peg$e15); }
     }
 
     return s0;
@@ -1890,7 +1941,7 @@ function peg$parse(input, options) {
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f30(s2);
+        s0 = peg$f31(s2);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1924,7 +1975,7 @@ function peg$parse(input, options) {
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f31();
+          s0 = peg$f32();
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1950,7 +2001,7 @@ function peg$parse(input, options) {
             s3 = peg$parseTemplatePart();
           }
           peg$savedPos = s0;
-          s0 = peg$f32();
+          s0 = peg$f33();
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1986,11 +2037,11 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s6 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e33); }
+          if (peg$silentFails === 0) { peg$fail(peg$e34); }
         }
         if (s6 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f33(s3, s4);
+          s0 = peg$f34(s3, s4);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -2022,11 +2073,11 @@ function peg$parse(input, options) {
             peg$currPos++;
           } else {
             s5 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e33); }
+            if (peg$silentFails === 0) { peg$fail(peg$e34); }
           }
           if (s5 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f34(s3);
+            s0 = peg$f35(s3);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -2088,7 +2139,7 @@ function peg$parse(input, options) {
                 peg$currPos++;
               } else {
                 s4 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e1); }
+                if (peg$silentFails === 0) { peg$fail(peg$e2); }
               }
               peg$silentFails--;
               if (s4 === peg$FAILED) {
@@ -2140,7 +2191,7 @@ function peg$parse(input, options) {
           s3 = null;
         }
         peg$savedPos = s0;
-        s0 = peg$f35(s2, s3);
+        s0 = peg$f36(s2, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -2215,7 +2266,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f36(s1);
+        s0 = peg$f37(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -2285,7 +2336,7 @@ function peg$parse(input, options) {
       }
       if (s5 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f37(s3);
+        s0 = peg$f38(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -2307,7 +2358,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e1); }
+      if (peg$silentFails === 0) { peg$fail(peg$e2); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
@@ -2351,11 +2402,11 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s5 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e33); }
+        if (peg$silentFails === 0) { peg$fail(peg$e34); }
       }
       if (s5 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f38(s3);
+        s0 = peg$f39(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -2387,7 +2438,7 @@ function peg$parse(input, options) {
         s5 = peg$parseBody1();
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f39(s1, s5);
+          s0 = peg$f40(s1, s5);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -2415,7 +2466,7 @@ function peg$parse(input, options) {
         s1 = peg$parseName();
         if (s1 !== peg$FAILED) {
           peg$savedPos = s0;
-          s1 = peg$f40(s1);
+          s1 = peg$f41(s1);
         }
         s0 = s1;
       }
@@ -2445,11 +2496,11 @@ function peg$parse(input, options) {
           peg$currPos++;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e33); }
+          if (peg$silentFails === 0) { peg$fail(peg$e34); }
         }
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f41(s3);
+          s0 = peg$f42(s3);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -2486,7 +2537,7 @@ function peg$parse(input, options) {
         s3 = null;
       }
       peg$savedPos = s0;
-      s0 = peg$f42(s1, s2, s3);
+      s0 = peg$f43(s1, s2, s3);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -2501,7 +2552,7 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = '';
     peg$savedPos = s0;
-    s1 = peg$f43();
+    s1 = peg$f44();
     s0 = s1;
 
     return s0;

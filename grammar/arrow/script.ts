@@ -13,6 +13,14 @@ export type CodeCompiler = (source: string) => CompiledScript
 /** Deepest chain of code fields producing code (`<-` code that yields `<-` code...). */
 const MAX_STAGES = 4
 
+/** Compiling recurses over the tree: a tree too deep for the JS stack is a `limit` error. */
+function guardDepth<T> (source: string, f: () => T): T {
+  try { return f() } catch (e) {
+    if (e instanceof RangeError) throw new ArrowError('limit', 'the script nests too deeply to compile', { cause: e }).at(source, { start: 0, end: 1 })
+    throw e
+  }
+}
+
 export class CompiledScript {
   /** Warnings found while compiling (bare words, extra arguments). Errors make compiling fail instead. */
   readonly warnings: CompileProblem[]
@@ -33,7 +41,7 @@ export class CompiledScript {
    */
   static compile (source: string, kind: ScriptKind, compileCode: CodeCompiler): CompiledScript {
     const ast = parseScript(source, kind)
-    const { code, problems } = compileScript(ast, source)
+    const { code, problems } = guardDepth(source, () => compileScript(ast, source))
     const first = problems.find(p => p.severity === 'error')
     if (first !== undefined) throw new ArrowError(first.code as ArrowError['code'], first.message).at(source, first.span)
     return new CompiledScript(source, kind, ast, code, problems, compileCode)
@@ -42,7 +50,7 @@ export class CompiledScript {
   /** Parse and compile, returning every problem instead of throwing (for load-time checks). */
   static problems (source: string, kind: ScriptKind): CompileProblem[] {
     const ast = parseScript(source, kind)
-    return compileScript(ast, source).problems
+    return guardDepth(source, () => compileScript(ast, source)).problems
   }
 
   /**
