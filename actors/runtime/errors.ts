@@ -11,6 +11,7 @@ export type RuntimeErrorCode =
   | 'invalid-spec'
   | 'engine-unreachable'
   | 'state-locked'
+  | 'closed'
   | 'engine-error'
 
 /** Base class: every runtime failure names the runtime and the container it concerns. */
@@ -103,5 +104,13 @@ export class StateLockedError extends RuntimeError {
   override name = 'StateLockedError'
   constructor (stateDir: string, holder: number) {
     super('state-locked', `process runtime state ${stateDir} is in use by pid ${holder}${holder === process.pid ? ' (another runtime object in this process: close it first)' : ''}`)
+  }
+}
+
+/** A method was called on a runtime object after close(). */
+export class RuntimeClosedError extends RuntimeError {
+  override name = 'RuntimeClosedError'
+  constructor (runtime: string, what: string) {
+    super('closed', `${runtime}: cannot ${what}: this runtime object was closed (open a new one)`)
   }
 }

@@ -47,16 +47,25 @@ export class LogWriter {
     if (lines.length === 0) return
     const t = time.toISOString()
     const s = stream === 'stderr' ? 'e' : 'o'
-    const text = lines.map(l => JSON.stringify({ t, s, l } satisfies Stored) + '\n').join('')
-    const bytes = Buffer.byteLength(text)
+    let batch = ''
+    let batchBytes = 0
     this.openFile()
-    if (this.size > 0 && this.size + bytes > this.maxBytes) this.rotate()
-    writeSync(this.openFile(), text)
-    this.size += bytes
+    for (const l of lines) {
+      const rec = JSON.stringify({ t, s, l } satisfies Stored) + '\n'
+      const bytes = Buffer.byteLength(rec)
+      if (this.size + batchBytes > 0 && this.size + batchBytes + bytes > this.maxBytes) {
+        if (batch !== '') { writeSync(this.openFile(), batch); this.size += batchBytes; batch = ''; batchBytes = 0 }
+        if (this.size > 0) this.rotate()
+      }
+      batch += rec
+      batchBytes += bytes
+    }
+    if (batch !== '') { writeSync(this.openFile(), batch); this.size += batchBytes }
   }
 
   private rotate (): void {
     this.close()
+    this.size = 0
     const base = join(this.dir, LOG_FILE)
     rmSync(`${base}.${this.maxFiles}`, { force: true })
     for (let i = this.maxFiles - 1; i >= 1; i--) if (existsSync(`${base}.${i}`)) renameSync(`${base}.${i}`, `${base}.${i + 1}`)
@@ -104,7 +113,6 @@ export class PipeReader {
   constructor (path: string, stream: StdStream, onLines: (stream: StdStream, lines: string[]) => void) {
     const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
     this.socket = new Socket({ fd, readable: true, writable: false })
-    this.socket.unref()
     this.onLines = onLines
     this.stream = stream
     this.drained = new Promise(resolve => {

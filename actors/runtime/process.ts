@@ -11,7 +11,8 @@ import { join } from 'node:path'
 import { Channel } from './channel.js'
 import { ADOPTED_POLL_MS, DRAIN_TIMEOUT_MS, EXEC_CAPTURE_BYTES, PASS_ENV, STOP_TIMEOUT_MS, defaultProcessStateDir } from './defaults.js'
 import {
-  ContainerNotFoundError, ContainerNotRunningError, ContainerRunningError, InvalidSpecError, NameConflictError, StartFailedError
+  ContainerNotFoundError, ContainerNotRunningError, ContainerRunningError, InvalidSpecError, NameConflictError, RuntimeClosedError,
+  StartFailedError
 } from './errors.js'
 import type { StdStream } from './lines.js'
 import { LogWriter, PipeReader, readLogs } from './process-logs.js'
@@ -177,7 +178,6 @@ export class ProcessRuntime implements Runtime {
     run.startedAt = e.rec.startedAt ? Date.parse(e.rec.startedAt) : Date.now()
     const pidStart = e.rec.pidStart
     run.poll = setInterval(() => { if (!sameProcessAlive(pid, pidStart)) void this.exited(e, run, null) }, this.opts.adoptedPollMs ?? ADOPTED_POLL_MS)
-    run.poll.unref()
     e.run = run
   }
 
@@ -199,7 +199,8 @@ export class ProcessRuntime implements Runtime {
 
   // ---- helpers --------------------------------------------------------------------------------
 
-  private entry (ref: string): Entry {
+  private entry (ref: string, what = 'use a container'): Entry {
+    if (this.closed) throw new RuntimeClosedError(NAME, what)
     const byId = this.entries.get(ref)
     if (byId) return byId
     for (const e of this.entries.values()) if (e.rec.name === ref) return e
@@ -280,6 +281,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   async create (spec: ContainerSpec): Promise<CreateResult> {
+    if (this.closed) throw new RuntimeClosedError(NAME, `create ${spec.name}`)
     if (!validName(spec.name)) throw new InvalidSpecError('name', `'${spec.name}' is not a valid container name`, { container: spec.name })
     for (const e of this.entries.values()) if (e.rec.name === spec.name) throw new NameConflictError(NAME, spec.name)
     if ([...(spec.entrypoint ?? []), ...(spec.cmd ?? [])].length === 0) {
@@ -385,7 +387,6 @@ export class ProcessRuntime implements Runtime {
       return
     }
     const started = child
-    started.unref()
     const pid = started.pid as number
     const run = this.newRun(pid, started, readers)
     e.run = run
@@ -431,7 +432,6 @@ export class ProcessRuntime implements Runtime {
         e.restartTimer = undefined
         void this.serial(e, async () => { await this.restartNow(e) })
       }, rec.backoffMs)
-      e.restartTimer.unref()
     }
     this.state.write(rec)
   }
@@ -508,6 +508,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   async list (labels: Labels): Promise<ContainerSummary[]> {
+    if (this.closed) throw new RuntimeClosedError(NAME, 'list containers')
     return [...this.entries.values()].filter(e => matches(e.rec.spec.labels, labels)).map(({ rec }) => ({
       id: rec.id, name: rec.name, image: rec.spec.image, labels: rec.spec.labels, state: rec.state, running: rec.state === 'running'
     }))
@@ -566,6 +567,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   async events (filter: { labels?: Labels } = {}): Promise<Stream<RuntimeEvent>> {
+    if (this.closed) throw new RuntimeClosedError(NAME, 'subscribe to events')
     const sub = { ch: undefined as unknown as Channel<RuntimeEvent>, labels: filter.labels ?? {} }
     sub.ch = new Channel<RuntimeEvent>(() => { this.subscribers.delete(sub) })
     this.subscribers.add(sub)
@@ -580,6 +582,7 @@ export class ProcessRuntime implements Runtime {
       if (run) {
         if (run.poll) clearInterval(run.poll)
         run.child?.removeAllListeners('exit')
+        run.child?.unref() // it keeps running; this process may exit without it
         // Closing a reader stores its unterminated last line; later output waits in the pipe.
         for (const r of run.readers) r.close()
         run.resolveExited()

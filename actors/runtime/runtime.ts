@@ -191,7 +191,7 @@ export interface StopOptions {
  * A container runtime. Every method takes a container id or name (`ref`), is safe to call
  * concurrently for different containers, and fails with a `RuntimeError` subclass (see errors.ts)
  * whose `code` callers branch on: `not-found`, `name-conflict`, `is-running`, `not-running`,
- * `image-not-found`, `registry-unreachable`, `start-failed`, `invalid-spec`, `engine-unreachable`.
+ * `image-not-found`, `registry-unreachable`, `start-failed`, `invalid-spec`, `engine-unreachable`, `closed`.
  */
 export interface Runtime {
   readonly kind: RuntimeKind
