@@ -2,7 +2,7 @@
 // (decoded strictly: an unknown or mistyped field is a 400 naming it) and the reply shapes.
 // Kinds are only ever appended. The CLI builds these messages; the daemon answers them.
 import type { Route } from './routes.js'
-import { array, boolean, integer, json, message, optional, record, string } from './schema.js'
+import { array, boolean, integer, json, message, optional, record, string, type Infer } from './schema.js'
 
 const path = string({ min: 1, max: 512, pattern: /^\/?[^\s/][^\s]*$/, patternText: 'a template path like ns/name' })
 const name = string({ min: 1, max: 256 })
@@ -70,3 +70,8 @@ export interface LoadReply {
 }
 
 export interface LogItem { time: string, stream: 'stdout' | 'stderr', container: string, text: string }
+
+/** Every message the `peer` actor accepts, typed. */
+export type PeerMessage = Infer<typeof peerMessages[keyof typeof peerMessages]>
+/** Every message a `runnable/<instance>` actor accepts, typed. */
+export type RunnableMessage = Infer<typeof runnableMessages[keyof typeof runnableMessages]>

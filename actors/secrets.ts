@@ -1,0 +1,49 @@
+// Secrets sealed in the replica (DESIGN §11): AES-256-GCM under a key derived from the cluster key
+// with HKDF; the scope and name are bound as additional data, so a sealed value cannot be moved.
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
+
+export class SecretError extends Error {
+  override readonly name = 'SecretError'
+  constructor (readonly code: 'secret-not-found' | 'secret-not-permitted' | 'secret-corrupt' | 'secret-bad-scope', message: string, options?: { cause?: unknown }) {
+    super(message, options)
+  }
+}
+
+export interface Sealed { v: 1, iv: Uint8Array, tag: Uint8Array, data: Uint8Array }
+
+export class SecretBox {
+  private readonly key: Buffer
+  constructor (clusterKey: Uint8Array) {
+    this.key = Buffer.from(hkdfSync('sha256', clusterKey, Buffer.alloc(0), 'monk secrets v1', 32))
+  }
+
+  seal (scope: string, name: string, value: string): Sealed {
+    const iv = randomBytes(12)
+    const c = createCipheriv('aes-256-gcm', this.key, iv)
+    c.setAAD(Buffer.from(`${scope}\0${name}`))
+    const data = Buffer.concat([c.update(value, 'utf8'), c.final()])
+    return { v: 1, iv: new Uint8Array(iv), tag: new Uint8Array(c.getAuthTag()), data: new Uint8Array(data) }
+  }
+
+  open (scope: string, name: string, sealed: unknown): string {
+    const s = sealed as Partial<Sealed> | null
+    if (!s || !(s.iv instanceof Uint8Array) || !(s.tag instanceof Uint8Array) || !(s.data instanceof Uint8Array)) {
+      throw new SecretError('secret-corrupt', `secret ${name} (${scope}) is not a sealed value`)
+    }
+    try {
+      const d = createDecipheriv('aes-256-gcm', this.key, s.iv)
+      d.setAAD(Buffer.from(`${scope}\0${name}`))
+      d.setAuthTag(s.tag)
+      return Buffer.concat([d.update(s.data), d.final()]).toString('utf8')
+    } catch (err) {
+      throw new SecretError('secret-corrupt', `secret ${name} (${scope}) cannot be opened with this cluster's key`, { cause: err })
+    }
+  }
+}
+
+/** `global` or a workload path `ns/name`. */
+export function checkScope (scope: string): string {
+  const s = scope.replace(/^\/+/, '')
+  if (s === 'global' || /^[^\s/]+\/[^\s/]+$/.test(s)) return s
+  throw new SecretError('secret-bad-scope', `secret scope must be "global" (-g) or a workload path like ns/name (-r), got "${scope}"`)
+}

@@ -1,0 +1,102 @@
+// The replicated records the control plane reads and writes (DESIGN §3): keys and typed decoders.
+// Every value read from the replica came from some peer: it is decoded defensively, never trusted.
+import type { MapValue } from '../grammar/monkscript/index.js'
+
+export const keys = {
+  tpl: (path: string) => `tpl/${path}`,
+  want: (instance: string) => `want/${instance}`,
+  claim: (instance: string, peer: string) => `claim/${instance}/${peer}`,
+  claimPrefix: (instance: string) => `claim/${instance}/`,
+  status: (instance: string, peer: string) => `status/${instance}/${peer}`,
+  statusPrefix: (instance: string) => `status/${instance}/`,
+  secret: (scope: string, name: string) => `secret/${scope}/${name}`,
+} as const
+
+/** A loaded template: its class, value with inheritance applied, and group structure. */
+export interface TplRecord {
+  path: string
+  kind: string
+  value: MapValue
+  /** Member paths (groups and process-groups), in order. */
+  members: string[]
+  /** Enclosing groups, innermost first. */
+  groups: string[]
+  file: string
+  loadedAt: number
+}
+
+/** What should run: written by `monk run/stop/purge` on any peer (LWW). */
+export interface WantRecord {
+  /** Template path this instance runs. */
+  template: string
+  state: 'run' | 'stop'
+  /** The path the user ran (the group, for members). */
+  root: string
+  set: Record<string, string>
+  tags: string[]
+  peer: string | null
+  /** --force-move marker (see placement.DesiredInstance.forceMove); 0 = none. */
+  forceMove: number
+  /** Bumped by `monk restart` / `monk update` so the owner replaces its containers. */
+  generation: number
+  updatedAt: number
+}
+
+export interface ClaimRecord { epoch: number, startedAt: number }
+
+export type InstanceState = 'starting' | 'running' | 'stopped' | 'failed'
+
+export interface StatusRecord {
+  state: InstanceState
+  containers: Array<{ name: string, image: string, status: string, id: string }>
+  /** Resolved service endpoints (for connections): name → host, port. */
+  services: Record<string, { host: string, port: number }>
+  ready: boolean
+  error: string | null
+  generation: number
+  updatedAt: number
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array)
+const str = (v: unknown, d = ''): string => typeof v === 'string' ? v : d
+const num = (v: unknown, d = 0): number => typeof v === 'number' && Number.isFinite(v) ? v : d
+const strs = (v: unknown): string[] => Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []
+
+export function decodeTpl (v: unknown): TplRecord | undefined {
+  if (!isObj(v) || typeof v.path !== 'string' || !isObj(v.value)) return undefined
+  return { path: v.path, kind: str(v.kind, 'abstract'), value: v.value as MapValue, members: strs(v.members), groups: strs(v.groups), file: str(v.file), loadedAt: num(v.loadedAt) }
+}
+
+export function decodeWant (v: unknown): WantRecord | undefined {
+  if (!isObj(v) || typeof v.template !== 'string') return undefined
+  const set: Record<string, string> = {}
+  if (isObj(v.set)) for (const [k, x] of Object.entries(v.set)) if (typeof x === 'string') set[k] = x
+  return {
+    template: v.template, state: v.state === 'stop' ? 'stop' : 'run', root: str(v.root, v.template), set, tags: strs(v.tags),
+    peer: typeof v.peer === 'string' ? v.peer : null, forceMove: num(v.forceMove), generation: num(v.generation), updatedAt: num(v.updatedAt),
+  }
+}
+
+export function decodeClaim (v: unknown): ClaimRecord | undefined {
+  if (!isObj(v) || typeof v.epoch !== 'number') return undefined
+  return { epoch: v.epoch, startedAt: num(v.startedAt) }
+}
+
+export function decodeStatus (v: unknown): StatusRecord | undefined {
+  if (!isObj(v)) return undefined
+  const state = v.state === 'running' || v.state === 'stopped' || v.state === 'failed' ? v.state : 'starting'
+  const containers = Array.isArray(v.containers)
+    ? v.containers.filter(isObj).map(c => ({ name: str(c.name), image: str(c.image), status: str(c.status), id: str(c.id) }))
+    : []
+  const services: StatusRecord['services'] = {}
+  if (isObj(v.services)) for (const [k, s] of Object.entries(v.services)) if (isObj(s)) services[k] = { host: str(s.host), port: num(s.port) }
+  return { state, containers, services, ready: v.ready === true, error: typeof v.error === 'string' ? v.error : null, generation: num(v.generation), updatedAt: num(v.updatedAt) }
+}
+
+/** The peer fields monkd publishes in `peer/<id>` beside the mesh's own (addrs, name, tags). */
+export interface PeerRecord { name: string, tags: string[], addrs: string[], runtime: string, startedAt: number, leftAt: number | null }
+
+export function decodePeer (v: unknown): PeerRecord {
+  if (!isObj(v)) return { name: '', tags: [], addrs: [], runtime: '', startedAt: 0, leftAt: null }
+  return { name: str(v.name), tags: strs(v.tags), addrs: strs(v.addrs), runtime: str(v.runtime), startedAt: num(v.startedAt), leftAt: typeof v.leftAt === 'number' ? v.leftAt : null }
+}

@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+// monkd: the daemon. Wires the mesh, a runtime, the peer's actors and the control API together.
+import '../polyfill.js'
+import { existsSync, mkdirSync, createWriteStream } from 'node:fs'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { Writable } from 'node:stream'
+import { parseArgs } from 'node:util'
+import pino from 'pino'
+import { Peer } from '../actors/peer.js'
+import { isRuntimeMode, selectRuntime } from '../actors/runtime/select.js'
+import { createCluster } from '../mesh/cluster.js'
+import { startMesh, type Mesh } from '../mesh/mesh.js'
+import { monkdRoutes, type PeerMessage, type RunnableMessage } from './api/messages.js'
+import { socketPathIn } from './api/protocol.js'
+import { startApiServer, type Dispatch } from './api/server.js'
+
+export const version = '0.1.0'
+const usage = 'usage: monkd [--home DIR] [--name NAME] [--tag T]... [--p2p-port N | --listen MULTIADDR] [--join TOKEN] [--runtime auto|docker|process] [--log-level L]'
+
+class UsageError extends Error {}
+
+function options (argv: string[]) {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        home: { type: 'string' }, name: { type: 'string' }, tag: { type: 'string', multiple: true },
+        'p2p-port': { type: 'string' }, listen: { type: 'string', multiple: true }, join: { type: 'string' },
+        runtime: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
+      },
+      strict: true, allowPositionals: false,
+    })
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n${usage}`)
+  }
+  const v = parsed.values
+  if (v.help) { process.stdout.write(usage + '\n'); process.exit(0) }
+  if (v.version) { process.stdout.write(version + '\n'); process.exit(0) }
+  const runtime = v.runtime ?? 'auto'
+  if (!isRuntimeMode(runtime)) throw new UsageError(`--runtime must be auto, docker or process, got "${runtime}"`)
+  if (v['p2p-port'] !== undefined && v.listen !== undefined) throw new UsageError('give --p2p-port or --listen, not both')
+  let listen = v.listen ?? []
+  if (listen.length === 0) {
+    const port = v['p2p-port'] ?? '44001'
+    if (!/^\d+$/.test(port) || Number(port) > 65535) throw new UsageError(`--p2p-port must be a port number, got "${port}"`)
+    listen = [`/ip4/0.0.0.0/tcp/${port}`]
+  }
+  const level = v['log-level'] ?? 'info'
+  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(level)) throw new UsageError(`--log-level must be one of trace, debug, info, warn, error, fatal, silent; got "${level}"`)
+  const home = resolve(v.home ?? process.env.MONK_HOME ?? join(homedir(), '.monk'))
+  return { home, name: v.name, tags: v.tag ?? [], listen, join: v.join, runtime, level }
+}
+
+async function main (): Promise<void> {
+  const o = options(process.argv.slice(2))
+  mkdirSync(join(o.home, 'logs'), { recursive: true, mode: 0o700 })
+  const fresh = !existsSync(join(o.home, 'data'))
+  const file = createWriteStream(join(o.home, 'logs', 'monkd.log'), { flags: 'a' })
+  const streams: pino.StreamEntry[] = [{ stream: file, level: o.level as pino.Level }]
+  if (process.stderr.isTTY) streams.push({ stream: pretty(), level: o.level as pino.Level })
+  const log = pino({ level: o.level, base: { pid: process.pid } }, pino.multistream(streams))
+
+  const { runtime, reason } = await selectRuntime({ mode: o.runtime as 'auto' | 'docker' | 'process', process: { stateDir: join(o.home, 'runtime', 'process'), onWarning: m => log.warn(m) } })
+  log.info(reason)
+  const name = o.name ?? `peer-${process.pid}`
+  let mesh: Mesh
+  try {
+    mesh = await startMesh({
+      home: o.home, listen: o.listen, name, tags: o.tags,
+      ...(o.join !== undefined ? { token: o.join } : fresh ? { cluster: createCluster() } : {}),
+    })
+  } catch (err) {
+    await runtime.close()
+    throw err
+  }
+  const peer = await Peer.start({ home: o.home, name, tags: o.tags, mesh, runtime, log })
+  let stopping = false
+  const shutdown = async (why: string): Promise<void> => {
+    if (stopping) return
+    stopping = true
+    log.info(`monkd stopping (${why}): leaving the cluster; containers keep running and are adopted on restart`)
+    await api.close().catch(() => {})
+    await peer.stop().catch(() => {})
+    await mesh.leave().catch(() => {})
+    await mesh.stop().catch(() => {})
+    await runtime.close().catch(() => {})
+    file.end()
+    process.exit(0)
+  }
+  const dispatch: Dispatch = (path, msg, ctx) => {
+    if (ctx.kind === 'runnable') {
+      const r = msg as RunnableMessage
+      const target = ctx.target ?? ''
+      if (r.type === 'runnable.logs') return peer.logs(target, r, ctx.signal)
+      return peer.runnableRequest(target, r)
+    }
+    const m = msg as PeerMessage
+    switch (m.type) {
+      case 'peer.status': return Promise.resolve({ ...peer.status(), version, home: o.home })
+      case 'templates.load': return peer.loadTemplates(m.files, m.paths)
+      case 'templates.list': return Promise.resolve(peer.listTemplates(m.kind))
+      case 'templates.info': return Promise.resolve(peer.templateInfo(m.path))
+      case 'workload.run': return peer.run(m.path, m)
+      case 'workload.update': return peer.run(m.path, { ...m, restart: true })
+      case 'workload.restart': return peer.run(m.path, { restart: true })
+      case 'workload.stop': return peer.stopWorkload(m.path)
+      case 'workload.purge': return peer.purge(m.path, m.excise === true)
+      case 'workload.ps': return Promise.resolve(peer.ps(m))
+      case 'secrets.add': return peer.secretAdd(m.scope, m.name, m.value)
+      case 'secrets.rm': return peer.secretRm(m.scope, m.name)
+      case 'secrets.list': return Promise.resolve(peer.secretList(m.scope))
+      case 'cluster.peers': return Promise.resolve(peer.peersList())
+      case 'cluster.token': return Promise.resolve({ token: peer.token() })
+      case 'cluster.info': return Promise.resolve({ ...peer.status(), token: peer.token() })
+      case 'cluster.peer-tags': return peer.setTags(m.tags).then(() => ({ tags: m.tags }))
+      case 'daemon.stop': setTimeout(() => { void shutdown('daemon.stop') }, 50); return Promise.resolve({ stopping: true })
+      default: return Promise.reject(Object.assign(new Error(`unknown message ${(m as { type: string }).type}`), { code: 'unknown-type' }))
+    }
+  }
+  const api = await startApiServer({ socketPath: socketPathIn(o.home), routes: monkdRoutes, dispatch, logger: log, info: { peerId: peer.id, version, name } })
+  process.on('SIGTERM', () => { void shutdown('SIGTERM') })
+  process.on('SIGINT', () => { void shutdown('SIGINT') })
+  log.info({ peer: peer.id, cluster: mesh.clusterId, socket: api.socketPath, addrs: mesh.addresses() }, `monkd ${name} ready`)
+  process.stdout.write(`monkd ${name} ready: peer ${peer.id} cluster ${mesh.clusterId} socket ${api.socketPath}\n`)
+}
+
+/** A compact human line per log record, for a foreground daemon on a terminal. */
+function pretty (): NodeJS.WritableStream {
+  const out = new Writable({
+    write (chunk: Buffer, _enc, cb) {
+      try {
+        const r = JSON.parse(chunk.toString()) as { level: number, time: number, msg?: string }
+        const lvl = ({ 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' } as Record<number, string>)[r.level] ?? String(r.level)
+        process.stderr.write(`${new Date(r.time).toISOString().slice(11, 23)} ${lvl.padEnd(5)} ${r.msg ?? ''}\n`)
+      } catch { process.stderr.write(chunk) }
+      cb()
+    },
+  })
+  return out
+}
+
+main().catch(err => {
+  if (err instanceof UsageError) { process.stderr.write(`monkd: ${err.message}\n`); process.exit(2) }
+  process.stderr.write(`monkd: ${(err as Error).message ?? String(err)}\n`)
+  process.exit(1)
+})
