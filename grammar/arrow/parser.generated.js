@@ -4,7 +4,7 @@
 
 
 
-function span(l) { return { start: l.start.offset, end: l.end.offset } }
+function span(r) { return { start: r.start, end: r.end } }
 function mergeText(parts) {
   const out = []
   for (const p of parts) {
@@ -181,150 +181,163 @@ function peg$parse(input, options) {
 
   const peg$c0 = "<-";
   const peg$c1 = "{";
-  const peg$c2 = "nil";
-  const peg$c3 = "true";
-  const peg$c4 = "false";
-  const peg$c5 = "n";
-  const peg$c6 = "-";
-  const peg$c7 = ".";
-  const peg$c8 = "0x";
-  const peg$c9 = "0b";
-  const peg$c10 = "0";
-  const peg$c11 = "\"";
-  const peg$c12 = "'";
-  const peg$c13 = "\\";
-  const peg$c14 = "t";
-  const peg$c15 = "r";
-  const peg$c16 = "b";
-  const peg$c17 = "f";
-  const peg$c18 = "v";
-  const peg$c19 = "x";
-  const peg$c20 = "u{";
-  const peg$c21 = "}";
-  const peg$c22 = "u";
-  const peg$c23 = "`";
-  const peg$c24 = "${";
-  const peg$c25 = "$";
-  const peg$c26 = "[";
-  const peg$c27 = "]";
-  const peg$c28 = ",";
-  const peg$c29 = ":";
-  const peg$c30 = "<-{";
+  const peg$c2 = "<-{";
+  const peg$c3 = "`";
+  const peg$c4 = "$";
+  const peg$c5 = "[";
+  const peg$c6 = "nil";
+  const peg$c7 = "true";
+  const peg$c8 = "false";
+  const peg$c9 = "n";
+  const peg$c10 = "-";
+  const peg$c11 = ".";
+  const peg$c12 = "0x";
+  const peg$c13 = "0b";
+  const peg$c14 = "0";
+  const peg$c15 = "\"";
+  const peg$c16 = "'";
+  const peg$c17 = "\\";
+  const peg$c18 = "t";
+  const peg$c19 = "r";
+  const peg$c20 = "b";
+  const peg$c21 = "f";
+  const peg$c22 = "v";
+  const peg$c23 = "x";
+  const peg$c24 = "u{";
+  const peg$c25 = "}";
+  const peg$c26 = "u";
+  const peg$c27 = "${";
+  const peg$c28 = "]";
+  const peg$c29 = ",";
+  const peg$c30 = ":";
   const peg$c31 = "(";
   const peg$c32 = ")";
 
-  const peg$r0 = /^[eE]/;
-  const peg$r1 = /^[+\-]/;
-  const peg$r2 = /^[0-9a-fA-F]/;
-  const peg$r3 = /^[01]/;
-  const peg$r4 = /^[0-7]/;
-  const peg$r5 = /^[0-9]/;
-  const peg$r6 = /^[^"\\]/;
-  const peg$r7 = /^[^'\\]/;
-  const peg$r8 = /^[\\"'`$]/;
-  const peg$r9 = /^[^`\\$]/;
-  const peg$r10 = /^[A-Z\p{L}_a-z]/u;
-  const peg$r11 = /^[\-0-9?A-Z\p{L}\p{N}_a-z]/u;
-  const peg$r12 = /^[ \t\r\n]/;
+  const peg$r0 = /^[ntf]/;
+  const peg$r1 = /^[a-zA-Z_]/;
+  const peg$r2 = /^[0-9\-]/;
+  const peg$r3 = /^["']/;
+  const peg$r4 = /^[\p{L}]/u;
+  const peg$r5 = /^[eE]/;
+  const peg$r6 = /^[+\-]/;
+  const peg$r7 = /^[0-9a-fA-F]/;
+  const peg$r8 = /^[01]/;
+  const peg$r9 = /^[0-7]/;
+  const peg$r10 = /^[0-9]/;
+  const peg$r11 = /^[^"\\]/;
+  const peg$r12 = /^[^'\\]/;
+  const peg$r13 = /^[\\"'`$]/;
+  const peg$r14 = /^[^`\\$]/;
+  const peg$r15 = /^[A-Z\p{L}_a-z]/u;
+  const peg$r16 = /^[\-0-9?A-Z\p{L}\p{N}_a-z]/u;
+  const peg$r17 = /^[ \t\r\n]/;
 
   const peg$e0 = peg$anyExpectation();
   const peg$e1 = peg$literalExpectation("<-", false);
   const peg$e2 = peg$literalExpectation("{", false);
-  const peg$e3 = peg$otherExpectation("nil");
-  const peg$e4 = peg$literalExpectation("nil", false);
-  const peg$e5 = peg$otherExpectation("boolean");
-  const peg$e6 = peg$literalExpectation("true", false);
-  const peg$e7 = peg$literalExpectation("false", false);
-  const peg$e8 = peg$otherExpectation("number");
-  const peg$e9 = peg$literalExpectation("n", false);
-  const peg$e10 = peg$literalExpectation("-", false);
-  const peg$e11 = peg$literalExpectation(".", false);
-  const peg$e12 = peg$classExpectation(["e", "E"], false, false, false);
-  const peg$e13 = peg$classExpectation(["+", "-"], false, false, false);
-  const peg$e14 = peg$literalExpectation("0x", false);
-  const peg$e15 = peg$classExpectation([["0", "9"], ["a", "f"], ["A", "F"]], false, false, false);
-  const peg$e16 = peg$literalExpectation("0b", false);
-  const peg$e17 = peg$classExpectation(["0", "1"], false, false, false);
-  const peg$e18 = peg$literalExpectation("0", false);
-  const peg$e19 = peg$classExpectation([["0", "7"]], false, false, false);
-  const peg$e20 = peg$classExpectation([["0", "9"]], false, false, false);
-  const peg$e21 = peg$otherExpectation("string");
-  const peg$e22 = peg$literalExpectation("\"", false);
-  const peg$e23 = peg$literalExpectation("'", false);
-  const peg$e24 = peg$classExpectation(["\"", "\\"], true, false, false);
-  const peg$e25 = peg$classExpectation(["'", "\\"], true, false, false);
-  const peg$e26 = peg$literalExpectation("\\", false);
-  const peg$e27 = peg$literalExpectation("t", false);
-  const peg$e28 = peg$literalExpectation("r", false);
-  const peg$e29 = peg$literalExpectation("b", false);
-  const peg$e30 = peg$literalExpectation("f", false);
-  const peg$e31 = peg$literalExpectation("v", false);
-  const peg$e32 = peg$literalExpectation("x", false);
-  const peg$e33 = peg$literalExpectation("u{", false);
-  const peg$e34 = peg$literalExpectation("}", false);
-  const peg$e35 = peg$literalExpectation("u", false);
-  const peg$e36 = peg$classExpectation(["\\", "\"", "'", "`", "$"], false, false, false);
-  const peg$e37 = peg$literalExpectation("`", false);
-  const peg$e38 = peg$literalExpectation("${", false);
-  const peg$e39 = peg$classExpectation(["`", "\\", "$"], true, false, false);
-  const peg$e40 = peg$literalExpectation("$", false);
-  const peg$e41 = peg$literalExpectation("[", false);
-  const peg$e42 = peg$literalExpectation("]", false);
-  const peg$e43 = peg$literalExpectation(",", false);
-  const peg$e44 = peg$literalExpectation(":", false);
-  const peg$e45 = peg$literalExpectation("<-{", false);
-  const peg$e46 = peg$literalExpectation("(", false);
-  const peg$e47 = peg$literalExpectation(")", false);
-  const peg$e48 = peg$otherExpectation("name");
-  const peg$e49 = peg$classExpectation([["A", "Z"], "\\p{L}", "_", ["a", "z"]], false, false, true);
-  const peg$e50 = peg$classExpectation(["-", ["0", "9"], "?", ["A", "Z"], "\\p{L}", "\\p{N}", "_", ["a", "z"]], false, false, true);
-  const peg$e51 = peg$classExpectation([" ", "\t", "\r", "\n"], false, false, false);
+  const peg$e3 = peg$literalExpectation("<-{", false);
+  const peg$e4 = peg$classExpectation(["n", "t", "f"], false, false, false);
+  const peg$e5 = peg$classExpectation([["a", "z"], ["A", "Z"], "_"], false, false, false);
+  const peg$e6 = peg$classExpectation([["0", "9"], "-"], false, false, false);
+  const peg$e7 = peg$classExpectation(["\"", "'"], false, false, false);
+  const peg$e8 = peg$literalExpectation("`", false);
+  const peg$e9 = peg$literalExpectation("$", false);
+  const peg$e10 = peg$literalExpectation("[", false);
+  const peg$e11 = peg$classExpectation(["\\p{L}"], false, false, true);
+  const peg$e12 = peg$otherExpectation("a value or operator");
+  const peg$e13 = peg$otherExpectation("nil");
+  const peg$e14 = peg$literalExpectation("nil", false);
+  const peg$e15 = peg$otherExpectation("boolean");
+  const peg$e16 = peg$literalExpectation("true", false);
+  const peg$e17 = peg$literalExpectation("false", false);
+  const peg$e18 = peg$otherExpectation("number");
+  const peg$e19 = peg$literalExpectation("n", false);
+  const peg$e20 = peg$literalExpectation("-", false);
+  const peg$e21 = peg$literalExpectation(".", false);
+  const peg$e22 = peg$classExpectation(["e", "E"], false, false, false);
+  const peg$e23 = peg$classExpectation(["+", "-"], false, false, false);
+  const peg$e24 = peg$literalExpectation("0x", false);
+  const peg$e25 = peg$classExpectation([["0", "9"], ["a", "f"], ["A", "F"]], false, false, false);
+  const peg$e26 = peg$literalExpectation("0b", false);
+  const peg$e27 = peg$classExpectation(["0", "1"], false, false, false);
+  const peg$e28 = peg$literalExpectation("0", false);
+  const peg$e29 = peg$classExpectation([["0", "7"]], false, false, false);
+  const peg$e30 = peg$classExpectation([["0", "9"]], false, false, false);
+  const peg$e31 = peg$otherExpectation("string");
+  const peg$e32 = peg$literalExpectation("\"", false);
+  const peg$e33 = peg$literalExpectation("'", false);
+  const peg$e34 = peg$classExpectation(["\"", "\\"], true, false, false);
+  const peg$e35 = peg$classExpectation(["'", "\\"], true, false, false);
+  const peg$e36 = peg$literalExpectation("\\", false);
+  const peg$e37 = peg$literalExpectation("t", false);
+  const peg$e38 = peg$literalExpectation("r", false);
+  const peg$e39 = peg$literalExpectation("b", false);
+  const peg$e40 = peg$literalExpectation("f", false);
+  const peg$e41 = peg$literalExpectation("v", false);
+  const peg$e42 = peg$literalExpectation("x", false);
+  const peg$e43 = peg$literalExpectation("u{", false);
+  const peg$e44 = peg$literalExpectation("}", false);
+  const peg$e45 = peg$literalExpectation("u", false);
+  const peg$e46 = peg$classExpectation(["\\", "\"", "'", "`", "$"], false, false, false);
+  const peg$e47 = peg$literalExpectation("${", false);
+  const peg$e48 = peg$classExpectation(["`", "\\", "$"], true, false, false);
+  const peg$e49 = peg$literalExpectation("]", false);
+  const peg$e50 = peg$literalExpectation(",", false);
+  const peg$e51 = peg$literalExpectation(":", false);
+  const peg$e52 = peg$literalExpectation("(", false);
+  const peg$e53 = peg$literalExpectation(")", false);
+  const peg$e54 = peg$otherExpectation("name");
+  const peg$e55 = peg$classExpectation([["A", "Z"], "\\p{L}", "_", ["a", "z"]], false, false, true);
+  const peg$e56 = peg$classExpectation(["-", ["0", "9"], "?", ["A", "Z"], "\\p{L}", "\\p{N}", "_", ["a", "z"]], false, false, true);
+  const peg$e57 = peg$classExpectation([" ", "\t", "\r", "\n"], false, false, false);
 
-  function peg$f0(body) {    return { type: 'script', prefix: true, body, loc: span(location()) }  }
-  function peg$f1(prefix, body) {    return { type: 'script', prefix: prefix !== null, body, loc: span(location()) }  }
+  function peg$f0(body) {    return { type: 'script', prefix: true, body, loc: span(range()) }  }
+  function peg$f1(prefix, body) {    return { type: 'script', prefix: prefix !== null, body, loc: span(range()) }  }
   function peg$f2() {    return options.kind !== 'code'  }
-  function peg$f3() {    return { type: 'nil', loc: span(location()) }  }
-  function peg$f4() {    return { type: 'bool', value: true, loc: span(location()) }  }
-  function peg$f5() {    return { type: 'bool', value: false, loc: span(location()) }  }
-  function peg$f6(i) {    return { type: 'bigint', value: intValue(i[0], i[1], i[2]), loc: span(location()) }  }
-  function peg$f7(i) {    return { type: 'int', value: intValue(i[0], i[1], i[2]), loc: span(location()) }  }
-  function peg$f8(text) {    return { type: 'float', value: Number(text), loc: span(location()) }  }
-  function peg$f9(sign, d) {    return [sign !== null, d, 16]  }
-  function peg$f10(sign, d) {    return [sign !== null, d, 2]  }
-  function peg$f11(sign, d) {    return [sign !== null, d, 8]  }
-  function peg$f12() {    error('invalid octal literal: only digits 0-7 may follow a leading 0')  }
-  function peg$f13(sign, d) {    return [sign !== null, d, 10]  }
-  function peg$f14(chars) {    return { type: 'string', value: chars.join(''), loc: span(location()) }  }
-  function peg$f15(chars) {    return { type: 'string', value: chars.join(''), loc: span(location()) }  }
-  function peg$f16() {    error('unterminated string: no closing "')  }
-  function peg$f17() {    error("unterminated string: no closing '")  }
-  function peg$f18() {    return '\n'  }
-  function peg$f19() {    return '\t'  }
-  function peg$f20() {    return '\r'  }
-  function peg$f21() {    return '\0'  }
-  function peg$f22() {    return '\b'  }
-  function peg$f23() {    return '\f'  }
-  function peg$f24() {    return '\v'  }
-  function peg$f25(h) {    return String.fromCharCode(parseInt(h, 16))  }
-  function peg$f26(h) {    return parseInt(h, 16) <= 0x10ffff  }
-  function peg$f27(h) {    return String.fromCodePoint(parseInt(h, 16))  }
-  function peg$f28(h) {    return String.fromCharCode(parseInt(h, 16))  }
-  function peg$f29(c) {    return c  }
-  function peg$f30(c) {    return '\\' + c  }
-  function peg$f31(parts) {    return { type: 'template', parts: mergeText(parts), loc: span(location()) }  }
-  function peg$f32() {    error('unclosed ${ in a backtick string: no matching }')  }
-  function peg$f33() {    error('unterminated backtick string: no closing `')  }
-  function peg$f34(name, key) {    return { type: 'var', name, key, loc: span(location()) }  }
-  function peg$f35(body) {    return { type: 'interp', body, loc: span(location()) }  }
-  function peg$f36(name, key) {    return { type: 'var', name, key, loc: span(location()) }  }
-  function peg$f37(i) {    return { type: 'int', value: intValue(i[0], i[1], i[2]), loc: span(location()) }  }
-  function peg$f38(items) {    return { type: 'array', items, loc: span(location()) }  }
-  function peg$f39(entries) {    return { type: 'object', entries, loc: span(location()) }  }
-  function peg$f40(key, value) {    return { key, value }  }
-  function peg$f41(name) {    return { type: 'name', name, loc: span(location()) }  }
-  function peg$f42(body) {    return { type: 'func', body, loc: span(location()) }  }
-  function peg$f43(name, nameEnd, args) {    return { type: 'op', name, args, loc: span(location()), nameEnd }  }
-  function peg$f44() {    return location().start.offset  }
+  function peg$f3() {    return false  }
+  function peg$f4() {    return null  }
+  function peg$f5() {    return { type: 'nil', loc: span(range()) }  }
+  function peg$f6() {    return { type: 'bool', value: true, loc: span(range()) }  }
+  function peg$f7() {    return { type: 'bool', value: false, loc: span(range()) }  }
+  function peg$f8(i) {    return { type: 'bigint', value: intValue(i[0], i[1], i[2]), loc: span(range()) }  }
+  function peg$f9(i) {    return { type: 'int', value: intValue(i[0], i[1], i[2]), loc: span(range()) }  }
+  function peg$f10(text) {    return { type: 'float', value: Number(text), loc: span(range()) }  }
+  function peg$f11(sign, d) {    return [sign !== null, d, 16]  }
+  function peg$f12(sign, d) {    return [sign !== null, d, 2]  }
+  function peg$f13(sign, d) {    return [sign !== null, d, 8]  }
+  function peg$f14() {    error('invalid octal literal: only digits 0-7 may follow a leading 0')  }
+  function peg$f15(sign, d) {    return [sign !== null, d, 10]  }
+  function peg$f16(chars) {    return { type: 'string', value: chars.join(''), loc: span(range()) }  }
+  function peg$f17(chars) {    return { type: 'string', value: chars.join(''), loc: span(range()) }  }
+  function peg$f18() {    error('unterminated string: no closing "')  }
+  function peg$f19() {    error("unterminated string: no closing '")  }
+  function peg$f20() {    return '\n'  }
+  function peg$f21() {    return '\t'  }
+  function peg$f22() {    return '\r'  }
+  function peg$f23() {    return '\0'  }
+  function peg$f24() {    return '\b'  }
+  function peg$f25() {    return '\f'  }
+  function peg$f26() {    return '\v'  }
+  function peg$f27(h) {    return String.fromCharCode(parseInt(h, 16))  }
+  function peg$f28(h) {    return parseInt(h, 16) <= 0x10ffff  }
+  function peg$f29(h) {    return String.fromCodePoint(parseInt(h, 16))  }
+  function peg$f30(h) {    return String.fromCharCode(parseInt(h, 16))  }
+  function peg$f31(c) {    return c  }
+  function peg$f32(c) {    return '\\' + c  }
+  function peg$f33(parts) {    return { type: 'template', parts: mergeText(parts), loc: span(range()) }  }
+  function peg$f34() {    error('unclosed ${ in a backtick string: no matching }')  }
+  function peg$f35() {    error('unterminated backtick string: no closing `')  }
+  function peg$f36(name, key) {    return { type: 'var', name, key, loc: span(range()) }  }
+  function peg$f37(body) {    return { type: 'interp', body, loc: span(range()) }  }
+  function peg$f38(name, key) {    return { type: 'var', name, key, loc: span(range()) }  }
+  function peg$f39(i) {    return { type: 'int', value: intValue(i[0], i[1], i[2]), loc: span(range()) }  }
+  function peg$f40(items) {    return { type: 'array', items, loc: span(range()) }  }
+  function peg$f41(entries) {    return { type: 'object', entries, loc: span(range()) }  }
+  function peg$f42(key, value) {    return { key, value }  }
+  function peg$f43(name) {    return { type: 'name', name, loc: span(range()) }  }
+  function peg$f44(body) {    return { type: 'func', body, loc: span(range()) }  }
+  function peg$f45(name, nameEnd, args) {    return { type: 'op', name, args, loc: span(range()), nameEnd }  }
+  function peg$f46() {    return offset()  }
   let peg$currPos = options.peg$currPos | 0;
   let peg$savedPos = peg$currPos;
   const peg$posDetailsCache = [{ line: 1, column: 1 }];
@@ -676,27 +689,316 @@ function peg$parse(input, options) {
   }
 
   function peg$parseTerm() {
-    let s0;
+    let s0, s1, s2;
 
-    s0 = peg$parseFunc();
+    s0 = peg$currPos;
+    s1 = peg$currPos;
+    peg$silentFails++;
+    if (input.substr(peg$currPos, 3) === peg$c2) {
+      s2 = peg$c2;
+      peg$currPos += 3;
+    } else {
+      s2 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e3); }
+    }
+    peg$silentFails--;
+    if (s2 !== peg$FAILED) {
+      peg$currPos = s1;
+      s1 = undefined;
+    } else {
+      s1 = peg$FAILED;
+    }
+    if (s1 !== peg$FAILED) {
+      s2 = peg$parseFunc();
+      if (s2 !== peg$FAILED) {
+        s0 = s2;
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
     if (s0 === peg$FAILED) {
-      s0 = peg$parseNil();
+      s0 = peg$currPos;
+      s1 = peg$currPos;
+      peg$silentFails++;
+      s2 = input.charAt(peg$currPos);
+      if (peg$r0.test(s2)) {
+        peg$currPos++;
+      } else {
+        s2 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e4); }
+      }
+      peg$silentFails--;
+      if (s2 !== peg$FAILED) {
+        peg$currPos = s1;
+        s1 = undefined;
+      } else {
+        s1 = peg$FAILED;
+      }
+      if (s1 !== peg$FAILED) {
+        s2 = peg$parseNil();
+        if (s2 === peg$FAILED) {
+          s2 = peg$parseBool();
+          if (s2 === peg$FAILED) {
+            s2 = peg$parseOp();
+          }
+        }
+        if (s2 !== peg$FAILED) {
+          s0 = s2;
+        } else {
+          peg$currPos = s0;
+          s0 = peg$FAILED;
+        }
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
       if (s0 === peg$FAILED) {
-        s0 = peg$parseBool();
+        s0 = peg$currPos;
+        s1 = peg$currPos;
+        peg$silentFails++;
+        s2 = input.charAt(peg$currPos);
+        if (peg$r1.test(s2)) {
+          peg$currPos++;
+        } else {
+          s2 = peg$FAILED;
+          if (peg$silentFails === 0) { peg$fail(peg$e5); }
+        }
+        peg$silentFails--;
+        if (s2 !== peg$FAILED) {
+          peg$currPos = s1;
+          s1 = undefined;
+        } else {
+          s1 = peg$FAILED;
+        }
+        if (s1 !== peg$FAILED) {
+          s2 = peg$parseOp();
+          if (s2 !== peg$FAILED) {
+            s0 = s2;
+          } else {
+            peg$currPos = s0;
+            s0 = peg$FAILED;
+          }
+        } else {
+          peg$currPos = s0;
+          s0 = peg$FAILED;
+        }
         if (s0 === peg$FAILED) {
-          s0 = peg$parseNumber();
+          s0 = peg$currPos;
+          s1 = peg$currPos;
+          peg$silentFails++;
+          s2 = input.charAt(peg$currPos);
+          if (peg$r2.test(s2)) {
+            peg$currPos++;
+          } else {
+            s2 = peg$FAILED;
+            if (peg$silentFails === 0) { peg$fail(peg$e6); }
+          }
+          peg$silentFails--;
+          if (s2 !== peg$FAILED) {
+            peg$currPos = s1;
+            s1 = undefined;
+          } else {
+            s1 = peg$FAILED;
+          }
+          if (s1 !== peg$FAILED) {
+            s2 = peg$parseNumber();
+            if (s2 !== peg$FAILED) {
+              s0 = s2;
+            } else {
+              peg$currPos = s0;
+              s0 = peg$FAILED;
+            }
+          } else {
+            peg$currPos = s0;
+            s0 = peg$FAILED;
+          }
           if (s0 === peg$FAILED) {
-            s0 = peg$parseString();
+            s0 = peg$currPos;
+            s1 = peg$currPos;
+            peg$silentFails++;
+            s2 = input.charAt(peg$currPos);
+            if (peg$r3.test(s2)) {
+              peg$currPos++;
+            } else {
+              s2 = peg$FAILED;
+              if (peg$silentFails === 0) { peg$fail(peg$e7); }
+            }
+            peg$silentFails--;
+            if (s2 !== peg$FAILED) {
+              peg$currPos = s1;
+              s1 = undefined;
+            } else {
+              s1 = peg$FAILED;
+            }
+            if (s1 !== peg$FAILED) {
+              s2 = peg$parseString();
+              if (s2 !== peg$FAILED) {
+                s0 = s2;
+              } else {
+                peg$currPos = s0;
+                s0 = peg$FAILED;
+              }
+            } else {
+              peg$currPos = s0;
+              s0 = peg$FAILED;
+            }
             if (s0 === peg$FAILED) {
-              s0 = peg$parseTemplate();
+              s0 = peg$currPos;
+              s1 = peg$currPos;
+              peg$silentFails++;
+              if (input.charCodeAt(peg$currPos) === 96) {
+                s2 = peg$c3;
+                peg$currPos++;
+              } else {
+                s2 = peg$FAILED;
+                if (peg$silentFails === 0) { peg$fail(peg$e8); }
+              }
+              peg$silentFails--;
+              if (s2 !== peg$FAILED) {
+                peg$currPos = s1;
+                s1 = undefined;
+              } else {
+                s1 = peg$FAILED;
+              }
+              if (s1 !== peg$FAILED) {
+                s2 = peg$parseTemplate();
+                if (s2 !== peg$FAILED) {
+                  s0 = s2;
+                } else {
+                  peg$currPos = s0;
+                  s0 = peg$FAILED;
+                }
+              } else {
+                peg$currPos = s0;
+                s0 = peg$FAILED;
+              }
               if (s0 === peg$FAILED) {
-                s0 = peg$parseVar();
+                s0 = peg$currPos;
+                s1 = peg$currPos;
+                peg$silentFails++;
+                if (input.charCodeAt(peg$currPos) === 36) {
+                  s2 = peg$c4;
+                  peg$currPos++;
+                } else {
+                  s2 = peg$FAILED;
+                  if (peg$silentFails === 0) { peg$fail(peg$e9); }
+                }
+                peg$silentFails--;
+                if (s2 !== peg$FAILED) {
+                  peg$currPos = s1;
+                  s1 = undefined;
+                } else {
+                  s1 = peg$FAILED;
+                }
+                if (s1 !== peg$FAILED) {
+                  s2 = peg$parseVar();
+                  if (s2 !== peg$FAILED) {
+                    s0 = s2;
+                  } else {
+                    peg$currPos = s0;
+                    s0 = peg$FAILED;
+                  }
+                } else {
+                  peg$currPos = s0;
+                  s0 = peg$FAILED;
+                }
                 if (s0 === peg$FAILED) {
-                  s0 = peg$parseArray();
+                  s0 = peg$currPos;
+                  s1 = peg$currPos;
+                  peg$silentFails++;
+                  if (input.charCodeAt(peg$currPos) === 91) {
+                    s2 = peg$c5;
+                    peg$currPos++;
+                  } else {
+                    s2 = peg$FAILED;
+                    if (peg$silentFails === 0) { peg$fail(peg$e10); }
+                  }
+                  peg$silentFails--;
+                  if (s2 !== peg$FAILED) {
+                    peg$currPos = s1;
+                    s1 = undefined;
+                  } else {
+                    s1 = peg$FAILED;
+                  }
+                  if (s1 !== peg$FAILED) {
+                    s2 = peg$parseArray();
+                    if (s2 !== peg$FAILED) {
+                      s0 = s2;
+                    } else {
+                      peg$currPos = s0;
+                      s0 = peg$FAILED;
+                    }
+                  } else {
+                    peg$currPos = s0;
+                    s0 = peg$FAILED;
+                  }
                   if (s0 === peg$FAILED) {
-                    s0 = peg$parseObject();
+                    s0 = peg$currPos;
+                    s1 = peg$currPos;
+                    peg$silentFails++;
+                    if (input.charCodeAt(peg$currPos) === 123) {
+                      s2 = peg$c1;
+                      peg$currPos++;
+                    } else {
+                      s2 = peg$FAILED;
+                      if (peg$silentFails === 0) { peg$fail(peg$e2); }
+                    }
+                    peg$silentFails--;
+                    if (s2 !== peg$FAILED) {
+                      peg$currPos = s1;
+                      s1 = undefined;
+                    } else {
+                      s1 = peg$FAILED;
+                    }
+                    if (s1 !== peg$FAILED) {
+                      s2 = peg$parseObject();
+                      if (s2 !== peg$FAILED) {
+                        s0 = s2;
+                      } else {
+                        peg$currPos = s0;
+                        s0 = peg$FAILED;
+                      }
+                    } else {
+                      peg$currPos = s0;
+                      s0 = peg$FAILED;
+                    }
                     if (s0 === peg$FAILED) {
-                      s0 = peg$parseOp();
+                      s0 = peg$currPos;
+                      s1 = peg$currPos;
+                      peg$silentFails++;
+                      s2 = peg$getUnicode();
+                      if (peg$r4.test(s2)) {
+                        peg$currPos += s2.length;
+                      } else {
+                        s2 = peg$FAILED;
+                        if (peg$silentFails === 0) { peg$fail(peg$e11); }
+                      }
+                      peg$silentFails--;
+                      if (s2 !== peg$FAILED) {
+                        peg$currPos = s1;
+                        s1 = undefined;
+                      } else {
+                        s1 = peg$FAILED;
+                      }
+                      if (s1 !== peg$FAILED) {
+                        s2 = peg$parseOp();
+                        if (s2 !== peg$FAILED) {
+                          s0 = s2;
+                        } else {
+                          peg$currPos = s0;
+                          s0 = peg$FAILED;
+                        }
+                      } else {
+                        peg$currPos = s0;
+                        s0 = peg$FAILED;
+                      }
+                      if (s0 === peg$FAILED) {
+                        s0 = peg$parseNoTerm();
+                      }
                     }
                   }
                 }
@@ -710,71 +1012,25 @@ function peg$parse(input, options) {
     return s0;
   }
 
-  function peg$parseNil() {
-    let s0, s1, s2, s3;
+  function peg$parseNoTerm() {
+    let s0, s1, s2;
 
     peg$silentFails++;
     s0 = peg$currPos;
-    if (input.substr(peg$currPos, 3) === peg$c2) {
-      s1 = peg$c2;
-      peg$currPos += 3;
+    peg$savedPos = peg$currPos;
+    s1 = peg$f3();
+    if (s1) {
+      s1 = undefined;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e4); }
     }
     if (s1 !== peg$FAILED) {
-      s2 = peg$currPos;
-      peg$silentFails++;
-      s3 = peg$parseNameChar();
-      peg$silentFails--;
-      if (s3 === peg$FAILED) {
-        s2 = undefined;
+      if (input.length > peg$currPos) {
+        s2 = input.charAt(peg$currPos);
+        peg$currPos++;
       } else {
-        peg$currPos = s2;
         s2 = peg$FAILED;
-      }
-      if (s2 !== peg$FAILED) {
-        peg$savedPos = s0;
-        s0 = peg$f3();
-      } else {
-        peg$currPos = s0;
-        s0 = peg$FAILED;
-      }
-    } else {
-      peg$currPos = s0;
-      s0 = peg$FAILED;
-    }
-    peg$silentFails--;
-    if (s0 === peg$FAILED) {
-      s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e3); }
-    }
-
-    return s0;
-  }
-
-  function peg$parseBool() {
-    let s0, s1, s2, s3;
-
-    peg$silentFails++;
-    s0 = peg$currPos;
-    if (input.substr(peg$currPos, 4) === peg$c3) {
-      s1 = peg$c3;
-      peg$currPos += 4;
-    } else {
-      s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e6); }
-    }
-    if (s1 !== peg$FAILED) {
-      s2 = peg$currPos;
-      peg$silentFails++;
-      s3 = peg$parseNameChar();
-      peg$silentFails--;
-      if (s3 === peg$FAILED) {
-        s2 = undefined;
-      } else {
-        peg$currPos = s2;
-        s2 = peg$FAILED;
+        if (peg$silentFails === 0) { peg$fail(peg$e0); }
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
@@ -787,14 +1043,100 @@ function peg$parse(input, options) {
       peg$currPos = s0;
       s0 = peg$FAILED;
     }
+    peg$silentFails--;
+    if (s0 === peg$FAILED) {
+      s1 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e12); }
+    }
+
+    return s0;
+  }
+
+  function peg$parseNil() {
+    let s0, s1, s2, s3;
+
+    peg$silentFails++;
+    s0 = peg$currPos;
+    if (input.substr(peg$currPos, 3) === peg$c6) {
+      s1 = peg$c6;
+      peg$currPos += 3;
+    } else {
+      s1 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e14); }
+    }
+    if (s1 !== peg$FAILED) {
+      s2 = peg$currPos;
+      peg$silentFails++;
+      s3 = peg$parseNameChar();
+      peg$silentFails--;
+      if (s3 === peg$FAILED) {
+        s2 = undefined;
+      } else {
+        peg$currPos = s2;
+        s2 = peg$FAILED;
+      }
+      if (s2 !== peg$FAILED) {
+        peg$savedPos = s0;
+        s0 = peg$f5();
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
+    peg$silentFails--;
+    if (s0 === peg$FAILED) {
+      s1 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e13); }
+    }
+
+    return s0;
+  }
+
+  function peg$parseBool() {
+    let s0, s1, s2, s3;
+
+    peg$silentFails++;
+    s0 = peg$currPos;
+    if (input.substr(peg$currPos, 4) === peg$c7) {
+      s1 = peg$c7;
+      peg$currPos += 4;
+    } else {
+      s1 = peg$FAILED;
+      if (peg$silentFails === 0) { peg$fail(peg$e16); }
+    }
+    if (s1 !== peg$FAILED) {
+      s2 = peg$currPos;
+      peg$silentFails++;
+      s3 = peg$parseNameChar();
+      peg$silentFails--;
+      if (s3 === peg$FAILED) {
+        s2 = undefined;
+      } else {
+        peg$currPos = s2;
+        s2 = peg$FAILED;
+      }
+      if (s2 !== peg$FAILED) {
+        peg$savedPos = s0;
+        s0 = peg$f6();
+      } else {
+        peg$currPos = s0;
+        s0 = peg$FAILED;
+      }
+    } else {
+      peg$currPos = s0;
+      s0 = peg$FAILED;
+    }
     if (s0 === peg$FAILED) {
       s0 = peg$currPos;
-      if (input.substr(peg$currPos, 5) === peg$c4) {
-        s1 = peg$c4;
+      if (input.substr(peg$currPos, 5) === peg$c8) {
+        s1 = peg$c8;
         peg$currPos += 5;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e7); }
+        if (peg$silentFails === 0) { peg$fail(peg$e17); }
       }
       if (s1 !== peg$FAILED) {
         s2 = peg$currPos;
@@ -809,7 +1151,7 @@ function peg$parse(input, options) {
         }
         if (s2 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f5();
+          s0 = peg$f7();
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -822,7 +1164,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e5); }
+      if (peg$silentFails === 0) { peg$fail(peg$e15); }
     }
 
     return s0;
@@ -838,11 +1180,11 @@ function peg$parse(input, options) {
       s1 = peg$parseIntParts();
       if (s1 !== peg$FAILED) {
         if (input.charCodeAt(peg$currPos) === 110) {
-          s2 = peg$c5;
+          s2 = peg$c9;
           peg$currPos++;
         } else {
           s2 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e9); }
+          if (peg$silentFails === 0) { peg$fail(peg$e19); }
         }
         if (s2 !== peg$FAILED) {
           s3 = peg$currPos;
@@ -857,7 +1199,7 @@ function peg$parse(input, options) {
           }
           if (s3 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f6(s1);
+            s0 = peg$f8(s1);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -886,7 +1228,7 @@ function peg$parse(input, options) {
           }
           if (s2 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f7(s1);
+            s0 = peg$f9(s1);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -900,7 +1242,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e8); }
+      if (peg$silentFails === 0) { peg$fail(peg$e18); }
     }
 
     return s0;
@@ -913,11 +1255,11 @@ function peg$parse(input, options) {
     s1 = peg$currPos;
     s2 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 45) {
-      s3 = peg$c6;
+      s3 = peg$c10;
       peg$currPos++;
     } else {
       s3 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e10); }
+      if (peg$silentFails === 0) { peg$fail(peg$e20); }
     }
     if (s3 === peg$FAILED) {
       s3 = null;
@@ -925,11 +1267,11 @@ function peg$parse(input, options) {
     s4 = peg$parseDigits();
     if (s4 !== peg$FAILED) {
       if (input.charCodeAt(peg$currPos) === 46) {
-        s5 = peg$c7;
+        s5 = peg$c11;
         peg$currPos++;
       } else {
         s5 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e11); }
+        if (peg$silentFails === 0) { peg$fail(peg$e21); }
       }
       if (s5 !== peg$FAILED) {
         s6 = peg$parseDigits();
@@ -953,11 +1295,11 @@ function peg$parse(input, options) {
     if (s2 === peg$FAILED) {
       s2 = peg$currPos;
       if (input.charCodeAt(peg$currPos) === 45) {
-        s3 = peg$c6;
+        s3 = peg$c10;
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e10); }
+        if (peg$silentFails === 0) { peg$fail(peg$e20); }
       }
       if (s3 === peg$FAILED) {
         s3 = null;
@@ -995,7 +1337,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f8(s1);
+        s0 = peg$f10(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1013,19 +1355,19 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     s1 = input.charAt(peg$currPos);
-    if (peg$r0.test(s1)) {
+    if (peg$r5.test(s1)) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e12); }
+      if (peg$silentFails === 0) { peg$fail(peg$e22); }
     }
     if (s1 !== peg$FAILED) {
       s2 = input.charAt(peg$currPos);
-      if (peg$r1.test(s2)) {
+      if (peg$r6.test(s2)) {
         peg$currPos++;
       } else {
         s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e13); }
+        if (peg$silentFails === 0) { peg$fail(peg$e23); }
       }
       if (s2 === peg$FAILED) {
         s2 = null;
@@ -1051,41 +1393,41 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 45) {
-      s1 = peg$c6;
+      s1 = peg$c10;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e10); }
+      if (peg$silentFails === 0) { peg$fail(peg$e20); }
     }
     if (s1 === peg$FAILED) {
       s1 = null;
     }
-    if (input.substr(peg$currPos, 2) === peg$c8) {
-      s2 = peg$c8;
+    if (input.substr(peg$currPos, 2) === peg$c12) {
+      s2 = peg$c12;
       peg$currPos += 2;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e14); }
+      if (peg$silentFails === 0) { peg$fail(peg$e24); }
     }
     if (s2 !== peg$FAILED) {
       s3 = peg$currPos;
       s4 = [];
       s5 = input.charAt(peg$currPos);
-      if (peg$r2.test(s5)) {
+      if (peg$r7.test(s5)) {
         peg$currPos++;
       } else {
         s5 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e15); }
+        if (peg$silentFails === 0) { peg$fail(peg$e25); }
       }
       if (s5 !== peg$FAILED) {
         while (s5 !== peg$FAILED) {
           s4.push(s5);
           s5 = input.charAt(peg$currPos);
-          if (peg$r2.test(s5)) {
+          if (peg$r7.test(s5)) {
             peg$currPos++;
           } else {
             s5 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e15); }
+            if (peg$silentFails === 0) { peg$fail(peg$e25); }
           }
         }
       } else {
@@ -1098,7 +1440,7 @@ function peg$parse(input, options) {
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f9(s1, s3);
+        s0 = peg$f11(s1, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1110,41 +1452,41 @@ function peg$parse(input, options) {
     if (s0 === peg$FAILED) {
       s0 = peg$currPos;
       if (input.charCodeAt(peg$currPos) === 45) {
-        s1 = peg$c6;
+        s1 = peg$c10;
         peg$currPos++;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e10); }
+        if (peg$silentFails === 0) { peg$fail(peg$e20); }
       }
       if (s1 === peg$FAILED) {
         s1 = null;
       }
-      if (input.substr(peg$currPos, 2) === peg$c9) {
-        s2 = peg$c9;
+      if (input.substr(peg$currPos, 2) === peg$c13) {
+        s2 = peg$c13;
         peg$currPos += 2;
       } else {
         s2 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e16); }
+        if (peg$silentFails === 0) { peg$fail(peg$e26); }
       }
       if (s2 !== peg$FAILED) {
         s3 = peg$currPos;
         s4 = [];
         s5 = input.charAt(peg$currPos);
-        if (peg$r3.test(s5)) {
+        if (peg$r8.test(s5)) {
           peg$currPos++;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e17); }
+          if (peg$silentFails === 0) { peg$fail(peg$e27); }
         }
         if (s5 !== peg$FAILED) {
           while (s5 !== peg$FAILED) {
             s4.push(s5);
             s5 = input.charAt(peg$currPos);
-            if (peg$r3.test(s5)) {
+            if (peg$r8.test(s5)) {
               peg$currPos++;
             } else {
               s5 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e17); }
+              if (peg$silentFails === 0) { peg$fail(peg$e27); }
             }
           }
         } else {
@@ -1157,7 +1499,7 @@ function peg$parse(input, options) {
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f10(s1, s3);
+          s0 = peg$f12(s1, s3);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1169,41 +1511,41 @@ function peg$parse(input, options) {
       if (s0 === peg$FAILED) {
         s0 = peg$currPos;
         if (input.charCodeAt(peg$currPos) === 45) {
-          s1 = peg$c6;
+          s1 = peg$c10;
           peg$currPos++;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e10); }
+          if (peg$silentFails === 0) { peg$fail(peg$e20); }
         }
         if (s1 === peg$FAILED) {
           s1 = null;
         }
         if (input.charCodeAt(peg$currPos) === 48) {
-          s2 = peg$c10;
+          s2 = peg$c14;
           peg$currPos++;
         } else {
           s2 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e18); }
+          if (peg$silentFails === 0) { peg$fail(peg$e28); }
         }
         if (s2 !== peg$FAILED) {
           s3 = peg$currPos;
           s4 = [];
           s5 = input.charAt(peg$currPos);
-          if (peg$r4.test(s5)) {
+          if (peg$r9.test(s5)) {
             peg$currPos++;
           } else {
             s5 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e19); }
+            if (peg$silentFails === 0) { peg$fail(peg$e29); }
           }
           if (s5 !== peg$FAILED) {
             while (s5 !== peg$FAILED) {
               s4.push(s5);
               s5 = input.charAt(peg$currPos);
-              if (peg$r4.test(s5)) {
+              if (peg$r9.test(s5)) {
                 peg$currPos++;
               } else {
                 s5 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e19); }
+                if (peg$silentFails === 0) { peg$fail(peg$e29); }
               }
             }
           } else {
@@ -1227,7 +1569,7 @@ function peg$parse(input, options) {
             }
             if (s4 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f11(s1, s3);
+              s0 = peg$f13(s1, s3);
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -1243,21 +1585,21 @@ function peg$parse(input, options) {
         if (s0 === peg$FAILED) {
           s0 = peg$currPos;
           if (input.charCodeAt(peg$currPos) === 45) {
-            s1 = peg$c6;
+            s1 = peg$c10;
             peg$currPos++;
           } else {
             s1 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e10); }
+            if (peg$silentFails === 0) { peg$fail(peg$e20); }
           }
           if (s1 === peg$FAILED) {
             s1 = null;
           }
           if (input.charCodeAt(peg$currPos) === 48) {
-            s2 = peg$c10;
+            s2 = peg$c14;
             peg$currPos++;
           } else {
             s2 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e18); }
+            if (peg$silentFails === 0) { peg$fail(peg$e28); }
           }
           if (s2 !== peg$FAILED) {
             s3 = [];
@@ -1272,7 +1614,7 @@ function peg$parse(input, options) {
             }
             if (s3 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f12();
+              s0 = peg$f14();
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -1284,11 +1626,11 @@ function peg$parse(input, options) {
           if (s0 === peg$FAILED) {
             s0 = peg$currPos;
             if (input.charCodeAt(peg$currPos) === 45) {
-              s1 = peg$c6;
+              s1 = peg$c10;
               peg$currPos++;
             } else {
               s1 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e10); }
+              if (peg$silentFails === 0) { peg$fail(peg$e20); }
             }
             if (s1 === peg$FAILED) {
               s1 = null;
@@ -1296,7 +1638,7 @@ function peg$parse(input, options) {
             s2 = peg$parseDigits();
             if (s2 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f13(s1, s2);
+              s0 = peg$f15(s1, s2);
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -1336,11 +1678,11 @@ function peg$parse(input, options) {
     let s0;
 
     s0 = input.charAt(peg$currPos);
-    if (peg$r5.test(s0)) {
+    if (peg$r10.test(s0)) {
       peg$currPos++;
     } else {
       s0 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e20); }
+      if (peg$silentFails === 0) { peg$fail(peg$e30); }
     }
 
     return s0;
@@ -1352,11 +1694,11 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 34) {
-      s1 = peg$c11;
+      s1 = peg$c15;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e22); }
+      if (peg$silentFails === 0) { peg$fail(peg$e32); }
     }
     if (s1 !== peg$FAILED) {
       s2 = [];
@@ -1366,15 +1708,15 @@ function peg$parse(input, options) {
         s3 = peg$parseDqChar();
       }
       if (input.charCodeAt(peg$currPos) === 34) {
-        s3 = peg$c11;
+        s3 = peg$c15;
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e22); }
+        if (peg$silentFails === 0) { peg$fail(peg$e32); }
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f14(s2);
+        s0 = peg$f16(s2);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1386,11 +1728,11 @@ function peg$parse(input, options) {
     if (s0 === peg$FAILED) {
       s0 = peg$currPos;
       if (input.charCodeAt(peg$currPos) === 39) {
-        s1 = peg$c12;
+        s1 = peg$c16;
         peg$currPos++;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e23); }
+        if (peg$silentFails === 0) { peg$fail(peg$e33); }
       }
       if (s1 !== peg$FAILED) {
         s2 = [];
@@ -1400,15 +1742,15 @@ function peg$parse(input, options) {
           s3 = peg$parseSqChar();
         }
         if (input.charCodeAt(peg$currPos) === 39) {
-          s3 = peg$c12;
+          s3 = peg$c16;
           peg$currPos++;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e23); }
+          if (peg$silentFails === 0) { peg$fail(peg$e33); }
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f15(s2);
+          s0 = peg$f17(s2);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1420,11 +1762,11 @@ function peg$parse(input, options) {
       if (s0 === peg$FAILED) {
         s0 = peg$currPos;
         if (input.charCodeAt(peg$currPos) === 34) {
-          s1 = peg$c11;
+          s1 = peg$c15;
           peg$currPos++;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e22); }
+          if (peg$silentFails === 0) { peg$fail(peg$e32); }
         }
         if (s1 !== peg$FAILED) {
           s2 = [];
@@ -1434,7 +1776,7 @@ function peg$parse(input, options) {
             s3 = peg$parseDqChar();
           }
           peg$savedPos = s0;
-          s0 = peg$f16();
+          s0 = peg$f18();
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1442,11 +1784,11 @@ function peg$parse(input, options) {
         if (s0 === peg$FAILED) {
           s0 = peg$currPos;
           if (input.charCodeAt(peg$currPos) === 39) {
-            s1 = peg$c12;
+            s1 = peg$c16;
             peg$currPos++;
           } else {
             s1 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e23); }
+            if (peg$silentFails === 0) { peg$fail(peg$e33); }
           }
           if (s1 !== peg$FAILED) {
             s2 = [];
@@ -1456,7 +1798,7 @@ function peg$parse(input, options) {
               s3 = peg$parseSqChar();
             }
             peg$savedPos = s0;
-            s0 = peg$f17();
+            s0 = peg$f19();
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -1467,7 +1809,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e21); }
+      if (peg$silentFails === 0) { peg$fail(peg$e31); }
     }
 
     return s0;
@@ -1479,21 +1821,21 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = [];
     s2 = input.charAt(peg$currPos);
-    if (peg$r6.test(s2)) {
+    if (peg$r11.test(s2)) {
       peg$currPos++;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e24); }
+      if (peg$silentFails === 0) { peg$fail(peg$e34); }
     }
     if (s2 !== peg$FAILED) {
       while (s2 !== peg$FAILED) {
         s1.push(s2);
         s2 = input.charAt(peg$currPos);
-        if (peg$r6.test(s2)) {
+        if (peg$r11.test(s2)) {
           peg$currPos++;
         } else {
           s2 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e24); }
+          if (peg$silentFails === 0) { peg$fail(peg$e34); }
         }
       }
     } else {
@@ -1517,21 +1859,21 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = [];
     s2 = input.charAt(peg$currPos);
-    if (peg$r7.test(s2)) {
+    if (peg$r12.test(s2)) {
       peg$currPos++;
     } else {
       s2 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e25); }
+      if (peg$silentFails === 0) { peg$fail(peg$e35); }
     }
     if (s2 !== peg$FAILED) {
       while (s2 !== peg$FAILED) {
         s1.push(s2);
         s2 = input.charAt(peg$currPos);
-        if (peg$r7.test(s2)) {
+        if (peg$r12.test(s2)) {
           peg$currPos++;
         } else {
           s2 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e25); }
+          if (peg$silentFails === 0) { peg$fail(peg$e35); }
         }
       }
     } else {
@@ -1554,11 +1896,11 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 92) {
-      s1 = peg$c13;
+      s1 = peg$c17;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e26); }
+      if (peg$silentFails === 0) { peg$fail(peg$e36); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parseEscapeBody();
@@ -1581,53 +1923,53 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 110) {
-      s1 = peg$c5;
+      s1 = peg$c9;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e9); }
+      if (peg$silentFails === 0) { peg$fail(peg$e19); }
     }
     if (s1 !== peg$FAILED) {
       peg$savedPos = s0;
-      s1 = peg$f18();
+      s1 = peg$f20();
     }
     s0 = s1;
     if (s0 === peg$FAILED) {
       s0 = peg$currPos;
       if (input.charCodeAt(peg$currPos) === 116) {
-        s1 = peg$c14;
+        s1 = peg$c18;
         peg$currPos++;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e27); }
+        if (peg$silentFails === 0) { peg$fail(peg$e37); }
       }
       if (s1 !== peg$FAILED) {
         peg$savedPos = s0;
-        s1 = peg$f19();
+        s1 = peg$f21();
       }
       s0 = s1;
       if (s0 === peg$FAILED) {
         s0 = peg$currPos;
         if (input.charCodeAt(peg$currPos) === 114) {
-          s1 = peg$c15;
+          s1 = peg$c19;
           peg$currPos++;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e28); }
+          if (peg$silentFails === 0) { peg$fail(peg$e38); }
         }
         if (s1 !== peg$FAILED) {
           peg$savedPos = s0;
-          s1 = peg$f20();
+          s1 = peg$f22();
         }
         s0 = s1;
         if (s0 === peg$FAILED) {
           s0 = peg$currPos;
           if (input.charCodeAt(peg$currPos) === 48) {
-            s1 = peg$c10;
+            s1 = peg$c14;
             peg$currPos++;
           } else {
             s1 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e18); }
+            if (peg$silentFails === 0) { peg$fail(peg$e28); }
           }
           if (s1 !== peg$FAILED) {
             s2 = peg$currPos;
@@ -1642,7 +1984,7 @@ function peg$parse(input, options) {
             }
             if (s2 !== peg$FAILED) {
               peg$savedPos = s0;
-              s0 = peg$f21();
+              s0 = peg$f23();
             } else {
               peg$currPos = s0;
               s0 = peg$FAILED;
@@ -1654,53 +1996,53 @@ function peg$parse(input, options) {
           if (s0 === peg$FAILED) {
             s0 = peg$currPos;
             if (input.charCodeAt(peg$currPos) === 98) {
-              s1 = peg$c16;
+              s1 = peg$c20;
               peg$currPos++;
             } else {
               s1 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e29); }
+              if (peg$silentFails === 0) { peg$fail(peg$e39); }
             }
             if (s1 !== peg$FAILED) {
               peg$savedPos = s0;
-              s1 = peg$f22();
+              s1 = peg$f24();
             }
             s0 = s1;
             if (s0 === peg$FAILED) {
               s0 = peg$currPos;
               if (input.charCodeAt(peg$currPos) === 102) {
-                s1 = peg$c17;
+                s1 = peg$c21;
                 peg$currPos++;
               } else {
                 s1 = peg$FAILED;
-                if (peg$silentFails === 0) { peg$fail(peg$e30); }
+                if (peg$silentFails === 0) { peg$fail(peg$e40); }
               }
               if (s1 !== peg$FAILED) {
                 peg$savedPos = s0;
-                s1 = peg$f23();
+                s1 = peg$f25();
               }
               s0 = s1;
               if (s0 === peg$FAILED) {
                 s0 = peg$currPos;
                 if (input.charCodeAt(peg$currPos) === 118) {
-                  s1 = peg$c18;
+                  s1 = peg$c22;
                   peg$currPos++;
                 } else {
                   s1 = peg$FAILED;
-                  if (peg$silentFails === 0) { peg$fail(peg$e31); }
+                  if (peg$silentFails === 0) { peg$fail(peg$e41); }
                 }
                 if (s1 !== peg$FAILED) {
                   peg$savedPos = s0;
-                  s1 = peg$f24();
+                  s1 = peg$f26();
                 }
                 s0 = s1;
                 if (s0 === peg$FAILED) {
                   s0 = peg$currPos;
                   if (input.charCodeAt(peg$currPos) === 120) {
-                    s1 = peg$c19;
+                    s1 = peg$c23;
                     peg$currPos++;
                   } else {
                     s1 = peg$FAILED;
-                    if (peg$silentFails === 0) { peg$fail(peg$e32); }
+                    if (peg$silentFails === 0) { peg$fail(peg$e42); }
                   }
                   if (s1 !== peg$FAILED) {
                     s2 = peg$currPos;
@@ -1726,7 +2068,7 @@ function peg$parse(input, options) {
                     }
                     if (s2 !== peg$FAILED) {
                       peg$savedPos = s0;
-                      s0 = peg$f25(s2);
+                      s0 = peg$f27(s2);
                     } else {
                       peg$currPos = s0;
                       s0 = peg$FAILED;
@@ -1737,12 +2079,12 @@ function peg$parse(input, options) {
                   }
                   if (s0 === peg$FAILED) {
                     s0 = peg$currPos;
-                    if (input.substr(peg$currPos, 2) === peg$c20) {
-                      s1 = peg$c20;
+                    if (input.substr(peg$currPos, 2) === peg$c24) {
+                      s1 = peg$c24;
                       peg$currPos += 2;
                     } else {
                       s1 = peg$FAILED;
-                      if (peg$silentFails === 0) { peg$fail(peg$e33); }
+                      if (peg$silentFails === 0) { peg$fail(peg$e43); }
                     }
                     if (s1 !== peg$FAILED) {
                       s2 = peg$currPos;
@@ -1770,15 +2112,15 @@ function peg$parse(input, options) {
                       }
                       if (s2 !== peg$FAILED) {
                         if (input.charCodeAt(peg$currPos) === 125) {
-                          s3 = peg$c21;
+                          s3 = peg$c25;
                           peg$currPos++;
                         } else {
                           s3 = peg$FAILED;
-                          if (peg$silentFails === 0) { peg$fail(peg$e34); }
+                          if (peg$silentFails === 0) { peg$fail(peg$e44); }
                         }
                         if (s3 !== peg$FAILED) {
                           peg$savedPos = peg$currPos;
-                          s4 = peg$f26(s2);
+                          s4 = peg$f28(s2);
                           if (s4) {
                             s4 = undefined;
                           } else {
@@ -1786,7 +2128,7 @@ function peg$parse(input, options) {
                           }
                           if (s4 !== peg$FAILED) {
                             peg$savedPos = s0;
-                            s0 = peg$f27(s2);
+                            s0 = peg$f29(s2);
                           } else {
                             peg$currPos = s0;
                             s0 = peg$FAILED;
@@ -1806,11 +2148,11 @@ function peg$parse(input, options) {
                     if (s0 === peg$FAILED) {
                       s0 = peg$currPos;
                       if (input.charCodeAt(peg$currPos) === 117) {
-                        s1 = peg$c22;
+                        s1 = peg$c26;
                         peg$currPos++;
                       } else {
                         s1 = peg$FAILED;
-                        if (peg$silentFails === 0) { peg$fail(peg$e35); }
+                        if (peg$silentFails === 0) { peg$fail(peg$e45); }
                       }
                       if (s1 !== peg$FAILED) {
                         s2 = peg$currPos;
@@ -1848,7 +2190,7 @@ function peg$parse(input, options) {
                         }
                         if (s2 !== peg$FAILED) {
                           peg$savedPos = s0;
-                          s0 = peg$f28(s2);
+                          s0 = peg$f30(s2);
                         } else {
                           peg$currPos = s0;
                           s0 = peg$FAILED;
@@ -1860,15 +2202,15 @@ function peg$parse(input, options) {
                       if (s0 === peg$FAILED) {
                         s0 = peg$currPos;
                         s1 = input.charAt(peg$currPos);
-                        if (peg$r8.test(s1)) {
+                        if (peg$r13.test(s1)) {
                           peg$currPos++;
                         } else {
                           s1 = peg$FAILED;
-                          if (peg$silentFails === 0) { peg$fail(peg$e36); }
+                          if (peg$silentFails === 0) { peg$fail(peg$e46); }
                         }
                         if (s1 !== peg$FAILED) {
                           peg$savedPos = s0;
-                          s1 = peg$f29(s1);
+                          s1 = peg$f31(s1);
                         }
                         s0 = s1;
                         if (s0 === peg$FAILED) {
@@ -1882,7 +2224,7 @@ function peg$parse(input, options) {
                           }
                           if (s1 !== peg$FAILED) {
                             peg$savedPos = s0;
-                            s1 = peg$f30(s1);
+                            s1 = peg$f32(s1);
                           }
                           s0 = s1;
                         }
@@ -1904,11 +2246,11 @@ function peg$parse(input, options) {
     let s0;
 
     s0 = input.charAt(peg$currPos);
-    if (peg$r2.test(s0)) {
+    if (peg$r7.test(s0)) {
       peg$currPos++;
     } else {
       s0 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e15); }
+      if (peg$silentFails === 0) { peg$fail(peg$e25); }
     }
 
     return s0;
@@ -1919,11 +2261,11 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 96) {
-      s1 = peg$c23;
+      s1 = peg$c3;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e37); }
+      if (peg$silentFails === 0) { peg$fail(peg$e8); }
     }
     if (s1 !== peg$FAILED) {
       s2 = [];
@@ -1933,15 +2275,15 @@ function peg$parse(input, options) {
         s3 = peg$parseTemplatePart();
       }
       if (input.charCodeAt(peg$currPos) === 96) {
-        s3 = peg$c23;
+        s3 = peg$c3;
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e37); }
+        if (peg$silentFails === 0) { peg$fail(peg$e8); }
       }
       if (s3 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f31(s2);
+        s0 = peg$f33(s2);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -1953,11 +2295,11 @@ function peg$parse(input, options) {
     if (s0 === peg$FAILED) {
       s0 = peg$currPos;
       if (input.charCodeAt(peg$currPos) === 96) {
-        s1 = peg$c23;
+        s1 = peg$c3;
         peg$currPos++;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e37); }
+        if (peg$silentFails === 0) { peg$fail(peg$e8); }
       }
       if (s1 !== peg$FAILED) {
         s2 = [];
@@ -1966,16 +2308,16 @@ function peg$parse(input, options) {
           s2.push(s3);
           s3 = peg$parseTemplatePart();
         }
-        if (input.substr(peg$currPos, 2) === peg$c24) {
-          s3 = peg$c24;
+        if (input.substr(peg$currPos, 2) === peg$c27) {
+          s3 = peg$c27;
           peg$currPos += 2;
         } else {
           s3 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e38); }
+          if (peg$silentFails === 0) { peg$fail(peg$e47); }
         }
         if (s3 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f32();
+          s0 = peg$f34();
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -1987,11 +2329,11 @@ function peg$parse(input, options) {
       if (s0 === peg$FAILED) {
         s0 = peg$currPos;
         if (input.charCodeAt(peg$currPos) === 96) {
-          s1 = peg$c23;
+          s1 = peg$c3;
           peg$currPos++;
         } else {
           s1 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e37); }
+          if (peg$silentFails === 0) { peg$fail(peg$e8); }
         }
         if (s1 !== peg$FAILED) {
           s2 = [];
@@ -2001,7 +2343,7 @@ function peg$parse(input, options) {
             s3 = peg$parseTemplatePart();
           }
           peg$savedPos = s0;
-          s0 = peg$f33();
+          s0 = peg$f35();
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -2016,12 +2358,12 @@ function peg$parse(input, options) {
     let s0, s1, s2, s3, s4, s5, s6;
 
     s0 = peg$currPos;
-    if (input.substr(peg$currPos, 2) === peg$c24) {
-      s1 = peg$c24;
+    if (input.substr(peg$currPos, 2) === peg$c27) {
+      s1 = peg$c27;
       peg$currPos += 2;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e38); }
+      if (peg$silentFails === 0) { peg$fail(peg$e47); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
@@ -2033,15 +2375,15 @@ function peg$parse(input, options) {
         }
         s5 = peg$parse_();
         if (input.charCodeAt(peg$currPos) === 125) {
-          s6 = peg$c21;
+          s6 = peg$c25;
           peg$currPos++;
         } else {
           s6 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e34); }
+          if (peg$silentFails === 0) { peg$fail(peg$e44); }
         }
         if (s6 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f34(s3, s4);
+          s0 = peg$f36(s3, s4);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -2056,12 +2398,12 @@ function peg$parse(input, options) {
     }
     if (s0 === peg$FAILED) {
       s0 = peg$currPos;
-      if (input.substr(peg$currPos, 2) === peg$c24) {
-        s1 = peg$c24;
+      if (input.substr(peg$currPos, 2) === peg$c27) {
+        s1 = peg$c27;
         peg$currPos += 2;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e38); }
+        if (peg$silentFails === 0) { peg$fail(peg$e47); }
       }
       if (s1 !== peg$FAILED) {
         s2 = peg$parse_();
@@ -2069,15 +2411,15 @@ function peg$parse(input, options) {
         if (s3 !== peg$FAILED) {
           s4 = peg$parse_();
           if (input.charCodeAt(peg$currPos) === 125) {
-            s5 = peg$c21;
+            s5 = peg$c25;
             peg$currPos++;
           } else {
             s5 = peg$FAILED;
-            if (peg$silentFails === 0) { peg$fail(peg$e34); }
+            if (peg$silentFails === 0) { peg$fail(peg$e44); }
           }
           if (s5 !== peg$FAILED) {
             peg$savedPos = s0;
-            s0 = peg$f35(s3);
+            s0 = peg$f37(s3);
           } else {
             peg$currPos = s0;
             s0 = peg$FAILED;
@@ -2094,21 +2436,21 @@ function peg$parse(input, options) {
         s0 = peg$currPos;
         s1 = [];
         s2 = input.charAt(peg$currPos);
-        if (peg$r9.test(s2)) {
+        if (peg$r14.test(s2)) {
           peg$currPos++;
         } else {
           s2 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e39); }
+          if (peg$silentFails === 0) { peg$fail(peg$e48); }
         }
         if (s2 !== peg$FAILED) {
           while (s2 !== peg$FAILED) {
             s1.push(s2);
             s2 = input.charAt(peg$currPos);
-            if (peg$r9.test(s2)) {
+            if (peg$r14.test(s2)) {
               peg$currPos++;
             } else {
               s2 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e39); }
+              if (peg$silentFails === 0) { peg$fail(peg$e48); }
             }
           }
         } else {
@@ -2125,11 +2467,11 @@ function peg$parse(input, options) {
             s0 = peg$currPos;
             s1 = peg$currPos;
             if (input.charCodeAt(peg$currPos) === 36) {
-              s2 = peg$c25;
+              s2 = peg$c4;
               peg$currPos++;
             } else {
               s2 = peg$FAILED;
-              if (peg$silentFails === 0) { peg$fail(peg$e40); }
+              if (peg$silentFails === 0) { peg$fail(peg$e9); }
             }
             if (s2 !== peg$FAILED) {
               s3 = peg$currPos;
@@ -2177,11 +2519,11 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 36) {
-      s1 = peg$c25;
+      s1 = peg$c4;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e40); }
+      if (peg$silentFails === 0) { peg$fail(peg$e9); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parseName();
@@ -2191,7 +2533,7 @@ function peg$parse(input, options) {
           s3 = null;
         }
         peg$savedPos = s0;
-        s0 = peg$f36(s2, s3);
+        s0 = peg$f38(s2, s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -2209,11 +2551,11 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 91) {
-      s1 = peg$c26;
+      s1 = peg$c5;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e41); }
+      if (peg$silentFails === 0) { peg$fail(peg$e10); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
@@ -2224,11 +2566,11 @@ function peg$parse(input, options) {
       if (s3 !== peg$FAILED) {
         s4 = peg$parse_();
         if (input.charCodeAt(peg$currPos) === 93) {
-          s5 = peg$c27;
+          s5 = peg$c28;
           peg$currPos++;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e42); }
+          if (peg$silentFails === 0) { peg$fail(peg$e49); }
         }
         if (s5 !== peg$FAILED) {
           s0 = s3;
@@ -2266,7 +2608,7 @@ function peg$parse(input, options) {
       }
       if (s2 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f37(s1);
+        s0 = peg$f39(s1);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -2284,11 +2626,11 @@ function peg$parse(input, options) {
 
     s0 = peg$currPos;
     if (input.charCodeAt(peg$currPos) === 91) {
-      s1 = peg$c26;
+      s1 = peg$c5;
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e41); }
+      if (peg$silentFails === 0) { peg$fail(peg$e10); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
@@ -2300,11 +2642,11 @@ function peg$parse(input, options) {
         s5 = peg$currPos;
         s6 = peg$parse_();
         if (input.charCodeAt(peg$currPos) === 44) {
-          s7 = peg$c28;
+          s7 = peg$c29;
           peg$currPos++;
         } else {
           s7 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e43); }
+          if (peg$silentFails === 0) { peg$fail(peg$e50); }
         }
         if (s7 !== peg$FAILED) {
           s8 = peg$parse_();
@@ -2328,15 +2670,15 @@ function peg$parse(input, options) {
       }
       s4 = peg$parse_();
       if (input.charCodeAt(peg$currPos) === 93) {
-        s5 = peg$c27;
+        s5 = peg$c28;
         peg$currPos++;
       } else {
         s5 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e42); }
+        if (peg$silentFails === 0) { peg$fail(peg$e49); }
       }
       if (s5 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f38(s3);
+        s0 = peg$f40(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -2370,11 +2712,11 @@ function peg$parse(input, options) {
         s5 = peg$currPos;
         s6 = peg$parse_();
         if (input.charCodeAt(peg$currPos) === 44) {
-          s7 = peg$c28;
+          s7 = peg$c29;
           peg$currPos++;
         } else {
           s7 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e43); }
+          if (peg$silentFails === 0) { peg$fail(peg$e50); }
         }
         if (s7 !== peg$FAILED) {
           s8 = peg$parse_();
@@ -2398,15 +2740,15 @@ function peg$parse(input, options) {
       }
       s4 = peg$parse_();
       if (input.charCodeAt(peg$currPos) === 125) {
-        s5 = peg$c21;
+        s5 = peg$c25;
         peg$currPos++;
       } else {
         s5 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e34); }
+        if (peg$silentFails === 0) { peg$fail(peg$e44); }
       }
       if (s5 !== peg$FAILED) {
         peg$savedPos = s0;
-        s0 = peg$f39(s3);
+        s0 = peg$f41(s3);
       } else {
         peg$currPos = s0;
         s0 = peg$FAILED;
@@ -2427,18 +2769,18 @@ function peg$parse(input, options) {
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
       if (input.charCodeAt(peg$currPos) === 58) {
-        s3 = peg$c29;
+        s3 = peg$c30;
         peg$currPos++;
       } else {
         s3 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e44); }
+        if (peg$silentFails === 0) { peg$fail(peg$e51); }
       }
       if (s3 !== peg$FAILED) {
         s4 = peg$parse_();
         s5 = peg$parseBody1();
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f40(s1, s5);
+          s0 = peg$f42(s1, s5);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -2466,7 +2808,7 @@ function peg$parse(input, options) {
         s1 = peg$parseName();
         if (s1 !== peg$FAILED) {
           peg$savedPos = s0;
-          s1 = peg$f41(s1);
+          s1 = peg$f43(s1);
         }
         s0 = s1;
       }
@@ -2479,12 +2821,12 @@ function peg$parse(input, options) {
     let s0, s1, s2, s3, s4, s5;
 
     s0 = peg$currPos;
-    if (input.substr(peg$currPos, 3) === peg$c30) {
-      s1 = peg$c30;
+    if (input.substr(peg$currPos, 3) === peg$c2) {
+      s1 = peg$c2;
       peg$currPos += 3;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e45); }
+      if (peg$silentFails === 0) { peg$fail(peg$e3); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
@@ -2492,15 +2834,15 @@ function peg$parse(input, options) {
       if (s3 !== peg$FAILED) {
         s4 = peg$parse_();
         if (input.charCodeAt(peg$currPos) === 125) {
-          s5 = peg$c21;
+          s5 = peg$c25;
           peg$currPos++;
         } else {
           s5 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e34); }
+          if (peg$silentFails === 0) { peg$fail(peg$e44); }
         }
         if (s5 !== peg$FAILED) {
           peg$savedPos = s0;
-          s0 = peg$f42(s3);
+          s0 = peg$f44(s3);
         } else {
           peg$currPos = s0;
           s0 = peg$FAILED;
@@ -2537,7 +2879,7 @@ function peg$parse(input, options) {
         s3 = null;
       }
       peg$savedPos = s0;
-      s0 = peg$f43(s1, s2, s3);
+      s0 = peg$f45(s1, s2, s3);
     } else {
       peg$currPos = s0;
       s0 = peg$FAILED;
@@ -2552,7 +2894,7 @@ function peg$parse(input, options) {
     s0 = peg$currPos;
     s1 = '';
     peg$savedPos = s0;
-    s1 = peg$f44();
+    s1 = peg$f46();
     s0 = s1;
 
     return s0;
@@ -2567,7 +2909,7 @@ function peg$parse(input, options) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e46); }
+      if (peg$silentFails === 0) { peg$fail(peg$e52); }
     }
     if (s1 !== peg$FAILED) {
       s2 = peg$parse_();
@@ -2579,11 +2921,11 @@ function peg$parse(input, options) {
         s5 = peg$currPos;
         s6 = peg$parse_();
         if (input.charCodeAt(peg$currPos) === 44) {
-          s7 = peg$c28;
+          s7 = peg$c29;
           peg$currPos++;
         } else {
           s7 = peg$FAILED;
-          if (peg$silentFails === 0) { peg$fail(peg$e43); }
+          if (peg$silentFails === 0) { peg$fail(peg$e50); }
         }
         if (s7 !== peg$FAILED) {
           s8 = peg$parse_();
@@ -2611,7 +2953,7 @@ function peg$parse(input, options) {
         peg$currPos++;
       } else {
         s5 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e47); }
+        if (peg$silentFails === 0) { peg$fail(peg$e53); }
       }
       if (s5 !== peg$FAILED) {
         s0 = s3;
@@ -2655,7 +2997,7 @@ function peg$parse(input, options) {
     peg$silentFails--;
     if (s0 === peg$FAILED) {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e48); }
+      if (peg$silentFails === 0) { peg$fail(peg$e54); }
     }
 
     return s0;
@@ -2665,11 +3007,11 @@ function peg$parse(input, options) {
     let s0;
 
     s0 = peg$getUnicode();
-    if (peg$r10.test(s0)) {
+    if (peg$r15.test(s0)) {
       peg$currPos += s0.length;
     } else {
       s0 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e49); }
+      if (peg$silentFails === 0) { peg$fail(peg$e55); }
     }
 
     return s0;
@@ -2679,11 +3021,11 @@ function peg$parse(input, options) {
     let s0;
 
     s0 = peg$getUnicode();
-    if (peg$r11.test(s0)) {
+    if (peg$r16.test(s0)) {
       peg$currPos += s0.length;
     } else {
       s0 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e50); }
+      if (peg$silentFails === 0) { peg$fail(peg$e56); }
     }
 
     return s0;
@@ -2695,20 +3037,20 @@ function peg$parse(input, options) {
     peg$silentFails++;
     s0 = [];
     s1 = input.charAt(peg$currPos);
-    if (peg$r12.test(s1)) {
+    if (peg$r17.test(s1)) {
       peg$currPos++;
     } else {
       s1 = peg$FAILED;
-      if (peg$silentFails === 0) { peg$fail(peg$e51); }
+      if (peg$silentFails === 0) { peg$fail(peg$e57); }
     }
     while (s1 !== peg$FAILED) {
       s0.push(s1);
       s1 = input.charAt(peg$currPos);
-      if (peg$r12.test(s1)) {
+      if (peg$r17.test(s1)) {
         peg$currPos++;
       } else {
         s1 = peg$FAILED;
-        if (peg$silentFails === 0) { peg$fail(peg$e51); }
+        if (peg$silentFails === 0) { peg$fail(peg$e57); }
       }
     }
     peg$silentFails--;
