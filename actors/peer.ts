@@ -446,7 +446,7 @@ export class Peer {
   }
 
   status (): Record<string, unknown> {
-    return { peerId: this.id, name: this.o.name, tags: this.o.tags, runtime: this.o.runtime.kind, clusterId: this.o.mesh.clusterId, synced: this.o.mesh.synced, peers: this.o.mesh.alive().length + 1, addrs: this.o.mesh.addresses() }
+    return { peerId: this.id, name: this.o.name, tags: this.o.tags, runtime: this.o.runtime.kind, clusterId: this.o.mesh.clusterId, synced: this.o.mesh.synced, peers: this.o.mesh.alive().length, addrs: this.o.mesh.addresses() }
   }
 
   token (): string { return this.o.mesh.token() }

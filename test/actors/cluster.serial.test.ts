@@ -1,0 +1,160 @@
+// An in-process 3-peer cluster (real libp2p on 127.0.0.1, process runtime, real control sockets):
+// depends + readiness order, actions answered from any peer, variable order, secrets gating.
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { startTestPeer, until, type TestPeer } from '../helpers/monkd.js'
+import type { PsRow } from '../../cli/api/messages.js'
+
+const Cluster = suite('3-peer cluster (in process)')
+const dir = mkdtempSync(join(tmpdir(), 'monk-cluster-'))
+const order = join(dir, 'order.log')
+let peers: TestPeer[] = []
+
+const kit = `namespace: t
+common:
+  containers:
+    main:
+      image: monk-test/busybox:1
+  variables:
+    inherited: from-common
+db:
+  defines: runnable
+  inherits: ./common
+  containers:
+    main:
+      bash: echo db >> ${order}; exec sleep 3600
+  checks:
+    readiness:
+      code: exec("main", "sh", "-c", "sleep 1; echo ok") "ok" contains?
+      period: 1
+cache:
+  defines: runnable
+  inherits: ./common
+  depends:
+    wait-for:
+      runnables: [t/db]
+      timeout: 60
+  containers:
+    main:
+      bash: echo cache >> ${order}; exec sleep 3600
+  checks:
+    readiness:
+      code: exec("main", "sh", "-c", "sleep 1; echo ok") "ok" contains?
+      period: 1
+  actions:
+    peek:
+      code: secret("token")
+web:
+  defines: runnable
+  inherits: ./common
+  permitted-secrets:
+    token: true
+  depends:
+    wait-for:
+      runnables: [t/cache, t/db]
+      timeout: 60
+  variables:
+    own: mine
+    shared: web-wins
+    overridden: from-template
+  containers:
+    main:
+      bash: echo web >> ${order}; exec sleep 3600
+  actions:
+    vars:
+      code: '\`\${own}|\${shared}|\${group-only}|\${overridden}|\${inherited}|\${nowhere}\`'
+    greet:
+      arguments:
+        who: {type: string}
+        times: {type: int, default: 2}
+      code: '\`hello \${args["who"]} x\${args["times"]}\`'
+    peek:
+      code: secret("token")
+stack:
+  defines: process-group
+  runnable-list: [t/web, t/cache, t/db]
+  variables:
+    shared: group-loses
+    group-only: from-group
+`
+
+Cluster.before(async () => {
+  try { await setup() } catch (err) { console.error('setup failed:', err); throw err }
+})
+
+async function setup (): Promise<void> {
+  const first = await startTestPeer('a')
+  const token = (await first.client.request<{ token: string }>('peer', { type: 'cluster.token' })).token
+  peers = [first, await startTestPeer('b', { join: token }), await startTestPeer('c', { join: token })]
+  await until('3 peers alive everywhere', () => peers.every(p => p.mesh.alive().length === 3), 20_000)
+}
+
+Cluster.after(async () => { for (const p of peers) await p.stop() })
+
+Cluster('a group starts in depends order, members may land on different peers', async () => {
+  const a = peers[0] as TestPeer
+  const load = await a.client.request<{ errors: unknown[], loaded: string[] }>('peer', { type: 'templates.load', files: { '/kit/t.yaml': kit }, paths: ['/kit/t.yaml'] })
+  assert.equal(load.errors, [])
+  assert.ok(load.loaded.includes('t/stack'))
+  const run = await a.client.request<{ instances: string[] }>('peer', { type: 'workload.run', path: 't/stack', set: { 't/web/overridden': 'from-set' } })
+  assert.equal(run.instances.sort(), ['t/cache', 't/db', 't/web'])
+  const rows = await until('all three running', async () => {
+    const ps = await (peers[2] as TestPeer).client.request<PsRow[]>('peer', { type: 'workload.ps' })
+    return ps.length === 3 && ps.every(r => r.status === 'running') ? ps : undefined
+  }, 60_000, 200)
+  assert.ok(existsSync(order))
+  assert.equal(readFileSync(order, 'utf8').trim().split('\n'), ['db', 'cache', 'web'])
+  for (const r of rows) assert.ok(peers.some(p => p.peer.id === r.peer), `${r.instance} runs on a known peer`)
+})
+
+Cluster('an action returns its output through the API from any peer', async () => {
+  for (const p of peers) {
+    const r = await p.client.request<{ output: unknown }>('runnable/t/web', { type: 'runnable.action', action: 'greet', args: { who: p.name } })
+    assert.is(r.output, `hello ${p.name} x2`)
+  }
+  const err = await (peers[1] as TestPeer).client.request('runnable/t/web', { type: 'runnable.action', action: 'greet', args: {} }).then(() => null, e => e as { code: string, message: string })
+  assert.is(err?.code, 'missing-argument')
+  assert.match(err?.message ?? '', /needs argument "who"/)
+})
+
+Cluster('variables resolve in the documented order (set, own, inherited, group, nil)', async () => {
+  const r = await (peers[2] as TestPeer).client.request<{ output: unknown }>('runnable/t/web', { type: 'runnable.action', action: 'vars' })
+  assert.is(r.output, 'mine|web-wins|from-group|from-set|from-common|')
+})
+
+Cluster('secrets are readable only where permitted and never listed with their value', async () => {
+  const b = peers[1] as TestPeer
+  await b.client.request('peer', { type: 'secrets.add', scope: 'global', name: 'token', value: 's3cret-value' })
+  const ok = await until('the secret replicated to the owner of t/web', async () => {
+    const r = await (peers[0] as TestPeer).client.request<{ output: unknown }>('runnable/t/web', { type: 'runnable.action', action: 'peek' }).catch(() => undefined)
+    return r?.output === 's3cret-value' ? r : undefined
+  }, 10_000)
+  assert.is(ok.output, 's3cret-value')
+  const denied = await b.client.request('runnable/t/cache', { type: 'runnable.action', action: 'peek' }).then(() => null, e => e as { message: string })
+  assert.ok(denied)
+  assert.match(denied.message, /may not read secret "token".*permitted-secrets/)
+  const list = await b.client.request<unknown[]>('peer', { type: 'secrets.list' })
+  assert.equal(list, [{ scope: 'global', name: 'token' }])
+  assert.not.match(JSON.stringify(list), /s3cret/)
+  // Sealed in the replica: the raw replicated value does not contain the secret.
+  const raw = b.mesh.get('secret/global/token')
+  assert.ok(raw)
+  assert.not.ok(Buffer.from(JSON.stringify(raw, (_k, v: unknown) => v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v)).includes('s3cret-value'))
+})
+
+Cluster('stop keeps the workload listed as stopped; purge removes it everywhere', async () => {
+  const c = peers[2] as TestPeer
+  await c.client.request('peer', { type: 'workload.stop', path: 't/stack' })
+  await until('stopped', async () => {
+    const ps = await c.client.request<PsRow[]>('peer', { type: 'workload.ps', all: true })
+    return ps.length === 3 && ps.every(r => r.status === 'stopped')
+  }, 20_000)
+  await until('no container left', async () => { for (const p of peers) if ((await p.runtime.list({ 'monk.instance': 't/web' })).length) return false; return true })
+  await c.client.request('peer', { type: 'workload.purge', path: 't/stack' })
+  await until('purged', async () => (await c.client.request<PsRow[]>('peer', { type: 'workload.ps', all: true })).length === 0)
+})
+
+Cluster.run()

@@ -1,0 +1,95 @@
+// Test helpers for the daemon: peers in this process (mesh + runtime + actors + API on real
+// sockets) and monkd as real processes, all on 127.0.0.1 in temporary homes.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pino from 'pino'
+import { Peer } from '../../actors/peer.js'
+import { ProcessRuntime } from '../../actors/runtime/process.js'
+import { createCluster } from '../../mesh/cluster.js'
+import { startMesh, type Mesh } from '../../mesh/mesh.js'
+import { createClient, type ApiClient } from '../../cli/api/client.js'
+import { monkdRoutes, type PeerMessage, type RunnableMessage } from '../../cli/api/messages.js'
+import { startApiServer, type ApiServer } from '../../cli/api/server.js'
+import { root, tsNode } from './cli.js'
+
+export interface TestPeer { name: string, home: string, peer: Peer, mesh: Mesh, api: ApiServer, client: ApiClient, runtime: ProcessRuntime, stop: () => Promise<void> }
+
+/** A whole peer in this process with the process runtime and the real control API. */
+export async function startTestPeer (name: string, opts: { join?: string, tags?: string[], base?: string } = {}): Promise<TestPeer> {
+  const home = mkdtempSync(join(opts.base ?? tmpdir(), `monk-${name}-`))
+  const runtime = await ProcessRuntime.open({ stateDir: join(home, 'runtime') })
+  const mesh = await startMesh({ home, listen: ['/ip4/127.0.0.1/tcp/0'], name, tags: opts.tags ?? [], ...(opts.join ? { token: opts.join } : { cluster: createCluster() }) })
+  const log = pino({ level: process.env.MONK_TEST_LOG ?? 'silent' })
+  const peer = await Peer.start({ home, name, tags: opts.tags ?? [], mesh, runtime, log })
+  const api = await startApiServer({
+    socketPath: join(home, 'monkd.sock'),
+    routes: monkdRoutes,
+    dispatch: (path, msg, ctx) => {
+      if (ctx.kind === 'runnable') {
+        const r = msg as RunnableMessage
+        return r.type === 'runnable.logs' ? peer.logs(ctx.target ?? '', r, ctx.signal) : peer.runnableRequest(ctx.target ?? '', r)
+      }
+      const m = msg as PeerMessage
+      switch (m.type) {
+        case 'templates.load': return peer.loadTemplates(m.files, m.paths)
+        case 'workload.run': return peer.run(m.path, m)
+        case 'workload.stop': return peer.stopWorkload(m.path)
+        case 'workload.purge': return peer.purge(m.path, m.excise === true)
+        case 'workload.ps': return Promise.resolve(peer.ps(m))
+        case 'secrets.add': return peer.secretAdd(m.scope, m.name, m.value)
+        case 'secrets.list': return Promise.resolve(peer.secretList(m.scope))
+        case 'cluster.token': return Promise.resolve({ token: peer.token() })
+        case 'cluster.peers': return Promise.resolve(peer.peersList())
+        default: return Promise.reject(Object.assign(new Error(`not wired in the test helper: ${m.type}`), { code: 'unknown-type' }))
+      }
+    },
+  })
+  const client = createClient({ socketPath: api.socketPath })
+  return {
+    name, home, peer, mesh, api, client, runtime,
+    stop: async () => {
+      await api.close().catch(() => {})
+      await peer.stop().catch(() => {})
+      for (const c of await runtime.list({})) await runtime.remove(c.id, { force: true }).catch(() => {})
+      await mesh.stop().catch(() => {})
+      await runtime.close().catch(() => {})
+    },
+  }
+}
+
+/** Polls `fn` until it returns a truthy value or the deadline passes (then throws with `what`). */
+export async function until<T> (what: string, fn: () => T | Promise<T>, timeoutMs = 20_000, everyMs = 100): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    try {
+      const v = await fn()
+      if (v) return v as NonNullable<T>
+    } catch (err) { last = err }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`)
+    await new Promise(resolve => setTimeout(resolve, everyMs))
+  }
+}
+
+export interface MonkdProcess { name: string, home: string, child: ChildProcess, client: ApiClient, output: () => string }
+
+/** Starts `monkd` as a real process and waits until its socket answers. */
+export async function spawnMonkd (name: string, home: string, args: string[] = []): Promise<MonkdProcess> {
+  const child = spawn(process.execPath, [...tsNode, join(root, 'cli/monkd.ts'), '--home', home, '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } })
+  let out = ''
+  child.stdout?.on('data', d => { out += String(d) })
+  child.stderr?.on('data', d => { out += String(d) })
+  const client = createClient({ socketPath: join(home, 'monkd.sock'), timeoutMs: 30_000 })
+  await until(`monkd ${name} to answer on its socket`, async () => {
+    if (child.exitCode !== null) throw new Error(`monkd ${name} exited with ${child.exitCode}: ${out}`)
+    return await client.ping().then(() => true, () => false)
+  }, 30_000, 100)
+  return { name, home, child, client, output: () => out }
+}
+
+/** Reads a kit directory's files for `templates.load`. */
+export function kitFiles (files: Record<string, string>): { files: Record<string, string>, paths: string[] } {
+  return { files, paths: Object.keys(files) }
+}
