@@ -98,14 +98,22 @@ export class StateDir {
     try { unlinkSync(this.lockPath) } catch { /* already gone */ }
   }
 
-  /** Every readable record; a directory without one (a create that crashed half-way) is removed. */
-  readAll (): ProcessRecord[] {
+  /**
+   * Every readable record; a directory without one (a create that crashed half-way) is removed,
+   * one that cannot be read is left in place and reported through `onBad`.
+   */
+  readAll (onBad: (id: string, why: string) => void = () => {}): ProcessRecord[] {
     const out: ProcessRecord[] = []
     for (const id of readdirSync(this.containersDir())) {
       const file = join(this.dirOf(id), RECORD_FILE)
       if (!existsSync(file)) { rmSync(this.dirOf(id), { recursive: true, force: true }); continue }
-      const rec = JSON.parse(readFileSync(file, 'utf8')) as ProcessRecord
-      if (rec.version === 1 && rec.id === id) out.push(rec)
+      try {
+        const rec = JSON.parse(readFileSync(file, 'utf8')) as ProcessRecord
+        if (rec.version === 1 && rec.id === id) out.push(rec)
+        else onBad(id, `unknown record version ${String(rec.version)}`)
+      } catch (err) {
+        onBad(id, (err as Error).message)
+      }
     }
     return out
   }

@@ -1,20 +1,19 @@
 // The process runtime: a container's entrypoint/cmd (or `bash` via `sh -c`) runs as a supervised
 // host process in its own process group, with restart policy, piped and rotated logs, and state
 // on disk so a restarted daemon adopts what still runs. The embedded default without an engine.
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { closeSync, constants as fsConstants, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs'
-import { constants as osConstants } from 'node:os'
+import { closeSync, constants as fsConstants, mkdirSync, openSync } from 'node:fs'
 import { join } from 'node:path'
 import { Channel } from './channel.js'
-import { ADOPTED_POLL_MS, DRAIN_TIMEOUT_MS, EXEC_CAPTURE_BYTES, PASS_ENV, STOP_TIMEOUT_MS, defaultProcessStateDir } from './defaults.js'
+import { ADOPTED_POLL_MS, DRAIN_TIMEOUT_MS, STOP_TIMEOUT_MS, defaultProcessStateDir } from './defaults.js'
 import {
   ContainerNotFoundError, ContainerNotRunningError, ContainerRunningError, InvalidSpecError, NameConflictError, RuntimeClosedError,
   StartFailedError
 } from './errors.js'
 import type { StdStream } from './lines.js'
+import { hostNotes, killGroup, resolveUser, runCommand, signalNumber, switchableIds, workloadArgv, workloadEnv } from './process-host.js'
 import { LogWriter, PipeReader, readLogs } from './process-logs.js'
 import type { RotationOptions } from './process-logs.js'
 import { STDERR_PIPE, STDOUT_PIPE, StateDir, WORK_DIR, processStart, sameProcessAlive } from './process-state.js'
@@ -25,7 +24,7 @@ import type {
   ContainerInfo, ContainerSpec, ContainerSummary, CreateResult, EnsureImageResult, ExecOptions, ExecResult, FieldNote, Labels,
   LogLine, LogOptions, Runtime, RuntimeEvent, StopOptions, Stream
 } from './runtime.js'
-import { hostNetworkPortNotes, validName } from './spec.js'
+import { validName } from './spec.js'
 
 export interface ProcessRuntimeOptions {
   /** Records, pipes and logs; default `$MONK_HOME/runtime/process`. One live runtime object per directory. */
@@ -63,53 +62,8 @@ interface Entry {
   queue: Promise<void>
 }
 
-interface Ids { uid: number, gid: number }
-
-function parseIdFile (path: string): string[][] {
-  try {
-    return readFileSync(path, 'utf8').split('\n').filter(l => l && !l.startsWith('#')).map(l => l.split(':'))
-  } catch {
-    return []
-  }
-}
-
-/** `uid`, `uid:gid`, `name`, `name:group` against the host's /etc/passwd and /etc/group (Docker's rules: an unknown numeric uid gets gid 0). */
-export function resolveUser (user: string): Ids | undefined {
-  const [u, g] = user.split(':') as [string, string | undefined]
-  const passwd = parseIdFile('/etc/passwd')
-  const entry = /^\d+$/.test(u) ? passwd.find(p => p[2] === u) : passwd.find(p => p[0] === u)
-  if (!entry && !/^\d+$/.test(u)) return undefined
-  const uid = Number(entry?.[2] ?? u)
-  let gid = Number(entry?.[3] ?? 0)
-  if (g !== undefined) {
-    if (/^\d+$/.test(g)) gid = Number(g)
-    else {
-      const grp = parseIdFile('/etc/group').find(x => x[0] === g)
-      if (!grp) return undefined
-      gid = Number(grp[2])
-    }
-  }
-  return { uid, gid }
-}
-
-function signalNumber (signal: NodeJS.Signals | null): number {
-  return signal ? (osConstants.signals[signal] ?? 9) : 0
-}
-
-function killGroup (pid: number, signal: NodeJS.Signals): void {
-  try { process.kill(-pid, signal) } catch { /* already gone */ }
-}
-
 function matches (have: Labels, want: Labels): boolean {
   return Object.entries(want).every(([k, v]) => have[k] === v)
-}
-
-let prlimitPath: string | null | undefined
-function prlimit (): string | null {
-  if (prlimitPath === undefined) {
-    prlimitPath = ['/usr/bin/prlimit', '/bin/prlimit', '/usr/local/bin/prlimit'].find(p => existsSync(p)) ?? null
-  }
-  return prlimitPath
 }
 
 export class ProcessRuntime implements Runtime {
@@ -147,7 +101,8 @@ export class ProcessRuntime implements Runtime {
 
   private async adopt (): Promise<void> {
     const restart: Entry[] = []
-    for (const rec of this.state.readAll()) {
+    const records = this.state.readAll((id, why) => { this.warn(undefined, `${NAME}: container record ${id} in ${this.state.root} cannot be read (${why}); it is left alone`) })
+    for (const rec of records) {
       const e = this.track(rec)
       if (rec.state === 'running' && rec.pid !== null && sameProcessAlive(rec.pid, rec.pidStart)) {
         this.attach(e, rec.pid)
@@ -174,7 +129,14 @@ export class ProcessRuntime implements Runtime {
 
   /** Watch a process started by an earlier daemon: read its pipes, poll its liveness. */
   private attach (e: Entry, pid: number): void {
-    const run = this.newRun(pid, undefined, this.pipeReaders(e))
+    let readers: PipeReader[] = []
+    try {
+      readers = this.pipeReaders(e)
+    } catch (err) {
+      // Its pipes are gone: it runs on unread; stop and remove still reach it.
+      this.warn(e, `${NAME}: cannot read the output of adopted container ${e.rec.name}: ${(err as Error).message}`)
+    }
+    const run = this.newRun(pid, undefined, readers)
     run.startedAt = e.rec.startedAt ? Date.parse(e.rec.startedAt) : Date.now()
     const pidStart = e.rec.pidStart
     run.poll = setInterval(() => { if (!sameProcessAlive(pid, pidStart)) void this.exited(e, run, null) }, this.opts.adoptedPollMs ?? ADOPTED_POLL_MS)
@@ -187,6 +149,7 @@ export class ProcessRuntime implements Runtime {
     return { pid, child, readers, startedAt: Date.now(), stopping: false, done: false, poll: undefined, exited, resolveExited }
   }
 
+  /** Readers of both pipes (none left open if the second fails). */
   private pipeReaders (e: Entry): PipeReader[] {
     const onLines = (stream: StdStream, lines: string[]): void => {
       if (lines.length === 0 || this.closed) return
@@ -194,7 +157,13 @@ export class ProcessRuntime implements Runtime {
       e.writer.write(stream, lines, time)
       for (const f of e.followers) for (const text of lines) f.push({ time, stream, text })
     }
-    return [new PipeReader(join(e.dir, STDOUT_PIPE), 'stdout', onLines), new PipeReader(join(e.dir, STDERR_PIPE), 'stderr', onLines)]
+    const out = new PipeReader(join(e.dir, STDOUT_PIPE), 'stdout', onLines)
+    try {
+      return [out, new PipeReader(join(e.dir, STDERR_PIPE), 'stderr', onLines)]
+    } catch (err) {
+      out.close()
+      throw err
+    }
   }
 
   // ---- helpers --------------------------------------------------------------------------------
@@ -235,44 +204,6 @@ export class ProcessRuntime implements Runtime {
     this.warn(undefined, `${NAME}: images are not used (${image === '' ? 'no image' : `${image} ignored`}); containers run as host processes with their entrypoint/cmd`)
   }
 
-  private env (spec: ContainerSpec, extra: Record<string, string> = {}): Record<string, string> {
-    const env: Record<string, string> = {}
-    for (const k of PASS_ENV) { const v = process.env[k]; if (v !== undefined) env[k] = v }
-    return { ...env, ...spec.env, ...extra }
-  }
-
-  /** The user to run as, when this daemon can switch to it (root) and it differs from ours. */
-  private ids (user: string | undefined): Ids | undefined {
-    if (user === undefined) return undefined
-    const ids = resolveUser(user)
-    if (!ids || process.getuid?.() !== 0) return undefined
-    return ids
-  }
-
-  private unsupported (spec: ContainerSpec): FieldNote[] {
-    const notes: FieldNote[] = hostNetworkPortNotes(spec, 'processes share the host network')
-    spec.mounts.forEach((m, i) => {
-      if (m.hostPath !== m.containerPath) notes.push({ field: `paths[${i}]`, reason: `${m.hostPath}:${m.containerPath} cannot be remapped: a process sees the host filesystem (use the same path on both sides)` })
-      else if (m.readOnly) notes.push({ field: `paths[${i}]`, reason: `${m.hostPath} is not made read-only for a process` })
-    })
-    if (spec.capAdd.length > 0) notes.push({ field: 'cap-add', reason: `${spec.capAdd.join(', ')} not added: processes run with the daemon's own capabilities` })
-    if (spec.ulimits.length > 0 && !prlimit()) notes.push({ field: 'ulimits', reason: 'not applied: prlimit (util-linux) is not installed' })
-    if (spec.user !== undefined) {
-      const ids = resolveUser(spec.user)
-      const uid = process.getuid?.()
-      if (ids && uid !== 0 && (ids.uid !== uid || ids.gid !== process.getgid?.())) notes.push({ field: 'user', reason: `not applied: the daemon runs as uid ${uid ?? '?'} and cannot switch to ${spec.user}` })
-    }
-    return notes
-  }
-
-  private argv (spec: ContainerSpec): string[] {
-    const argv = [...(spec.entrypoint ?? []), ...(spec.cmd ?? [])]
-    const pl = prlimit()
-    if (spec.ulimits.length === 0 || !pl) return argv
-    const limits = spec.ulimits.map(u => `--${u.name}=${u.soft === -1 ? 'unlimited' : u.soft}:${u.hard === -1 ? 'unlimited' : u.hard}`)
-    return [pl, ...limits, '--', ...argv]
-  }
-
   // ---- Runtime ----------------------------------------------------------------------------------
 
   async ensureImage (image: string): Promise<EnsureImageResult> {
@@ -289,7 +220,7 @@ export class ProcessRuntime implements Runtime {
     }
     if (spec.user !== undefined && !resolveUser(spec.user)) throw new InvalidSpecError('user', `user ${spec.user} is not known on this host`, { container: spec.name })
     this.noteImage(spec.image)
-    const unsupported = this.unsupported(spec)
+    const unsupported = hostNotes(spec)
     const id = randomBytes(32).toString('hex')
     const dir = this.state.dirOf(id)
     mkdirSync(join(dir, WORK_DIR), { recursive: true })
@@ -341,26 +272,30 @@ export class ProcessRuntime implements Runtime {
    */
   private async launch (e: Entry): Promise<void> {
     const spec = e.rec.spec
-    const argv = this.argv(spec)
+    const argv = workloadArgv(spec)
     const cwd = spec.workdir ?? join(e.dir, WORK_DIR)
+    let outFd = -1
+    let errFd = -1
+    let readers: PipeReader[]
     try {
       mkdirSync(cwd, { recursive: true })
       for (const m of spec.mounts) if (m.hostPath === m.containerPath) mkdirSync(m.hostPath, { recursive: true })
+      outFd = openSync(join(e.dir, STDOUT_PIPE), fsConstants.O_RDWR)
+      errFd = openSync(join(e.dir, STDERR_PIPE), fsConstants.O_RDWR)
+      readers = this.pipeReaders(e)
     } catch (err) {
-      throw new StartFailedError(NAME, spec.name, `cannot prepare its directories: ${(err as Error).message}`, err)
+      for (const fd of [outFd, errFd]) if (fd >= 0) closeSync(fd)
+      throw new StartFailedError(NAME, spec.name, `cannot prepare its directories and pipes: ${(err as Error).message}`, err)
     }
-    const outFd = openSync(join(e.dir, STDOUT_PIPE), fsConstants.O_RDWR)
-    const errFd = openSync(join(e.dir, STDERR_PIPE), fsConstants.O_RDWR)
-    const readers = this.pipeReaders(e)
     let child: ChildProcess | undefined
     let failure: NodeJS.ErrnoException | undefined
     try {
-      const ids = this.ids(spec.user)
+      const ids = switchableIds(spec.user)
       const c = spawn(argv[0] as string, argv.slice(1), {
         // Its own session and process group: stop signals the whole group, and it outlives this daemon.
         detached: true,
         stdio: ['ignore', outFd, errFd],
-        env: this.env(spec),
+        env: workloadEnv(spec),
         cwd,
         ...(ids ? { uid: ids.uid, gid: ids.gid } : {})
       })
@@ -527,43 +462,18 @@ export class ProcessRuntime implements Runtime {
   async exec (ref: string, cmd: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const e = this.entry(ref)
     if (!e.run) throw new ContainerNotRunningError(NAME, ref, 'exec')
-    const spec = e.rec.spec
     if (cmd.length === 0) throw new InvalidSpecError('cmd', 'exec needs a command', { container: ref })
+    const spec = e.rec.spec
     const user = opts.user ?? spec.user
     if (user !== undefined && !resolveUser(user)) throw new InvalidSpecError('user', `user ${user} is not known on this host`, { container: ref })
-    const ids = this.ids(user)
-    const child = spawn(cmd[0] as string, cmd.slice(1), {
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: this.env(spec, opts.env),
+    return await runCommand(cmd, {
+      env: workloadEnv(spec, opts.env),
       cwd: opts.workdir ?? spec.workdir ?? join(e.dir, WORK_DIR),
-      ...(ids ? { uid: ids.uid, gid: ids.gid } : {})
+      ids: switchableIds(user),
+      ...(opts.stdout ? { stdout: opts.stdout } : {}),
+      ...(opts.stderr ? { stderr: opts.stderr } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {})
     })
-    const out = { stdout: [] as Buffer[], stderr: [] as Buffer[] }
-    const size = { stdout: 0, stderr: 0 }
-    for (const s of ['stdout', 'stderr'] as const) {
-      child[s]?.on('data', (chunk: Buffer) => {
-        opts[s]?.write(chunk)
-        if (size[s] < EXEC_CAPTURE_BYTES) { out[s].push(chunk); size[s] += chunk.length }
-      })
-    }
-    const exitCode = await new Promise<number>((resolve, reject) => {
-      const onAbort = (): void => { if (child.pid) killGroup(child.pid, 'SIGKILL'); reject(opts.signal?.reason) }
-      if (opts.signal?.aborted) { onAbort(); return }
-      opts.signal?.addEventListener('abort', onAbort, { once: true })
-      child.once('error', (err: NodeJS.ErrnoException) => {
-        opts.signal?.removeEventListener('abort', onAbort)
-        // What a shell answers: 127 command not found, 126 found but not runnable.
-        const msg = `exec: ${cmd[0] ?? ''}: ${err.code === 'ENOENT' ? 'executable file not found' : err.message}\n`
-        out.stderr.push(Buffer.from(msg))
-        resolve(err.code === 'ENOENT' ? 127 : 126)
-      })
-      child.once('close', (code, signal) => {
-        opts.signal?.removeEventListener('abort', onAbort)
-        resolve(code ?? 128 + signalNumber(signal))
-      })
-    })
-    return { exitCode, stdout: Buffer.concat(out.stdout).toString('utf8'), stderr: Buffer.concat(out.stderr).toString('utf8') }
   }
 
   async events (filter: { labels?: Labels } = {}): Promise<Stream<RuntimeEvent>> {
