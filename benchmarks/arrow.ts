@@ -14,7 +14,7 @@ const arg = (name: string, dflt: number): number => {
   return i > 0 ? Number(process.argv[i + 1]) : dflt
 }
 const rounds = arg('--rounds', 9)
-const roundMs = arg('--ms', 150)
+const roundMs = arg('--ms', 100)
 
 type Vars = Map<string, ArrowValue>
 interface Case { name: string; source: string; closure: (ctx: { vars: Vars }) => ArrowValue }
@@ -47,27 +47,35 @@ const cases: Case[] = [
   },
 ]
 
-/** Run `fn` in batches for `roundMs` per round; returns ops/s of each round, sorted. */
-function measure (fn: () => unknown): number[] {
+/**
+ * Time every function in `fns` for `roundMs` per round, interleaved round by round (so a load spike on
+ * the shared machine hits all of them alike); returns ops/s per round for each, sorted.
+ */
+function measureAll (fns: Array<() => unknown>): number[][] {
   let sink = 0
-  const warm = Date.now() + 100
-  while (Date.now() < warm) for (let i = 0; i < 1000; i++) sink ^= (fn() as string | null)?.length ?? 1
-  const out: number[] = []
+  for (const fn of fns) {
+    const warm = Date.now() + 300
+    while (Date.now() < warm) for (let i = 0; i < 1000; i++) sink ^= (fn() as string | null)?.length ?? 1
+  }
+  const out: number[][] = fns.map(() => [])
   for (let r = 0; r < rounds; r++) {
-    (globalThis as { gc?: () => void }).gc?.()
-    let n = 0
-    const t0 = process.hrtime.bigint()
-    const until = t0 + BigInt(roundMs) * 1_000_000n
-    let t = t0
-    while (t < until) {
-      for (let i = 0; i < 2000; i++) sink ^= (fn() as string | null)?.length ?? 1
-      n += 2000
-      t = process.hrtime.bigint()
-    }
-    out.push(n / (Number(t - t0) / 1e9))
+    fns.forEach((fn, k) => {
+      // No forced gc() between rounds: a forced full GC shrinks the young generation, and the
+      // allocation-heavy parser then runs 5-20x slower until it grows back (measured).
+      let n = 0
+      const t0 = process.hrtime.bigint()
+      const until = t0 + BigInt(roundMs) * 1_000_000n
+      let t = t0
+      while (t < until) {
+        for (let i = 0; i < 2000; i++) sink ^= (fn() as string | null)?.length ?? 1
+        n += 2000
+        t = process.hrtime.bigint()
+      }
+      out[k]?.push(n / (Number(t - t0) / 1e9))
+    })
   }
   if (sink === 0.5) console.log('')
-  return out.sort((a, b) => a - b)
+  return out.map(xs => xs.sort((a, b) => a - b))
 }
 const p50 = (xs: number[]): number => xs[Math.floor(xs.length / 2)] ?? NaN
 const p10 = (xs: number[]): number => xs[Math.floor(xs.length / 10)] ?? NaN
@@ -89,14 +97,23 @@ interface Row {
   closure_per_s: number
   ratio: number
 }
+// Warm-up: the generated parser is one large function that V8 takes a while to optimise (longer on a
+// busy machine); without this the first case's parse rate is measured before it is compiled.
+{
+  const until = Date.now() + 2000
+  while (Date.now() < until) for (const c of cases) for (let i = 0; i < 200; i++) CompiledScript.compile(c.source, 'value', s => compile(s, 'code'))
+}
+
 const rows: Row[] = []
 for (const c of cases) {
-  const parse = measure(() => parseScript(c.source, 'value'))
-  const cold = measure(() => CompiledScript.compile(c.source, 'value', s => compile(s, 'code')))
   clearCompileCache()
   compile(c.source, 'value')
-  const ev = measure(() => evaluateSync(c.source, 'value', ctx))
-  const closure = measure(() => c.closure(ctx))
+  const [parse, cold, ev, closure] = measureAll([
+    () => parseScript(c.source, 'value'),
+    () => CompiledScript.compile(c.source, 'value', s => compile(s, 'code')),
+    () => evaluateSync(c.source, 'value', ctx),
+    () => c.closure(ctx),
+  ]) as [number[], number[], number[], number[]]
   rows.push({
     case: c.name,
     parse_per_s: p50(parse),
