@@ -75,7 +75,9 @@ export class Runnable {
     const want = a.want as WantRecord
     const claim = this.d.get(keys.claim(this.instance, this.d.peerId)) as { epoch?: number } | undefined
     if (claim?.epoch !== a.epoch) await this.d.put(keys.claim(this.instance, this.d.peerId), { epoch: a.epoch, startedAt: this.d.now() })
-    const upToDate = this.started !== null && this.started.generation === want.generation && this.started.template === want.template
+    // Up to date unless a container vanished (removed behind our back): then it starts again.
+    const upToDate = this.started !== null && this.started.generation === want.generation && this.started.template === want.template &&
+      (mine.length > 0 || this.status?.state === 'failed')
     if (upToDate || (this.started === null && mine.length > 0 && this.adoptable(mine, want))) {
       this.started ??= { generation: want.generation, template: want.template }
       await this.refreshStatus(mine)
@@ -107,6 +109,14 @@ export class Runnable {
 
   private tpl (path: string): TplRecord | undefined {
     return decodeTpl(this.d.get(keys.tpl(path)))
+  }
+
+  /**
+   * Runtime name of a container: per instance, container and peer, so two peers sharing one engine
+   * (several monkd on one host) never take each other's containers by name.
+   */
+  nameOf (container: string): string {
+    return containerName(`${this.instance}@${this.d.peerId.slice(-8)}`, container)
   }
 
   private instanceDir (): string {
@@ -145,7 +155,7 @@ export class Runnable {
         if (aborter.signal.aborted) return
         const fields = await this.evaluateFields(asMap(raw) ?? {}, vars)
         const environment = Array.isArray(fields.environment) ? fields.environment : []
-        const built = containerSpec(fields, { instance: this.instance, container: cname, peer: this.d.peerId })
+        const built = containerSpec(fields, { instance: this.instance, container: cname, peer: this.d.peerId, name: this.nameOf(cname) })
         const spec = built.spec
         for (const n of built.notes) this.d.log.warn({ instance: this.instance, container: cname, field: n.field }, `${this.instance}/${cname}: ${n.field} ${n.reason}`)
         const rootfs = join(filesDir, cname)
@@ -386,7 +396,7 @@ export class Runnable {
         const r = await self.exec(cmd, cname)
         return r.stdout
       },
-      containerName: (c: string) => containerName(self.instance, c),
+      containerName: (c: string) => self.nameOf(c),
       getHostname: (runnable: string) => hostOfRunnable(runnable),
       peerIpAddress: (runnable: string) => hostOfRunnable(runnable),
       localIp: () => d.hostOf(d.peerId),

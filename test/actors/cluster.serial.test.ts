@@ -6,7 +6,10 @@ import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { startTestPeer, until, type TestPeer } from '../helpers/monkd.js'
-import type { PsRow } from '../../cli/api/messages.js'
+import type { PeerMessage, PsRow, RunnableMessage } from '../../cli/api/messages.js'
+
+/** A typed request: the message is checked against the protocol at compile time. */
+const send = <R = unknown>(p: TestPeer, path: string, msg: PeerMessage | RunnableMessage): Promise<R> => p.client.request<R>(path, msg)
 
 const Cluster = suite('3-peer cluster (in process)')
 const dir = mkdtempSync(join(tmpdir(), 'monk-cluster-'))
@@ -87,7 +90,7 @@ Cluster.before(async () => {
 
 async function setup (): Promise<void> {
   const first = await startTestPeer('a')
-  const token = (await first.client.request<{ token: string }>('peer', { type: 'cluster.token' })).token
+  const token = (await send<{ token: string }>(first, 'peer', { type: 'cluster.token' })).token
   peers = [first, await startTestPeer('b', { join: token }), await startTestPeer('c', { join: token })]
   await until('3 peers alive everywhere', () => peers.every(p => p.mesh.alive().length === 3), 20_000)
 }
@@ -96,13 +99,13 @@ Cluster.after(async () => { for (const p of peers) await p.stop() })
 
 Cluster('a group starts in depends order, members may land on different peers', async () => {
   const a = peers[0] as TestPeer
-  const load = await a.client.request<{ errors: unknown[], loaded: string[] }>('peer', { type: 'templates.load', files: { '/kit/t.yaml': kit }, paths: ['/kit/t.yaml'] })
+  const load = await send<{ errors: unknown[], loaded: string[] }>(a, 'peer', { type: 'templates.load', files: { '/kit/t.yaml': kit }, paths: ['/kit/t.yaml'] })
   assert.equal(load.errors, [])
   assert.ok(load.loaded.includes('t/stack'))
-  const run = await a.client.request<{ instances: string[] }>('peer', { type: 'workload.run', path: 't/stack', set: { 't/web/overridden': 'from-set' } })
+  const run = await send<{ instances: string[] }>(a, 'peer', { type: 'workload.run', path: 't/stack', set: { 't/web/overridden': 'from-set' } })
   assert.equal(run.instances.sort(), ['t/cache', 't/db', 't/web'])
   const rows = await until('all three running', async () => {
-    const ps = await (peers[2] as TestPeer).client.request<PsRow[]>('peer', { type: 'workload.ps' })
+    const ps = await send<PsRow[]>((peers[2] as TestPeer), 'peer', { type: 'workload.ps' })
     return ps.length === 3 && ps.every(r => r.status === 'running') ? ps : undefined
   }, 60_000, 200)
   assert.ok(existsSync(order))
@@ -112,31 +115,31 @@ Cluster('a group starts in depends order, members may land on different peers', 
 
 Cluster('an action returns its output through the API from any peer', async () => {
   for (const p of peers) {
-    const r = await p.client.request<{ output: unknown }>('runnable/t/web', { type: 'runnable.action', action: 'greet', args: { who: p.name } })
+    const r = await send<{ output: unknown }>(p, 'runnable/t/web', { type: 'runnable.action', action: 'greet', args: { who: p.name } })
     assert.is(r.output, `hello ${p.name} x2`)
   }
-  const err = await (peers[1] as TestPeer).client.request('runnable/t/web', { type: 'runnable.action', action: 'greet', args: {} }).then(() => null, e => e as { code: string, message: string })
+  const err = await send((peers[1] as TestPeer), 'runnable/t/web', { type: 'runnable.action', action: 'greet', args: {} }).then(() => null, e => e as { code: string, message: string })
   assert.is(err?.code, 'missing-argument')
   assert.match(err?.message ?? '', /needs argument "who"/)
 })
 
 Cluster('variables resolve in the documented order (set, own, inherited, group, nil)', async () => {
-  const r = await (peers[2] as TestPeer).client.request<{ output: unknown }>('runnable/t/web', { type: 'runnable.action', action: 'vars' })
+  const r = await send<{ output: unknown }>((peers[2] as TestPeer), 'runnable/t/web', { type: 'runnable.action', action: 'vars' })
   assert.is(r.output, 'mine|web-wins|from-group|from-set|from-common|')
 })
 
 Cluster('secrets are readable only where permitted and never listed with their value', async () => {
   const b = peers[1] as TestPeer
-  await b.client.request('peer', { type: 'secrets.add', scope: 'global', name: 'token', value: 's3cret-value' })
+  await send(b, 'peer', { type: 'secrets.add', scope: 'global', name: 'token', value: 's3cret-value' })
   const ok = await until('the secret replicated to the owner of t/web', async () => {
-    const r = await (peers[0] as TestPeer).client.request<{ output: unknown }>('runnable/t/web', { type: 'runnable.action', action: 'peek' }).catch(() => undefined)
+    const r = await send<{ output: unknown }>((peers[0] as TestPeer), 'runnable/t/web', { type: 'runnable.action', action: 'peek' }).catch(() => undefined)
     return r?.output === 's3cret-value' ? r : undefined
   }, 10_000)
   assert.is(ok.output, 's3cret-value')
-  const denied = await b.client.request('runnable/t/cache', { type: 'runnable.action', action: 'peek' }).then(() => null, e => e as { message: string })
+  const denied = await send(b, 'runnable/t/cache', { type: 'runnable.action', action: 'peek' }).then(() => null, e => e as { message: string })
   assert.ok(denied)
   assert.match(denied.message, /may not read secret "token".*permitted-secrets/)
-  const list = await b.client.request<unknown[]>('peer', { type: 'secrets.list' })
+  const list = await send<unknown[]>(b, 'peer', { type: 'secrets.list' })
   assert.equal(list, [{ scope: 'global', name: 'token' }])
   assert.not.match(JSON.stringify(list), /s3cret/)
   // Sealed in the replica: the raw replicated value does not contain the secret.
@@ -147,14 +150,14 @@ Cluster('secrets are readable only where permitted and never listed with their v
 
 Cluster('stop keeps the workload listed as stopped; purge removes it everywhere', async () => {
   const c = peers[2] as TestPeer
-  await c.client.request('peer', { type: 'workload.stop', path: 't/stack' })
+  await send(c, 'peer', { type: 'workload.stop', path: 't/stack' })
   await until('stopped', async () => {
-    const ps = await c.client.request<PsRow[]>('peer', { type: 'workload.ps', all: true })
+    const ps = await send<PsRow[]>(c, 'peer', { type: 'workload.ps', all: true })
     return ps.length === 3 && ps.every(r => r.status === 'stopped')
   }, 20_000)
   await until('no container left', async () => { for (const p of peers) if ((await p.runtime.list({ 'monk.instance': 't/web' })).length) return false; return true })
-  await c.client.request('peer', { type: 'workload.purge', path: 't/stack' })
-  await until('purged', async () => (await c.client.request<PsRow[]>('peer', { type: 'workload.ps', all: true })).length === 0)
+  await send(c, 'peer', { type: 'workload.purge', path: 't/stack' })
+  await until('purged', async () => (await send<PsRow[]>(c, 'peer', { type: 'workload.ps', all: true })).length === 0)
 })
 
 Cluster.run()
