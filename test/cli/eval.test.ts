@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 
-import { monk } from '../../helpers/cli.js'
+import { monk } from '../helpers/cli.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'monk-eval-'))
 writeFileSync(join(dir, 'kit.yaml'), [
