@@ -15,12 +15,17 @@ import { LABEL_INSTANCE, LABEL_PEER, type Runtime } from './runtime/runtime.js'
 import { checkScope, SecretBox, SecretError } from './secrets.js'
 import { decodeClaim, decodePeer, decodeStatus, decodeTpl, decodeWant, keys, type StatusRecord, type WantRecord } from './state.js'
 import { compileTemplates } from './templates.js'
+import { buildScope, missingRequired } from '../grammar/monkscript/variables.js'
 
 export const ACTOR_PROTOCOL = '/monk/actor/1'
 /** How often every runnable re-reads its containers (crash detection, status refresh). */
 const TICK_MS = 1000
 /** Coalesces bursts of replica changes into one placement pass. */
 const PLACE_DEBOUNCE_MS = 15
+/** How often a follow of another peer's logs asks for new lines. */
+const LOG_POLL_MS = 500
+
+interface LogItem { time: string, stream: string, container: string, text: string }
 
 export class PeerError extends Error {
   override readonly name = 'PeerError'
@@ -249,6 +254,7 @@ export class Peer {
       case 'runnable.action': return { output: await this.call(inst, r => r.action(want, String(msg.action), (msg.args ?? {}) as Record<string, unknown>)) }
       case 'runnable.exec': return await this.call(inst, r => r.exec(msg.cmd as string[], msg.container as string | undefined))
       case 'runnable.describe': return this.describe(inst)
+      case 'runnable.logs-page': return await this.call(inst, r => r.logPage({ ...(typeof msg.tail === 'number' ? { tail: msg.tail } : {}), ...(typeof msg.since === 'string' ? { since: new Date(msg.since) } : {}), ...(typeof msg.container === 'string' ? { container: msg.container } : {}) }))
       case 'runnable.actions': return this.actionsOf(want.template)
       default: throw new PeerError('unknown-type', `unknown runnable message ${msg.type}`)
     }
@@ -270,16 +276,31 @@ export class Peer {
     }
   }
 
-  /** Logs are streamed from the owner; a follow on another peer is not forwarded (the CLI reaches the owner's view). */
+  /**
+   * Logs of an instance. On the owner they stream straight from the runtime; elsewhere they come
+   * from the owner over `/monk/actor/1` as pages (`runnable.logs-page`), and a follow polls for the
+   * lines written since the last page, re-finding the owner each time (it may move).
+   */
   async logs (instance: string, opts: { follow?: boolean, tail?: number, container?: string }, signal: AbortSignal): Promise<AsyncIterable<unknown>> {
     const inst = instance.replace(/^\/+/, '')
     const owner = this.ownerOf(inst)
-    if (owner !== this.id) {
-      const r = await this.runnableRequest(inst, { type: 'runnable.exec', cmd: ['true'] }).then(() => null, e => e as Error)
-      throw new PeerError('remote-logs', `logs of ${inst} are on peer ${owner ?? 'none'}${r ? `: ${r.message}` : ''}; run monk logs against that peer`)
+    if (owner === this.id) {
+      const streams = await this.call(inst, r => r.logs(opts))
+      return merge(streams, signal)
     }
-    const streams = await this.call(inst, r => r.logs(opts))
-    return merge(streams, signal)
+    const page = async (o: { tail?: number, since?: string }): Promise<LogItem[]> =>
+      await this.runnableRequest(inst, { type: 'runnable.logs-page', ...o, ...(opts.container ? { container: opts.container } : {}) }) as LogItem[]
+    const first = await page(opts.tail !== undefined ? { tail: opts.tail } : {})
+    const self = this
+    return (async function * () {
+      let last = first.at(-1)?.time
+      yield * first
+      while (opts.follow === true && !signal.aborted && !self.stopped) {
+        await new Promise(resolve => setTimeout(resolve, LOG_POLL_MS))
+        const next = await page(last !== undefined ? { since: last } : {}).catch(() => [] as LogItem[])
+        for (const item of next) if (last === undefined || item.time > last) { yield item; last = item.time }
+      }
+    })()
   }
 
   private actionsOf (template: string): Array<{ name: string, description: string, arguments: Record<string, unknown> }> {
@@ -344,6 +365,7 @@ export class Peer {
   async run (path: string, o: { tags?: string[], peer?: string, set?: Record<string, string>, forceMove?: boolean, restart?: boolean }): Promise<{ instances: string[] }> {
     const list = this.instancesOf(path)
     const root = path.replace(/^\/+/, '')
+    const wants: Array<[string, WantRecord]> = []
     for (const { instance, template } of list) {
       const prev = decodeWant(this.o.mesh.get(keys.want(instance)))
       const claims = this.claims().get(instance) ?? []
@@ -363,8 +385,16 @@ export class Peer {
         generation: (prev?.generation ?? 0) + (o.restart || !prev || prev.state !== 'run' ? 1 : 0),
         updatedAt: Date.now(),
       }
-      await this.o.mesh.put(keys.want(instance), w as unknown as never)
+      // A required variable without a value fails the run before anything starts anywhere.
+      const tpl = decodeTpl(this.o.mesh.get(keys.tpl(template)))
+      if (tpl) {
+        const groups = tpl.groups.map(g => decodeTpl(this.o.mesh.get(keys.tpl(g)))?.value).filter(v => v !== undefined)
+        const missing = missingRequired(buildScope(tpl.value, groups, w.set))
+        if (missing.length) throw new PeerError('required-variable', `${instance}: required variable ${missing.join(', ')} has no value (give it with --set ${instance}/${missing[0]}=VALUE or a variables file)`)
+      }
+      wants.push([instance, w])
     }
+    for (const [instance, w] of wants) await this.o.mesh.put(keys.want(instance), w as unknown as never)
     return { instances: list.map(l => l.instance) }
   }
 

@@ -64,7 +64,10 @@ export class Runnable {
     const mine = await this.containers()
     const run = a.want !== undefined && a.want.state === 'run'
     if (!a.owner || !run) {
+      const hooks = a.want ? this.containerHooks(a.want) : new Map<string, MapValue>()
+      for (const c of mine) if (a.want) this.hook(a.want, hooks.get(c.labels[LABEL_CONTAINER] ?? '') ?? {}, 'container-stopping')
       if (mine.length) await this.removeContainers(mine)
+      for (const c of mine) if (a.want) this.hook(a.want, hooks.get(c.labels[LABEL_CONTAINER] ?? '') ?? {}, 'container-stopped')
       this.started = null
       if (this.d.get(keys.claim(this.instance, this.d.peerId)) !== undefined) await this.d.del(keys.claim(this.instance, this.d.peerId))
       if (a.owner && a.want?.state === 'stop') await this.writeStatus({ state: 'stopped', containers: [], ready: false, error: null })
@@ -90,6 +93,21 @@ export class Runnable {
   /** Stops everything this peer runs for the instance (daemon shutdown leaves containers; this is for purge/stop). */
   async abort (): Promise<void> {
     this.aborter?.abort()
+  }
+
+  private containerHooks (want: WantRecord): Map<string, MapValue> {
+    const out = new Map<string, MapValue>()
+    for (const [name, c] of Object.entries(asMap(this.tpl(want.template)?.value.containers) ?? {})) out.set(name, asMap(asMap(c)?.hooks) ?? {})
+    return out
+  }
+
+  /** Runs the action a container hook names, in the background (spec §2.7.10); failures are logged. */
+  private hook (want: WantRecord, hooks: MapValue, event: string): void {
+    const action = hooks[event]
+    if (typeof action !== 'string') return
+    void this.action(want, action, {}).then(
+      () => this.d.log.info({ instance: this.instance, event, action }, `${this.instance}: hook ${event} ran ${action}`),
+      err => this.d.log.warn({ instance: this.instance, event, action, err }, `${this.instance}: hook ${event} (${action}) failed: ${(err as Error).message}`))
   }
 
   private adoptable (mine: ContainerSummary[], want: WantRecord): boolean {
@@ -172,9 +190,12 @@ export class Runnable {
         spec.labels = { ...spec.labels, [LABEL_INSTANCE]: this.instance, [LABEL_CONTAINER]: cname, [LABEL_PEER]: this.d.peerId }
         if (spec.image !== '') await this.d.runtime.ensureImage(spec.image)
         try { await this.d.runtime.remove(spec.name, { force: true }) } catch { /* not there */ }
+        const hooks = asMap(asMap(raw)?.hooks) ?? {}
+        this.hook(want, hooks, 'container-starting')
         const c = await this.d.runtime.create(spec)
         await this.d.runtime.start(c.id)
         created.push(c.id)
+        this.hook(want, hooks, 'container-started')
       }
       this.started = { generation, template: want.template }
       await this.refreshStatus(await this.containers(), false)
@@ -321,6 +342,17 @@ export class Runnable {
     const out: Array<{ container: string, stream: Stream<LogLine> }> = []
     for (const c of list) out.push({ container: c.labels[LABEL_CONTAINER] ?? c.name, stream: await this.d.runtime.logs(c.id, { follow: opts.follow === true, ...(opts.tail !== undefined ? { tail: opts.tail } : {}) }) })
     return out
+  }
+
+  /** The lines written so far (optionally the last `tail`, or those after `since`), oldest first. */
+  async logPage (opts: { tail?: number, since?: Date, container?: string }): Promise<Array<{ time: string, stream: string, container: string, text: string }>> {
+    const list = opts.container ? [await this.pick(opts.container)] : await this.containers()
+    const out: Array<{ time: string, stream: string, container: string, text: string }> = []
+    for (const c of list) {
+      const stream = await this.d.runtime.logs(c.id, { follow: false, ...(opts.tail !== undefined ? { tail: opts.tail } : {}), ...(opts.since ? { since: opts.since } : {}) })
+      for await (const l of stream) out.push({ time: l.time.toISOString(), stream: l.stream, container: c.labels[LABEL_CONTAINER] ?? c.name, text: l.text })
+    }
+    return out.filter(l => !opts.since || l.time > opts.since.toISOString()).sort((a, b) => a.time.localeCompare(b.time))
   }
 
   private async pick (container?: string): Promise<ContainerSummary> {

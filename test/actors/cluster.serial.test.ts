@@ -65,8 +65,12 @@ web:
     overridden: from-template
   containers:
     main:
-      bash: echo web >> ${order}; exec sleep 3600
+      bash: echo web >> ${order}; echo "web says $(echo hi)"; exec sleep 3600
+      hooks:
+        container-started: mark
   actions:
+    mark:
+      code: exec("main", "sh", "-c", "echo hooked > ${join(dir, 'hook.txt')}")
     vars:
       code: '\`\${own}|\${shared}|\${group-only}|\${overridden}|\${inherited}|\${nowhere}\`'
     greet:
@@ -76,6 +80,14 @@ web:
       code: '\`hello \${args["who"]} x\${args["times"]}\`'
     peek:
       code: secret("token")
+needy:
+  defines: runnable
+  inherits: ./common
+  variables:
+    must: {type: string, required: true}
+  containers:
+    main:
+      bash: exec sleep 3600
 stack:
   defines: process-group
   runnable-list: [t/web, t/cache, t/db]
@@ -146,6 +158,31 @@ Cluster('secrets are readable only where permitted and never listed with their v
   const raw = b.mesh.get('secret/global/token')
   assert.ok(raw)
   assert.not.ok(Buffer.from(JSON.stringify(raw, (_k, v: unknown) => v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v)).includes('s3cret-value'))
+})
+
+Cluster('a required variable without a value fails the run before anything starts', async () => {
+  const a = peers[0] as TestPeer
+  const err = await send(a, 'peer', { type: 'workload.run', path: 't/needy' }).then(() => null, e => e as { code: string, message: string })
+  assert.is(err?.code, 'required-variable')
+  assert.match(err?.message ?? '', /required variable must has no value/)
+  const ps = await send<PsRow[]>(a, 'peer', { type: 'workload.ps', all: true })
+  assert.not.ok(ps.some(r => r.instance === 't/needy'))
+})
+
+Cluster('logs, exec and describe answer from a peer that does not run the instance; hooks ran', async () => {
+  const ps = await send<PsRow[]>(peers[0] as TestPeer, 'peer', { type: 'workload.ps' })
+  const web = ps.find(r => r.instance === 't/web')
+  assert.ok(web)
+  const other = peers.find(p => p.peer.id !== web.peer) as TestPeer
+  const lines: Array<{ text: string, container: string }> = []
+  for await (const item of other.client.stream<{ text: string, container: string }>('runnable/t/web', { type: 'runnable.logs', tail: 10 } satisfies RunnableMessage as RunnableMessage)) lines.push(item)
+  assert.ok(lines.some(l => l.text === 'web says hi' && l.container === 'main'), JSON.stringify(lines))
+  const ex = await send<{ exitCode: number, stdout: string }>(other, 'runnable/t/web', { type: 'runnable.exec', cmd: ['sh', '-c', 'echo from-$((40+2)); exit 3'] })
+  assert.equal([ex.exitCode, ex.stdout], [3, 'from-42\n'])
+  const d = await send<{ peer: string, status: { state: string } }>(other, 'runnable/t/web', { type: 'runnable.describe' })
+  assert.is(d.peer, web.peer)
+  assert.is(d.status.state, 'running')
+  await until('the container-started hook ran its action', () => existsSync(join(dir, 'hook.txt')) && readFileSync(join(dir, 'hook.txt'), 'utf8') === 'hooked\n', 10_000)
 })
 
 Cluster('stop keeps the workload listed as stopped; purge removes it everywhere', async () => {
