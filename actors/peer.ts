@@ -84,8 +84,26 @@ export class Peer {
     this.tickTimer = setInterval(() => { for (const a of this.actors.values()) tell(a.ref, { type: 'runnable.tick' }) }, TICK_MS)
   }
 
+  /**
+   * Before a clean leave: remove this peer's containers and claims so the remaining peers take the
+   * work at once (they see the leave and the claims gone).
+   */
+  async handOver (): Promise<void> {
+    await this.stop()
+    const mine = new Set<string>()
+    for (const c of await this.o.runtime.list({ [LABEL_PEER]: this.id })) {
+      const inst = c.labels[LABEL_INSTANCE]
+      if (inst) mine.add(inst)
+      await this.o.runtime.remove(c.id, { force: true }).catch(() => {})
+    }
+    for (const { key } of this.o.mesh.scan('claim/')) if (key.endsWith(`/${this.id}`)) await this.o.mesh.delete(key)
+    for (const { key } of this.o.mesh.scan('status/')) if (key.endsWith(`/${this.id}`)) await this.o.mesh.delete(key)
+    this.o.log.info({ instances: [...mine] }, `handed over ${mine.size} instance(s)`)
+  }
+
   /** Leaves containers running (a restarted daemon adopts them) and stops the actors. */
   async stop (): Promise<void> {
+    if (this.stopped) return
     this.stopped = true
     if (this.placeTimer) clearTimeout(this.placeTimer)
     if (this.tickTimer) clearInterval(this.tickTimer)

@@ -16,7 +16,7 @@ import { socketPathIn } from './api/protocol.js'
 import { startApiServer, type Dispatch } from './api/server.js'
 
 export const version = '0.1.0'
-const usage = 'usage: monkd [--home DIR] [--name NAME] [--tag T]... [--p2p-port N | --listen MULTIADDR] [--join TOKEN] [--runtime auto|docker|process] [--log-level L]'
+const usage = 'usage: monkd [--home DIR] [--name NAME] [--tag T]... [--p2p-port N | --listen MULTIADDR] [--join TOKEN] [--runtime auto|docker|process] [--log-level L] [--api-port N (needs MONK_API_TOKEN)]'
 
 class UsageError extends Error {}
 
@@ -28,7 +28,7 @@ function options (argv: string[]) {
       options: {
         home: { type: 'string' }, name: { type: 'string' }, tag: { type: 'string', multiple: true },
         'p2p-port': { type: 'string' }, listen: { type: 'string', multiple: true }, join: { type: 'string' },
-        runtime: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
+        runtime: { type: 'string' }, 'log-level': { type: 'string' }, 'api-port': { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
       strict: true, allowPositionals: false,
     })
@@ -50,7 +50,14 @@ function options (argv: string[]) {
   const level = v['log-level'] ?? 'info'
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(level)) throw new UsageError(`--log-level must be one of trace, debug, info, warn, error, fatal, silent; got "${level}"`)
   const home = resolve(v.home ?? process.env.MONK_HOME ?? join(homedir(), '.monk'))
-  return { home, name: v.name, tags: v.tag ?? [], listen, join: v.join, runtime, level }
+  let api: { port: number, token: string } | undefined
+  if (v['api-port'] !== undefined) {
+    const token = process.env.MONK_API_TOKEN ?? ''
+    if (!/^\d+$/.test(v['api-port'])) throw new UsageError(`--api-port must be a port number, got "${v['api-port']}"`)
+    if (token.length < 16) throw new UsageError('--api-port needs a bearer token of at least 16 characters in MONK_API_TOKEN')
+    api = { port: Number(v['api-port']), token }
+  }
+  return { home, name: v.name, tags: v.tag ?? [], listen, join: v.join, runtime, level, api }
 }
 
 async function main (): Promise<void> {
@@ -80,8 +87,11 @@ async function main (): Promise<void> {
   const shutdown = async (why: string): Promise<void> => {
     if (stopping) return
     stopping = true
-    log.info(`monkd stopping (${why}): leaving the cluster; containers keep running and are adopted on restart`)
     await api.close().catch(() => {})
+    // Leaving a cluster hands this peer's work to the others; alone, containers stay for the next start to adopt.
+    const others = mesh.alive().filter(id => id !== peer.id).length
+    log.info(`monkd stopping (${why}): ${others ? `leaving the cluster; ${others} peer(s) take over its workloads` : 'no other peer: containers keep running and are adopted on restart'}`)
+    if (others) await peer.handOver().catch(err => log.warn({ err }, 'hand-over failed'))
     await peer.stop().catch(() => {})
     await mesh.leave().catch(() => {})
     await mesh.stop().catch(() => {})
@@ -119,7 +129,7 @@ async function main (): Promise<void> {
       default: return Promise.reject(Object.assign(new Error(`unknown message ${(m as { type: string }).type}`), { code: 'unknown-type' }))
     }
   }
-  const api = await startApiServer({ socketPath: socketPathIn(o.home), routes: monkdRoutes, dispatch, logger: log, info: { peerId: peer.id, version, name } })
+  const api = await startApiServer({ socketPath: socketPathIn(o.home), routes: monkdRoutes, dispatch, logger: log, info: { peerId: peer.id, version, name }, ...(o.api ? { tcp: o.api } : {}) })
   process.on('SIGTERM', () => { void shutdown('SIGTERM') })
   process.on('SIGINT', () => { void shutdown('SIGINT') })
   log.info({ peer: peer.id, cluster: mesh.clusterId, socket: api.socketPath, addrs: mesh.addresses() }, `monkd ${name} ready`)

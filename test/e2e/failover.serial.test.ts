@@ -109,7 +109,37 @@ async function processList (home: string, instance: string): Promise<Array<{ run
   return out
 }
 
+/** SIGTERM: the peer leaves cleanly, hands its work over, and its containers are gone. */
+async function cleanLeave (): Promise<void> {
+  const base = mkdtempSync(join(tmpdir(), 'monk-leave-'))
+  const ns = `leave-${process.pid}`
+  const instance = `${ns}/worker`
+  const peers: MonkdProcess[] = []
+  try {
+    peers.push(await spawnMonkd('a', join(base, 'a'), ['--runtime', 'process']))
+    const token = (await send<{ token: string }>(peers[0]!, 'peer', { type: 'cluster.token' })).token
+    peers.push(await spawnMonkd('b', join(base, 'b'), ['--runtime', 'process', '--join', token]))
+    await until('2 peers alive', async () => (await send<Array<{ alive: boolean }>>(peers[0]!, 'peer', { type: 'cluster.peers' })).filter(p => p.alive).length === 2)
+    await send(peers[0]!, 'peer', { type: 'templates.load', files: { '/k/k.yaml': kit(ns) }, paths: ['/k/k.yaml'] })
+    await send(peers[0]!, 'peer', { type: 'workload.run', path: instance })
+    const first = await until('running', async () => (await send<PsRow[]>(peers[0]!, 'peer', { type: 'workload.ps' })).find(r => r.instance === instance && r.status === 'running'))
+    const leaver = peers.find(p => p.name === first.peerName) as MonkdProcess
+    const stayer = peers.find(p => p !== leaver) as MonkdProcess
+    leaver.child.kill('SIGTERM')
+    await until('monkd exits 0 after SIGTERM', () => leaver.child.exitCode === 0, 20_000)
+    const moved = await until('runs on the remaining peer', async () => (await send<PsRow[]>(stayer, 'peer', { type: 'workload.ps' })).find(r => r.instance === instance && r.status === 'running' && r.peerName === stayer.name), 20_000)
+    assert.ok(moved)
+    assert.equal((await processList(leaver.home, instance)).filter(c => c.running), [], 'the leaver left no copy running')
+    const peersNow = await send<Array<{ name: string, alive: boolean }>>(stayer, 'peer', { type: 'cluster.peers' })
+    assert.not.ok(peersNow.some(p => p.name === leaver.name && p.alive))
+  } finally {
+    for (const p of peers) p.child.kill('SIGKILL')
+    for (const h of ['a', 'b']) for (const c of await processList(join(base, h), instance).catch(() => [])) if (c.pid) { try { process.kill(-c.pid, 'SIGKILL') } catch { /* gone */ } }
+  }
+}
+
 const Failover = suite('failover with real monkd processes')
+Failover('SIGTERM: a clean leave hands the work to the remaining peer', async () => { await cleanLeave() })
 Failover('process runtime: SIGKILL the owner, it runs elsewhere, the old owner returns, one copy', async () => { await scenario('process') })
 const docker = await dockerForTests()
 if (docker.ok) {
