@@ -1,0 +1,139 @@
+// `monk cluster new|join|token|peers|info|exit|peer-tags`. A lone monkd runs in local mode; `new`
+// (or `token`) makes it a cluster and prints the join token; `join` restarts the local monkd with
+// `--join TOKEN` in the same home and waits until it reaches a peer; `exit` restarts it without.
+import type { Command } from 'commander'
+import type { PeerRow } from '../api/messages.js'
+import { table } from '../format/table.js'
+import { CliError, exitCodes, printJson } from '../output.js'
+import { DAEMON_START_TIMEOUT_MS, POLL_MS } from './defaults.js'
+import { daemonArgs, readRecorded, startDaemon, stopDaemon, withoutJoin, type DaemonFlags } from './daemon.js'
+import { session, type Session } from './session.js'
+import { collect } from './vars.js'
+
+export function peersTable (rows: readonly PeerRow[], status: (s: string) => string): string {
+  const sorted = [...rows].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id))
+  return table(['ID', 'NAME', 'TAGS', 'ALIVE', 'ADDRESSES'], sorted.map(r => [r.id, r.name, r.tags.join(','), status(r.alive ? 'yes' : 'no'), r.addrs.join(' ')]))
+}
+
+async function token (s: Session): Promise<string> {
+  const reply = await s.request<{ token?: unknown }>('peer', { type: 'cluster.token' })
+  if (typeof reply?.token !== 'string') throw new CliError('bad-response', 'monkd answered cluster.token without a token')
+  return reply.token
+}
+
+/** Restarts the local monkd with `args`, stopping it first if it runs. */
+async function restartWith (s: Session, args: string[]): Promise<void> {
+  await stopDaemon(s)
+  await startDaemon(s, args)
+}
+
+/** Waits until the local peer sees another live peer; `join-failed` if none within the deadline. */
+async function waitForPeers (s: Session, timeoutMs: number): Promise<PeerRow[]> {
+  const { progress } = await import('../format/spinner.js')
+  const p = progress({ enabled: !s.json && !s.g.quiet })
+  p.update('waiting to reach a peer of the cluster')
+  const deadline = Date.now() + timeoutMs
+  try {
+    for (;;) {
+      const rows = await s.request<PeerRow[]>('peer', { type: 'cluster.peers' })
+      if (rows.filter(r => r.alive).length > 1) return rows
+      if (Date.now() > deadline) throw new CliError('join-failed', `monkd runs but reached no peer of the cluster within ${timeoutMs / 1000} s: is the token current (monk cluster token on a member) and its addresses reachable? See ${s.home}/logs/monkd.log`)
+      await new Promise(resolve => setTimeout(resolve, POLL_MS))
+    }
+  } finally {
+    p.done()
+  }
+}
+
+export function registerCluster (program: Command): void {
+  const cluster = program.command('cluster').alias('c').description('form, join and inspect a cluster of monkd peers')
+
+  cluster.command('new')
+    .description('make this peer a cluster and print its join token')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const s = session(cmd)
+      const t = await token(s)
+      if (s.json) { printJson({ token: t }); return }
+      s.print(t)
+      s.note('Cluster ready. On another machine: monk cluster join TOKEN (keep the token secret: it is the cluster key)')
+    })
+
+  cluster.command('token')
+    .description('print the join token of this peer\'s cluster')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const s = session(cmd)
+      const t = await token(s)
+      if (s.json) printJson({ token: t })
+      else s.print(t)
+    })
+
+  cluster.command('join')
+    .alias('switch')
+    .description('restart the local monkd as a member of the cluster of TOKEN')
+    .argument('<token>', 'join token from monk cluster token')
+    .option('-n, --name <name>', 'peer name')
+    .option('-t, --tag <tag>', 'peer tag (repeatable)', collect)
+    .option('--p2p-port <port>', 'libp2p TCP port')
+    .option('--listen <multiaddr>', 'libp2p listen address')
+    .option('--runtime <kind>', 'container runtime: auto, docker or process')
+    .option('--timeout <seconds>', 'how long to wait to reach a peer', String(DAEMON_START_TIMEOUT_MS / 1000))
+    .action(async (joinToken: string, flags: DaemonFlags & { timeout: string }, cmd: Command) => {
+      const s = session(cmd)
+      const timeoutS = Number(flags.timeout)
+      if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new CliError('bad-flag', `--timeout wants seconds, got "${flags.timeout}"`, exitCodes.usage)
+      const { timeout: _t, ...daemonFlags } = flags
+      const given = daemonArgs(daemonFlags)
+      const base = given.length ? given : withoutJoin((await readRecorded(s))?.args ?? [])
+      await restartWith(s, [...base, '--join', joinToken])
+      const peers = await waitForPeers(s, timeoutS * 1000)
+      if (s.json) { printJson(peers); return }
+      s.print(peersTable(peers, s.status))
+      s.note(`Joined: ${peers.filter(p => p.alive).length} live peers`)
+    })
+
+  cluster.command('exit')
+    .description('leave the cluster: restart the local monkd on its own')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const s = session(cmd)
+      const args = withoutJoin((await readRecorded(s))?.args ?? [])
+      await restartWith(s, args)
+      if (s.json) { printJson({ left: true }); return }
+      s.note('Left the cluster; this peer runs on its own now')
+    })
+
+  cluster.command('peers')
+    .description('list the peers of the cluster')
+    .option('-t, --tag <tag>', 'only peers with this tag')
+    .option('-a, --active', 'only live peers')
+    .action(async (opts: { tag?: string, active?: boolean }, cmd: Command) => {
+      const s = session(cmd)
+      const rows = (await s.request<PeerRow[]>('peer', { type: 'cluster.peers' }))
+        .filter(r => opts.tag === undefined || r.tags.includes(opts.tag))
+        .filter(r => opts.active !== true || r.alive)
+      if (s.json) { printJson(rows); return }
+      s.print(peersTable(rows, s.status))
+    })
+
+  cluster.command('info')
+    .description('this peer: id, name, cluster, addresses')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const s = session(cmd)
+      const info = await s.request<unknown>('peer', { type: 'cluster.info' })
+      if (s.json) { printJson(info); return }
+      const { stringify } = await import('yaml')
+      s.print(stringify(info, { lineWidth: 0 }))
+    })
+
+  cluster.command('peer-tags')
+    .alias('peer-tag')
+    .description('set this peer\'s tags: monk cluster peer-tags -t a,b (or tags as arguments)')
+    .argument('[tags...]', 'tags')
+    .option('-t, --tag <tags>', 'tags, comma separated (repeatable)', collect, [])
+    .action(async (args: string[], opts: { tag: string[] }, cmd: Command) => {
+      const s = session(cmd)
+      const tags = [...opts.tag, ...args].flatMap(t => t.split(',')).map(t => t.trim()).filter(t => t !== '')
+      const reply = await s.request<unknown>('peer', { type: 'cluster.peer-tags', tags })
+      if (s.json) { printJson(reply ?? { tags }); return }
+      s.note(tags.length ? `Peer tags: ${tags.join(', ')}` : 'Peer tags cleared')
+    })
+}

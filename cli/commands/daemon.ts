@@ -1,0 +1,196 @@
+// `monk daemon start|stop|status`: monkd in the background for the user. `start` launches the monkd
+// that sits next to this monk (cli/monkd.ts under tsx, or dist/cli/monkd.js), detached, logging to
+// <home>/logs/monkd.log, and waits until its socket answers; the flags it was started with are kept
+// in <home>/monkd-args.json so `cluster join`/`exit` can restart it the same way.
+import type { Command } from 'commander'
+import { printJson } from '../output.js'
+import { DAEMON_START_TIMEOUT_MS, DAEMON_STOP_TIMEOUT_MS, POLL_MS } from './defaults.js'
+import { cliErrorOf, session, type Session } from './session.js'
+import { collect } from './vars.js'
+
+export interface DaemonFlags {
+  name?: string
+  tag?: string[]
+  p2pPort?: string
+  listen?: string
+  join?: string
+  runtime?: string
+  logLevel?: string
+}
+
+/** monkd arguments for the flags given (without --home, which start adds). */
+export function daemonArgs (f: DaemonFlags): string[] {
+  return [
+    ...(f.name !== undefined ? ['--name', f.name] : []),
+    ...(f.tag ?? []).flatMap(t => ['--tag', t]),
+    ...(f.p2pPort !== undefined ? ['--p2p-port', f.p2pPort] : []),
+    ...(f.listen !== undefined ? ['--listen', f.listen] : []),
+    ...(f.join !== undefined ? ['--join', f.join] : []),
+    ...(f.runtime !== undefined ? ['--runtime', f.runtime] : []),
+    ...(f.logLevel !== undefined ? ['--log-level', f.logLevel] : []),
+  ]
+}
+
+/** Drops `--join TOKEN` from recorded arguments (cluster exit, or before a new join). */
+export function withoutJoin (args: readonly string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--join') { i++; continue }
+    if (args[i]!.startsWith('--join=')) continue
+    out.push(args[i]!)
+  }
+  return out
+}
+
+interface Recorded { args: string[], pid?: number }
+
+async function recordFile (s: Session): Promise<string> {
+  return (await import('node:path')).join(s.home, 'monkd-args.json')
+}
+
+export async function readRecorded (s: Session): Promise<Recorded | undefined> {
+  const { readFile } = await import('node:fs/promises')
+  try {
+    const r = JSON.parse(await readFile(await recordFile(s), 'utf8')) as Partial<Recorded>
+    return Array.isArray(r.args) && r.args.every(a => typeof a === 'string') ? { args: r.args, ...(typeof r.pid === 'number' ? { pid: r.pid } : {}) } : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Node arguments and script of the monkd next to this module. */
+async function monkdCommand (): Promise<{ node: string[], script: string }> {
+  const { fileURLToPath, pathToFileURL } = await import('node:url')
+  const here = import.meta.url
+  const ts = here.endsWith('.ts')
+  const script = fileURLToPath(new URL(`../monkd.${ts ? 'ts' : 'js'}`, here))
+  const polyfill = pathToFileURL(fileURLToPath(new URL(`../../polyfill.${ts ? 'ts' : 'js'}`, here))).href
+  if (!ts) return { node: ['--import', polyfill], script }
+  let tsx: string
+  try { tsx = import.meta.resolve('tsx') } catch { tsx = new URL('../../node_modules/tsx/dist/loader.mjs', here).href }
+  return { node: ['--import', tsx, '--import', polyfill], script }
+}
+
+async function answers (s: Session, timeoutMs = 2_000): Promise<Record<string, unknown> | undefined> {
+  try {
+    return await s.ping({ timeoutMs })
+  } catch (e) {
+    const code = (e as { code?: string }).code
+    if (code === 'daemon-down' || code === 'timeout' || code === 'connection-failed') return undefined
+    throw e
+  }
+}
+
+/**
+ * Starts monkd detached with `args` (recorded for later restarts) and waits until it answers.
+ * Returns its pid and ping info. Fails with `daemon-start-failed` (and the log's tail) if it exits first.
+ */
+export async function startDaemon (s: Session, args: readonly string[]): Promise<{ pid: number, log: string, info: Record<string, unknown> }> {
+  const [{ spawn }, fs, { join }, { progress }] = await Promise.all([import('node:child_process'), import('node:fs'), import('node:path'), import('../format/spinner.js')])
+  const logs = join(s.home, 'logs')
+  fs.mkdirSync(logs, { recursive: true, mode: 0o700 })
+  const log = join(logs, 'monkd.log')
+  const fd = fs.openSync(log, 'a')
+  const { node, script } = await monkdCommand()
+  const child = spawn(process.execPath, [...node, script, '--home', s.home, ...args], { detached: true, stdio: ['ignore', fd, fd], env: process.env })
+  fs.closeSync(fd)
+  let exited: string | undefined
+  child.once('exit', (code, signal) => { exited = signal ?? String(code) })
+  child.once('error', e => { exited = e.message })
+  child.unref()
+  const pid = child.pid ?? 0
+  fs.writeFileSync(await recordFile(s), JSON.stringify({ args, pid }) + '\n', { mode: 0o600 })
+  const p = progress({ enabled: !s.json && !s.g.quiet })
+  p.update(`waiting for monkd (pid ${pid}) to answer on ${s.socket}`)
+  const deadline = Date.now() + DAEMON_START_TIMEOUT_MS
+  try {
+    for (;;) {
+      const info = await answers(s, 1_000)
+      if (info) return { pid, log, info }
+      if (exited !== undefined || Date.now() > deadline) {
+        const { CliError } = await import('../output.js')
+        const tail = fs.readFileSync(log, 'utf8').trimEnd().split('\n').slice(-8).map(l => `  ${l}`).join('\n')
+        if (exited === undefined) try { process.kill(pid, 'SIGTERM') } catch {}
+        const why = exited !== undefined ? `monkd exited (${exited}) before it answered` : `monkd did not answer within ${DAEMON_START_TIMEOUT_MS / 1000} s`
+        throw new CliError('daemon-start-failed', `${why} on ${s.socket}; see ${log}${tail ? `:\n${tail}` : ''}`)
+      }
+      await new Promise(resolve => setTimeout(resolve, POLL_MS / 2))
+    }
+  } finally {
+    p.done()
+  }
+}
+
+/** Asks monkd to stop and waits until its socket no longer answers. Returns false if it was not running. */
+export async function stopDaemon (s: Session): Promise<boolean> {
+  if (await answers(s) === undefined) return false
+  const { progress } = await import('../format/spinner.js')
+  const p = progress({ enabled: !s.json && !s.g.quiet })
+  p.update(`waiting for monkd to leave its cluster and stop (${s.socket})`)
+  try {
+    try {
+      await s.request<unknown>('peer', { type: 'daemon.stop' }, { timeoutMs: DAEMON_STOP_TIMEOUT_MS })
+    } catch (e) {
+      // The daemon may close the connection as it goes; only a refusal it sent counts.
+      const code = (e as { code?: string }).code
+      if (code !== 'daemon-down' && code !== 'stream-interrupted' && code !== 'bad-response' && code !== 'connection-failed' && code !== 'timeout') throw e
+    }
+    const deadline = Date.now() + DAEMON_STOP_TIMEOUT_MS
+    while (await answers(s, 1_000) !== undefined) {
+      if (Date.now() > deadline) throw cliErrorOf(Object.assign(new Error(`monkd still answers on ${s.socket} ${DAEMON_STOP_TIMEOUT_MS / 1000} s after daemon.stop`), { code: 'timeout' }))
+      await new Promise(resolve => setTimeout(resolve, POLL_MS / 2))
+    }
+    return true
+  } finally {
+    p.done()
+  }
+}
+
+export function registerDaemon (program: Command): void {
+  const daemon = program.command('daemon').description('run monkd in the background for this user')
+
+  daemon.command('start')
+    .description('start monkd in the background (logs to <home>/logs/monkd.log)')
+    .option('-n, --name <name>', 'peer name')
+    .option('-t, --tag <tag>', 'peer tag (repeatable)', collect)
+    .option('--p2p-port <port>', 'libp2p TCP port')
+    .option('--listen <multiaddr>', 'libp2p listen address')
+    .option('--join <token>', 'join a cluster with this token')
+    .option('--runtime <kind>', 'container runtime: auto, docker or process')
+    .option('--log-level <level>', 'monkd log level')
+    .action(async (flags: DaemonFlags, cmd: Command) => {
+      const s = session(cmd)
+      const running = await answers(s)
+      if (running) {
+        if (s.json) printJson({ running: true, started: false, socket: s.socket, home: s.home, ...running })
+        else s.note(`monkd is already running on ${s.socket}`)
+        return
+      }
+      const given = daemonArgs(flags)
+      const args = given.length ? given : (await readRecorded(s))?.args ?? []
+      const { pid, log, info } = await startDaemon(s, args)
+      if (s.json) { printJson({ running: true, started: true, pid, socket: s.socket, log, home: s.home, ...info }); return }
+      s.print(`monkd started (pid ${pid})\n  socket: ${s.socket}\n  logs:   ${log}`)
+    })
+
+  daemon.command('stop')
+    .description('stop monkd (it leaves its cluster cleanly; workloads move to other peers)')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const s = session(cmd)
+      const stopped = await stopDaemon(s)
+      if (s.json) { printJson({ running: false, stopped }); return }
+      s.note(stopped ? 'monkd stopped' : `monkd was not running (${s.socket})`)
+    })
+
+  daemon.command('status')
+    .description('whether monkd runs, and where')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const s = session(cmd)
+      const info = await answers(s)
+      const recorded = await readRecorded(s)
+      if (s.json) printJson({ running: info !== undefined, socket: s.socket, home: s.home, ...(recorded?.pid !== undefined && info ? { pid: recorded.pid } : {}), ...info })
+      else if (info) s.print(`monkd: running\n  socket: ${s.socket}${recorded?.pid !== undefined ? `\n  pid:    ${recorded.pid}` : ''}${Object.entries(info).filter(([k]) => k !== 'ok' && k !== 'api').map(([k, v]) => `\n  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join('')}`)
+      else s.print(`monkd: not running (${s.socket}); start it with: monk daemon start`)
+      if (!info) process.exitCode = 1
+    })
+}

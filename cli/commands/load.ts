@@ -1,0 +1,91 @@
+// `monk load FILE|DIR...`: read the kit locally (YAML, MANIFESTs, embedded files), send the texts
+// to monkd (`templates.load`), and print its verdict the way `monk lint` does.
+import type { Command } from 'commander'
+import type { LoadReply } from '../api/messages.js'
+import { printJson, red, yellow } from '../output.js'
+import { session, type Session } from './session.js'
+
+/** What a local read of the user's paths gives: every file text involved, and the local load. */
+export interface Kit {
+  /** Absolute paths as the user gave them. */
+  paths: string[]
+  /** Absolute path → text of every file the loader read (YAML, MANIFEST, embeds). */
+  files: Record<string, string>
+  /** Template paths by kind, and MANIFEST ENTRY lines, from the local load (for `up`). */
+  nodes: Array<{ path: string, kind: string }>
+  entries: string[]
+}
+
+/** Reads the kit through the MonkScript loader, recording every file it reads. */
+export async function readKit (userPaths: readonly string[]): Promise<Kit> {
+  const [{ loadPaths }, { absolute, fsSource }] = await Promise.all([import('../../grammar/monkscript/index.js'), import('../fs-source.js')])
+  const fs = fsSource()
+  const files: Record<string, string> = {}
+  const paths = userPaths.map(absolute)
+  const result = loadPaths(paths, {
+    source: {
+      readFile (p) {
+        const text = fs.readFile(p)
+        if (text !== undefined) files[p] = text
+        return text
+      },
+      listDir: p => fs.listDir(p),
+      kind: p => fs.kind(p),
+    },
+  })
+  return {
+    paths,
+    files,
+    nodes: [...result.nodes.values()].map(n => ({ path: n.path, kind: n.kind })),
+    entries: result.manifests.flatMap(m => m.entry),
+  }
+}
+
+const kindNames: Array<[string, string, string]> = [
+  ['runnable', 'runnable', 'runnables'], ['process-group', 'process group', 'process groups'], ['group', 'group', 'groups'],
+  ['service', 'service', 'services'], ['entity', 'entity', 'entities'], ['entity-instance', 'entity instance', 'entity instances'],
+  ['module', 'module', 'modules'], ['abstract', 'abstract node', 'abstract nodes'],
+]
+
+/** `Loaded 2 runnables and 1 group in 1 file with 0 errors and 0 warnings` (kinds with 0 left out). */
+export function loadSummary (reply: LoadReply): string {
+  const parts = kindNames.filter(([k]) => (reply.nodes[k] ?? 0) > 0).map(([k, one, many]) => `${reply.nodes[k]} ${reply.nodes[k] === 1 ? one : many}`)
+  const what = parts.length === 0 ? 'nothing' : parts.length === 1 ? parts[0]! : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]!}`
+  const n = (x: number, word: string): string => `${x} ${word}${x === 1 ? '' : 's'}`
+  return `Loaded ${what} in ${n(reply.files, 'file')} with ${n(reply.errors.length, 'error')} and ${n(reply.warnings.length, 'warning')}`
+}
+
+/** Diagnostics (`file:line:col: error CODE: message`, relative to the cwd) then the summary line. */
+export async function printLoadReply (s: Session, reply: LoadReply): Promise<void> {
+  const { relative } = await import('node:path')
+  const rel = (f: string): string => f.startsWith('/') ? relative(process.cwd(), f) || f : f
+  const all = [...reply.errors.map(d => ({ ...d, sev: 'error' as const })), ...reply.warnings.map(d => ({ ...d, sev: 'warning' as const }))]
+    .sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column)
+  for (const d of all) {
+    if (s.g.quiet && d.sev === 'warning') continue
+    const sev = d.sev === 'error' ? red(s.g.color, 'error') : yellow(s.g.color, 'warning')
+    s.print(`${rel(d.file)}:${d.line}:${d.column}: ${sev} ${d.code}: ${d.message}`)
+  }
+  s.print(loadSummary(reply))
+}
+
+/** Reads the kit and sends it to monkd; returns the reply and the local view of the kit. */
+export async function loadKit (s: Session, paths: readonly string[]): Promise<{ reply: LoadReply, kit: Kit }> {
+  const kit = await readKit(paths)
+  const reply = await s.request<LoadReply>('peer', { type: 'templates.load', files: kit.files, paths: kit.paths })
+  return { reply, kit }
+}
+
+export function registerLoad (program: Command): void {
+  program.command('load')
+    .description('load MonkScript files, directories or MANIFESTs into monkd')
+    .argument('<paths...>', 'YAML files, MANIFESTs or directories')
+    .option('-s, --strict', 'treat warnings as errors')
+    .action(async (paths: string[], opts: { strict?: boolean }, cmd: Command) => {
+      const s = session(cmd)
+      const { reply } = await loadKit(s, paths)
+      if (s.json) printJson(reply)
+      else await printLoadReply(s, reply)
+      process.exitCode = reply.errors.length || (opts.strict === true && reply.warnings.length) ? 1 : 0
+    })
+}

@@ -1,0 +1,54 @@
+// `monk ps` (a table of workloads; JSON = the PsRow array) and `monk describe` (the run summary tree).
+import type { Command } from 'commander'
+import type { PsRow } from '../api/messages.js'
+import { table } from '../format/table.js'
+import { printJson } from '../output.js'
+import { collect } from './vars.js'
+import { requirePath, runnableActor, session } from './session.js'
+
+/** The ps table: one line per instance, its containers summarised in the last column. */
+export function psTable (rows: readonly PsRow[], status: (s: string) => string): string {
+  const sorted = [...rows].sort((a, b) => a.instance.localeCompare(b.instance) || (a.peerName || a.peer).localeCompare(b.peerName || b.peer))
+  return table(['INSTANCE', 'STATUS', 'PEER', 'CONTAINERS'], sorted.map(r => [
+    r.instance,
+    status(r.status),
+    r.peerName || r.peer || '-',
+    r.containers.length ? r.containers.map(c => `${c.name}: ${c.status} (${c.image})`).join(', ') : (r.error ?? '-'),
+  ]))
+}
+
+export function registerPs (program: Command): void {
+  program.command('ps')
+    .description('list workloads: where each runs and in what state')
+    .option('-a, --all', 'include stopped workloads')
+    .option('-p, --peer <name>', 'only workloads on this peer')
+    .option('-t, --tag <tag>', 'only workloads on peers with this tag')
+    .action(async (opts: { all?: boolean, peer?: string, tag?: string }, cmd: Command) => {
+      const s = session(cmd)
+      const rows = await s.request<PsRow[]>('peer', {
+        type: 'workload.ps',
+        ...(opts.all === true ? { all: true } : {}),
+        ...(opts.peer !== undefined ? { peer: opts.peer } : {}),
+        ...(opts.tag !== undefined ? { tag: opts.tag } : {}),
+      })
+      if (s.json) { printJson(rows); return }
+      s.print(psTable(rows, s.status))
+      if (rows.length === 0) s.note(opts.all === true ? 'No workloads. Run one with: monk run ns/name' : 'No running workloads (monk ps --all shows stopped ones).')
+    })
+
+  program.command('describe')
+    .description('show where a workload runs: peer, containers, images, volumes, ports')
+    .argument('<paths...>', 'instances, e.g. ns/app')
+    .option('-c, --container <name>', 'only this container (repeatable)', collect, [])
+    .action(async (paths: string[], opts: { container: string[] }, cmd: Command) => {
+      const s = session(cmd)
+      const { renderSummary } = await import('../format/summary.js')
+      const replies = await Promise.all(paths.map(async p => {
+        const d = await s.request<import('../format/summary.js').DescribeReply>(runnableActor(requirePath(p)), { type: 'runnable.describe' })
+        if (opts.container.length && Array.isArray(d.containers)) d.containers = d.containers.filter(c => opts.container.includes(c.name))
+        return d
+      }))
+      if (s.json) { printJson(paths.length === 1 ? replies[0] : replies); return }
+      s.print(renderSummary(replies, { fancy: s.g.color, status: s.status }))
+    })
+}

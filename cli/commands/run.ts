@@ -1,0 +1,143 @@
+// `monk run`, `monk update` and `monk up`: send the desired state, then wait (with progress) until
+// the instances run or fail, and print the run summary tree of spec §4.1.
+import { Option, type Command } from 'commander'
+import type { PsRow } from '../api/messages.js'
+import type { DescribeReply } from '../format/summary.js'
+import { CliError, exitCodes, printJson } from '../output.js'
+import { WAIT_TIMEOUT_S } from './defaults.js'
+import { instancesOf, requirePath, runnableActor, session, type PeerMessage, type Session } from './session.js'
+import { collect, runVariables } from './vars.js'
+import { waitForInstances } from './wait.js'
+
+interface RunFlags {
+  tag?: string[]
+  peer?: string
+  set?: string[]
+  variablesFile?: string
+  forceMove?: boolean
+  wait: boolean
+  timeout: string
+}
+
+function runOptions (cmd: Command, withForce = true): Command {
+  cmd.option('-t, --tag <tag>', 'run on peers with this tag (repeatable, or a comma list)', collect, [])
+    .option('-p, --peer <name>', 'run on this peer (name or id)')
+    .option('-s, --set <name=value>', 'set a variable (repeatable)', collect, [])
+    .option('--variables-file <file>', 'YAML file of variables (top-level name: value)')
+  if (withForce) cmd.option('-f, --force-move', 'move instances even if they already run on another eligible peer')
+  return cmd
+    .option('--no-wait', 'return once monkd accepted the request')
+    .addOption(new Option('--timeout <seconds>', 'how long to wait for instances to run').default(String(WAIT_TIMEOUT_S)))
+}
+
+function timeoutOf (flags: RunFlags): number {
+  const n = Number(flags.timeout)
+  if (!Number.isFinite(n) || n <= 0) throw new CliError('bad-flag', `--timeout wants a number of seconds, got "${flags.timeout}"`, exitCodes.usage)
+  return n
+}
+
+/** The workload.run / workload.update message for one path. */
+async function workloadMessage (type: 'workload.run' | 'workload.update', path: string, flags: RunFlags): Promise<Extract<PeerMessage, { type: 'workload.run' | 'workload.update' }>> {
+  const tags = (flags.tag ?? []).flatMap(t => t.split(',')).map(t => t.trim()).filter(t => t !== '')
+  const set = await runVariables(flags)
+  return {
+    type,
+    path,
+    ...(tags.length ? { tags } : {}),
+    ...(flags.peer !== undefined ? { peer: flags.peer } : {}),
+    ...(set ? { set } : {}),
+    ...(flags.forceMove === true ? { forceMove: true } : {}),
+  }
+}
+
+/** Describes each instance for the summary; a failed describe falls back to its ps row. */
+export async function describeAll (s: Session, instances: readonly string[], rows: readonly PsRow[]): Promise<DescribeReply[]> {
+  return Promise.all(instances.map(async i => {
+    try {
+      const d = await s.request<DescribeReply>(runnableActor(i), { type: 'runnable.describe' })
+      return { ...d, instance: d?.instance ?? i }
+    } catch {
+      const row = rows.find(r => r.instance === i)
+      return row ? { ...row } : { instance: i }
+    }
+  }))
+}
+
+/** Prints the run summary tree (text) and the hint lines (stderr). */
+export async function printSummary (s: Session, replies: readonly DescribeReply[]): Promise<void> {
+  const { renderSummary } = await import('../format/summary.js')
+  s.print(renderSummary(replies, { fancy: s.g.color, status: s.status }))
+  const first = replies[0]?.instance
+  if (first !== undefined) s.note(`\nLogs: monk logs ${first}   Shell: monk shell ${first}   Actions: monk actions ${first}`)
+}
+
+/** Sends run/update for each path, waits unless --no-wait, prints the summary. */
+export async function runPaths (s: Session, type: 'workload.run' | 'workload.update', paths: readonly string[], flags: RunFlags, extra: Record<string, unknown> = {}): Promise<void> {
+  const timeoutS = timeoutOf(flags)
+  const instances: string[] = []
+  for (const p of paths) {
+    const reply = await s.request<unknown>('peer', await workloadMessage(type, requirePath(p), flags))
+    const got = instancesOf(reply)
+    instances.push(...(got.length ? got : [requirePath(p)]))
+  }
+  if (!flags.wait) {
+    if (s.json) printJson({ ...extra, instances })
+    else {
+      s.print(instances.join('\n'))
+      s.note(`${type === 'workload.run' ? 'Started' : 'Updating'} ${instances.length} instance(s); follow with monk ps`)
+    }
+    return
+  }
+  const rows = await waitForInstances(s, instances, { goal: 'running', timeoutS })
+  if (s.json) { printJson({ ...extra, instances, rows }); return }
+  await printSummary(s, await describeAll(s, instances, rows))
+}
+
+export function registerRun (program: Command): void {
+  runOptions(program.command('run'))
+    .description('run a runnable or group (waits until it runs and prints where)')
+    .argument('<paths...>', 'template paths, e.g. ns/app')
+    .action(async (paths: string[], flags: RunFlags, cmd: Command) => {
+      await runPaths(session(cmd), 'workload.run', paths, flags)
+    })
+
+  runOptions(program.command('update'))
+    .description('apply a changed definition or variables to a running workload (starts it if needed)')
+    .argument('<paths...>', 'template paths')
+    .action(async (paths: string[], flags: RunFlags, cmd: Command) => {
+      await runPaths(session(cmd), 'workload.update', paths, flags)
+    })
+
+  runOptions(program.command('up'))
+    .description('load a kit and run it in one step')
+    .argument('<source>', 'a YAML file, MANIFEST or directory')
+    .argument('[path]', 'what to run (default: the MANIFEST ENTRY, else the only group or runnable)')
+    .action(async (source: string, path: string | undefined, flags: RunFlags, cmd: Command) => {
+      const s = session(cmd)
+      const { loadKit, printLoadReply } = await import('./load.js')
+      const { reply, kit } = await loadKit(s, [source])
+      if (!s.json) await printLoadReply(s, reply)
+      if (reply.errors.length) {
+        if (s.json) printJson({ load: reply })
+        process.exitCode = exitCodes.failure
+        return
+      }
+      const target = path ?? defaultTarget(kit.entries, kit.nodes, source)
+      s.note(`Running ${target}`)
+      await runPaths(s, 'workload.run', [target], flags, { load: reply })
+    })
+}
+
+/** `up`'s default: the first MANIFEST ENTRY (without `env:`), else the only group, else the only runnable. */
+export function defaultTarget (entries: readonly string[], nodes: ReadonlyArray<{ path: string, kind: string }>, source: string): string {
+  const entry = entries[0]
+  if (entry !== undefined) return entry.includes(':') ? entry.slice(entry.indexOf(':') + 1) : entry
+  const groups = nodes.filter(n => n.kind === 'group' || n.kind === 'process-group')
+  if (groups.length === 1) return groups[0]!.path
+  const runnables = nodes.filter(n => n.kind === 'runnable')
+  if (groups.length === 0 && runnables.length === 1) return runnables[0]!.path
+  const choices = (groups.length ? groups : runnables).map(n => n.path)
+  throw new CliError('ambiguous-target', choices.length
+    ? `${source} defines ${choices.length} ${groups.length ? 'groups' : 'runnables'} (${choices.join(', ')}); say which to run: monk up ${source} PATH`
+    : `${source} defines nothing to run (no group or runnable)`, exitCodes.usage)
+}

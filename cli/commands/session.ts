@@ -1,0 +1,136 @@
+// Plumbing shared by the commands that talk to monkd: the home and its socket, a client imported
+// lazily (so `monk --help` never loads node:http), daemon errors turned into CLI errors, and the
+// split between data (stdout; JSON with --output json) and human notes (stderr, not with -q).
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import type { Command } from 'commander'
+import type { ApiClient, RequestOptions, StreamOptions } from '../api/client.js'
+import type { peerMessages, runnableMessages } from '../api/messages.js'
+import type { ApiMessage } from '../api/protocol.js'
+import type { Infer } from '../api/schema.js'
+import { CliError, exitCodes, globals, green, red, yellow, type GlobalOptions } from '../output.js'
+
+/** Every message the `peer` actor accepts, typed from the protocol's decoders (compile-time only). */
+export type PeerMessage = { [K in keyof typeof peerMessages]: Infer<typeof peerMessages[K]> }[keyof typeof peerMessages]
+/** Every message a `runnable/<instance>` actor accepts. */
+export type RunnableMessage = { [K in keyof typeof runnableMessages]: Infer<typeof runnableMessages[K]> }[keyof typeof runnableMessages]
+export type RunnablePath = `runnable/${string}`
+
+/** `request`/`stream` accept only messages of the addressed actor kind. */
+export interface Send<Ret> {
+  <R>(path: 'peer', message: PeerMessage, opts?: Ret extends 'stream' ? StreamOptions : RequestOptions): Ret extends 'stream' ? AsyncGenerator<R, void, undefined> : Promise<R>
+  <R>(path: RunnablePath, message: RunnableMessage, opts?: Ret extends 'stream' ? StreamOptions : RequestOptions): Ret extends 'stream' ? AsyncGenerator<R, void, undefined> : Promise<R>
+}
+
+export interface Session {
+  readonly g: GlobalOptions
+  /** `--home`, else `$MONK_HOME`, else `~/.monk`. */
+  readonly home: string
+  /** `<home>/monkd.sock`. */
+  readonly socket: string
+  readonly json: boolean
+  /** One message to one actor; daemon errors become CliErrors with the daemon's code. */
+  request: Send<'request'>
+  /** A streamed reply (logs --follow); errors as for request. */
+  stream: Send<'stream'>
+  /** Resolves if monkd answers its ping; rejects with a CliError (`daemon-down`) otherwise. */
+  ping: (opts?: RequestOptions) => Promise<Record<string, unknown>>
+  /** Data for humans on stdout (never with --output json). */
+  print: (text: string) => void
+  /** A human note on stderr (not with -q or --output json). */
+  note: (text: string) => void
+  /** Colours a status word when colours are on. */
+  status: (s: string) => string
+}
+
+export function homeOf (g: GlobalOptions): string {
+  return g.home ?? join(homedir(), '.monk')
+}
+
+export function session (cmd: Command): Session {
+  const g = globals(cmd)
+  const home = homeOf(g)
+  const socket = `${home.replace(/\/+$/, '')}/monkd.sock`
+  const json = g.output === 'json'
+  let client: Promise<ApiClient> | undefined
+  const getClient = (): Promise<ApiClient> => {
+    client ??= import('../api/client.js').then(m => m.createClient({ socketPath: socket }))
+    return client
+  }
+  return {
+    g,
+    home,
+    socket,
+    json,
+    async request<R> (path: string, message: ApiMessage, opts?: RequestOptions): Promise<R> {
+      const c = await getClient()
+      try {
+        return await c.request<R>(path, message, opts)
+      } catch (e) {
+        throw cliErrorOf(e)
+      }
+    },
+    stream: async function * <T> (path: string, message: ApiMessage, opts?: StreamOptions): AsyncGenerator<T, void, undefined> {
+      const c = await getClient()
+      try {
+        yield * c.stream<T>(path, message, opts)
+      } catch (e) {
+        throw cliErrorOf(e)
+      }
+    },
+    async ping (opts?: RequestOptions): Promise<Record<string, unknown>> {
+      const c = await getClient()
+      try {
+        return await c.ping(opts) as Record<string, unknown>
+      } catch (e) {
+        throw cliErrorOf(e)
+      }
+    },
+    print: text => { if (!json) process.stdout.write(text.endsWith('\n') || text === '' ? text : text + '\n') },
+    note: text => { if (!json && !g.quiet) process.stderr.write(text.endsWith('\n') ? text : text + '\n') },
+    status: s => statusColour(g.color, s),
+  }
+}
+
+/** Any error as a CliError: API errors keep their code (`daemon-down`, `not-found`, ...). */
+export function cliErrorOf (e: unknown): CliError {
+  if (e instanceof CliError) return e
+  const err = e as { code?: unknown, message?: unknown } | undefined
+  const message = typeof err?.message === 'string' && err.message !== '' ? err.message : String(e)
+  const code = typeof err?.code === 'string' && err.code !== '' ? err.code : 'internal'
+  return new CliError(code, message, exitCodes.failure, { cause: e })
+}
+
+export function statusColour (on: boolean, s: string): string {
+  if (s === 'running' || s === 'ok' || s === 'alive' || s === 'yes') return green(on, s)
+  if (s === 'failed' || s === 'dead' || s === 'no' || s === 'error' || s === 'exited') return red(on, s)
+  if (s === 'starting' || s === 'stopping' || s === 'pending' || s === 'waiting' || s === 'created') return yellow(on, s)
+  return s
+}
+
+/** The actor of an instance: `runnable/ns/name` (accepts `local/ns/name` and `templates/local/ns/name`). */
+export function runnableActor (path: string): RunnablePath {
+  return `runnable/${templatePath(path)}`
+}
+
+/** A template path as the daemon knows it: no leading slash, no `templates/local/` or `local/` prefix. */
+export function templatePath (path: string): string {
+  const p = path.replace(/^\/+/, '').replace(/\/+$/, '')
+  if (p.startsWith('templates/local/')) return p.slice('templates/local/'.length)
+  if (p.startsWith('local/') && p.split('/').length > 2) return p.slice('local/'.length)
+  return p
+}
+
+/** Rejects an empty or whitespace path before anything is sent. */
+export function requirePath (path: string, what = 'a template path like ns/name'): string {
+  const p = templatePath(path)
+  if (p === '' || /\s/.test(p) || !p.includes('/')) throw new CliError('bad-path', `"${path}" is not ${what}`, exitCodes.usage)
+  return p
+}
+
+/** Instance names out of a `{instances: [...]}` reply (strings or `{instance}` objects). */
+export function instancesOf (reply: unknown): string[] {
+  const list = (reply as { instances?: unknown } | null)?.instances
+  if (!Array.isArray(list)) return []
+  return list.flatMap(i => typeof i === 'string' ? [i] : typeof (i as { instance?: unknown })?.instance === 'string' ? [(i as { instance: string }).instance] : [])
+}

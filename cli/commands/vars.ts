@@ -1,0 +1,60 @@
+// Run-time variables from the command line: `--set k=v` (repeatable) and `--variables-file FILE`
+// (YAML; its top-level scalars become variables). Values travel as strings; the daemon types them.
+import { readFile } from 'node:fs/promises'
+import { CliError, exitCodes } from '../output.js'
+
+/** Commander collector for repeatable options. */
+export function collect (value: string, previous: string[] = []): string[] {
+  return [...previous, value]
+}
+
+/** `k=v` pairs to a record; a pair without `=` or with an empty key is a usage error. */
+export function parsePairs (pairs: readonly string[], flag: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=')
+    if (eq <= 0) throw new CliError('bad-flag', `${flag} wants NAME=VALUE, got "${pair}"`, exitCodes.usage)
+    out[pair.slice(0, eq)] = pair.slice(eq + 1)
+  }
+  return out
+}
+
+/**
+ * Reads a variables file: a YAML mapping whose values are scalars (string, number, boolean;
+ * null becomes ''). Anything else is a `bad-variables-file` error (exit 1) naming the file and why.
+ */
+export async function readVariablesFile (file: string): Promise<Record<string, string>> {
+  const bad = (why: string, cause?: unknown): CliError =>
+    new CliError('bad-variables-file', `cannot use variables file ${file}: ${why}`, exitCodes.failure, { cause })
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (e) {
+    throw bad((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message, e)
+  }
+  const { parseDocument } = await import('yaml')
+  const doc = parseDocument(text, { prettyErrors: false })
+  const err = doc.errors[0]
+  if (err) {
+    const at = err.linePos?.[0]
+    throw bad(`not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}: ${err.message.split('\n')[0]}`, err)
+  }
+  const value: unknown = doc.toJS()
+  if (value === null || value === undefined) return {}
+  if (typeof value !== 'object' || Array.isArray(value)) throw bad('the top level must be a mapping of variable names to values')
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (v === null) out[k] = ''
+    else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = String(v)
+    else throw bad(`variable "${k}" must be a scalar (string, number or boolean), not ${Array.isArray(v) ? 'a list' : 'a mapping'}`)
+  }
+  return out
+}
+
+/** The `set` of a run/update: the variables file first, `--set` pairs win over it. */
+export async function runVariables (opts: { set?: string[], variablesFile?: string }): Promise<Record<string, string> | undefined> {
+  const fromFile = opts.variablesFile !== undefined ? await readVariablesFile(opts.variablesFile) : {}
+  const fromFlags = parsePairs(opts.set ?? [], '--set')
+  const all = { ...fromFile, ...fromFlags }
+  return Object.keys(all).length ? all : undefined
+}

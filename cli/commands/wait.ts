@@ -1,0 +1,77 @@
+// Waiting for instances to reach a goal (running after run/update/restart, stopped after stop,
+// gone after purge) by polling `workload.ps`, with progress naming what each one waits for.
+import type { PsRow } from '../api/messages.js'
+import { progress } from '../format/spinner.js'
+import type { DescribeReply } from '../format/summary.js'
+import { CliError, exitCodes } from '../output.js'
+import { POLL_MS } from './defaults.js'
+import { runnableActor, type Session } from './session.js'
+
+export type Goal = 'running' | 'stopped' | 'gone'
+
+export interface WaitOptions {
+  readonly goal: Goal
+  readonly timeoutS: number
+  /** Poll period (tests make it short). */
+  readonly pollMs?: number
+}
+
+/** The row that says most about an instance when several peers report it (running wins). */
+export function rowOf (rows: readonly PsRow[], instance: string): PsRow | undefined {
+  const mine = rows.filter(r => r.instance === instance)
+  const rank = (r: PsRow): number => ({ running: 0, starting: 1, failed: 2, stopped: 3 })[r.status] ?? 4
+  return mine.sort((a, b) => rank(a) - rank(b))[0]
+}
+
+/** Whether `row` has reached the goal; a `failed` row never reaches `running`. */
+function reached (goal: Goal, row: PsRow | undefined): boolean {
+  if (goal === 'gone') return row === undefined
+  if (goal === 'stopped') return row === undefined || row.status === 'stopped' || (row.status === 'failed' && row.containers.every(c => c.status !== 'running'))
+  return row?.status === 'running'
+}
+
+function pendingText (goal: Goal, instance: string, row: PsRow | undefined, waiting: string | undefined): string {
+  if (goal === 'running') {
+    if (!row) return `${instance}: waiting for a peer to take it`
+    const on = row.peerName || row.peer
+    return `${instance}: ${row.status} on ${on}${waiting ? `, waiting for ${waiting}` : ''}`
+  }
+  if (goal === 'stopped') return `${instance}: stopping${row ? ` on ${row.peerName || row.peer}` : ''}`
+  return `${instance}: removing${row ? ` from ${row.peerName || row.peer}` : ''}`
+}
+
+/**
+ * Polls until every instance reaches the goal; returns the last rows of those instances.
+ * Fails with `run-failed` when an instance fails on its way to running, `timeout` past the deadline.
+ */
+export async function waitForInstances (s: Session, instances: readonly string[], opts: WaitOptions): Promise<PsRow[]> {
+  const p = progress({ enabled: !s.json && !s.g.quiet })
+  const deadline = Date.now() + opts.timeoutS * 1000
+  try {
+    for (;;) {
+      const rows = await s.request<PsRow[]>('peer', { type: 'workload.ps', all: true })
+      const pending = instances.filter(i => !reached(opts.goal, rowOf(rows, i)))
+      const failed = opts.goal === 'running' ? instances.map(i => rowOf(rows, i)).find(r => r?.status === 'failed') : undefined
+      if (failed) {
+        const why = failed.error ? `: ${failed.error}` : ''
+        throw new CliError('run-failed', `${failed.instance} failed on peer ${failed.peerName || failed.peer}${why} (see monk logs ${failed.instance})`, exitCodes.failure)
+      }
+      if (pending.length === 0) return rows.filter(r => instances.includes(r.instance))
+      const first = pending[0]!
+      let waiting: string | undefined
+      if (opts.goal === 'running' && rowOf(rows, first)) {
+        waiting = await s.request<DescribeReply>(runnableActor(first), { type: 'runnable.describe' }, { timeoutMs: 5_000 })
+          .then(d => typeof d?.waiting === 'string' && d.waiting !== '' ? d.waiting : undefined, () => undefined)
+      }
+      const more = pending.length > 1 ? ` (+${pending.length - 1} more)` : ''
+      p.update(`${pendingText(opts.goal, first, rowOf(rows, first), waiting)}${more}`)
+      if (Date.now() > deadline) {
+        const verb = opts.goal === 'running' ? 'running' : opts.goal === 'stopped' ? 'stopped' : 'removed'
+        throw new CliError('timeout', `${pending.join(', ')} not ${verb} after ${opts.timeoutS} s (${pendingText(opts.goal, first, rowOf(rows, first), waiting)}); see monk describe ${first}`, exitCodes.failure)
+      }
+      await new Promise(resolve => setTimeout(resolve, opts.pollMs ?? POLL_MS))
+    }
+  } finally {
+    p.done()
+  }
+}

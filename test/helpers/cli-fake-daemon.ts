@@ -1,0 +1,184 @@
+// A stand-in monkd for CLI command tests: the real control API server and the real message
+// schemas (cli/api/messages.ts), with a small in-memory model behind them. Templates load through
+// the real MonkScript loader; exec really runs the command (in a temp dir) so `monk shell` can be
+// tested; logs stream until the client leaves.
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { monkdRoutes, type LoadReply, type LogItem, type PeerRow, type PsRow } from '../../cli/api/messages.js'
+import { socketPathIn, type ApiMessage } from '../../cli/api/protocol.js'
+import { startApiServer, type ApiServer, type DispatchContext } from '../../cli/api/server.js'
+import { loadPaths, memorySource, type LoadResult } from '../../grammar/monkscript/index.js'
+
+export interface FakeInstance {
+  row: PsRow
+  /** ps polls left before a starting instance runs (or fails, with `failWith`). */
+  startsIn: number
+  failWith?: string
+  vars: Record<string, string>
+}
+
+export interface FakeDaemon {
+  home: string
+  socket: string
+  server: ApiServer
+  /** Every message received, in order (path and message). */
+  seen: Array<{ path: string, message: ApiMessage & Record<string, unknown> }>
+  instances: Map<string, FakeInstance>
+  secrets: Map<string, string>
+  /** Items sent per follow stream, and how many follow streams ended (client left). */
+  followEnded: number
+  close: () => Promise<void>
+}
+
+const err = (code: string, message: string, status?: number): Error => Object.assign(new Error(message), { code, ...(status !== undefined ? { status } : {}) })
+
+export async function startFakeDaemon (opts: { home?: string, startPolls?: number } = {}): Promise<FakeDaemon> {
+  const home = opts.home ?? mkdtempSync(join(tmpdir(), 'monk-cli-'))
+  const socket = socketPathIn(home)
+  const execDir = mkdtempSync(join(tmpdir(), 'monk-cli-exec-'))
+  let loaded: LoadResult | undefined
+  const seen: FakeDaemon['seen'] = []
+  const instances = new Map<string, FakeInstance>()
+  const secrets = new Map<string, string>()
+  const peers: PeerRow[] = [
+    { id: '12D3KooWAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA1', name: 'p1', tags: ['web'], alive: true, addrs: ['/ip4/127.0.0.1/tcp/44001'] },
+    { id: '12D3KooWBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB2', name: 'p2', tags: [], alive: false, addrs: ['/ip4/127.0.0.1/tcp/44002'] },
+  ]
+  const state: { followEnded: number } = { followEnded: 0 }
+  let server: ApiServer | undefined
+
+  const membersOf = (path: string): string[] => {
+    const node = loaded?.resolve(path)
+    if (!node) throw err('not-found', `no template ${path} (load it first with monk load)`)
+    if (node.kind === 'group' || node.kind === 'process-group') return loaded!.membersOf(path)
+    if (node.kind !== 'runnable') throw err('not-runnable', `${path} is a ${node.kind}; only runnables and groups run`)
+    return [path]
+  }
+  const inst = (target: string | undefined): FakeInstance => {
+    const i = instances.get(target ?? '')
+    if (!i) throw err('not-found', `no instance ${target ?? ''}: run it first (monk run ${target ?? ''})`)
+    return i
+  }
+  const start = (paths: string[], set: Record<string, string> | undefined, peerName = 'p1'): string[] => {
+    for (const p of paths) {
+      const image = String(((loaded?.resolve(p)?.value.containers as Record<string, { image?: string }> | undefined)?.main?.image) ?? 'busybox')
+      instances.set(p, {
+        row: { instance: p, peer: peers[0]!.id, peerName, status: 'starting', containers: [{ name: 'main', image, status: 'created' }] },
+        startsIn: opts.startPolls ?? 2,
+        ...(p.endsWith('/broken') ? { failWith: 'container main exited with code 1' } : {}),
+        vars: set ?? {},
+      })
+    }
+    return paths
+  }
+  const tick = (): void => {
+    for (const i of instances.values()) {
+      if (i.row.status !== 'starting') continue
+      if (i.startsIn-- > 0) continue
+      if (i.failWith) { i.row.status = 'failed'; i.row.error = i.failWith; i.row.containers[0]!.status = 'exited' } else { i.row.status = 'running'; i.row.containers[0]!.status = 'running' }
+    }
+  }
+
+  async function * logs (target: string, follow: boolean, tail: number | undefined, signal: AbortSignal): AsyncGenerator<LogItem> {
+    const all = Array.from({ length: 30 }, (_, n) => ({ time: new Date(1_700_000_000_000 + n * 1000).toISOString(), stream: n % 10 === 9 ? 'stderr' as const : 'stdout' as const, container: 'main', text: `${target} line ${n}` }))
+    for (const item of tail === undefined ? all : all.slice(Math.max(0, all.length - tail))) yield item
+    if (!follow) return
+    try {
+      for (let n = 30; !signal.aborted; n++) {
+        yield { time: new Date().toISOString(), stream: 'stdout', container: 'main', text: `${target} live ${n}` }
+        await new Promise(resolve => setTimeout(resolve, 20))
+      }
+    } finally {
+      state.followEnded++
+    }
+  }
+
+  const dispatch = async (path: string, message: ApiMessage, ctx: DispatchContext): Promise<unknown> => {
+    const m = message as ApiMessage & Record<string, unknown>
+    seen.push({ path, message: m })
+    switch (m.type) {
+      case 'peer.status': return { peer: { id: peers[0]!.id, name: 'p1' }, mode: 'local', instances: instances.size }
+      case 'templates.load': {
+        const files = m.files as Record<string, string>
+        loaded = loadPaths(m.paths as string[], { source: memorySource(files) })
+        const counts: Record<string, number> = {}
+        for (const n of loaded.nodes.values()) counts[n.kind] = (counts[n.kind] ?? 0) + 1
+        const shape = (d: { code: string, message: string, file: string, line: number, column: number }) => ({ code: d.code, message: d.message, file: d.file, line: d.line, column: d.column })
+        const reply: LoadReply = { files: loaded.files.length, loaded: [...loaded.nodes.keys()], nodes: counts, errors: loaded.errors.map(shape), warnings: loaded.warnings.map(shape) }
+        return reply
+      }
+      case 'templates.list': return [...(loaded?.nodes.values() ?? [])].filter(n => m.kind === undefined || n.kind === m.kind).map(n => ({ path: n.path, kind: n.kind, repo: n.repo, tags: [] }))
+      case 'templates.info': {
+        const n = loaded?.resolve(m.path as string)
+        if (!n) throw err('not-found', `no template ${String(m.path)}`)
+        return { path: n.path, kind: n.kind, inherits: n.chain, description: (n.value.metadata as { description?: string } | undefined)?.description ?? '' }
+      }
+      case 'workload.run': case 'workload.update': {
+        if (m.peer !== undefined && m.peer !== 'p1') throw err('no-eligible-peer', `no live peer named ${String(m.peer)} can run ${String(m.path)}`)
+        return { instances: start(membersOf(m.path as string), m.set as Record<string, string> | undefined) }
+      }
+      case 'workload.restart': {
+        const ps = membersOf(m.path as string)
+        for (const p of ps) { const i = inst(p); i.row.status = 'starting'; i.startsIn = 1 }
+        return { instances: ps }
+      }
+      case 'workload.stop': {
+        const ps = membersOf(m.path as string)
+        for (const p of ps) { const i = inst(p); i.row.status = 'stopped'; for (const c of i.row.containers) c.status = 'exited' }
+        return { instances: ps }
+      }
+      case 'workload.purge': {
+        const ps = membersOf(m.path as string)
+        for (const p of ps) instances.delete(p)
+        return { instances: ps }
+      }
+      case 'workload.ps': {
+        tick()
+        return [...instances.values()].map(i => i.row).filter(r => m.all === true || r.status !== 'stopped').filter(r => m.peer === undefined || r.peerName === m.peer)
+          .filter(() => m.tag === undefined || peers[0]!.tags.includes(m.tag as string)).map(r => structuredClone(r))
+      }
+      case 'secrets.add': secrets.set(`${String(m.scope)}/${String(m.name)}`, m.value as string); return { scope: m.scope, name: m.name }
+      case 'secrets.rm':
+        if (!secrets.delete(`${String(m.scope)}/${String(m.name)}`)) throw err('not-found', `no secret ${String(m.name)} in ${String(m.scope)}`)
+        return null
+      case 'secrets.list': return [...secrets.keys()].map(k => ({ scope: k.slice(0, k.lastIndexOf('/')), name: k.slice(k.lastIndexOf('/') + 1) })).filter(r => m.scope === undefined || r.scope === m.scope)
+      case 'cluster.peers': return peers
+      case 'cluster.token': return { token: 'bW9uay10b2tlbg' }
+      case 'cluster.info': return { id: peers[0]!.id, name: 'p1', cluster: 'c1', addrs: peers[0]!.addrs }
+      case 'cluster.peer-tags': peers[0]!.tags = m.tags as string[]; return { tags: m.tags }
+      case 'daemon.stop': setTimeout(() => { void server?.close() }, 10); return { stopping: true }
+      case 'runnable.describe': {
+        const i = inst(ctx.target)
+        return { ...structuredClone(i.row), waiting: i.row.status === 'starting' ? 'readiness' : undefined, containers: i.row.containers.map(c => ({ ...c, volumes: [{ host: '/var/lib/monk/vol', container: '/data' }], ports: [{ host: '127.0.0.1', hostPort: 18480, containerPort: 18480 }] })) }
+      }
+      case 'runnable.actions': inst(ctx.target); return [{ name: 'put', description: 'store an entry', arguments: { key: { type: 'string' }, value: { type: 'string', default: 'hello' } } }]
+      case 'runnable.action': {
+        inst(ctx.target)
+        const args = (m.args ?? {}) as Record<string, unknown>
+        if (m.action !== 'put') throw err('not-found', `${ctx.target!} has no action ${String(m.action)}`)
+        if (args.key === undefined) throw err('missing-argument', `action ${ctx.target!}/put needs argument "key"`)
+        return { output: `stored ${String(args.key)}=${String(args.value ?? 'hello')}` }
+      }
+      case 'runnable.exec': {
+        inst(ctx.target)
+        const cmd = m.cmd as string[]
+        const r = spawnSync(cmd[0]!, cmd.slice(1), { cwd: execDir, encoding: 'utf8' })
+        return { exitCode: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.stderr ?? (r.error?.message ?? '') }
+      }
+      case 'runnable.logs': {
+        inst(ctx.target)
+        return logs(ctx.target!, m.follow === true, m.tail as number | undefined, ctx.signal)
+      }
+      default: throw err('unknown-type', `fake monkd does not handle ${m.type}`)
+    }
+  }
+
+  server = await startApiServer({ socketPath: socket, routes: monkdRoutes, dispatch, info: { version: '0.1.0-fake', peer: peers[0]!.id } })
+  return {
+    home, socket, server, seen, instances, secrets,
+    get followEnded () { return state.followEnded },
+    close: () => server!.close(),
+  }
+}
