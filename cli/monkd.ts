@@ -11,9 +11,10 @@ import { Peer } from '../actors/peer.js'
 import { isRuntimeMode, selectRuntime } from '../actors/runtime/select.js'
 import { createCluster } from '../mesh/cluster.js'
 import { startMesh, type Mesh } from '../mesh/mesh.js'
-import { monkdRoutes, type PeerMessage, type RunnableMessage } from './api/messages.js'
+import { monkdRoutes } from './api/messages.js'
 import { socketPathIn } from './api/protocol.js'
-import { startApiServer, type Dispatch } from './api/server.js'
+import { startApiServer } from './api/server.js'
+import { peerDispatch } from './dispatch.js'
 
 export const version = '0.1.0'
 const usage = 'usage: monkd [--home DIR] [--name NAME] [--tag T]... [--p2p-port N | --listen MULTIADDR] [--join TOKEN] [--runtime auto|docker|process] [--log-level L] [--api-port N (needs MONK_API_TOKEN)]'
@@ -99,36 +100,7 @@ async function main (): Promise<void> {
     file.end()
     process.exit(0)
   }
-  const dispatch: Dispatch = (path, msg, ctx) => {
-    if (ctx.kind === 'runnable') {
-      const r = msg as RunnableMessage
-      const target = ctx.target ?? ''
-      if (r.type === 'runnable.logs') return peer.logs(target, r, ctx.signal)
-      return peer.runnableRequest(target, r)
-    }
-    const m = msg as PeerMessage
-    switch (m.type) {
-      case 'peer.status': return Promise.resolve({ ...peer.status(), version, home: o.home })
-      case 'templates.load': return peer.loadTemplates(m.files, m.paths)
-      case 'templates.list': return Promise.resolve(peer.listTemplates(m.kind))
-      case 'templates.info': return Promise.resolve(peer.templateInfo(m.path))
-      case 'workload.run': return peer.run(m.path, m)
-      case 'workload.update': return peer.run(m.path, { ...m, restart: true })
-      case 'workload.restart': return peer.run(m.path, { restart: true })
-      case 'workload.stop': return peer.stopWorkload(m.path)
-      case 'workload.purge': return peer.purge(m.path, m.excise === true)
-      case 'workload.ps': return Promise.resolve(peer.ps(m))
-      case 'secrets.add': return peer.secretAdd(m.scope, m.name, m.value)
-      case 'secrets.rm': return peer.secretRm(m.scope, m.name)
-      case 'secrets.list': return Promise.resolve(peer.secretList(m.scope))
-      case 'cluster.peers': return Promise.resolve(peer.peersList())
-      case 'cluster.token': return Promise.resolve({ token: peer.token() })
-      case 'cluster.info': return Promise.resolve({ ...peer.status(), token: peer.token() })
-      case 'cluster.peer-tags': return peer.setTags(m.tags).then(() => ({ tags: m.tags }))
-      case 'daemon.stop': setTimeout(() => { void shutdown('daemon.stop') }, 50); return Promise.resolve({ stopping: true })
-      default: return Promise.reject(Object.assign(new Error(`unknown message ${(m as { type: string }).type}`), { code: 'unknown-type' }))
-    }
-  }
+  const dispatch = peerDispatch(peer, { status: () => ({ version, home: o.home }), stop: () => { void shutdown('daemon.stop') } })
   const api = await startApiServer({ socketPath: socketPathIn(o.home), routes: monkdRoutes, dispatch, logger: log, info: { peerId: peer.id, version, name }, ...(o.api ? { tcp: o.api } : {}) })
   process.on('SIGTERM', () => { void shutdown('SIGTERM') })
   process.on('SIGINT', () => { void shutdown('SIGINT') })

@@ -10,7 +10,8 @@ import { ProcessRuntime } from '../../actors/runtime/process.js'
 import { createCluster } from '../../mesh/cluster.js'
 import { startMesh, type Mesh } from '../../mesh/mesh.js'
 import { createClient, type ApiClient } from '../../cli/api/client.js'
-import { monkdRoutes, type PeerMessage, type RunnableMessage } from '../../cli/api/messages.js'
+import { monkdRoutes } from '../../cli/api/messages.js'
+import { peerDispatch } from '../../cli/dispatch.js'
 import { startApiServer, type ApiServer } from '../../cli/api/server.js'
 import { root, tsNode } from './cli.js'
 
@@ -26,25 +27,7 @@ export async function startTestPeer (name: string, opts: { join?: string, tags?:
   const api = await startApiServer({
     socketPath: join(home, 'monkd.sock'),
     routes: monkdRoutes,
-    dispatch: (path, msg, ctx) => {
-      if (ctx.kind === 'runnable') {
-        const r = msg as RunnableMessage
-        return r.type === 'runnable.logs' ? peer.logs(ctx.target ?? '', r, ctx.signal) : peer.runnableRequest(ctx.target ?? '', r)
-      }
-      const m = msg as PeerMessage
-      switch (m.type) {
-        case 'templates.load': return peer.loadTemplates(m.files, m.paths)
-        case 'workload.run': return peer.run(m.path, m)
-        case 'workload.stop': return peer.stopWorkload(m.path)
-        case 'workload.purge': return peer.purge(m.path, m.excise === true)
-        case 'workload.ps': return Promise.resolve(peer.ps(m))
-        case 'secrets.add': return peer.secretAdd(m.scope, m.name, m.value)
-        case 'secrets.list': return Promise.resolve(peer.secretList(m.scope))
-        case 'cluster.token': return Promise.resolve({ token: peer.token() })
-        case 'cluster.peers': return Promise.resolve(peer.peersList())
-        default: return Promise.reject(Object.assign(new Error(`not wired in the test helper: ${m.type}`), { code: 'unknown-type' }))
-      }
-    },
+    dispatch: peerDispatch(peer),
   })
   const client = createClient({ socketPath: api.socketPath })
   return {
