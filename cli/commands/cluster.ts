@@ -1,12 +1,14 @@
-// `monk cluster new|join|token|peers|info|exit|peer-tags`. A lone monkd runs in local mode; `new`
-// (or `token`) makes it a cluster and prints the join token; `join` restarts the local monkd with
-// `--join TOKEN` in the same home and waits until it reaches a peer; `exit` restarts it without.
+// `monk cluster new|join|token|peers|info|exit|peer-tags`. Every monkd founds a one-peer cluster in
+// a fresh home; `new` (or `token`) prints its join token; `join` starts the local monkd with
+// `--join TOKEN` and waits until it reaches a peer. monkd keeps one cluster per home (in <home>/data),
+// so a running peer cannot switch clusters in place: join refuses then (use a fresh home), and exit
+// explains how to leave instead of restarting into the same cluster.
 import type { Command } from 'commander'
 import type { PeerRow } from '../api/messages.js'
 import { table } from '../format/table.js'
 import { CliError, exitCodes, printJson } from '../output.js'
 import { DAEMON_START_TIMEOUT_MS, POLL_MS } from './defaults.js'
-import { daemonArgs, readRecorded, startDaemon, stopDaemon, withoutJoin, type DaemonFlags } from './daemon.js'
+import { daemonArgs, readRecorded, startDaemon, withoutJoin, type DaemonFlags } from './daemon.js'
 import { session, type Session } from './session.js'
 import { collect } from './vars.js'
 
@@ -21,10 +23,25 @@ async function token (s: Session): Promise<string> {
   return reply.token
 }
 
-/** Restarts the local monkd with `args`, stopping it first if it runs. */
-async function restartWith (s: Session, args: string[]): Promise<void> {
-  await stopDaemon(s)
-  await startDaemon(s, args)
+/** The cluster id a join token names; a malformed token is a usage error. */
+async function clusterOfToken (token: string): Promise<string> {
+  const { parseToken } = await import('../../mesh/cluster.js')
+  try {
+    return parseToken(token).id
+  } catch (e) {
+    throw new CliError('bad-token', (e as Error).message, exitCodes.usage, { cause: e })
+  }
+}
+
+/** The cluster of the running local monkd, or undefined when none runs. */
+async function runningCluster (s: Session): Promise<string | undefined> {
+  try {
+    const info = await s.request<{ clusterId?: unknown }>('peer', { type: 'cluster.info' })
+    return typeof info?.clusterId === 'string' ? info.clusterId : ''
+  } catch (e) {
+    if ((e as { code?: string }).code === 'daemon-down') return undefined
+    throw e
+  }
 }
 
 /** Waits until the local peer sees another live peer; `join-failed` if none within the deadline. */
@@ -81,24 +98,41 @@ export function registerCluster (program: Command): void {
       const s = session(cmd)
       const timeoutS = Number(flags.timeout)
       if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new CliError('bad-flag', `--timeout wants seconds, got "${flags.timeout}"`, exitCodes.usage)
+      const wanted = await clusterOfToken(joinToken)
+      const current = await runningCluster(s)
+      if (current !== undefined && current === wanted) {
+        const peers = await s.request<PeerRow[]>('peer', { type: 'cluster.peers' })
+        if (s.json) { printJson(peers); return }
+        s.print(peersTable(peers, s.status))
+        s.note(`Already a member of cluster ${wanted}`)
+        return
+      }
+      if (current !== undefined) {
+        throw new CliError('other-cluster', `this peer (home ${s.home}) belongs to cluster ${current}, and monkd keeps one cluster per home, so it cannot switch to cluster ${wanted}; join from a new home instead: monk --home DIR cluster join TOKEN`)
+      }
       const { timeout: _t, ...daemonFlags } = flags
       const given = daemonArgs(daemonFlags)
       const base = given.length ? given : withoutJoin((await readRecorded(s))?.args ?? [])
-      await restartWith(s, [...base, '--join', joinToken])
+      await startDaemon(s, [...base, '--join', joinToken])
       const peers = await waitForPeers(s, timeoutS * 1000)
       if (s.json) { printJson(peers); return }
       s.print(peersTable(peers, s.status))
-      s.note(`Joined: ${peers.filter(p => p.alive).length} live peers`)
+      s.note(`Joined cluster ${wanted}: ${peers.filter(p => p.alive).length} live peers`)
     })
 
   cluster.command('exit')
-    .description('leave the cluster: restart the local monkd on its own')
+    .description('leave the cluster (see the note it prints: monkd keeps its cluster in its home)')
     .action(async (_opts: unknown, cmd: Command) => {
       const s = session(cmd)
-      const args = withoutJoin((await readRecorded(s))?.args ?? [])
-      await restartWith(s, args)
-      if (s.json) { printJson({ left: true }); return }
-      s.note('Left the cluster; this peer runs on its own now')
+      const info = await s.request<{ clusterId?: string }>('peer', { type: 'cluster.info' })
+      const others = (await s.request<PeerRow[]>('peer', { type: 'cluster.peers' })).filter(p => p.alive).length - 1
+      if (others <= 0) {
+        if (s.json) { printJson({ left: false, alone: true, clusterId: info.clusterId ?? null }); return }
+        s.note(`This peer is on its own already (cluster ${info.clusterId ?? '?'})`)
+        return
+      }
+      // A restart without --join would rejoin: monkd keeps its cluster (key and peers) in <home>/data.
+      throw new CliError('exit-unsupported', `monkd keeps cluster ${info.clusterId ?? '?'} in ${s.home}/data, so a restart would rejoin it. To take this machine out, run monk daemon stop (it leaves cleanly and its ${others} peer(s) take over its workloads), then start a peer on its own with another --home`)
     })
 
   cluster.command('peers')

@@ -42,13 +42,14 @@ export function registerPs (program: Command): void {
     .option('-c, --container <name>', 'only this container (repeatable)', collect, [])
     .action(async (paths: string[], opts: { container: string[] }, cmd: Command) => {
       const s = session(cmd)
-      const { renderSummary } = await import('../format/summary.js')
-      const replies = await Promise.all(paths.map(async p => {
-        const d = await s.request<import('../format/summary.js').DescribeReply>(runnableActor(requirePath(p)), { type: 'runnable.describe' })
-        if (opts.container.length && Array.isArray(d.containers)) d.containers = d.containers.filter(c => opts.container.includes(c.name))
+      const { normaliseDescribe, renderSummary } = await import('../format/summary.js')
+      const raw = await Promise.all(paths.map(async p => await s.request<unknown>(runnableActor(requirePath(p)), { type: 'runnable.describe' })))
+      if (s.json) { printJson(paths.length === 1 ? raw[0] : raw); return }
+      const replies = raw.map((r, i) => {
+        const d = normaliseDescribe(r, requirePath(paths[i]!))
+        if (opts.container.length && d.containers) d.containers = d.containers.filter(c => opts.container.includes(c.name))
         return d
-      }))
-      if (s.json) { printJson(paths.length === 1 ? replies[0] : replies); return }
+      })
       s.print(renderSummary(replies, { fancy: s.g.color, status: s.status }))
     })
 }

@@ -52,10 +52,10 @@ async function workloadMessage (type: 'workload.run' | 'workload.update', path: 
 
 /** Describes each instance for the summary; a failed describe falls back to its ps row. */
 export async function describeAll (s: Session, instances: readonly string[], rows: readonly PsRow[]): Promise<DescribeReply[]> {
+  const { normaliseDescribe } = await import('../format/summary.js')
   return Promise.all(instances.map(async i => {
     try {
-      const d = await s.request<DescribeReply>(runnableActor(i), { type: 'runnable.describe' })
-      return { ...d, instance: d?.instance ?? i }
+      return normaliseDescribe(await s.request<unknown>(runnableActor(i), { type: 'runnable.describe' }), i)
     } catch {
       const row = rows.find(r => r.instance === i)
       return row ? { ...row } : { instance: i }

@@ -2,10 +2,9 @@
 // gone after purge) by polling `workload.ps`, with progress naming what each one waits for.
 import type { PsRow } from '../api/messages.js'
 import { progress } from '../format/spinner.js'
-import type { DescribeReply } from '../format/summary.js'
 import { CliError, exitCodes } from '../output.js'
 import { POLL_MS } from './defaults.js'
-import { runnableActor, type Session } from './session.js'
+import type { Session } from './session.js'
 
 export type Goal = 'running' | 'stopped' | 'gone'
 
@@ -28,6 +27,12 @@ function reached (goal: Goal, row: PsRow | undefined): boolean {
   if (goal === 'gone') return row === undefined
   if (goal === 'stopped') return row === undefined || row.status === 'stopped' || (row.status === 'failed' && row.containers.every(c => c.status !== 'running'))
   return row?.status === 'running'
+}
+
+/** What a starting instance waits for, from how far it got: no containers yet, or not ready yet. */
+export function waitingFor (row: PsRow | undefined): string | undefined {
+  if (row?.status !== 'starting') return undefined
+  return row.containers.length === 0 ? 'its depends and images' : 'its readiness check'
 }
 
 function pendingText (goal: Goal, instance: string, row: PsRow | undefined, waiting: string | undefined): string {
@@ -58,11 +63,7 @@ export async function waitForInstances (s: Session, instances: readonly string[]
       }
       if (pending.length === 0) return rows.filter(r => instances.includes(r.instance))
       const first = pending[0]!
-      let waiting: string | undefined
-      if (opts.goal === 'running' && rowOf(rows, first)) {
-        waiting = await s.request<DescribeReply>(runnableActor(first), { type: 'runnable.describe' }, { timeoutMs: 5_000 })
-          .then(d => typeof d?.waiting === 'string' && d.waiting !== '' ? d.waiting : undefined, () => undefined)
-      }
+      const waiting = waitingFor(rowOf(rows, first))
       const more = pending.length > 1 ? ` (+${pending.length - 1} more)` : ''
       p.update(`${pendingText(opts.goal, first, rowOf(rows, first), waiting)}${more}`)
       if (Date.now() > deadline) {

@@ -24,7 +24,46 @@ export interface DescribedContainer {
 }
 
 export interface VolumeRef { host?: string, source?: string, container?: string, target?: string, path?: string }
-export interface PortRef { host?: string, hostPort?: number, port?: number, container?: number, containerPort?: number, protocol?: string }
+export interface PortRef { host?: string, hostPort?: number, port?: number, container?: number, containerPort?: number, protocol?: string, service?: string }
+
+/**
+ * A `runnable.describe` reply in the CLI's terms. monkd answers `{instance, template, state, peer,
+ * peerName, status: {state, containers, services, ready, error} | null}`; flat replies (a PsRow)
+ * pass through. Published services become the open ports; what a starting instance waits for is
+ * read from how far it got (no containers yet: depends and images; containers but not ready: readiness).
+ */
+export function normaliseDescribe (raw: unknown, instance: string): DescribeReply {
+  const r = (raw ?? {}) as Record<string, unknown>
+  const str = (v: unknown): string | undefined => typeof v === 'string' && v !== '' ? v : undefined
+  const out: DescribeReply = { instance: str(r.instance) ?? instance }
+  const peer = str(r.peer)
+  const peerName = str(r.peerName)
+  if (peer !== undefined) out.peer = peer
+  if (peerName !== undefined) out.peerName = peerName
+  const st = r.status
+  if (st !== null && typeof st === 'object') {
+    const s = st as { state?: unknown, containers?: unknown, services?: unknown, ready?: unknown, error?: unknown }
+    const state = str(s.state)
+    if (state !== undefined) out.status = r.state === 'stop' ? 'stopped' : state
+    const containers = Array.isArray(s.containers) ? s.containers as DescribedContainer[] : []
+    const ports: PortRef[] = s.services !== null && typeof s.services === 'object'
+      ? Object.entries(s.services as Record<string, { host?: string, port?: number }>).map(([name, e]) => ({ host: e.host, port: e.port, service: name })) as PortRef[]
+      : []
+    out.containers = containers.map((c, i) => ({ name: c.name, ...(c.image !== undefined ? { image: c.image } : {}), ...(c.status !== undefined ? { status: c.status } : {}), ...(i === 0 && ports.length ? { ports } : {}) }))
+    const error = str(s.error)
+    if (error !== undefined) out.error = error
+    if (state === 'starting') out.waiting = containers.length === 0 ? 'its depends and images' : 'its readiness check'
+  } else {
+    const status = str(st) ?? (r.state === 'stop' ? 'stopped' : peer === undefined ? 'not placed' : undefined)
+    if (status !== undefined) out.status = status
+    if (Array.isArray(r.containers)) out.containers = r.containers as DescribedContainer[]
+    const error = str(r.error)
+    if (error !== undefined) out.error = error
+    const waiting = str(r.waiting)
+    if (waiting !== undefined) out.waiting = waiting
+  }
+  return out
+}
 
 export interface SummaryStyle {
   /** Emoji markers (a terminal with decoration on) or words (pipes, --no-color). */
@@ -48,6 +87,7 @@ export function volumeText (v: string | VolumeRef): string {
 export function portText (p: number | string | PortRef): string {
   if (typeof p === 'number' || typeof p === 'string') return String(p)
   const host = p.host ?? '127.0.0.1'
+  if (p.service !== undefined) return `${host}:${p.port ?? p.hostPort ?? '?'} (service ${p.service})`
   const hostPort = p.hostPort ?? p.port ?? p.containerPort ?? p.container
   const inside = p.containerPort ?? p.container ?? hostPort
   const proto = p.protocol !== undefined && p.protocol !== 'tcp' ? `/${p.protocol}` : ''

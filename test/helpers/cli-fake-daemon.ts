@@ -99,7 +99,7 @@ export async function startFakeDaemon (opts: { home?: string, startPolls?: numbe
     const m = message as ApiMessage & Record<string, unknown>
     seen.push({ path, message: m })
     switch (m.type) {
-      case 'peer.status': return { peer: { id: peers[0]!.id, name: 'p1' }, mode: 'local', instances: instances.size }
+      case 'peer.status': return { peerId: peers[0]!.id, name: 'p1', tags: peers[0]!.tags, runtime: 'process', clusterId: '0123456789abcdef', synced: true, peers: 1, addrs: peers[0]!.addrs, version: '0.1.0-fake', home }
       case 'templates.load': {
         const files = m.files as Record<string, string>
         loaded = loadPaths(m.paths as string[], { source: memorySource(files) })
@@ -109,7 +109,7 @@ export async function startFakeDaemon (opts: { home?: string, startPolls?: numbe
         const reply: LoadReply = { files: loaded.files.length, loaded: [...loaded.nodes.keys()], nodes: counts, errors: loaded.errors.map(shape), warnings: loaded.warnings.map(shape) }
         return reply
       }
-      case 'templates.list': return [...(loaded?.nodes.values() ?? [])].filter(n => m.kind === undefined || n.kind === m.kind).map(n => ({ path: n.path, kind: n.kind, repo: n.repo, tags: [] }))
+      case 'templates.list': return [...(loaded?.nodes.values() ?? [])].filter(n => m.kind === undefined || n.kind === m.kind).map(n => ({ path: n.path, kind: n.kind, file: n.pos.file }))
       case 'templates.info': {
         const n = loaded?.resolve(m.path as string)
         if (!n) throw err('not-found', `no template ${String(m.path)}`)
@@ -141,17 +141,22 @@ export async function startFakeDaemon (opts: { home?: string, startPolls?: numbe
       }
       case 'secrets.add': secrets.set(`${String(m.scope)}/${String(m.name)}`, m.value as string); return { scope: m.scope, name: m.name }
       case 'secrets.rm':
-        if (!secrets.delete(`${String(m.scope)}/${String(m.name)}`)) throw err('not-found', `no secret ${String(m.name)} in ${String(m.scope)}`)
+        if (!secrets.delete(`${String(m.scope)}/${String(m.name)}`)) throw err('secret-not-found', `no secret "${String(m.name)}" in ${String(m.scope)}`)
         return null
       case 'secrets.list': return [...secrets.keys()].map(k => ({ scope: k.slice(0, k.lastIndexOf('/')), name: k.slice(k.lastIndexOf('/') + 1) })).filter(r => m.scope === undefined || r.scope === m.scope)
       case 'cluster.peers': return peers
       case 'cluster.token': return { token: 'bW9uay10b2tlbg' }
-      case 'cluster.info': return { id: peers[0]!.id, name: 'p1', cluster: 'c1', addrs: peers[0]!.addrs }
+      case 'cluster.info': return { peerId: peers[0]!.id, name: 'p1', tags: peers[0]!.tags, clusterId: '0123456789abcdef', peers: 1, addrs: peers[0]!.addrs, token: 'bW9uay10b2tlbg' }
       case 'cluster.peer-tags': peers[0]!.tags = m.tags as string[]; return { tags: m.tags }
       case 'daemon.stop': setTimeout(() => { void server?.close() }, 10); return { stopping: true }
       case 'runnable.describe': {
+        // monkd's shape: the want's state and the owner's status record.
         const i = inst(ctx.target)
-        return { ...structuredClone(i.row), waiting: i.row.status === 'starting' ? 'readiness' : undefined, containers: i.row.containers.map(c => ({ ...c, volumes: [{ host: '/var/lib/monk/vol', container: '/data' }], ports: [{ host: '127.0.0.1', hostPort: 18480, containerPort: 18480 }] })) }
+        const r = i.row
+        return {
+          instance: r.instance, template: r.instance, state: r.status === 'stopped' ? 'stop' : 'run', peer: r.peer, peerName: r.peerName,
+          status: { state: r.status, containers: r.containers.map(c => ({ ...c, id: `c-${c.name}` })), services: r.status === 'running' ? { kv: { host: '127.0.0.1', port: 18480 } } : {}, ready: r.status === 'running', error: r.error ?? null, generation: 1, updatedAt: 0 },
+        }
       }
       case 'runnable.actions': inst(ctx.target); return [{ name: 'put', description: 'store an entry', arguments: { key: { type: 'string' }, value: { type: 'string', default: 'hello' } } }]
       case 'runnable.action': {
@@ -175,7 +180,7 @@ export async function startFakeDaemon (opts: { home?: string, startPolls?: numbe
     }
   }
 
-  server = await startApiServer({ socketPath: socket, routes: monkdRoutes, dispatch, info: { version: '0.1.0-fake', peer: peers[0]!.id } })
+  server = await startApiServer({ socketPath: socket, routes: monkdRoutes, dispatch, info: { peerId: peers[0]!.id, version: '0.1.0-fake', name: 'p1' } })
   return {
     home, socket, server, seen, instances, secrets,
     get followEnded () { return state.followEnded },

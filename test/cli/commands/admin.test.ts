@@ -45,7 +45,7 @@ A('secrets rm; scope flags are required and exclusive (usage errors); unknown se
   assert.equal(last('secrets.rm'), { type: 'secrets.rm', scope: 'global', name: 'db-password' })
   const again = await monk('secrets', 'rm', '-g', 'db-password')
   assert.is(again.code, 1)
-  assert.match(again.err, /no secret db-password/)
+  assert.match(again.err, /no secret "db-password"/)
   assert.is((await monk('secrets', 'add', 'x=y')).code, 2)
   assert.is((await monk('secrets', 'add', '-g', '-r', 'a/b', 'x=y')).code, 2)
   assert.is((await monk('secrets', 'add', '-g', '=y')).code, 2)
@@ -65,7 +65,7 @@ A('cluster peers: table and the PeerRow array; info; peer-tags', async () => {
   const rows = JSON.parse((await monk('--output', 'json', 'cluster', 'peers')).out) as PeerRow[]
   for (const r of rows) assert.equal(Object.keys(r).sort(), ['addrs', 'alive', 'id', 'name', 'tags'])
   assert.equal((JSON.parse((await monk('--output', 'json', 'c', 'peers', '--active')).out) as PeerRow[]).map(r => r.name), ['p1'])
-  assert.match((await monk('cluster', 'info')).out, /^id: 12D3KooW/m)
+  assert.match((await monk("cluster", "info")).out, /^peerId: 12D3KooW/m)
   const tags = await monk('cluster', 'peer-tags', '-t', 'a,b', 'c')
   assert.is(tags.code, 0, tags.err)
   assert.equal(last('cluster.peer-tags'), { type: 'cluster.peer-tags', tags: ['a', 'b', 'c'] })

@@ -1,6 +1,6 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { portText, renderSummary, short, volumeText } from '../../../cli/format/summary.js'
+import { normaliseDescribe, portText, renderSummary, short, volumeText } from '../../../cli/format/summary.js'
 
 const Summary = suite('format/summary (spec §4.1 run tree)')
 const plain = { fancy: false, status: (s: string) => s }
@@ -39,6 +39,21 @@ Summary('volume and port shapes the daemon may use', () => {
   assert.is(portText(8080), '8080')
   assert.is(portText({ port: 53, container: 53, protocol: 'udp' }), '127.0.0.1:53 -> 53/udp')
   assert.is(short('abc'), 'abc')
+})
+
+Summary('monkd\'s describe shape: status record → status, containers, services as open ports, what it waits for', () => {
+  const raw = {
+    instance: 'guestbook/store', template: 'guestbook/store', state: 'run', peer: 'P1', peerName: 'p1',
+    status: { state: 'running', containers: [{ name: 'main', image: 'monk-test/busybox:1', status: 'running', id: 'x' }], services: { kv: { host: '127.0.0.1', port: 18480 } }, ready: true, error: null },
+  }
+  assert.equal(normaliseDescribe(raw, 'x/y'), { instance: 'guestbook/store', peer: 'P1', peerName: 'p1', status: 'running', containers: [{ name: 'main', image: 'monk-test/busybox:1', status: 'running', ports: [{ host: '127.0.0.1', port: 18480, service: 'kv' }] }] })
+  assert.match(renderSummary([normaliseDescribe(raw, 'x/y')], plain), /└─ port 127\.0\.0\.1:18480 \(service kv\)\n$/)
+  const starting = normaliseDescribe({ ...raw, status: { ...raw.status, state: 'starting', containers: [], services: {} } }, 'x/y')
+  assert.is(starting.waiting, 'its depends and images')
+  assert.is(normaliseDescribe({ ...raw, status: { ...raw.status, state: 'starting', ready: false } }, 'x/y').waiting, 'its readiness check')
+  assert.is(normaliseDescribe({ ...raw, state: 'stop', status: { ...raw.status, state: 'stopped', containers: [] } }, 'x/y').status, 'stopped')
+  assert.equal(normaliseDescribe({ instance: 'a/b', template: 'a/b', state: 'run', peer: null, peerName: null, status: null }, 'a/b'), { instance: 'a/b', status: 'not placed' })
+  assert.is(normaliseDescribe({ ...raw, status: { ...raw.status, state: 'failed', error: 'boom' } }, 'x/y').error, 'boom')
 })
 
 Summary.run()
