@@ -1,0 +1,154 @@
+// Provider credentials in the replica (`provider/<kind>`), sealed per holder: each peer that may
+// drive machines has an X25519 key (private half in its home, public half in its `peer/<id>`
+// record); the credentials are sealed once per holder with SecretBox under the X25519 shared
+// secret of an ephemeral key and the holder's key. The cluster key alone does not open them, so a
+// grown machine (which has the cluster key) cannot read the credentials of any cloud.
+import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, createHash, type KeyObject } from 'node:crypto'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { SecretBox, type Sealed } from '../secrets.js'
+import { CredentialsError } from './errors.js'
+import { isProviderKind, type Credentials, type ProviderKind, type ProviderOptions } from './provider.js'
+
+/** One holder's copy: the ephemeral public key and the sealed JSON of the credentials. */
+export interface Envelope { epk: Uint8Array, sealed: Sealed }
+
+/** The replicated record `provider/<kind>` (any peer writes it, LWW). */
+export interface ProviderRecord {
+  v: 1
+  kind: ProviderKind
+  options: ProviderOptions
+  /** sha256 of the credentials, first 12 hex characters: tells two credential sets apart without revealing either. */
+  fingerprint: string
+  /** Peer id → its sealed copy. */
+  envelopes: Record<string, Envelope>
+  addedAt: number
+  addedBy: string
+}
+
+export const providerKey = (kind: ProviderKind): string => `provider/${kind}`
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array)
+
+/** Decodes a `provider/<kind>` value defensively (it came from some peer). */
+export function decodeProvider (v: unknown): ProviderRecord | undefined {
+  if (!isObj(v) || v.v !== 1 || !isProviderKind(v.kind) || !isObj(v.envelopes)) return undefined
+  const options: Record<string, string> = {}
+  if (isObj(v.options)) for (const [k, x] of Object.entries(v.options)) if (typeof x === 'string') options[k] = x
+  const envelopes: Record<string, Envelope> = {}
+  for (const [peer, e] of Object.entries(v.envelopes)) {
+    if (!isObj(e) || !(e.epk instanceof Uint8Array) || !isObj(e.sealed)) continue
+    envelopes[peer] = { epk: e.epk, sealed: e.sealed as unknown as Sealed }
+  }
+  return {
+    v: 1, kind: v.kind, options, envelopes,
+    fingerprint: typeof v.fingerprint === 'string' ? v.fingerprint : '',
+    addedAt: typeof v.addedAt === 'number' ? v.addedAt : 0,
+    addedBy: typeof v.addedBy === 'string' ? v.addedBy : '',
+  }
+}
+
+export function fingerprint (creds: Credentials): string {
+  const canonical = JSON.stringify(Object.keys(creds).sort().map(k => [k, creds[k]]))
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 12)
+}
+
+/** Every credential value, for redaction of provider messages. */
+export function secretsOf (creds: Credentials): string[] {
+  const out: string[] = []
+  for (const v of Object.values(creds)) {
+    out.push(v)
+    // a service account JSON: its private key and its key id are the secrets inside
+    if (v.startsWith('{')) {
+      try {
+        const j = JSON.parse(v) as Record<string, unknown>
+        for (const k of ['private_key', 'private_key_id']) if (typeof j[k] === 'string') out.push(j[k] as string)
+        if (typeof j.private_key === 'string') for (const line of (j.private_key as string).split('\n')) if (line.length >= 40 && !line.startsWith('-----')) out.push(line)
+      } catch { /* not JSON: the whole value is already listed */ }
+    }
+  }
+  return out
+}
+
+/** This peer's X25519 key pair, kept in `<home>/cloud/seal.key` (mode 0600). */
+export class SealKey {
+  private constructor (private readonly priv: KeyObject, readonly publicRaw: Uint8Array) {}
+
+  /** Loads the key of `home`, creating it on first use. */
+  static open (home: string): SealKey {
+    const dir = join(home, 'cloud')
+    const file = join(dir, 'seal.key')
+    let priv: KeyObject
+    try {
+      priv = createPrivateKey({ key: readFileSync(file), format: 'der', type: 'pkcs8' })
+    } catch {
+      mkdirSync(dir, { recursive: true, mode: 0o700 })
+      priv = generateKeyPairSync('x25519').privateKey
+      writeFileSync(file, priv.export({ format: 'der', type: 'pkcs8' }), { mode: 0o600 })
+    }
+    return new SealKey(priv, rawPublic(createPublicKey(priv)))
+  }
+
+  /** Opens the envelope sealed for `peer` (this peer) of the credentials of `kind`. */
+  open (kind: ProviderKind, peer: string, e: Envelope): Credentials {
+    const shared = diffieHellman({ privateKey: this.priv, publicKey: publicFromRaw(e.epk) })
+    let text: string
+    try {
+      text = new SecretBox(shared).open(`provider/${kind}`, peer, e.sealed)
+    } catch {
+      throw new CredentialsError('credentials-corrupt', `the ${kind} credentials sealed for peer ${peer} cannot be opened with this peer's key (was its home recreated? add the provider again)`)
+    }
+    return parseCreds(text)
+  }
+}
+
+/** Seals `creds` of `kind` for the peer whose public X25519 key is `publicRaw`. */
+export function sealFor (kind: ProviderKind, peer: string, publicRaw: Uint8Array, creds: Credentials): Envelope {
+  const eph = generateKeyPairSync('x25519')
+  const shared = diffieHellman({ privateKey: eph.privateKey, publicKey: publicFromRaw(publicRaw) })
+  return { epk: rawPublic(eph.publicKey), sealed: new SecretBox(shared).seal(`provider/${kind}`, peer, JSON.stringify(creds)) }
+}
+
+function parseCreds (text: string): Credentials {
+  const v = JSON.parse(text) as unknown
+  if (!isObj(v)) throw new CredentialsError('credentials-corrupt', 'sealed credentials are not an object')
+  const out: Record<string, string> = {}
+  for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x
+  return out
+}
+
+function rawPublic (k: KeyObject): Uint8Array {
+  const jwk = k.export({ format: 'jwk' }) as { x?: string }
+  if (typeof jwk.x !== 'string') throw new CredentialsError('credentials-corrupt', 'an X25519 public key without x')
+  return new Uint8Array(Buffer.from(jwk.x, 'base64url'))
+}
+
+function publicFromRaw (raw: Uint8Array): KeyObject {
+  if (!(raw instanceof Uint8Array) || raw.length !== 32) throw new CredentialsError('credentials-corrupt', 'an X25519 public key must be 32 bytes')
+  return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' })
+}
+
+/** Checks and normalises credentials given for `kind`; the message never echoes a value. */
+export function checkCredentials (kind: ProviderKind, creds: Credentials): Credentials {
+  const need = (k: string): string => {
+    const v = creds[k]
+    if (typeof v !== 'string' || v.trim() === '') throw new CredentialsError('bad-credentials-input', `${kind} credentials need a non-empty "${k}"`)
+    return v.trim()
+  }
+  switch (kind) {
+    case 'aws': {
+      const out: Record<string, string> = { accessKeyId: need('accessKeyId'), secretAccessKey: need('secretAccessKey') }
+      if (typeof creds.sessionToken === 'string' && creds.sessionToken !== '') out.sessionToken = creds.sessionToken
+      return out
+    }
+    case 'gcp': {
+      const sa = need('serviceAccount')
+      let j: Record<string, unknown>
+      try { j = JSON.parse(sa) as Record<string, unknown> } catch { throw new CredentialsError('bad-credentials-input', 'the GCP service account key is not JSON (give the key file downloaded from IAM)') }
+      for (const k of ['client_email', 'private_key']) if (typeof j[k] !== 'string') throw new CredentialsError('bad-credentials-input', `the GCP service account key has no "${k}" (give a service account key file, type service_account)`)
+      return { serviceAccount: sa }
+    }
+    case 'digitalocean': return { token: need('token') }
+    case 'local': return {}
+  }
+}
