@@ -1,0 +1,148 @@
+// The built `monk` binary with three real monkd peers (process runtime): cluster new/join/peers,
+// placement by tag and peer, logs/exec/do forwarded to the owner, failover seen through `monk ps`,
+// and a peer holding a token of another cluster (right addresses, wrong key) rejected.
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import type { PeerRow, PsRow } from '../../cli/api/messages.js'
+import { encodeToken, parseToken } from '../../mesh/cluster.js'
+import { cleanup, e2eBase, ensureBuilt, peerIn, startPeer, until, type E2ePeer } from '../helpers/cli-e2e.js'
+
+const base = e2eBase('cluster')
+const ns = `e2ec${process.pid}`
+const kitDir = join(base, 'kit')
+mkdirSync(kitDir)
+writeFileSync(join(kitDir, 'kit.yaml'), `namespace: ${ns}
+worker:
+  defines: runnable
+  containers:
+    main:
+      image: monk-test/busybox
+      image-tag: "1"
+      bash: while true; do echo "worker on $(hostname) $$"; sleep 0.3; done
+  actions:
+    where:
+      code: exec("main", "sh", "-c", "printf %s $PPID")
+pinned:
+  defines: runnable
+  inherits: ./worker
+`)
+
+const peers: E2ePeer[] = []
+const loopback = ['--runtime', 'process', '--listen', '/ip4/127.0.0.1/tcp/0']
+let token = ''
+const C = suite('monk (built) with a 3-peer cluster')
+C.before(() => { ensureBuilt() })
+C.after(async () => { await cleanup(peers) })
+
+C('cluster new on alpha; beta and gamma join with the token', async () => {
+  const a = peerIn('alpha', base)
+  peers.push(a)
+  await startPeer(a)
+  token = (await a.json<{ token: string }>('cluster', 'new')).token
+  for (const [name, extra] of [['beta', []], ['gamma', ['--tag', 'edge']]] as const) {
+    const p = peerIn(name, base)
+    peers.push(p)
+    const r = await p.monk('cluster', 'join', token, ...loopback, '--name', name, ...extra)
+    assert.is(r.code, 0, r.err)
+    assert.match(r.err, /Joined cluster [0-9a-f]{16}: \d live peers/)
+  }
+  const rows = await until('alpha sees 3 live peers', async () => {
+    const r = await a.json<PeerRow[]>('cluster', 'peers')
+    return r.filter(x => x.alive).length === 3 ? r : undefined
+  })
+  assert.equal(rows.map(r => r.name).sort(), ['alpha', 'beta', 'gamma'])
+  assert.equal(rows.find(r => r.name === 'gamma')?.tags, ['edge'])
+  const again = await peers[1]!.monk('cluster', 'join', token)
+  assert.is(again.code, 0, again.err)
+  assert.match(again.err, /Already a member/)
+})
+
+C('load on beta, run from alpha: --tag places on gamma, --peer on beta; ps agrees everywhere', async () => {
+  const [a, b, g] = peers as [E2ePeer, E2ePeer, E2ePeer]
+  assert.is((await b.monk('load', kitDir)).code, 0)
+  await until('the templates reached alpha', async () => (await a.json<Array<{ path: string }>>('list', ns)).length === 2)
+  const r = await a.monk('run', '--tag', 'edge', `${ns}/pinned`)
+  assert.is(r.code, 0, r.err)
+  assert.match(r.out, /└─ peer gamma/)
+  const r2 = await a.monk('run', '--peer', 'beta', `${ns}/worker`)
+  assert.is(r2.code, 0, r2.err)
+  assert.match(r2.out, /└─ peer beta/)
+  for (const p of [a, b, g]) {
+    const rows = await until(`${p.name} sees both running`, async () => {
+      const x = await p.json<PsRow[]>('ps')
+      return x.filter(y => y.instance.startsWith(ns) && y.status === 'running').length === 2 ? x : undefined
+    })
+    assert.is(rows.find(x => x.instance === `${ns}/pinned`)?.peerName, 'gamma')
+    assert.is(rows.find(x => x.instance === `${ns}/worker`)?.peerName, 'beta')
+  }
+  assert.match((await a.monk('ps', '--peer', 'gamma')).out, new RegExp(`^${ns}/pinned\\s+running\\s+gamma`, 'm'))
+  assert.not.match((await a.monk('ps', '--tag', 'edge')).out, new RegExp(`${ns}/worker`))
+})
+
+C('logs, exec and do from alpha are answered by the owner peer', async () => {
+  const a = peers[0]!
+  const logs = await until('worker logs through alpha', async () => {
+    const r = await a.monk('logs', '--last', '2', `${ns}/worker`)
+    return r.out.includes('worker on') ? r : undefined
+  })
+  assert.is(logs.code, 0)
+  const ex = await a.monk('exec', `${ns}/pinned`, '--', 'sh', '-c', 'echo $MONK_ROOTFS')
+  assert.is(ex.code, 0, ex.err)
+  assert.ok(ex.out.startsWith(peers[2]!.home), `runs in gamma's home: ${ex.out}`)
+  const d = await a.json<{ output: string }>('do', `${ns}/worker/where`)
+  assert.match(d.output, /^\d+$/)
+})
+
+C('failover: SIGKILL the owner of the worker; monk ps on a survivor shows it running elsewhere', async () => {
+  const [a, b] = peers as [E2ePeer, E2ePeer, E2ePeer]
+  assert.equal(await a.json('purge', `${ns}/worker`), { instances: [`${ns}/worker`] })
+  const r = await a.monk('run', `${ns}/worker`)
+  assert.is(r.code, 0, r.err)
+  const owner = (await a.json<PsRow[]>('ps')).find(x => x.instance === `${ns}/worker`)!
+  const victim = peers.find(p => p.name === owner.peerName)!
+  const survivor = victim === a ? b : a
+  process.kill(victim.pid()!, 'SIGKILL')
+  const t0 = Date.now()
+  const moved = await until('the worker runs on another peer', async () => {
+    const x = (await survivor.json<PsRow[]>('ps')).find(y => y.instance === `${ns}/worker`)
+    return x?.status === 'running' && x.peerName !== victim.name ? x : undefined
+  }, 30_000, 100)
+  console.log(`  worker moved from ${victim.name} to ${moved.peerName} in ${Date.now() - t0} ms (seen through monk ps)`)
+  const alive = await until('the survivor sees the victim dead', async () => {
+    const x = await survivor.json<PeerRow[]>('cluster', 'peers')
+    return x.find(y => y.name === victim.name)?.alive === false || !x.some(y => y.name === victim.name) ? x : undefined
+  })
+  assert.ok(alive.filter(x => x.alive).length === 2)
+})
+
+C('a peer with a token of another cluster (right addresses, wrong key) is rejected', async () => {
+  const a = peers[0]!
+  const real = parseToken(token)
+  const forged = encodeToken({ id: randomBytes(8).toString('hex'), key: new Uint8Array(randomBytes(32)), bootstrap: real.bootstrap })
+  const intruder = peerIn('intruder', base)
+  peers.push(intruder)
+  const r = await intruder.monk('cluster', 'join', forged, ...loopback, '--name', 'intruder', '--timeout', '6')
+  assert.is(r.code, 1)
+  assert.match(r.err, /^monk: monkd runs but reached no peer of the cluster within 6 s/m)
+  assert.equal((await intruder.json<PeerRow[]>('cluster', 'peers')).map(p => p.name), ['intruder'])
+  const seen = await a.json<PeerRow[]>('cluster', 'peers')
+  assert.not.ok(seen.some(p => p.name === 'intruder'), JSON.stringify(seen))
+  // A running peer of its own cluster cannot switch in place; a garbage token is a usage error.
+  const other = await intruder.json<{ error: { code: string } }>('cluster', 'join', token)
+  assert.is(other.error.code, 'other-cluster')
+  assert.is((await intruder.monk('cluster', 'join', 'not-a-token!')).code, 2)
+})
+
+C('cluster exit on a member explains how to leave (monkd keeps its cluster per home)', async () => {
+  let survivor: E2ePeer | undefined
+  for (const p of peers) if (p.name !== 'intruder' && (await p.monk('daemon', 'status')).code === 0) { survivor = p; break }
+  assert.ok(survivor, 'a live member')
+  const r = await survivor.json<{ error: { code: string, message: string } }>('cluster', 'exit')
+  assert.is(r.error.code, 'exit-unsupported')
+  assert.match(r.error.message, /monk daemon stop/)
+})
+
+C.run()
