@@ -30,8 +30,8 @@ export interface TestCluster {
   cluster: Cluster
   peers: Mesh[]
   homes: string[]
-  /** Starts one more peer joining through the first peer (or restarts a home). */
-  add: (opts?: Partial<MeshOptions>) => Promise<Mesh>
+  /** Starts one more peer joining through the first running peer; `restart` reuses `home` with no token (the home remembers its cluster). */
+  add: (opts?: Partial<MeshOptions> & { restart?: boolean }) => Promise<Mesh>
   /** Stops every peer still running and removes the homes. */
   close: () => Promise<void>
 }
@@ -42,12 +42,13 @@ export async function startCluster (n: number, opts: Partial<MeshOptions> = {}):
   const peers: Mesh[] = []
   const homes: string[] = []
   const config = { ...fastConfig, ...opts.config }
-  const add = async (more: Partial<MeshOptions> = {}): Promise<Mesh> => {
+  const add = async ({ restart, ...more }: Partial<MeshOptions> & { restart?: boolean } = {}): Promise<Mesh> => {
     const home = more.home ?? tempHome()
     if (!homes.includes(home)) homes.push(home)
     const first = peers.find(p => running(p))
     const base: MeshOptions = { home, listen: ['/ip4/127.0.0.1/tcp/0'], config, name: `p${peers.length}` }
-    const m = await startMesh(first ? { ...base, token: first.token(), ...more, config: { ...config, ...more.config } } : { ...base, cluster, ...more, config: { ...config, ...more.config } })
+    const join = restart ? {} : first ? { token: first.token() } : { cluster }
+    const m = await startMesh({ ...base, ...join, ...more, config: { ...config, ...more.config } })
     peers.push(m)
     return m
   }

@@ -28,7 +28,7 @@ Restart('same id, state restored from disk before any sync, then catches up on w
   await c.peers[0]!.put('want/while-down', 'missed')
 
   // restart with no token and no cluster: the home remembers both
-  const back = await c.add({ home, token: undefined })
+  const back = await c.add({ home, restart: true })
   assert.is(back.peerId, id)
   assert.is(back.clusterId, c.cluster.id)
   assert.is(back.get('want/r/99'), 99, 'state is there before any sync')

@@ -1,0 +1,217 @@
+// Clusters of mesh peers as separate OS processes (test/helpers/mesh-peer.ts), for failure
+// detection with real SIGKILL and for benchmarks/mesh.ts. Reads RSS and bytes written from /proc.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import type { MeshConfig } from '../../mesh/index.js'
+import type { PeerCommand, PeerEvent } from './mesh-peer.js'
+
+const root = resolve(import.meta.dirname, '../..')
+const peerScript = join(root, 'test/helpers/mesh-peer.ts')
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+
+export interface PeerSpawnArgs {
+  home: string
+  name: string
+  token?: string
+  clusterId?: string
+  clusterKey?: string
+  config?: Partial<MeshConfig>
+}
+
+/** One peer process. Collects its events; answers commands. */
+export class PeerProcess {
+  readonly child: ChildProcess
+  readonly args: PeerSpawnArgs
+  peerId = ''
+  token = ''
+  readonly events: PeerEvent[] = []
+  stderr = ''
+  private nextId = 1
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
+  private readonly listeners = new Set<(e: PeerEvent) => void>()
+  exited = false
+
+  private constructor (args: PeerSpawnArgs) {
+    this.args = args
+    // MONK_MESH_PEER_NODE_ARGS: extra node flags for the peers (e.g. --cpu-prof when profiling)
+    const extra = (process.env.MONK_MESH_PEER_NODE_ARGS ?? '').split(' ').filter(Boolean)
+    this.child = spawn(process.execPath, [...extra, '--import', 'tsx', '--import', join(root, 'polyfill.ts'), peerScript], {
+      cwd: root,
+      env: { ...process.env, MONK_MESH_PEER: JSON.stringify({ ...args, listen: ['/ip4/127.0.0.1/tcp/0'] }) },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    })
+    this.child.stderr!.on('data', d => { this.stderr += String(d) })
+    this.child.on('message', (m: unknown) => {
+      const e = m as PeerEvent
+      if (e.ev === 'reply') {
+        const w = this.waiting.get(e.id)
+        this.waiting.delete(e.id)
+        if (e.ok) w?.resolve(e.result)
+        else w?.reject(new Error(`peer ${args.name}: ${e.error}`))
+        return
+      }
+      if (e.ev === 'ready') { this.peerId = e.peerId; this.token = e.token }
+      this.events.push(e)
+      for (const l of this.listeners) l(e)
+    })
+    this.child.on('exit', () => {
+      this.exited = true
+      for (const w of this.waiting.values()) w.reject(new Error(`peer ${args.name} exited`))
+      this.waiting.clear()
+    })
+  }
+
+  /** Starts a peer and waits until it reports ready. */
+  static async spawn (args: PeerSpawnArgs, timeoutMs = 60_000): Promise<PeerProcess> {
+    const p = new PeerProcess(args)
+    await p.waitFor(e => e.ev === 'ready', timeoutMs, 'ready')
+    return p
+  }
+
+  get pid (): number { return this.child.pid! }
+
+  /** Sends a command and resolves with its result. */
+  command<T = unknown> (cmd: DistributiveOmit<PeerCommand, 'id'>, timeoutMs = 30_000): Promise<T> {
+    const id = this.nextId++
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => { this.waiting.delete(id); reject(new Error(`peer ${this.args.name}: ${cmd.op} timed out`)) }, timeoutMs)
+      this.waiting.set(id, { resolve: v => { clearTimeout(timer); resolve(v as T) }, reject: e => { clearTimeout(timer); reject(e) } })
+      this.child.send({ ...cmd, id })
+    })
+  }
+
+  /** Calls `fn` for every later event. Returns an unsubscribe function. */
+  on (fn: (e: PeerEvent) => void): () => void { this.listeners.add(fn); return () => { this.listeners.delete(fn) } }
+
+  /** Resolves with the first event (past or future) matching `pred`. */
+  waitFor (pred: (e: PeerEvent) => boolean, timeoutMs: number, what: string): Promise<PeerEvent> {
+    const past = this.events.find(pred)
+    if (past) return Promise.resolve(past)
+    return new Promise((resolve, reject) => {
+      const done = (): void => { clearTimeout(timer); off(); this.child.off('exit', onExit) }
+      const timer = setTimeout(() => { done(); reject(new Error(`peer ${this.args.name}: no ${what} within ${timeoutMs} ms${this.stderr ? `\nstderr: ${this.stderr.slice(-2000)}` : ''}`)) }, timeoutMs)
+      const off = this.on(e => { if (pred(e)) { done(); resolve(e) } })
+      const onExit = (code: number | null): void => { done(); reject(new Error(`peer ${this.args.name} exited (${code}) before ${what}\nstderr: ${this.stderr.slice(-2000)}`)) }
+      this.child.once('exit', onExit)
+    })
+  }
+
+  kill (signal: NodeJS.Signals = 'SIGKILL'): void { if (!this.exited) this.child.kill(signal) }
+
+  /** Waits for the process to exit. */
+  async exit (): Promise<void> {
+    if (this.exited) return
+    await new Promise(resolve => this.child.once('exit', resolve))
+  }
+
+  /** Resident set size in MB (from /proc). */
+  rssMb (): number { return procRssMb(this.pid) }
+
+  /** Bytes the process passed to write(2)-like calls (sockets included), from /proc/<pid>/io. */
+  bytesWritten (): number { return procBytesWritten(this.pid) }
+}
+
+/**
+ * TCP payload bytes sent so far by each socket of each process, from `ss -tinp` (tcp_info
+ * bytes_sent): pid → "local peer" → bytes. Exact for TCP; UDP is not covered.
+ */
+export function tcpBytesSent (): Map<number, Map<string, number>> {
+  const r = spawnSync('ss', ['-tinpH'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  const out = new Map<number, Map<string, number>>()
+  const lines = r.stdout.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const head = /^\S+\s+\d+\s+\d+\s+(\S+)\s+(\S+)\s+users:\(\("[^"]*",pid=(\d+)/.exec(lines[i]!)
+    if (!head) continue
+    const sent = /bytes_sent:(\d+)/.exec(lines[i + 1] ?? '')
+    const pid = Number(head[3])
+    const socks = out.get(pid) ?? new Map<string, number>()
+    socks.set(`${head[1]} ${head[2]}`, sent ? Number(sent[1]) : 0)
+    out.set(pid, socks)
+  }
+  return out
+}
+
+/** TCP bytes `pid` sent between two tcpBytesSent() snapshots (sockets opened meanwhile count from 0). */
+export function tcpBytesDelta (before: Map<number, Map<string, number>>, after: Map<number, Map<string, number>>, pid: number): number {
+  const a = before.get(pid) ?? new Map<string, number>()
+  let total = 0
+  for (const [sock, bytes] of after.get(pid) ?? []) total += bytes - (a.get(sock) ?? 0)
+  return total
+}
+
+export function procRssMb (pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m ? Number(m[1]) / 1024 : NaN
+}
+
+export function procBytesWritten (pid: number): number {
+  const m = /wchar:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))
+  return m ? Number(m[1]) : NaN
+}
+
+export interface ProcCluster {
+  peers: PeerProcess[]
+  homes: string[]
+  clusterId: string
+  /** Restarts peer `i` from its home (same peer id); waits for ready. */
+  restart: (i: number) => Promise<PeerProcess>
+  /** Kills every peer and removes the homes. */
+  close: () => Promise<void>
+}
+
+/** Starts `n` peer processes: one founder, the rest join with its token (`parallel` at a time). */
+export async function startProcCluster (n: number, opts: { config?: Partial<MeshConfig>; parallel?: number } = {}): Promise<ProcCluster> {
+  const clusterId = randomBytes(8).toString('hex')
+  const clusterKey = randomBytes(32).toString('hex')
+  const homes = Array.from({ length: n }, (_, i) => mkdtempSync(join(tmpdir(), `monk-proc${i}-`)))
+  const peers: PeerProcess[] = []
+  const base = (i: number): PeerSpawnArgs => ({ home: homes[i]!, name: `p${i}`, ...(opts.config ? { config: opts.config } : {}) })
+  try {
+    peers.push(await PeerProcess.spawn({ ...base(0), clusterId, clusterKey }))
+    const token = peers[0]!.token
+    const parallel = opts.parallel ?? 4
+    for (let i = 1; i < n; i += parallel) {
+      const batch = await Promise.all(Array.from({ length: Math.min(parallel, n - i) }, (_, j) => PeerProcess.spawn({ ...base(i + j), token })))
+      peers.push(...batch)
+    }
+  } catch (err) {
+    for (const p of peers) p.kill()
+    for (const h of homes) rmSync(h, { recursive: true, force: true })
+    throw err
+  }
+  const cluster: ProcCluster = {
+    peers,
+    homes,
+    clusterId,
+    restart: async i => {
+      const old = peers[i]!
+      old.kill()
+      await old.exit()
+      const p = await PeerProcess.spawn({ ...base(i), token: peers.find(q => !q.exited)?.token ?? old.token })
+      peers[i] = p
+      return p
+    },
+    close: async () => {
+      for (const p of peers) p.kill()
+      await Promise.all(peers.map(async p => { await p.exit() }))
+      for (const h of homes) rmSync(h, { recursive: true, force: true })
+    },
+  }
+  return cluster
+}
+
+/** Resolves when every live peer reports exactly `n` alive peers (itself included). */
+export async function waitAllAlive (peers: PeerProcess[], n: number, timeoutMs: number): Promise<void> {
+  const start = Date.now()
+  for (;;) {
+    const live = peers.filter(p => !p.exited)
+    const counts = await Promise.all(live.map(async p => (await p.command<string[]>({ op: 'alive' })).length))
+    if (counts.every(c => c === n)) return
+    if (Date.now() - start > timeoutMs) throw new Error(`not every peer sees ${n} alive after ${timeoutMs} ms: ${counts.join(',')}`)
+    await new Promise(resolve => setTimeout(resolve, 200))
+  }
+}
