@@ -2,7 +2,7 @@
 // Test runner: each test file runs in its own process (uvu under tsx) with a deadline, so a hung
 // file fails instead of hanging CI. Prints uvu's output and ends with one `N passed, N failed` line.
 import { spawn } from 'node:child_process'
-import { readdirSync, statSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 
 const root = resolve(import.meta.dirname, '..')
@@ -31,7 +31,15 @@ let passed = 0
 let failed = 0
 const failures = []
 
+/** A file may ask for a longer deadline with a comment `// test-deadline-s: N` in its first lines. */
+function deadlineOf (file) {
+  const head = readFileSync(file, 'utf8').slice(0, 4000)
+  const m = /\/\/\s*test-deadline-s:\s*(\d+)/.exec(head)
+  return m ? Number(m[1]) * 1000 : deadlineMs
+}
+
 function runFile (file) {
+  const deadline = deadlineOf(file)
   return new Promise(done => {
     const started = Date.now()
     const child = spawn(process.execPath, ['--import', 'tsx', '--import', join(root, 'polyfill.ts'), file], {
@@ -41,9 +49,9 @@ function runFile (file) {
     child.stdout.on('data', d => { out += d })
     child.stderr.on('data', d => { out += d })
     const timer = setTimeout(() => {
-      out += `\n  TIMEOUT: ${relative(root, file)} exceeded ${deadlineMs} ms and was killed\n`
+      out += `\n  TIMEOUT: ${relative(root, file)} exceeded ${deadline} ms and was killed\n`
       try { process.kill(-child.pid, 'SIGKILL') } catch {}
-    }, deadlineMs)
+    }, deadline)
     child.on('close', code => {
       clearTimeout(timer)
       const total = Number(/Total:\s+(\d+)/.exec(out)?.[1] ?? 0)

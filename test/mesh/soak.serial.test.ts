@@ -1,3 +1,4 @@
+// test-deadline-s: 480
 // No false positives: 10 idle peer processes for MONK_MESH_SOAK_MS (default 5 minutes); no peer is
 // ever declared dead by any other, and at the end everyone sees all 10 alive.
 import { suite } from 'uvu'
