@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path'
 import { Writable } from 'node:stream'
 import { parseArgs } from 'node:util'
 import pino from 'pino'
+import { CloudManager } from '../actors/cloud-manager.js'
 import { Peer } from '../actors/peer.js'
 import { isRuntimeMode, selectRuntime } from '../actors/runtime/select.js'
 import { createCluster } from '../mesh/cluster.js'
@@ -84,6 +85,8 @@ async function main (): Promise<void> {
     throw err
   }
   const peer = await Peer.start({ home: o.home, name, tags: o.tags, mesh, runtime, log })
+  // local machines are started the way this monkd was (same node, same loader flags)
+  const cloud = await CloudManager.start({ home: o.home, mesh, log, monkd: { command: process.execPath, args: [...process.execArgv, process.argv[1] ?? ''] } })
   let stopping = false
   const shutdown = async (why: string): Promise<void> => {
     if (stopping) return
@@ -93,6 +96,7 @@ async function main (): Promise<void> {
     const others = mesh.alive().filter(id => id !== peer.id).length
     log.info(`monkd stopping (${why}): ${others ? `leaving the cluster; ${others} peer(s) take over its workloads` : 'no other peer: containers keep running and are adopted on restart'}`)
     if (others) await peer.handOver().catch(err => log.warn({ err }, 'hand-over failed'))
+    await cloud.stop().catch(() => {})
     await peer.stop().catch(() => {})
     await mesh.leave().catch(() => {})
     await mesh.stop().catch(() => {})
@@ -100,7 +104,7 @@ async function main (): Promise<void> {
     file.end()
     process.exit(0)
   }
-  const dispatch = peerDispatch(peer, { status: () => ({ version, home: o.home }), stop: () => { void shutdown('daemon.stop') } })
+  const dispatch = peerDispatch(peer, { status: () => ({ version, home: o.home }), stop: () => { void shutdown('daemon.stop') }, more: m => cloud.handle(m) })
   const api = await startApiServer({ socketPath: socketPathIn(o.home), routes: monkdRoutes, dispatch, logger: log, info: { peerId: peer.id, version, name }, ...(o.api ? { tcp: o.api } : {}) })
   process.on('SIGTERM', () => { void shutdown('SIGTERM') })
   process.on('SIGINT', () => { void shutdown('SIGINT') })

@@ -14,7 +14,7 @@ export interface MonkdCommand { command: string, args: string[] }
 
 interface MachineFile { id: string, name: string, cluster: string, pid: number, home: string, createdAt: number }
 
-export async function openLocal (options: ProviderOptions & { runtime?: string }, monkd: MonkdCommand | undefined): Promise<Provider> {
+export async function openLocal (options: ProviderOptions, monkd: MonkdCommand | undefined): Promise<Provider> {
   const dir = options.dir
   if (!dir) throw new ProviderError({ code: 'invalid-spec', provider: 'local', operation: 'open', providerCode: 'NoDir', message: 'local provider has no machines directory (option dir)' })
 

@@ -91,8 +91,12 @@ export interface ProviderOptions {
   readonly project?: string
   /** Package spec or tarball URL installed on grown machines (defaults.MONK_PACKAGE). */
   readonly package?: string
+  /** Default region of grows that give none. */
+  readonly region?: string
   /** local: the directory holding local machines' homes. */
   readonly dir?: string
+  /** local: the runtime of local machines' monkd (auto, docker, process). */
+  readonly runtime?: string
 }
 
 /** Credentials per provider, as read from each SDK's standard sources. */

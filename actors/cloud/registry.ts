@@ -9,7 +9,7 @@ export interface ProviderDeps {
   monkd?: MonkdCommand
 }
 
-export async function openProvider (kind: ProviderKind, creds: Credentials, options: ProviderOptions & { runtime?: string }, deps: ProviderDeps = {}): Promise<Provider> {
+export async function openProvider (kind: ProviderKind, creds: Credentials, options: ProviderOptions, deps: ProviderDeps = {}): Promise<Provider> {
   const c = checkCredentials(kind, creds)
   switch (kind) {
     case 'aws': return await (await import('./aws.js')).openAws(c as unknown as AwsCredentials, options)

@@ -2,7 +2,7 @@
 // (decoded strictly: an unknown or mistyped field is a 400 naming it) and the reply shapes.
 // Kinds are only ever appended. The CLI builds these messages; the daemon answers them.
 import type { Route } from './routes.js'
-import { array, boolean, integer, json, message, optional, record, string, type Infer } from './schema.js'
+import { array, boolean, integer, json, message, number, optional, record, string, type Infer } from './schema.js'
 
 const path = string({ min: 1, max: 512, pattern: /^\/?[^\s/][^\s]*$/, patternText: 'a template path like ns/name' })
 const name = string({ min: 1, max: 256 })
@@ -28,6 +28,18 @@ export const peerMessages = {
   'cluster.info': message('cluster.info', {}),
   'cluster.peer-tags': message('cluster.peer-tags', { tags }),
   'daemon.stop': message('daemon.stop', {}),
+  // clouds (actors/cloud-manager.ts): grow, inspect and shrink the machines of the cluster
+  'cluster.grow': message('cluster.grow', {
+    provider: name, name, tags: optional(tags), instanceType: optional(name), region: optional(name), zone: optional(name),
+    diskSize: optional(integer({ min: 1, max: 65_536 })), count: optional(integer({ min: 1, max: 100 })),
+    growTimeout: optional(number({ min: 0.001, max: 1440 })), keyPair: optional(name), image: optional(string({ min: 1, max: 512 })),
+  }),
+  'cluster.nodes': message('cluster.nodes', { names: optional(array(name, { max: 1000 })) }),
+  'cluster.shrink': message('cluster.shrink', { name: optional(name), tag: optional(name), provider: optional(name), count: optional(integer({ min: 1, max: 1000 })), force: optional(boolean()) }),
+  'cluster.peer-remove': message('cluster.peer-remove', { ids: optional(array(name, { max: 1000 })), tag: optional(name), force: optional(boolean()) }),
+  'cluster.providers': message('cluster.providers', {}),
+  // credentials go to the local daemon over the 0600 socket; monkd seals them and never echoes them
+  'cluster.provider-add': message('cluster.provider-add', { kind: name, credentials: record(string({ min: 1, max: 65_536 }), { max: 16 }), options: optional(record(string({ max: 4096 }), { max: 16 })) }),
 } as const
 
 export const runnableMessages = {
