@@ -83,6 +83,14 @@ export class Runnable {
       (mine.length > 0 || this.status?.state === 'failed')
     if (upToDate || (this.started === null && mine.length > 0 && this.adoptable(mine, want))) {
       this.started ??= { generation: want.generation, template: want.template }
+      const tpl = this.tpl(want.template)
+      if (tpl && mine.length > 0 && mine.every(c => c.running) && this.status?.ready !== true) {
+        // Containers came (back) up after a failed or unfinished start: check readiness again, once per tick.
+        const vars = this.vars(want, tpl)
+        const ready = await this.readiness(tpl.value, vars, new AbortController().signal, 1)
+        await this.refreshStatus(mine, ready, null, ready ? await this.services(tpl.value, vars) : undefined)
+        return
+      }
       await this.refreshStatus(mine)
       return
     }
@@ -270,20 +278,20 @@ export class Runnable {
     return out
   }
 
-  private async readiness (value: MapValue, vars: ScopeVars, signal: AbortSignal): Promise<boolean> {
+  private async readiness (value: MapValue, vars: ScopeVars, signal: AbortSignal, maxAttempts?: number): Promise<boolean> {
     const r = asMap(asMap(value.checks)?.readiness)
     if (!r || typeof r.code !== 'string') return true
     const period = (typeof r.period === 'number' ? r.period : 5) * 1000
     const delay = (typeof r.initialDelay === 'number' ? r.initialDelay : 0) * 1000
-    const attempts = typeof r.attempts === 'number' ? r.attempts : DEFAULT_CHECK_ATTEMPTS
-    if (delay > 0) await sleep(delay)
+    const attempts = maxAttempts ?? (typeof r.attempts === 'number' ? r.attempts : DEFAULT_CHECK_ATTEMPTS)
+    if (delay > 0 && maxAttempts === undefined) await sleep(delay)
     for (let i = 0; i < attempts && !signal.aborted; i++) {
       try {
         if (truthy(await compile(r.code, 'code').run({ ...vars.ctx, vars }))) return true
       } catch (err) {
         this.d.log.debug({ instance: this.instance, err }, `readiness attempt ${i + 1} of ${this.instance} failed`)
       }
-      await sleep(period)
+      if (i + 1 < attempts) await sleep(period)
     }
     return false
   }
