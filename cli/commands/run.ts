@@ -7,7 +7,7 @@ import { CliError, exitCodes, printJson } from '../output.js'
 import { WAIT_TIMEOUT_S } from './defaults.js'
 import { instancesOf, requirePath, runnableActor, session, type PeerMessage, type Session } from './session.js'
 import { collect, runVariables } from './vars.js'
-import { waitForInstances } from './wait.js'
+import { generationsBefore, waitForInstances } from './wait.js'
 
 interface RunFlags {
   tag?: string[]
@@ -75,8 +75,11 @@ export async function printSummary (s: Session, replies: readonly DescribeReply[
 export async function runPaths (s: Session, type: 'workload.run' | 'workload.update', paths: readonly string[], flags: RunFlags, extra: Record<string, unknown> = {}): Promise<void> {
   const timeoutS = timeoutOf(flags)
   const instances: string[] = []
+  const before = new Map<string, number>()
   for (const p of paths) {
-    const reply = await s.request<unknown>('peer', await workloadMessage(type, requirePath(p), flags))
+    const message = await workloadMessage(type, requirePath(p), flags)
+    if (type === 'workload.update' && flags.wait) for (const [i, g] of await generationsBefore(s, requirePath(p))) before.set(i, g)
+    const reply = await s.request<unknown>('peer', message)
     const got = instancesOf(reply)
     instances.push(...(got.length ? got : [requirePath(p)]))
   }
@@ -88,7 +91,7 @@ export async function runPaths (s: Session, type: 'workload.run' | 'workload.upd
     }
     return
   }
-  const rows = await waitForInstances(s, instances, { goal: 'running', timeoutS })
+  const rows = await waitForInstances(s, instances, { goal: 'running', timeoutS, newerThan: before })
   if (s.json) { printJson({ ...extra, instances, rows }); return }
   await printSummary(s, await describeAll(s, instances, rows))
 }

@@ -4,7 +4,7 @@ import type { PsRow } from '../api/messages.js'
 import { progress } from '../format/spinner.js'
 import { CliError, exitCodes } from '../output.js'
 import { POLL_MS } from './defaults.js'
-import type { Session } from './session.js'
+import { runnableActor, type Session } from './session.js'
 
 export type Goal = 'running' | 'stopped' | 'gone'
 
@@ -13,6 +13,35 @@ export interface WaitOptions {
   readonly timeoutS: number
   /** Poll period (tests make it short). */
   readonly pollMs?: number
+  /**
+   * For restart/update: each instance's status generation before the request. Such an instance
+   * counts as running (or failed) only once its owner reports a newer generation, so a stale
+   * `running` from before the restart does not end the wait.
+   */
+  readonly newerThan?: ReadonlyMap<string, number>
+}
+
+/** The generation in a `runnable.describe` reply's status record, if any. */
+function generationOf (reply: unknown): number | undefined {
+  const g = (reply as { status?: { generation?: unknown } | null } | null)?.status?.generation
+  return typeof g === 'number' ? g : undefined
+}
+
+/**
+ * Status generations now of the instances on the way to being restarted by a request for `path`:
+ * the instance itself, or (for a group) the instances of its namespace. Taken before the request.
+ */
+export async function generationsBefore (s: Session, path: string): Promise<Map<string, number>> {
+  const rows = await s.request<PsRow[]>('peer', { type: 'workload.ps', all: true })
+  const ns = path.split('/')[0]!
+  const exact = rows.some(r => r.instance === path)
+  const candidates = [...new Set(rows.filter(r => exact ? r.instance === path : r.instance.startsWith(`${ns}/`)).map(r => r.instance))]
+  const out = new Map<string, number>()
+  await Promise.all(candidates.map(async i => {
+    const g = await s.request<unknown>(runnableActor(i), { type: 'runnable.describe' }).then(generationOf, () => undefined)
+    if (g !== undefined) out.set(i, g)
+  }))
+  return out
 }
 
 /** The row that says most about an instance when several peers report it (running wins). */
@@ -52,9 +81,16 @@ function pendingText (goal: Goal, instance: string, row: PsRow | undefined, wait
 export async function waitForInstances (s: Session, instances: readonly string[], opts: WaitOptions): Promise<PsRow[]> {
   const p = progress({ enabled: !s.json && !s.g.quiet })
   const deadline = Date.now() + opts.timeoutS * 1000
+  const stale = new Map(opts.newerThan ?? [])
   try {
     for (;;) {
-      const rows = await s.request<PsRow[]>('peer', { type: 'workload.ps', all: true })
+      const polled = await s.request<PsRow[]>('peer', { type: 'workload.ps', all: true })
+      // An instance still at its old generation is as good as not started yet.
+      for (const [i, g] of [...stale]) {
+        const now = await s.request<unknown>(runnableActor(i), { type: 'runnable.describe' }).then(generationOf, () => undefined)
+        if (now !== undefined && now > g) stale.delete(i)
+      }
+      const rows = polled.map(r => stale.has(r.instance) ? { ...r, status: 'starting' as const } : r)
       const pending = instances.filter(i => !reached(opts.goal, rowOf(rows, i)))
       const failed = opts.goal === 'running' ? instances.map(i => rowOf(rows, i)).find(r => r?.status === 'failed') : undefined
       if (failed) {

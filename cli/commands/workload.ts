@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander'
 import { CliError, exitCodes, printJson } from '../output.js'
 import { STOP_TIMEOUT_S, WAIT_TIMEOUT_S } from './defaults.js'
 import { instancesOf, requirePath, session, type PeerMessage, type Session } from './session.js'
-import { waitForInstances, type Goal } from './wait.js'
+import { generationsBefore, waitForInstances, type Goal } from './wait.js'
 
 interface Flags { wait: boolean, timeout: string, excise?: boolean }
 
@@ -16,12 +16,15 @@ function seconds (v: string): number {
 async function apply (s: Session, paths: readonly string[], message: (path: string) => PeerMessage, goal: Goal, flags: Flags, done: string): Promise<void> {
   const timeoutS = seconds(flags.timeout)
   const instances: string[] = []
+  const before = new Map<string, number>()
   for (const p of paths) {
     const path = requirePath(p)
-    const got = instancesOf(await s.request<unknown>('peer', message(path)))
+    const msg = message(path)
+    if (msg.type === 'workload.restart' && flags.wait) for (const [i, g] of await generationsBefore(s, path)) before.set(i, g)
+    const got = instancesOf(await s.request<unknown>('peer', msg))
     instances.push(...(got.length ? got : [path]))
   }
-  if (flags.wait && instances.length) await waitForInstances(s, instances, { goal, timeoutS })
+  if (flags.wait && instances.length) await waitForInstances(s, instances, { goal, timeoutS, newerThan: before })
   if (s.json) { printJson({ instances }); return }
   s.print(instances.join('\n'))
   s.note(`${done} ${instances.length} instance${instances.length === 1 ? '' : 's'}`)

@@ -37,7 +37,7 @@ export function progress (opts: ProgressOptions): Progress {
   const draw = (): void => {
     if (now() - started < SPINNER_DELAY_MS) return
     shown = true
-    const width = (stream.columns ?? 80) - 3
+    const width = Math.max(20, (stream.columns || 80) - 3)
     const line = text.length > width ? text.slice(0, Math.max(0, width - 1)) + '…' : text
     stream.write(`\r\u001b[2K${frames[frame++ % frames.length]} ${line}`)
   }

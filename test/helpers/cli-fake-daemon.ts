@@ -17,6 +17,10 @@ export interface FakeInstance {
   startsIn: number
   failWith?: string
   vars: Record<string, string>
+  /** The owner's status generation (bumped when a restart or update takes effect). */
+  generation: number
+  /** ps polls before a requested restart takes effect (like monkd's owner lagging the request). */
+  restartLag: number
 }
 
 export interface FakeDaemon {
@@ -64,7 +68,10 @@ export async function startFakeDaemon (opts: { home?: string, startPolls?: numbe
   const start = (paths: string[], set: Record<string, string> | undefined, peerName = 'p1'): string[] => {
     for (const p of paths) {
       const image = String(((loaded?.resolve(p)?.value.containers as Record<string, { image?: string }> | undefined)?.main?.image) ?? 'busybox')
+      const prev = instances.get(p)
       instances.set(p, {
+        generation: (prev?.generation ?? 0) + 1,
+        restartLag: 0,
         row: { instance: p, peer: peers[0]!.id, peerName, status: 'starting', containers: [{ name: 'main', image, status: 'created' }] },
         startsIn: opts.startPolls ?? 2,
         ...(p.endsWith('/broken') ? { failWith: 'container main exited with code 1' } : {}),
@@ -75,6 +82,7 @@ export async function startFakeDaemon (opts: { home?: string, startPolls?: numbe
   }
   const tick = (): void => {
     for (const i of instances.values()) {
+      if (i.restartLag > 0 && --i.restartLag === 0) { i.generation++; i.row.status = 'starting'; i.startsIn = 1 }
       if (i.row.status !== 'starting') continue
       if (i.startsIn-- > 0) continue
       if (i.failWith) { i.row.status = 'failed'; i.row.error = i.failWith; i.row.containers[0]!.status = 'exited' } else { i.row.status = 'running'; i.row.containers[0]!.status = 'running' }
@@ -117,11 +125,18 @@ export async function startFakeDaemon (opts: { home?: string, startPolls?: numbe
       }
       case 'workload.run': case 'workload.update': {
         if (m.peer !== undefined && m.peer !== 'p1') throw err('no-eligible-peer', `no live peer named ${String(m.peer)} can run ${String(m.path)}`)
-        return { instances: start(membersOf(m.path as string), m.set as Record<string, string> | undefined) }
+        const paths = membersOf(m.path as string)
+        if (m.type === 'workload.update') {
+          const running = paths.filter(p => instances.has(p))
+          for (const p of running) { const i = instances.get(p)!; i.vars = { ...i.vars, ...(m.set as Record<string, string> | undefined) }; i.restartLag = 2 }
+          start(paths.filter(p => !instances.has(p)), m.set as Record<string, string> | undefined)
+          return { instances: paths }
+        }
+        return { instances: start(paths, m.set as Record<string, string> | undefined) }
       }
       case 'workload.restart': {
         const ps = membersOf(m.path as string)
-        for (const p of ps) { const i = inst(p); i.row.status = 'starting'; i.startsIn = 1 }
+        for (const p of ps) inst(p).restartLag = 2
         return { instances: ps }
       }
       case 'workload.stop': {
@@ -155,7 +170,7 @@ export async function startFakeDaemon (opts: { home?: string, startPolls?: numbe
         const r = i.row
         return {
           instance: r.instance, template: r.instance, state: r.status === 'stopped' ? 'stop' : 'run', peer: r.peer, peerName: r.peerName,
-          status: { state: r.status, containers: r.containers.map(c => ({ ...c, id: `c-${c.name}` })), services: r.status === 'running' ? { kv: { host: '127.0.0.1', port: 18480 } } : {}, ready: r.status === 'running', error: r.error ?? null, generation: 1, updatedAt: 0 },
+          status: { state: r.status, containers: r.containers.map(c => ({ ...c, id: `c-${c.name}` })), services: r.status === 'running' ? { kv: { host: '127.0.0.1', port: 18480 } } : {}, ready: r.status === 'running', error: r.error ?? null, generation: i.generation, updatedAt: 0 },
         }
       }
       case 'runnable.actions': inst(ctx.target); return [{ name: 'put', description: 'store an entry', arguments: { key: { type: 'string' }, value: { type: 'string', default: 'hello' } } }]

@@ -162,6 +162,15 @@ W('describe prints the tree; unknown instance fails with the daemon\'s message',
   assert.match(missing.err, /no instance t\/zzz/)
 })
 
+W('restart of a running instance waits for its new generation, not the stale running row', async () => {
+  assert.is(d.instances.get('t/b')?.row.status, 'running')
+  const gen = d.instances.get('t/b')!.generation
+  const rs = await monk('restart', 't/b')
+  assert.is(rs.code, 0, rs.err)
+  assert.is(d.instances.get('t/b')?.generation, gen + 1)
+  assert.is(d.instances.get('t/b')?.row.status, 'running')
+})
+
 W('stop waits until stopped; restart until running; purge until gone; JSON {instances}', async () => {
   const s = await monk('--output', 'json', 'stop', 't/b')
   assert.is(s.code, 0, s.out)
@@ -178,9 +187,12 @@ W('stop waits until stopped; restart until running; purge until gone; JSON {inst
   assert.is(d.instances.has('t/b'), false)
 })
 
-W('update sends workload.update and waits', async () => {
+W('update sends workload.update and waits for the new generation to run', async () => {
+  const gen = d.instances.get('t/a')!.generation
   const r = await monk('update', '-s', 'a=1', 't/a')
   assert.is(r.code, 0, r.err)
+  assert.is(d.instances.get('t/a')?.generation, gen + 1)
+  assert.is(d.instances.get('t/a')?.row.status, 'running')
   assert.equal(last('workload.update'), { type: 'workload.update', path: 't/a', set: { a: '1' } })
 })
 
