@@ -175,6 +175,31 @@ S('secrets: added, listed, removed; the value never appears in any output or the
   assert.not.ok(readFileSync(join(p.home, 'logs/monkd.log'), 'utf8').includes(value), 'monkd.log holds the secret')
 })
 
+S('run --output json: {"instances", "rows"} and nothing on stderr; -q keeps only the data', async () => {
+  const r = await p.monk('--output', 'json', 'run', `${ns}/helper`)
+  assert.is(r.code, 0, r.err)
+  assert.is(r.err, '')
+  const j = JSON.parse(r.out) as { instances: string[], rows: PsRow[] }
+  assert.equal(j.instances, [`${ns}/helper`])
+  assert.is(j.rows[0]?.status, 'running')
+  const q = await p.monk('-q', 'stop', `${ns}/helper`)
+  assert.is(q.code, 0, q.err)
+  assert.is(q.err, '')
+  assert.is(q.out, `${ns}/helper\n`)
+  assert.equal(await p.json('purge', `${ns}/helper`), { instances: [`${ns}/helper`] })
+})
+
+S('the offline commands of the same binary: lint, dump, eval', async () => {
+  const lint = await p.monk('lint', kitDir)
+  assert.is(lint.code, 0, lint.err)
+  assert.match(lint.out, /with 0 errors and 0 warnings/)
+  const dump = await p.monk('dump', `${ns}/ticker`, '--from', kitDir)
+  assert.match(dump.out, /inherits/)
+  const ev = await p.monk('eval', '1 2 add')
+  assert.is(ev.code, 0, ev.err)
+  assert.match(ev.out, /^3$/m)
+})
+
 S('stop, restart, update, purge; ps --all', async () => {
   assert.equal(await p.json('stop', `${ns}/ticker`), { instances: [`${ns}/ticker`] })
   assert.not.ok((await p.json<PsRow[]>('ps')).some(r => r.instance === `${ns}/ticker`))
