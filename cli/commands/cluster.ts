@@ -8,6 +8,7 @@ import type { PeerRow } from '../api/messages.js'
 import { table } from '../format/table.js'
 import { CliError, exitCodes, printJson } from '../output.js'
 import { DAEMON_START_TIMEOUT_MS, POLL_MS } from './defaults.js'
+import { registerClusterGrow } from './cluster-grow.js'
 import { daemonArgs, readRecorded, startDaemon, withoutJoin, type DaemonFlags } from './daemon.js'
 import { session, type Session } from './session.js'
 import { collect } from './vars.js'
@@ -86,7 +87,7 @@ export function registerCluster (program: Command): void {
 
   cluster.command('join')
     .alias('switch')
-    .description('restart the local monkd as a member of the cluster of TOKEN')
+    .description('start the local monkd as a member of the cluster of TOKEN (a home of another cluster is refused)')
     .argument('<token>', 'join token from monk cluster token')
     .option('-n, --name <name>', 'peer name')
     .option('-t, --tag <tag>', 'peer tag (repeatable)', collect)
@@ -170,4 +171,6 @@ export function registerCluster (program: Command): void {
       if (s.json) { printJson(reply ?? { tags }); return }
       s.note(tags.length ? `Peer tags: ${tags.join(', ')}` : 'Peer tags cleared')
     })
+
+  registerClusterGrow(cluster)
 }
