@@ -1,6 +1,7 @@
 // The built `monk` binary with three real monkd peers (process runtime): cluster new/join/peers,
 // placement by tag and peer, logs/exec/do forwarded to the owner, failover seen through `monk ps`,
 // and a peer holding a token of another cluster (right addresses, wrong key) rejected.
+import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -8,7 +9,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { PeerRow, PsRow } from '../../cli/api/messages.js'
 import { encodeToken, parseToken } from '../../mesh/cluster.js'
-import { cleanup, e2eBase, ensureBuilt, peerIn, startPeer, until, type E2ePeer } from '../helpers/cli-e2e.js'
+import { cleanup, e2eBase, ensureBuilt, monkJs, peerIn, startPeer, until, type E2ePeer } from '../helpers/cli-e2e.js'
 
 const base = e2eBase('cluster')
 const ns = `e2ec${process.pid}`
@@ -82,7 +83,7 @@ C('load on beta, run from alpha: --tag places on gamma, --peer on beta; ps agree
   assert.not.match((await a.monk('ps', '--tag', 'edge')).out, new RegExp(`${ns}/worker`))
 })
 
-C('logs, exec and do from alpha are answered by the owner peer', async () => {
+C('logs (also --follow), exec and do from alpha are answered by the owner peer', async () => {
   const a = peers[0]!
   const logs = await until('worker logs through alpha', async () => {
     const r = await a.monk('logs', '--last', '2', `${ns}/worker`)
@@ -94,6 +95,14 @@ C('logs, exec and do from alpha are answered by the owner peer', async () => {
   assert.ok(ex.out.startsWith(peers[2]!.home), `runs in gamma's home: ${ex.out}`)
   const d = await a.json<{ output: string }>('do', `${ns}/worker/where`)
   assert.match(d.output, /^\d+$/)
+  // logs --follow from alpha of an instance on gamma: pages from the owner, new lines keep coming.
+  const child = spawn(process.execPath, [monkJs, '--home', a.home, 'logs', '-f', '--last', '1', `${ns}/pinned`], { env: { ...process.env, NO_COLOR: '1' } })
+  const lines: string[] = []
+  child.stdout.setEncoding('utf8').on('data', (x: string) => lines.push(...x.split('\n').filter(Boolean)))
+  await until('4 lines followed through alpha', () => lines.length >= 4, 20_000, 50)
+  const code = await new Promise<number | null>(resolve => { child.once('close', c => resolve(c)); child.kill('SIGINT') })
+  assert.is(code, 0)
+  assert.ok(lines.every(l => l.startsWith('worker on')), lines.join('\n'))
 })
 
 C('failover: SIGKILL the owner of the worker; monk ps on a survivor shows it running elsewhere', async () => {
