@@ -72,8 +72,15 @@ export async function printLoadReply (s: Session, reply: LoadReply): Promise<voi
 /** Reads the kit and sends it to monkd; returns the reply and the local view of the kit. */
 export async function loadKit (s: Session, paths: readonly string[]): Promise<{ reply: LoadReply, kit: Kit }> {
   const kit = await readKit(paths)
-  const reply = await s.request<LoadReply>('peer', { type: 'templates.load', files: kit.files, paths: kit.paths })
-  return { reply, kit }
+  const { progress } = await import('../format/spinner.js')
+  const p = progress({ enabled: !s.json && !s.g.quiet })
+  p.update(`monkd is compiling ${Object.keys(kit.files).length} files`)
+  try {
+    const reply = await s.request<LoadReply>('peer', { type: 'templates.load', files: kit.files, paths: kit.paths })
+    return { reply, kit }
+  } finally {
+    p.done()
+  }
 }
 
 export function registerLoad (program: Command): void {
