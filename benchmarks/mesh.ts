@@ -12,7 +12,7 @@
 // from the kernel's per-socket bytes_sent (`ss -tinp`); Serf from its own memberlist counters
 // (memberlist.udp.sent + memberlist.tcp.sent, collected over statsd), because /proc wchar misses
 // sendto(2) and ss has no UDP byte counts. RSS from /proc/<pid>/status.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createSocket } from 'node:dgram'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -140,7 +140,14 @@ async function monk (n: number): Promise<{ row: Row; sigstop: number[] }> {
 
 // ---------------------------------------------------------------- serf
 
+const usedPorts = new Set<number>()
 async function freePort (): Promise<number> {
+  for (;;) {
+    const port = await anyPort()
+    if (!usedPorts.has(port)) { usedPorts.add(port); return port }
+  }
+}
+async function anyPort (): Promise<number> {
   return await new Promise((resolve, reject) => {
     const s = createServer()
     s.once('error', reject)
@@ -213,9 +220,12 @@ class SerfAgent {
     })
   }
 
-  aliveMembers (): number {
-    const r = spawnSync('serf', ['members', `-rpc-addr=127.0.0.1:${this.rpc}`, '-status=alive'], { encoding: 'utf8' })
-    return r.status === 0 ? r.stdout.trim().split('\n').filter(Boolean).length : -1
+  async aliveMembers (): Promise<number> {
+    return await new Promise(resolve => {
+      execFile('serf', ['members', `-rpc-addr=127.0.0.1:${this.rpc}`, '-status=alive'], { encoding: 'utf8' }, (err, stdout) => {
+        resolve(err ? -1 : stdout.trim().split('\n').filter(Boolean).length)
+      })
+    })
   }
 
   async stop (): Promise<void> {
@@ -229,9 +239,10 @@ class SerfAgent {
 async function waitSerfAlive (agents: SerfAgent[], n: number, timeoutMs: number): Promise<void> {
   const start = Date.now()
   for (;;) {
-    if (agents.every(a => a.aliveMembers() === n)) return
-    if (Date.now() - start > timeoutMs) throw new Error(`serf: not every agent sees ${n} alive members after ${timeoutMs} ms`)
-    await sleep(300)
+    const counts = await Promise.all(agents.map(async a => await a.aliveMembers()))
+    if (counts.every(c => c === n)) return
+    if (Date.now() - start > timeoutMs) throw new Error(`serf: not every agent sees ${n} alive members after ${timeoutMs} ms (${counts.join(',')})`)
+    await sleep(500)
   }
 }
 
@@ -249,7 +260,7 @@ async function serf (n: number): Promise<Row> {
     agents[0]!.start(undefined)
     await agents[0]!.waitLine(t => t.includes('Serf agent running'), 0, 10_000)
     for (const a of agents.slice(1)) a.start(agents[0]!.port)
-    await waitSerfAlive(agents, n, 60_000)
+    await waitSerfAlive(agents, n, 120_000)
     await sleep(3000)
 
     const t0 = Date.now()
@@ -291,8 +302,8 @@ async function serf (n: number): Promise<Row> {
       if (failed.every(l => l)) detections.push(Math.max(...failed.map(l => l!.at)) - started)
       else console.log(`  kill ${k}: not declared failed everywhere within 60 s`)
       victim.lines.length = 0
-      victim.start(agents[0]!.port)
-      await waitSerfAlive(agents, n, 60_000)
+      victim.start(agents[i === 0 ? 1 : 0]!.port)
+      await waitSerfAlive(agents, n, 120_000)
     }
     console.log(`  SIGKILL detection p50 ${quantile(detections, 0.5)} ms, p99 ${quantile(detections, 0.99)} ms over ${detections.length} kills`)
     return {
@@ -322,11 +333,28 @@ const rows: Row[] = []
 const notes: string[] = []
 const useSerf = withSerf && serfAvailable()
 if (withSerf && !useSerf) notes.push('serf not found on PATH: serf rows skipped (apt-get install serf)')
+const dir = resolve(import.meta.dirname, 'results')
+mkdirSync(dir, { recursive: true })
+const save = (): void => { writeFileSync(join(dir, 'mesh.json'), JSON.stringify(rows, null, 2) + '\n') }
+const failedRow = (system: Row['system'], n: number): Row => ({ system, peers: n, propagation_ms_p50: null, propagation_ms_p99: null, detection_ms_p50: null, detection_ms_p99: null, rss_mb: null, idle_bytes_per_s: null })
 for (const n of sizes) {
-  const m = await monk(n)
-  rows.push(m.row)
-  if (m.sigstop.length) notes.push(`monk ${n} peers: SIGSTOP (silent peer, φ path) detected everywhere after p50 ${quantile(m.sigstop, 0.5)} ms, max ${Math.max(...m.sigstop)} ms`)
-  if (useSerf) rows.push(await serf(n))
+  try {
+    const m = await monk(n)
+    rows.push(m.row)
+    if (m.sigstop.length) notes.push(`monk ${n} peers: SIGSTOP (silent peer, φ path) detected everywhere after p50 ${quantile(m.sigstop, 0.5)} ms, max ${Math.max(...m.sigstop)} ms`)
+  } catch (err) {
+    notes.push(`monk ${n} peers FAILED: ${(err as Error).message}`)
+    rows.push(failedRow('monk', n))
+  }
+  save()
+  if (!useSerf) continue
+  try {
+    rows.push(await serf(n))
+  } catch (err) {
+    notes.push(`serf ${n} agents FAILED: ${(err as Error).message}`)
+    rows.push(failedRow('serf', n))
+  }
+  save()
 }
 
 const cell = (v: number | string | null): string => String(v ?? '—')
@@ -338,7 +366,5 @@ for (const t of table) console.log(t.map((c, i) => c.padStart(widths[i]!)).join(
 for (const n of notes) console.log(`note: ${n}`)
 console.log(`(${writes} writes/events and ${kills} SIGKILLs per size; idle over ${idleSecs} s; serf profile ${serfProfile}; monk peers run under tsx)`)
 
-const dir = resolve(import.meta.dirname, 'results')
-mkdirSync(dir, { recursive: true })
-writeFileSync(join(dir, 'mesh.json'), JSON.stringify(rows, null, 2) + '\n')
+save()
 console.log(`wrote ${join(dir, 'mesh.json')}`)

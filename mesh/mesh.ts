@@ -95,7 +95,12 @@ export async function startMesh (options: MeshOptions): Promise<Mesh> {
     }
     gater.attach(async peer => { await node.hangUp(peerIdFromString(peer)) })
     const mesh = new Mesh({ options, config, clock, random, store, cluster, self, hlc, limits, counters, replica, gater, node })
-    await mesh.begin()
+    try {
+      await mesh.begin()
+    } catch (err) {
+      await mesh.stop().catch(() => {})
+      throw new StartError(`peer ${self} failed to start: ${(err as Error).message}`, { cause: err })
+    }
     return mesh
   } catch (err) {
     await store.close().catch(() => {})
@@ -238,7 +243,7 @@ export class Mesh {
     await this.membership.start()
     this.liveness.onUp(peer => { this.syncOnContact(peer) })
     node.addEventListener('peer:connect', this.onConnect)
-    await this.writeSelf({})
+    await this.writeSelf({}, true)
     // the founder of a cluster, or a peer that knows no other, has nothing to sync with
     if (this.p.cluster.bootstrap.length === 0 && this.dialer.known().size === 0) this.markSynced()
     this.dialer.start()
@@ -281,7 +286,7 @@ export class Mesh {
    */
   onChange (prefix: string, fn: ChangeListener): () => void { return this.p.replica.onChange(prefix, fn) }
 
-  /** Merges `fields` into this peer's `peer/<id>` record (addrs, name, tags and startedAt are kept). */
+  /** Merges `fields` into this peer's `peer/<id>` record (may change name and tags; addrs and startedAt stay the mesh's). */
   async announce (fields: Record<string, Value>): Promise<void> {
     await this.writeSelf(fields)
   }
@@ -413,18 +418,21 @@ export class Mesh {
     await this.p.store.write([entry], true)
   }
 
-  private async writeSelf (fields: Record<string, Value>): Promise<void> {
+  /** Writes `peer/<self>`: the current record + `fields`; addresses and startedAt always the mesh's own. */
+  private async writeSelf (fields: Record<string, Value>, initial = false): Promise<void> {
     const key = `peer/${this.peerId}`
     const current = this.p.replica.get(key)
-    const base = typeof current === 'object' && current !== null && !Array.isArray(current) && !(current instanceof Uint8Array) ? current : {}
+    const base = (typeof current === 'object' && current !== null && !Array.isArray(current) && !(current instanceof Uint8Array) ? current : {}) as Record<string, Value>
     // a restart rewrites the record without leftAt: the peer is back
-    const { leftAt: _left, ...rest } = base as Record<string, Value>
+    const { leftAt: _left, ...rest } = base
+    const { name, tags } = this.p.options
     const record: Record<string, Value> = {
       ...rest,
+      // name and tags from the start options win at start; later announce() calls may change them
+      name: (initial ? name : undefined) ?? base.name ?? name ?? this.peerId.slice(-8),
+      tags: (initial ? tags : undefined) ?? base.tags ?? tags ?? [],
       ...fields,
       addrs: this.p.node.getMultiaddrs().map(a => a.decapsulateCode(421).toString()),
-      name: this.p.options.name ?? (base as Record<string, Value>).name ?? this.peerId.slice(-8),
-      tags: this.p.options.tags ?? (base as Record<string, Value>).tags ?? [],
       startedAt: this.startedAt,
     }
     await this.write(key, record)

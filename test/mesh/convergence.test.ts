@@ -78,6 +78,21 @@ Converge('owner rules hold across peers: a peer cannot write another peer\'s rec
   await waitFor('owned status visible', () => (a.get(`status/ns/app/${b.peerId}`) as { state?: string } | undefined)?.state === 'running')
 })
 
+Converge('announce() merges fields into the peer record; addresses and start time stay the mesh\'s', async () => {
+  const [a, b] = c.peers as [typeof c.peers[0], typeof c.peers[0]]
+  const before = b.get(`peer/${a.peerId}`) as { addrs: string[]; startedAt: number; name: string }
+  await a.announce({ tags: ['gpu'], region: 'eu', addrs: ['/ip4/10.9.9.9/tcp/1'] })
+  await a.announce({ resources: { cpu: 4 } })
+  await waitFor('record replicated', () => (b.get(`peer/${a.peerId}`) as { resources?: unknown } | undefined)?.resources !== undefined)
+  const rec = b.get(`peer/${a.peerId}`) as Record<string, unknown>
+  assert.equal(rec.tags, ['gpu'])
+  assert.is(rec.region, 'eu')
+  assert.equal(rec.resources, { cpu: 4 })
+  assert.equal(rec.addrs, before.addrs)
+  assert.is(rec.startedAt, before.startedAt)
+  assert.is(rec.name, before.name)
+})
+
 Converge('request/response on an extra protocol, with remote errors and unknown protocols reported', async () => {
   const [a, b] = c.peers as [typeof c.peers[0], typeof c.peers[0]]
   await b.handle('/monk/test-echo/1', (req, ctx) => {
