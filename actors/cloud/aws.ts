@@ -9,6 +9,9 @@ import { LABEL_CLUSTER, LABEL_NODE, type AwsCredentials, type Location, type Mac
 type Sdk = typeof import('@aws-sdk/client-ec2')
 
 export async function openAws (creds: AwsCredentials, options: ProviderOptions): Promise<Provider> {
+  // The pinned SDK warns that *future* releases need Node 22 on every process start; it says
+  // nothing about this version, and monkd's stderr is the operator's terminal or journal.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   const sdk: Sdk = await import('@aws-sdk/client-ec2')
   const secrets = [creds.accessKeyId, creds.secretAccessKey, ...(creds.sessionToken ? [creds.sessionToken] : [])]
   const clients = new Map<string, EC2Client>()

@@ -99,6 +99,7 @@ async function readCredentials (kind: string, o: { profile?: string, file?: stri
   switch (kind) {
     case 'aws': {
       // the SDK's own default chain: env, shared config and credentials files (profile), SSO, process, IMDS
+      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true' // a notice about future SDK releases, not this one
       const { EC2Client } = await import('@aws-sdk/client-ec2')
       const client = new EC2Client({ region: process.env.AWS_REGION ?? 'us-east-1', ...(o.profile ? { profile: o.profile } : {}) })
       try {
@@ -230,9 +231,11 @@ export function registerClusterGrow (cluster: Command): void {
   cluster.command('nodes')
     .description('machines grown by this cluster and their state')
     .argument('[names...]', 'only these nodes')
-    .action(async (names: string[], _f: unknown, cmd: Command) => {
+    .option('-a, --all', 'also machines that are gone')
+    .action(async (names: string[], f: { all?: boolean }, cmd: Command) => {
       const s = session(cmd)
-      const rows = await s.request<NodeRow[]>('peer', { type: 'cluster.nodes', ...(names.length ? { names } : {}) })
+      const rows = (await s.request<NodeRow[]>('peer', { type: 'cluster.nodes', ...(names.length ? { names } : {}) }))
+        .filter(r => f.all === true || names.length > 0 || r.state !== 'gone')
       if (s.json) { printJson(rows); return }
       s.print(nodesTable(rows, s.status))
       for (const r of rows.filter(r => r.state === 'failed')) s.note(`${r.name}: ${describeNode(r)}`)
