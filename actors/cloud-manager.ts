@@ -246,7 +246,8 @@ export class CloudManager {
       name: r.name, cluster: this.o.mesh.clusterId, ...where,
       instanceType: r.spec.instanceType, diskGb: r.spec.diskGb, image: r.spec.image, keyPair: r.spec.keyPair, p2pPort: D.P2P_PORT,
       boot: bootstrap({ name: r.name, tags, join: this.joinToken(), ...(rec?.options.package ? { package: rec.options.package } : {}) }),
-      idempotencyToken: `${r.growId}-${r.name}`.slice(0, 64),
+      // one token per node and grow: a retried or taken-over create is the same request to the cloud
+      idempotencyToken: `monk-${createHash('sha256').update(`${this.o.mesh.clusterId}/${r.growId}/${r.name}`).digest('hex').slice(0, 40)}`,
     }
   }
 

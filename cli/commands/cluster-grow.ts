@@ -4,6 +4,7 @@
 // Credentials are read here from each SDK's standard sources and sent to the local monkd over its
 // 0600 socket; they are never taken as a command-line value (that would show in `ps`) or printed.
 import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { table } from '../format/table.js'
 import { CliError, exitCodes, printJson } from '../output.js'
@@ -274,7 +275,7 @@ export function registerClusterGrow (cluster: Command): void {
       const credentials = await readCredentials(kind, f)
       const endpoint = f.endpoint ?? process.env[endpointEnv[kind] ?? ''] ?? undefined
       const options: Record<string, string> = {}
-      for (const [k, v] of Object.entries({ endpoint, project: f.project, region: f.region, package: f.package, dir: f.dir, runtime: f.runtime })) if (v !== undefined && v !== '') options[k] = v
+      for (const [k, v] of Object.entries({ endpoint, project: f.project, region: f.region, package: f.package, dir: f.dir === undefined ? undefined : resolve(f.dir), runtime: f.runtime })) if (v !== undefined && v !== '') options[k] = v
       const row = await s.request<ProviderRow>('peer', { type: 'cluster.provider-add', kind, credentials, options })
       if (s.json) { printJson(row); return }
       s.note(`${kind} provider added${row.kind === 'local' ? '' : ` (credentials sha256:${row.fingerprint}, sealed for ${row.holders.length} peer(s): ${row.holders.join(', ')})`}`)
