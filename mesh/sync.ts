@@ -76,10 +76,10 @@ export class AntiEntropy {
     const { node, replica, counters, clock } = this.init
     let stream: Stream | undefined
     const signal = AbortSignal.timeout(this.init.timeoutMs)
+    const onTimeout = (): void => { stream?.abort(new ProtocolError(`sync with ${peer} timed out after ${this.init.timeoutMs} ms`)) }
+    signal.addEventListener('abort', onTimeout)
     try {
       stream = await node.dialProtocol(peerIdFromString(peer), protocols.sync, { signal })
-      const s = stream
-      signal.addEventListener('abort', () => { s.abort(new ProtocolError(`sync with ${peer} timed out after ${this.init.timeoutMs} ms`)) })
       const since = clock.monotonic()
       const writer = new FrameWriter(stream)
       const reader = new FrameReader(stream.source, this.init.maxFrameBytes)
@@ -106,6 +106,8 @@ export class AntiEntropy {
       if (err instanceof DecodeError) countRejection(counters, err.reason)
       stream?.abort(err as Error)
       return false
+    } finally {
+      signal.removeEventListener('abort', onTimeout)
     }
   }
 
