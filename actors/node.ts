@@ -210,8 +210,14 @@ export function decide (r: NodeRecord, ev: NodeEvent, cfg: NodeConfig = defaultN
         }
       }
       if (r.state === 'failed' && r.cleanup === 'pending') {
+        // a transient failure never ends the cleanup: it retries (at most every retryMaxMs) until the
+        // cloud confirms no machine is left; only a refusal (e.g. revoked credentials) makes it stuck
+        if (ev.failure.retryable) {
+          const attempts = r.attempts + 1
+          return { record: { ...r, attempts, retryAt: now + backoff(cfg, attempts), updatedAt: now, warning: `cleanup: ${ev.failure.message} (retrying)` }, effects: [] }
+        }
         return {
-          record: retryOr(r, cfg, ev, rec => ({ ...rec, cleanup: 'stuck', updatedAt: now, error: { code: rec.error?.code ?? ev.failure.code, message: `${rec.error?.message ?? ''}; cleanup failed too, check the ${r.provider} console for ${r.name}: ${ev.failure.message}` } })),
+          record: { ...r, cleanup: 'stuck', updatedAt: now, error: { code: r.error?.code ?? ev.failure.code, message: `${r.error?.message ?? ''}; cleanup failed too, check the ${r.provider} console for ${r.name}: ${ev.failure.message}` } },
           effects: [],
         }
       }

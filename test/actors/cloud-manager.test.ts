@@ -25,7 +25,7 @@ async function peer (name: string, token?: string): Promise<P> {
   const home = join(base, name)
   const mesh = await startMesh({ home, listen: ['/ip4/127.0.0.1/tcp/0'], name, tags: [], ...(token ? { token } : { cluster: createCluster() }) })
   await mesh.announce({ name })
-  const cloud = await CloudManager.start({ home, mesh, log: silentLogger, takeoverGraceMs: 300, tickMs: 100, nodeConfig: { describeEveryMs: 200 } })
+  const cloud = await CloudManager.start({ home, mesh, log: silentLogger, takeoverGraceMs: 300, tickMs: 100, nodeConfig: { describeEveryMs: 200, retryInitialMs: 50, retryMaxMs: 200, maxAttempts: 3 } })
   const p = { name, mesh, cloud }
   all.push(p)
   return p
@@ -92,6 +92,22 @@ test('a machine that never joins fails with boot-timeout and is destroyed', asyn
   assert.is(row.cleanup, 'done')
   assert.ok(c.emu.all().some(m => m.name === 'never-1'), 'it was created')
   assert.not.ok(c.emu.live().some(m => m.name === 'never-1'), 'and destroyed')
+})
+
+test('a cloud outage: the grow fails with the cloud\'s 500 after its retries, the cleanup waits for the cloud, nothing leaks', async ({ op1, c }) => {
+  c.emu.faults.outage = true
+  const { nodes } = await op1.cloud.grow({ provider: 'digitalocean', name: 'outage' })
+  const failed = await until('outage-1 failed', () => {
+    const [r] = op1.cloud.nodes(nodes)
+    return r?.state === 'failed' ? r : undefined
+  }, 20_000)
+  assert.is(failed.error?.code, 'unavailable')
+  assert.match(failed.error?.message ?? '', /500 server_error: Server was unable to give you a response/)
+  await new Promise(resolve => setTimeout(resolve, 500))
+  assert.is(op1.cloud.nodes(nodes)[0]?.cleanup, 'pending', 'the cleanup cannot confirm yet: it keeps trying')
+  c.emu.faults.outage = false
+  await until('cleaned up once the cloud answers', () => op1.cloud.nodes(nodes)[0]?.cleanup === 'done', 20_000)
+  assert.not.ok(c.emu.live().some(m => m.name === 'outage-1'))
 })
 
 test('the driver dies while its machine boots: the other operator peer takes the node over', async ({ op1, op2, c }) => {
