@@ -89,6 +89,7 @@ export class CloudManager {
   private readonly seal: SealKey
   private readonly system: ActorSystem
   private readonly actors = new Map<string, ActorRef<NodeMsg>>()
+  private readonly queued = new Set<string>()
   private readonly providers = new Map<string, { key: string, provider: Promise<Provider> }>()
   private readonly cfg: NodeConfig
   private readonly now: () => number
@@ -149,15 +150,18 @@ export class CloudManager {
     }
   }
 
+  /** Ticks node `name` in its actor; at most one tick waits in its mailbox (a slow cloud call must not pile them up). */
   private actorFor (name: string): void {
     let ref = this.actors.get(name)
     if (!ref) {
       ref = spawnActor<null, NodeMsg>(this.system, `node:${name}`, {
         initialState: null,
-        handle: async s => { await this.drive(name); return s },
+        handle: async s => { this.queued.delete(name); await this.drive(name); return s },
       })
       this.actors.set(name, ref)
     }
+    if (this.queued.has(name)) return
+    this.queued.add(name)
     tell(ref, { type: 'node.tick' })
   }
 
@@ -231,11 +235,8 @@ export class CloudManager {
     }
     await this.o.mesh.put(nodeKey(name), next as unknown as Value)
     if (next.state === 'gone' && drain !== null) await this.o.mesh.delete(nodeOpKey(name))
-    if (needsDriver(next, next.state === 'gone' ? null : drain)) {
-      const ref = this.actors.get(name)
-      // the next step is due at once (e.g. requested → creating): do not wait for the timer
-      if (ref && next.state !== r.state) tell(ref, { type: 'node.tick' })
-    }
+    // the next step is due at once (e.g. requested → creating): do not wait for the timer
+    if (needsDriver(next, next.state === 'gone' ? null : drain) && next.state !== r.state) this.actorFor(name)
   }
 
   private machineSpec (r: NodeRecord): MachineSpec {
