@@ -29,11 +29,17 @@ interface Booted {
 export class MachineHost {
   private readonly machines = new Map<string, Booted>()
   private readonly allHomes = new Set<string>()
-  private readonly base: string
+  private baseDir: string | undefined
 
+  /** `base`: where machine homes go; default a temporary directory made at the first boot. */
   constructor (base?: string) {
-    this.base = base ?? mkdtempSync(join(tmpdir(), 'monk-emu-'))
-    mkdirSync(this.base, { recursive: true })
+    this.baseDir = base
+  }
+
+  private get base (): string {
+    this.baseDir ??= mkdtempSync(join(tmpdir(), 'monk-emu-'))
+    mkdirSync(this.baseDir, { recursive: true })
+    return this.baseDir
   }
 
   /** Parses `userData` (throws BootstrapError if it is not ours) and starts its monkd, maybe later. */
@@ -107,6 +113,6 @@ export class MachineHost {
   /** Kills every machine; removes the temporary homes unless `keep`. */
   async close (keep = false): Promise<void> {
     await Promise.all([...this.machines.keys()].map(id => this.kill(id, 2_000)))
-    if (!keep) rmSync(this.base, { recursive: true, force: true })
+    if (!keep && this.baseDir !== undefined) rmSync(this.baseDir, { recursive: true, force: true })
   }
 }
