@@ -22,6 +22,11 @@ export const ACTOR_PROTOCOL = '/monk/actor/1'
 const TICK_MS = 1000
 /** Coalesces bursts of replica changes into one placement pass. */
 const PLACE_DEBOUNCE_MS = 15
+/**
+ * How long after start a peer known only from its record (no heartbeat heard yet) counts as alive:
+ * a few heartbeat periods (500 ms each), so a joiner first hears the peers that are up.
+ */
+const UNKNOWN_GRACE_MS = 3000
 /** How often a follow of another peer's logs asks for new lines. */
 const LOG_POLL_MS = 500
 
@@ -55,6 +60,7 @@ export class Peer {
   private tickTimer: NodeJS.Timeout | null = null
   private readonly unsubscribe: Array<() => void> = []
   private stopped = false
+  private readonly startedAt = Date.now()
 
   private constructor (private readonly o: PeerOptions) {
     this.id = o.mesh.peerId
@@ -81,6 +87,8 @@ export class Peer {
       if (inst) this.actorFor(inst)
     }
     void m.whenSynced().then(() => this.schedulePlacement())
+    // Place again when the grace for unheard peers ends (their instances may have to move then).
+    setTimeout(() => this.schedulePlacement(), UNKNOWN_GRACE_MS + 50).unref()
     this.tickTimer = setInterval(() => { for (const a of this.actors.values()) tell(a.ref, { type: 'runnable.tick' }) }, TICK_MS)
   }
 
@@ -118,10 +126,17 @@ export class Peer {
     this.placeTimer = setTimeout(() => { this.placeTimer = null; this.placeNow() }, PLACE_DEBOUNCE_MS)
   }
 
+  /**
+   * Who is alive, for placement. A peer this one has not heard from yet ('unknown': known only from
+   * its replicated record) counts as alive for a short grace after start, unless it left: a peer
+   * that just joined must not take running work from peers whose heartbeats it has not received yet.
+   */
   private peerViews (): PeerView[] {
+    const young = Date.now() - this.startedAt < UNKNOWN_GRACE_MS
     return this.o.mesh.peers().map(p => {
       const r = decodePeer(p.record)
-      return { id: p.id, name: r.name || p.id, tags: r.tags, alive: p.state === 'alive' || p.self }
+      const alive = p.self || p.state === 'alive' || (young && p.state === 'unknown' && r.leftAt === null)
+      return { id: p.id, name: r.name || p.id, tags: r.tags, alive }
     })
   }
 

@@ -185,6 +185,22 @@ Cluster('logs, exec and describe answer from a peer that does not run the instan
   await until('the container-started hook ran its action', () => existsSync(join(dir, 'hook.txt')) && readFileSync(join(dir, 'hook.txt'), 'utf8') === 'hooked\n', 10_000)
 })
 
+Cluster('a peer that joins moves nothing that runs', async () => {
+  const a = peers[0] as TestPeer
+  const before = new Map((await send<PsRow[]>(a, 'peer', { type: 'workload.ps' })).map(r => [r.instance, r.peer]))
+  assert.is(before.size, 3)
+  const token = (await send<{ token: string }>(a, 'peer', { type: 'cluster.token' })).token
+  const d = await startTestPeer('d', { join: token })
+  peers.push(d)
+  await until('d sees everyone alive', () => d.mesh.alive().length === 4, 20_000)
+  // Longer than the joiner's grace for unheard peers plus a few placement rounds.
+  await new Promise(resolve => setTimeout(resolve, 5000))
+  const after = await send<PsRow[]>(d, 'peer', { type: 'workload.ps' })
+  assert.equal(new Map(after.map(r => [r.instance, r.peer])), before)
+  assert.ok(after.every(r => r.status === 'running'))
+  assert.equal(await d.runtime.list({}), [], 'the joiner runs nothing')
+})
+
 Cluster('stop keeps the workload listed as stopped; purge removes it everywhere', async () => {
   const c = peers[2] as TestPeer
   await send(c, 'peer', { type: 'workload.stop', path: 't/stack' })

@@ -138,7 +138,39 @@ async function cleanLeave (): Promise<void> {
   }
 }
 
+/** A joining peer (real process) must not take running work: joins move nothing (DESIGN §5). */
+async function joinMovesNothing (): Promise<void> {
+  const base = mkdtempSync(join(tmpdir(), 'monk-join-'))
+  const ns = `join-${process.pid}`
+  const peers: MonkdProcess[] = []
+  const n = 8
+  try {
+    peers.push(await spawnMonkd('a', join(base, 'a'), ['--runtime', 'process']))
+    const token = (await send<{ token: string }>(peers[0]!, 'peer', { type: 'cluster.token' })).token
+    peers.push(await spawnMonkd('b', join(base, 'b'), ['--runtime', 'process', '--join', token]))
+    await until('2 peers alive', async () => (await send<Array<{ alive: boolean }>>(peers[0]!, 'peer', { type: 'cluster.peers' })).filter(p => p.alive).length === 2)
+    const yaml = [`namespace: ${ns}`, ...Array.from({ length: n }, (_, i) => `w${i}:\n  defines: runnable\n  containers:\n    main:\n      image: ${TEST_IMAGE}\n      bash: exec sleep 3600`)].join('\n') + '\n'
+    await send(peers[0]!, 'peer', { type: 'templates.load', files: { '/k/k.yaml': yaml }, paths: ['/k/k.yaml'] })
+    for (let i = 0; i < n; i++) await send(peers[0]!, 'peer', { type: 'workload.run', path: `${ns}/w${i}` })
+    const before = await until('all running', async () => {
+      const ps = (await send<PsRow[]>(peers[0]!, 'peer', { type: 'workload.ps' })).filter(r => r.instance.startsWith(ns))
+      return ps.length === n && ps.every(r => r.status === 'running') ? new Map(ps.map(r => [r.instance, r.peer])) : undefined
+    }, 30_000)
+    peers.push(await spawnMonkd('c', join(base, 'c'), ['--runtime', 'process', '--join', token]))
+    await until('3 peers alive', async () => (await send<Array<{ alive: boolean }>>(peers[2]!, 'peer', { type: 'cluster.peers' })).filter(p => p.alive).length === 3)
+    await new Promise(resolve => setTimeout(resolve, 5000))
+    const after = (await send<PsRow[]>(peers[2]!, 'peer', { type: 'workload.ps' })).filter(r => r.instance.startsWith(ns))
+    assert.equal(new Map(after.map(r => [r.instance, r.peer])), before, 'no instance moved to the joiner')
+    assert.equal((await processList(join(base, 'c'), `${ns}/w0`)).length, 0)
+  } finally {
+    for (const p of peers) p.child.kill('SIGKILL')
+    const { execFileSync } = await import('node:child_process')
+    try { execFileSync('pkill', ['-KILL', '-f', `${base}/`]) } catch { /* none left */ }
+  }
+}
+
 const Failover = suite('failover with real monkd processes')
+Failover('a peer that joins takes no running work', async () => { await joinMovesNothing() })
 Failover('SIGTERM: a clean leave hands the work to the remaining peer', async () => { await cleanLeave() })
 Failover('process runtime: SIGKILL the owner, it runs elsewhere, the old owner returns, one copy', async () => { await scenario('process') })
 const docker = await dockerForTests()
