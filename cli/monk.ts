@@ -2,21 +2,10 @@
 // The `monk` CLI: parses flags, sends one message (or loads files offline), formats the answer.
 import '../polyfill.js'
 import { Command, CommanderError, Option } from 'commander'
-import { registerCluster } from './commands/cluster.js'
-import { registerDaemon } from './commands/daemon.js'
-import { registerDo } from './commands/do.js'
 import { registerDump } from './commands/dump.js'
 import { registerEval } from './commands/eval.js'
-import { registerExec } from './commands/exec.js'
 import { registerLint } from './commands/lint.js'
-import { registerLoad } from './commands/load.js'
-import { registerLogs } from './commands/logs.js'
-import { registerPs } from './commands/ps.js'
-import { registerRun } from './commands/run.js'
-import { registerSecrets } from './commands/secrets.js'
-import { registerStatus } from './commands/status.js'
-import { registerTemplates } from './commands/templates.js'
-import { registerWorkload } from './commands/workload.js'
+import { registerCommands } from './commands/registry.js'
 import { CliError, exitCodes } from './output.js'
 
 export const version = '0.1.0'
@@ -35,18 +24,7 @@ export function buildProgram (): Command {
   registerLint(program)
   registerDump(program)
   registerEval(program)
-  registerLoad(program)
-  registerTemplates(program)
-  registerRun(program)
-  registerWorkload(program)
-  registerPs(program)
-  registerLogs(program)
-  registerExec(program)
-  registerDo(program)
-  registerSecrets(program)
-  registerCluster(program)
-  registerDaemon(program)
-  registerStatus(program)
+  registerCommands(program)
   for (const c of program.commands) c.exitOverride()
   return program
 }

@@ -7,18 +7,16 @@ import type { Command } from 'commander'
 import type { PeerRow } from '../api/messages.js'
 import { table } from '../format/table.js'
 import { CliError, exitCodes, printJson } from '../output.js'
-import { DAEMON_START_TIMEOUT_MS, POLL_MS } from './defaults.js'
-import { registerClusterGrow } from './cluster-grow.js'
+import { POLL_MS } from './defaults.js'
 import { daemonArgs, readRecorded, startDaemon, withoutJoin, type DaemonFlags } from './daemon.js'
 import { session, type Session } from './session.js'
-import { collect } from './vars.js'
 
 export function peersTable (rows: readonly PeerRow[], status: (s: string) => string): string {
   const sorted = [...rows].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id))
   return table(['ID', 'NAME', 'TAGS', 'ALIVE', 'ADDRESSES'], sorted.map(r => [r.id, r.name, r.tags.join(','), status(r.alive ? 'yes' : 'no'), r.addrs.join(' ')]))
 }
 
-async function token (s: Session): Promise<string> {
+async function tokenOf (s: Session): Promise<string> {
   const reply = await s.request<{ token?: unknown }>('peer', { type: 'cluster.token' })
   if (typeof reply?.token !== 'string') throw new CliError('bad-response', 'monkd answered cluster.token without a token')
   return reply.token
@@ -63,114 +61,88 @@ async function waitForPeers (s: Session, timeoutMs: number): Promise<PeerRow[]> 
   }
 }
 
-export function registerCluster (program: Command): void {
-  const cluster = program.command('cluster').alias('c').description('form, join and inspect a cluster of monkd peers')
+/** The action of `monk cluster new` (its flags are in registry.ts). */
+export async function create (_opts: unknown, cmd: Command): Promise<void> {
+  const s = session(cmd)
+  const t = await tokenOf(s)
+  if (s.json) { printJson({ token: t }); return }
+  s.print(t)
+  s.note('Cluster ready. On another machine: monk cluster join TOKEN (keep the token secret: it is the cluster key)')
+}
 
-  cluster.command('new')
-    .description('make this peer a cluster and print its join token')
-    .action(async (_opts: unknown, cmd: Command) => {
-      const s = session(cmd)
-      const t = await token(s)
-      if (s.json) { printJson({ token: t }); return }
-      s.print(t)
-      s.note('Cluster ready. On another machine: monk cluster join TOKEN (keep the token secret: it is the cluster key)')
-    })
+/** The action of `monk cluster token` (its flags are in registry.ts). */
+export async function token (_opts: unknown, cmd: Command): Promise<void> {
+  const s = session(cmd)
+  const t = await tokenOf(s)
+  if (s.json) printJson({ token: t })
+  else s.print(t)
+}
 
-  cluster.command('token')
-    .description('print the join token of this peer\'s cluster')
-    .action(async (_opts: unknown, cmd: Command) => {
-      const s = session(cmd)
-      const t = await token(s)
-      if (s.json) printJson({ token: t })
-      else s.print(t)
-    })
+/** The action of `monk cluster join` (its flags are in registry.ts). */
+export async function join (joinToken: string, flags: DaemonFlags & { timeout: string }, cmd: Command): Promise<void> {
+  const s = session(cmd)
+  const timeoutS = Number(flags.timeout)
+  if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new CliError('bad-flag', `--timeout wants seconds, got "${flags.timeout}"`, exitCodes.usage)
+  const wanted = await clusterOfToken(joinToken)
+  const current = await runningCluster(s)
+  if (current !== undefined && current === wanted) {
+    const peers = await s.request<PeerRow[]>('peer', { type: 'cluster.peers' })
+    if (s.json) { printJson(peers); return }
+    s.print(peersTable(peers, s.status))
+    s.note(`Already a member of cluster ${wanted}`)
+    return
+  }
+  if (current !== undefined) {
+    throw new CliError('other-cluster', `this peer (home ${s.home}) belongs to cluster ${current}, and monkd keeps one cluster per home, so it cannot switch to cluster ${wanted}; join from a new home instead: monk --home DIR cluster join TOKEN`)
+  }
+  const { timeout: _t, ...daemonFlags } = flags
+  const given = daemonArgs(daemonFlags)
+  const base = given.length ? given : withoutJoin((await readRecorded(s))?.args ?? [])
+  await startDaemon(s, [...base, '--join', joinToken])
+  const peers = await waitForPeers(s, timeoutS * 1000)
+  if (s.json) { printJson(peers); return }
+  s.print(peersTable(peers, s.status))
+  s.note(`Joined cluster ${wanted}: ${peers.filter(p => p.alive).length} live peers`)
+}
 
-  cluster.command('join')
-    .alias('switch')
-    .description('start the local monkd as a member of the cluster of TOKEN (a home of another cluster is refused)')
-    .argument('<token>', 'join token from monk cluster token')
-    .option('-n, --name <name>', 'peer name')
-    .option('-t, --tag <tag>', 'peer tag (repeatable)', collect)
-    .option('--p2p-port <port>', 'libp2p TCP port')
-    .option('--listen <multiaddr>', 'libp2p listen address')
-    .option('--runtime <kind>', 'container runtime: auto, docker or process')
-    .option('--timeout <seconds>', 'how long to wait to reach a peer', String(DAEMON_START_TIMEOUT_MS / 1000))
-    .action(async (joinToken: string, flags: DaemonFlags & { timeout: string }, cmd: Command) => {
-      const s = session(cmd)
-      const timeoutS = Number(flags.timeout)
-      if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new CliError('bad-flag', `--timeout wants seconds, got "${flags.timeout}"`, exitCodes.usage)
-      const wanted = await clusterOfToken(joinToken)
-      const current = await runningCluster(s)
-      if (current !== undefined && current === wanted) {
-        const peers = await s.request<PeerRow[]>('peer', { type: 'cluster.peers' })
-        if (s.json) { printJson(peers); return }
-        s.print(peersTable(peers, s.status))
-        s.note(`Already a member of cluster ${wanted}`)
-        return
-      }
-      if (current !== undefined) {
-        throw new CliError('other-cluster', `this peer (home ${s.home}) belongs to cluster ${current}, and monkd keeps one cluster per home, so it cannot switch to cluster ${wanted}; join from a new home instead: monk --home DIR cluster join TOKEN`)
-      }
-      const { timeout: _t, ...daemonFlags } = flags
-      const given = daemonArgs(daemonFlags)
-      const base = given.length ? given : withoutJoin((await readRecorded(s))?.args ?? [])
-      await startDaemon(s, [...base, '--join', joinToken])
-      const peers = await waitForPeers(s, timeoutS * 1000)
-      if (s.json) { printJson(peers); return }
-      s.print(peersTable(peers, s.status))
-      s.note(`Joined cluster ${wanted}: ${peers.filter(p => p.alive).length} live peers`)
-    })
+/** The action of `monk cluster exit` (its flags are in registry.ts). */
+export async function leave (_opts: unknown, cmd: Command): Promise<void> {
+  const s = session(cmd)
+  const info = await s.request<{ clusterId?: string }>('peer', { type: 'cluster.info' })
+  const others = (await s.request<PeerRow[]>('peer', { type: 'cluster.peers' })).filter(p => p.alive).length - 1
+  if (others <= 0) {
+    if (s.json) { printJson({ left: false, alone: true, clusterId: info.clusterId ?? null }); return }
+    s.note(`This peer is on its own already (cluster ${info.clusterId ?? '?'})`)
+    return
+  }
+  // A restart without --join would rejoin: monkd keeps its cluster (key and peers) in <home>/data.
+  throw new CliError('exit-unsupported', `monkd keeps cluster ${info.clusterId ?? '?'} in ${s.home}/data, so a restart would rejoin it. To take this machine out, run monk daemon stop (it leaves cleanly and its ${others} peer(s) take over its workloads), then start a peer on its own with another --home`)
+}
 
-  cluster.command('exit')
-    .description('leave the cluster (see the note it prints: monkd keeps its cluster in its home)')
-    .action(async (_opts: unknown, cmd: Command) => {
-      const s = session(cmd)
-      const info = await s.request<{ clusterId?: string }>('peer', { type: 'cluster.info' })
-      const others = (await s.request<PeerRow[]>('peer', { type: 'cluster.peers' })).filter(p => p.alive).length - 1
-      if (others <= 0) {
-        if (s.json) { printJson({ left: false, alone: true, clusterId: info.clusterId ?? null }); return }
-        s.note(`This peer is on its own already (cluster ${info.clusterId ?? '?'})`)
-        return
-      }
-      // A restart without --join would rejoin: monkd keeps its cluster (key and peers) in <home>/data.
-      throw new CliError('exit-unsupported', `monkd keeps cluster ${info.clusterId ?? '?'} in ${s.home}/data, so a restart would rejoin it. To take this machine out, run monk daemon stop (it leaves cleanly and its ${others} peer(s) take over its workloads), then start a peer on its own with another --home`)
-    })
+/** The action of `monk cluster peers` (its flags are in registry.ts). */
+export async function peers (opts: { tag?: string, active?: boolean }, cmd: Command): Promise<void> {
+  const s = session(cmd)
+  const rows = (await s.request<PeerRow[]>('peer', { type: 'cluster.peers' }))
+    .filter(r => opts.tag === undefined || r.tags.includes(opts.tag))
+    .filter(r => opts.active !== true || r.alive)
+  if (s.json) { printJson(rows); return }
+  s.print(peersTable(rows, s.status))
+}
 
-  cluster.command('peers')
-    .description('list the peers of the cluster')
-    .option('-t, --tag <tag>', 'only peers with this tag')
-    .option('-a, --active', 'only live peers')
-    .action(async (opts: { tag?: string, active?: boolean }, cmd: Command) => {
-      const s = session(cmd)
-      const rows = (await s.request<PeerRow[]>('peer', { type: 'cluster.peers' }))
-        .filter(r => opts.tag === undefined || r.tags.includes(opts.tag))
-        .filter(r => opts.active !== true || r.alive)
-      if (s.json) { printJson(rows); return }
-      s.print(peersTable(rows, s.status))
-    })
+/** The action of `monk cluster info` (its flags are in registry.ts). */
+export async function info (_opts: unknown, cmd: Command): Promise<void> {
+  const s = session(cmd)
+  const info = await s.request<unknown>('peer', { type: 'cluster.info' })
+  if (s.json) { printJson(info); return }
+  const { stringify } = await import('yaml')
+  s.print(stringify(info, { lineWidth: 0 }))
+}
 
-  cluster.command('info')
-    .description('this peer: id, name, cluster, addresses')
-    .action(async (_opts: unknown, cmd: Command) => {
-      const s = session(cmd)
-      const info = await s.request<unknown>('peer', { type: 'cluster.info' })
-      if (s.json) { printJson(info); return }
-      const { stringify } = await import('yaml')
-      s.print(stringify(info, { lineWidth: 0 }))
-    })
-
-  cluster.command('peer-tags')
-    .alias('peer-tag')
-    .description('set this peer\'s tags: monk cluster peer-tags -t a,b (or tags as arguments)')
-    .argument('[tags...]', 'tags')
-    .option('-t, --tag <tags>', 'tags, comma separated (repeatable)', collect, [])
-    .action(async (args: string[], opts: { tag: string[] }, cmd: Command) => {
-      const s = session(cmd)
-      const tags = [...opts.tag, ...args].flatMap(t => t.split(',')).map(t => t.trim()).filter(t => t !== '')
-      const reply = await s.request<unknown>('peer', { type: 'cluster.peer-tags', tags })
-      if (s.json) { printJson(reply ?? { tags }); return }
-      s.note(tags.length ? `Peer tags: ${tags.join(', ')}` : 'Peer tags cleared')
-    })
-
-  registerClusterGrow(cluster)
+/** The action of `monk cluster peer-tags` (its flags are in registry.ts). */
+export async function peerTags (args: string[], opts: { tag: string[] }, cmd: Command): Promise<void> {
+  const s = session(cmd)
+  const tags = [...opts.tag, ...args].flatMap(t => t.split(',')).map(t => t.trim()).filter(t => t !== '')
+  const reply = await s.request<unknown>('peer', { type: 'cluster.peer-tags', tags })
+  if (s.json) { printJson(reply ?? { tags }); return }
+  s.note(tags.length ? `Peer tags: ${tags.join(', ')}` : 'Peer tags cleared')
 }

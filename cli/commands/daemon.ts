@@ -6,7 +6,6 @@ import type { Command } from 'commander'
 import { printJson } from '../output.js'
 import { DAEMON_START_TIMEOUT_MS, DAEMON_STOP_TIMEOUT_MS, POLL_MS } from './defaults.js'
 import { cliErrorOf, session, type Session } from './session.js'
-import { collect } from './vars.js'
 
 export interface DaemonFlags {
   name?: string
@@ -146,51 +145,37 @@ export async function stopDaemon (s: Session): Promise<boolean> {
   }
 }
 
-export function registerDaemon (program: Command): void {
-  const daemon = program.command('daemon').description('run monkd in the background for this user')
+/** The action of `monk daemon start` (its flags are in registry.ts). */
+export async function start (flags: DaemonFlags, cmd: Command): Promise<void> {
+  const s = session(cmd)
+  const running = await answers(s)
+  if (running) {
+    if (s.json) printJson({ running: true, started: false, socket: s.socket, home: s.home, ...running })
+    else s.note(`monkd is already running on ${s.socket}`)
+    return
+  }
+  const given = daemonArgs(flags)
+  const args = given.length ? given : (await readRecorded(s))?.args ?? []
+  const { pid, log, info } = await startDaemon(s, args)
+  if (s.json) { printJson({ running: true, started: true, pid, socket: s.socket, log, home: s.home, ...info }); return }
+  s.print(`monkd started (pid ${pid})\n  socket: ${s.socket}\n  logs:   ${log}`)
+}
 
-  daemon.command('start')
-    .description('start monkd in the background (logs to <home>/logs/monkd.log)')
-    .option('-n, --name <name>', 'peer name')
-    .option('-t, --tag <tag>', 'peer tag (repeatable)', collect)
-    .option('--p2p-port <port>', 'libp2p TCP port')
-    .option('--listen <multiaddr>', 'libp2p listen address')
-    .option('--join <token>', 'join a cluster with this token')
-    .option('--runtime <kind>', 'container runtime: auto, docker or process')
-    .option('--log-level <level>', 'monkd log level')
-    .action(async (flags: DaemonFlags, cmd: Command) => {
-      const s = session(cmd)
-      const running = await answers(s)
-      if (running) {
-        if (s.json) printJson({ running: true, started: false, socket: s.socket, home: s.home, ...running })
-        else s.note(`monkd is already running on ${s.socket}`)
-        return
-      }
-      const given = daemonArgs(flags)
-      const args = given.length ? given : (await readRecorded(s))?.args ?? []
-      const { pid, log, info } = await startDaemon(s, args)
-      if (s.json) { printJson({ running: true, started: true, pid, socket: s.socket, log, home: s.home, ...info }); return }
-      s.print(`monkd started (pid ${pid})\n  socket: ${s.socket}\n  logs:   ${log}`)
-    })
+/** The action of `monk daemon stop` (its flags are in registry.ts). */
+export async function stop (_opts: unknown, cmd: Command): Promise<void> {
+  const s = session(cmd)
+  const stopped = await stopDaemon(s)
+  if (s.json) { printJson({ running: false, stopped }); return }
+  s.note(stopped ? 'monkd stopped' : `monkd was not running (${s.socket})`)
+}
 
-  daemon.command('stop')
-    .description('stop monkd (it leaves its cluster cleanly; workloads move to other peers)')
-    .action(async (_opts: unknown, cmd: Command) => {
-      const s = session(cmd)
-      const stopped = await stopDaemon(s)
-      if (s.json) { printJson({ running: false, stopped }); return }
-      s.note(stopped ? 'monkd stopped' : `monkd was not running (${s.socket})`)
-    })
-
-  daemon.command('status')
-    .description('whether monkd runs, and where')
-    .action(async (_opts: unknown, cmd: Command) => {
-      const s = session(cmd)
-      const info = await answers(s)
-      const recorded = await readRecorded(s)
-      if (s.json) printJson({ running: info !== undefined, socket: s.socket, home: s.home, ...(recorded?.pid !== undefined && info ? { pid: recorded.pid } : {}), ...info })
-      else if (info) s.print(`monkd: running\n  socket: ${s.socket}${recorded?.pid !== undefined ? `\n  pid:    ${recorded.pid}` : ''}${Object.entries(info).filter(([k]) => k !== 'ok' && k !== 'api').map(([k, v]) => `\n  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join('')}`)
-      else s.print(`monkd: not running (${s.socket}); start it with: monk daemon start`)
-      if (!info) process.exitCode = 1
-    })
+/** The action of `monk daemon status` (its flags are in registry.ts). */
+export async function status (_opts: unknown, cmd: Command): Promise<void> {
+  const s = session(cmd)
+  const info = await answers(s)
+  const recorded = await readRecorded(s)
+  if (s.json) printJson({ running: info !== undefined, socket: s.socket, home: s.home, ...(recorded?.pid !== undefined && info ? { pid: recorded.pid } : {}), ...info })
+  else if (info) s.print(`monkd: running\n  socket: ${s.socket}${recorded?.pid !== undefined ? `\n  pid:    ${recorded.pid}` : ''}${Object.entries(info).filter(([k]) => k !== 'ok' && k !== 'api').map(([k, v]) => `\n  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join('')}`)
+  else s.print(`monkd: not running (${s.socket}); start it with: monk daemon start`)
+  if (!info) process.exitCode = 1
 }

@@ -32,33 +32,25 @@ function argsText (a: ActionSpec): string {
   return list.map(x => `${x.name}${x.type !== undefined ? `:${x.type}` : ''}${x.default !== undefined ? `=${typeof x.default === 'string' ? x.default : JSON.stringify(x.default)}` : ''}`).join(' ')
 }
 
-export function registerDo (program: Command): void {
-  program.command('do')
-    .description('run an action of a workload: monk do ns/app/ACTION name=value...')
-    .argument('<action>', 'ns/app/ACTION')
-    .argument('[args...]', 'arguments as name=value')
-    .action(async (target: string, args: string[], _opts: unknown, cmd: Command) => {
-      const s = session(cmd)
-      const { path, action } = splitAction(target)
-      const parsed = parsePairs(args, 'an action argument')
-      const reply = await s.request<unknown>(runnableActor(path), { type: 'runnable.action', action, ...(args.length ? { args: parsed } : {}) })
-      const output = reply !== null && typeof reply === 'object' && !Array.isArray(reply) && 'output' in reply ? (reply as { output: unknown }).output : reply
-      if (s.json) { printJson({ output }); return }
-      if (output === null || output === undefined) return
-      s.print(typeof output === 'string' ? output : JSON.stringify(output, null, 2))
-    })
+/** The action of `monk do` (its flags are in registry.ts). */
+export async function doAction (target: string, args: string[], _opts: unknown, cmd: Command): Promise<void> {
+  const s = session(cmd)
+  const { path, action } = splitAction(target)
+  const parsed = parsePairs(args, 'an action argument')
+  const reply = await s.request<unknown>(runnableActor(path), { type: 'runnable.action', action, ...(args.length ? { args: parsed } : {}) })
+  const output = reply !== null && typeof reply === 'object' && !Array.isArray(reply) && 'output' in reply ? (reply as { output: unknown }).output : reply
+  if (s.json) { printJson({ output }); return }
+  if (output === null || output === undefined) return
+  s.print(typeof output === 'string' ? output : JSON.stringify(output, null, 2))
+}
 
-  program.command('actions')
-    .alias('list-actions')
-    .description('list the actions a workload offers and their arguments')
-    .argument('<path>', 'instance, e.g. ns/app')
-    .action(async (path: string, _opts: unknown, cmd: Command) => {
-      const s = session(cmd)
-      const p = requirePath(path)
-      const reply = await s.request<unknown>(runnableActor(p), { type: 'runnable.actions' })
-      const list = actionList(reply)
-      if (s.json) { printJson(list); return }
-      s.print(table(['ACTION', 'DESCRIPTION', 'ARGUMENTS'], list.map(a => [`${p}/${a.name}`, a.description ?? '', argsText(a)])))
-      if (list.length === 0) s.note(`${p} has no actions`)
-    })
+/** The action of `monk actions` (its flags are in registry.ts). */
+export async function actions (path: string, _opts: unknown, cmd: Command): Promise<void> {
+  const s = session(cmd)
+  const p = requirePath(path)
+  const reply = await s.request<unknown>(runnableActor(p), { type: 'runnable.actions' })
+  const list = actionList(reply)
+  if (s.json) { printJson(list); return }
+  s.print(table(['ACTION', 'DESCRIPTION', 'ARGUMENTS'], list.map(a => [`${p}/${a.name}`, a.description ?? '', argsText(a)])))
+  if (list.length === 0) s.note(`${p} has no actions`)
 }

@@ -34,65 +34,55 @@ export function splitShellOutput (stdout: string): { text: string, cwd: string |
   return { text: stdout.slice(0, start), cwd: stdout.slice(start + 2, end) }
 }
 
-export function registerExec (program: Command): void {
-  program.command('exec')
-    .description('run a command in a workload\'s container (put -- before a command that has options)')
-    .argument('<path>', 'instance, e.g. ns/app')
-    .argument('<cmd...>', 'command and arguments')
-    .option('-c, --container <name>', 'which container (default: the first)')
-    .action(async (path: string, cmdArgs: string[], opts: { container?: string }, cmd: Command) => {
-      const s = session(cmd)
-      const r = await execOnce(s, requirePath(path), cmdArgs, opts.container)
-      if (s.json) printJson(r)
-      else {
-        process.stdout.write(r.stdout)
-        process.stderr.write(r.stderr)
-      }
-      if (r.exitCode !== 0) {
-        if (!s.json) s.note(`monk: ${cmdArgs.join(' ')} exited with code ${r.exitCode}`)
-        process.exitCode = exitCodes.failure
-      }
-    })
+/** The action of `monk exec` (its flags are in registry.ts). */
+export async function exec (path: string, cmdArgs: string[], opts: { container?: string }, cmd: Command): Promise<void> {
+  const s = session(cmd)
+  const r = await execOnce(s, requirePath(path), cmdArgs, opts.container)
+  if (s.json) printJson(r)
+  else {
+    process.stdout.write(r.stdout)
+    process.stderr.write(r.stderr)
+  }
+  if (r.exitCode !== 0) {
+    if (!s.json) s.note(`monk: ${cmdArgs.join(' ')} exited with code ${r.exitCode}`)
+    process.exitCode = exitCodes.failure
+  }
+}
 
-  program.command('shell')
-    .description('a shell in a workload\'s container: each line runs as its own sh -c (no stdin; cd is remembered)')
-    .argument('<path>', 'instance, e.g. ns/app')
-    .option('-c, --container <name>', 'which container (default: the first)')
-    .option('-b, --shell <path>', 'the shell to run lines with', '/bin/sh')
-    .action(async (path: string, opts: { container?: string, shell: string }, cmd: Command) => {
-      const s = session(cmd)
-      const p = requirePath(path)
-      if (s.json) throw new CliError('bad-flag', 'monk shell is interactive; use monk exec --output json for scripts', exitCodes.usage)
-      await execOnce(s, p, [opts.shell, '-c', 'true'], opts.container) // fail early (not found, daemon down)
-      const { createInterface } = await import('node:readline')
-      const tty = Boolean(process.stdin.isTTY)
-      const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: tty })
-      if (tty) s.note(`Shell in ${p}${opts.container !== undefined ? ` (${opts.container})` : ''}: each line runs as its own ${opts.shell} -c; cd is remembered, nothing reads stdin. Ctrl-D leaves.`)
-      let cwd: string | undefined
-      let last = 0
-      rl.setPrompt(`${p}$ `)
-      if (tty) rl.prompt()
-      for await (const line of rl) {
-        if (line.trim() === 'exit') break
-        if (line.trim() !== '') {
-          try {
-            const r = await execOnce(s, p, [opts.shell, '-c', shellScript(line, cwd)], opts.container)
-            const out = splitShellOutput(r.stdout)
-            if (out.cwd !== undefined) cwd = out.cwd
-            process.stdout.write(out.text)
-            if (out.text !== '' && !out.text.endsWith('\n') && tty) process.stdout.write('\n')
-            process.stderr.write(r.stderr)
-            last = r.exitCode
-          } catch (e) {
-            const err = e as { code?: string, message?: string }
-            process.stderr.write(`monk: ${err.message ?? String(e)}\n`)
-            if (err.code === 'daemon-down') throw e
-            last = 1
-          }
-        }
-        if (tty) rl.prompt()
+/** The action of `monk shell` (its flags are in registry.ts). */
+export async function shell (path: string, opts: { container?: string, shell: string }, cmd: Command): Promise<void> {
+  const s = session(cmd)
+  const p = requirePath(path)
+  if (s.json) throw new CliError('bad-flag', 'monk shell is interactive; use monk exec --output json for scripts', exitCodes.usage)
+  await execOnce(s, p, [opts.shell, '-c', 'true'], opts.container) // fail early (not found, daemon down)
+  const { createInterface } = await import('node:readline')
+  const tty = Boolean(process.stdin.isTTY)
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: tty })
+  if (tty) s.note(`Shell in ${p}${opts.container !== undefined ? ` (${opts.container})` : ''}: each line runs as its own ${opts.shell} -c; cd is remembered, nothing reads stdin. Ctrl-D leaves.`)
+  let cwd: string | undefined
+  let last = 0
+  rl.setPrompt(`${p}$ `)
+  if (tty) rl.prompt()
+  for await (const line of rl) {
+    if (line.trim() === 'exit') break
+    if (line.trim() !== '') {
+      try {
+        const r = await execOnce(s, p, [opts.shell, '-c', shellScript(line, cwd)], opts.container)
+        const out = splitShellOutput(r.stdout)
+        if (out.cwd !== undefined) cwd = out.cwd
+        process.stdout.write(out.text)
+        if (out.text !== '' && !out.text.endsWith('\n') && tty) process.stdout.write('\n')
+        process.stderr.write(r.stderr)
+        last = r.exitCode
+      } catch (e) {
+        const err = e as { code?: string, message?: string }
+        process.stderr.write(`monk: ${err.message ?? String(e)}\n`)
+        if (err.code === 'daemon-down') throw e
+        last = 1
       }
-      rl.close()
-      process.exitCode = last === 0 ? exitCodes.ok : exitCodes.failure
-    })
+    }
+    if (tty) rl.prompt()
+  }
+  rl.close()
+  process.exitCode = last === 0 ? exitCodes.ok : exitCodes.failure
 }

@@ -83,16 +83,11 @@ export async function loadKit (s: Session, paths: readonly string[]): Promise<{ 
   }
 }
 
-export function registerLoad (program: Command): void {
-  program.command('load')
-    .description('load MonkScript files, directories or MANIFESTs into monkd')
-    .argument('<paths...>', 'YAML files, MANIFESTs or directories')
-    .option('-s, --strict', 'treat warnings as errors')
-    .action(async (paths: string[], opts: { strict?: boolean }, cmd: Command) => {
-      const s = session(cmd)
-      const { reply } = await loadKit(s, paths)
-      if (s.json) printJson(reply)
-      else await printLoadReply(s, reply)
-      process.exitCode = reply.errors.length || (opts.strict === true && reply.warnings.length) ? 1 : 0
-    })
+/** The action of `monk load` (its flags are in registry.ts). */
+export async function load (paths: string[], opts: { strict?: boolean }, cmd: Command): Promise<void> {
+  const s = session(cmd)
+  const { reply } = await loadKit(s, paths)
+  if (s.json) printJson(reply)
+  else await printLoadReply(s, reply)
+  process.exitCode = reply.errors.length || (opts.strict === true && reply.warnings.length) ? 1 : 0
 }

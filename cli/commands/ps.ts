@@ -3,7 +3,6 @@ import type { Command } from 'commander'
 import type { PsRow } from '../api/messages.js'
 import { table } from '../format/table.js'
 import { printJson } from '../output.js'
-import { collect } from './vars.js'
 import { requirePath, runnableActor, session } from './session.js'
 
 /** The ps table: one line per instance, its containers summarised in the last column. */
@@ -17,39 +16,30 @@ export function psTable (rows: readonly PsRow[], status: (s: string) => string):
   ]))
 }
 
-export function registerPs (program: Command): void {
-  program.command('ps')
-    .description('list workloads: where each runs and in what state')
-    .option('-a, --all', 'include stopped workloads')
-    .option('-p, --peer <name>', 'only workloads on this peer')
-    .option('-t, --tag <tag>', 'only workloads on peers with this tag')
-    .action(async (opts: { all?: boolean, peer?: string, tag?: string }, cmd: Command) => {
-      const s = session(cmd)
-      const rows = await s.request<PsRow[]>('peer', {
-        type: 'workload.ps',
-        ...(opts.all === true ? { all: true } : {}),
-        ...(opts.peer !== undefined ? { peer: opts.peer } : {}),
-        ...(opts.tag !== undefined ? { tag: opts.tag } : {}),
-      })
-      if (s.json) { printJson(rows); return }
-      s.print(psTable(rows, s.status))
-      if (rows.length === 0) s.note(opts.all === true ? 'No workloads. Run one with: monk run ns/name' : 'No running workloads (monk ps --all shows stopped ones).')
-    })
+/** The action of `monk ps` (its flags are in registry.ts). */
+export async function ps (opts: { all?: boolean, peer?: string, tag?: string }, cmd: Command): Promise<void> {
+  const s = session(cmd)
+  const rows = await s.request<PsRow[]>('peer', {
+    type: 'workload.ps',
+    ...(opts.all === true ? { all: true } : {}),
+    ...(opts.peer !== undefined ? { peer: opts.peer } : {}),
+    ...(opts.tag !== undefined ? { tag: opts.tag } : {}),
+  })
+  if (s.json) { printJson(rows); return }
+  s.print(psTable(rows, s.status))
+  if (rows.length === 0) s.note(opts.all === true ? 'No workloads. Run one with: monk run ns/name' : 'No running workloads (monk ps --all shows stopped ones).')
+}
 
-  program.command('describe')
-    .description('show where a workload runs: peer, containers, images, volumes, ports')
-    .argument('<paths...>', 'instances, e.g. ns/app')
-    .option('-c, --container <name>', 'only this container (repeatable)', collect, [])
-    .action(async (paths: string[], opts: { container: string[] }, cmd: Command) => {
-      const s = session(cmd)
-      const { normaliseDescribe, renderSummary } = await import('../format/summary.js')
-      const raw = await Promise.all(paths.map(async p => await s.request<unknown>(runnableActor(requirePath(p)), { type: 'runnable.describe' })))
-      if (s.json) { printJson(paths.length === 1 ? raw[0] : raw); return }
-      const replies = raw.map((r, i) => {
-        const d = normaliseDescribe(r, requirePath(paths[i]!))
-        if (opts.container.length && d.containers) d.containers = d.containers.filter(c => opts.container.includes(c.name))
-        return d
-      })
-      s.print(renderSummary(replies, { fancy: s.g.color, status: s.status }))
-    })
+/** The action of `monk describe` (its flags are in registry.ts). */
+export async function describe (paths: string[], opts: { container: string[] }, cmd: Command): Promise<void> {
+  const s = session(cmd)
+  const { normaliseDescribe, renderSummary } = await import('../format/summary.js')
+  const raw = await Promise.all(paths.map(async p => await s.request<unknown>(runnableActor(requirePath(p)), { type: 'runnable.describe' })))
+  if (s.json) { printJson(paths.length === 1 ? raw[0] : raw); return }
+  const replies = raw.map((r, i) => {
+    const d = normaliseDescribe(r, requirePath(paths[i]!))
+    if (opts.container.length && d.containers) d.containers = d.containers.filter(c => opts.container.includes(c.name))
+    return d
+  })
+  s.print(renderSummary(replies, { fancy: s.g.color, status: s.status }))
 }

@@ -1,12 +1,11 @@
 // `monk run`, `monk update` and `monk up`: send the desired state, then wait (with progress) until
 // the instances run or fail, and print the run summary tree of spec §4.1.
-import { Option, type Command } from 'commander'
+import type { Command } from 'commander'
 import type { PsRow } from '../api/messages.js'
 import type { DescribeReply } from '../format/summary.js'
 import { CliError, exitCodes, printJson } from '../output.js'
-import { WAIT_TIMEOUT_S } from './defaults.js'
 import { instancesOf, requirePath, runnableActor, session, type PeerMessage, type Session } from './session.js'
-import { collect, runVariables } from './vars.js'
+import { runVariables } from './vars.js'
 import { generationsBefore, waitForInstances } from './wait.js'
 
 interface RunFlags {
@@ -17,17 +16,6 @@ interface RunFlags {
   forceMove?: boolean
   wait: boolean
   timeout: string
-}
-
-function runOptions (cmd: Command, withForce = true): Command {
-  cmd.option('-t, --tag <tag>', 'run on peers with this tag (repeatable, or a comma list)', collect, [])
-    .option('-p, --peer <name>', 'run on this peer (name or id)')
-    .option('-s, --set <name=value>', 'set a variable (repeatable)', collect, [])
-    .option('--variables-file <file>', 'YAML file of variables (top-level name: value)')
-  if (withForce) cmd.option('-f, --force-move', 'move instances even if they already run on another eligible peer')
-  return cmd
-    .option('--no-wait', 'return once monkd accepted the request')
-    .addOption(new Option('--timeout <seconds>', 'how long to wait for instances to run').default(String(WAIT_TIMEOUT_S)))
 }
 
 function timeoutOf (flags: RunFlags): number {
@@ -96,39 +84,30 @@ export async function runPaths (s: Session, type: 'workload.run' | 'workload.upd
   await printSummary(s, await describeAll(s, instances, rows))
 }
 
-export function registerRun (program: Command): void {
-  runOptions(program.command('run'))
-    .description('run a runnable or group (waits until it runs and prints where)')
-    .argument('<paths...>', 'template paths, e.g. ns/app')
-    .action(async (paths: string[], flags: RunFlags, cmd: Command) => {
-      await runPaths(session(cmd), 'workload.run', paths, flags)
-    })
+/** The action of `monk run` (its flags are in registry.ts). */
+export async function run (paths: string[], flags: RunFlags, cmd: Command): Promise<void> {
+  await runPaths(session(cmd), 'workload.run', paths, flags)
+}
 
-  runOptions(program.command('update'))
-    .description('apply a changed definition or variables to a running workload (starts it if needed)')
-    .argument('<paths...>', 'template paths')
-    .action(async (paths: string[], flags: RunFlags, cmd: Command) => {
-      await runPaths(session(cmd), 'workload.update', paths, flags)
-    })
+/** The action of `monk update` (its flags are in registry.ts). */
+export async function update (paths: string[], flags: RunFlags, cmd: Command): Promise<void> {
+  await runPaths(session(cmd), 'workload.update', paths, flags)
+}
 
-  runOptions(program.command('up'))
-    .description('load a kit and run it in one step')
-    .argument('<source>', 'a YAML file, MANIFEST or directory')
-    .argument('[path]', 'what to run (default: the MANIFEST ENTRY, else the only group or runnable)')
-    .action(async (source: string, path: string | undefined, flags: RunFlags, cmd: Command) => {
-      const s = session(cmd)
-      const { loadKit, printLoadReply } = await import('./load.js')
-      const { reply, kit } = await loadKit(s, [source])
-      if (!s.json) await printLoadReply(s, reply)
-      if (reply.errors.length) {
-        if (s.json) printJson({ load: reply })
-        process.exitCode = exitCodes.failure
-        return
-      }
-      const target = path ?? defaultTarget(kit.entries, kit.nodes, source)
-      s.note(`Running ${target}`)
-      await runPaths(s, 'workload.run', [target], flags, { load: reply })
-    })
+/** The action of `monk up` (its flags are in registry.ts). */
+export async function up (source: string, path: string | undefined, flags: RunFlags, cmd: Command): Promise<void> {
+  const s = session(cmd)
+  const { loadKit, printLoadReply } = await import('./load.js')
+  const { reply, kit } = await loadKit(s, [source])
+  if (!s.json) await printLoadReply(s, reply)
+  if (reply.errors.length) {
+    if (s.json) printJson({ load: reply })
+    process.exitCode = exitCodes.failure
+    return
+  }
+  const target = path ?? defaultTarget(kit.entries, kit.nodes, source)
+  s.note(`Running ${target}`)
+  await runPaths(s, 'workload.run', [target], flags, { load: reply })
 }
 
 /** `up`'s default: the first MANIFEST ENTRY (without `env:`), else the only group, else the only runnable. */

@@ -35,47 +35,34 @@ async function readStdin (): Promise<string> {
   return text.replace(/\r?\n$/, '')
 }
 
-function scopeOptions (cmd: Command): Command {
-  return cmd.option('-g, --global', 'a global secret').option('-r, --runnable <path>', 'a secret of one workload (ns/name)')
+/** The action of `monk secrets add` (its flags are in registry.ts). */
+export async function add (arg: string, flags: ScopeFlags, cmd: Command): Promise<void> {
+  const s = session(cmd)
+  const scope = scopeOf(flags)!
+  const eq = arg.indexOf('=')
+  const name = eq < 0 ? arg : arg.slice(0, eq)
+  if (name === '') throw new CliError('bad-flag', 'the secret needs a name: NAME=VALUE', exitCodes.usage)
+  const value = eq < 0 ? await readStdin() : arg.slice(eq + 1)
+  await s.request<unknown>('peer', { type: 'secrets.add', scope, name, value })
+  if (s.json) { printJson({ scope, name }); return }
+  s.note(`Secret ${name} saved (${scope === 'global' ? 'global' : `for ${scope}`})`)
 }
 
-export function registerSecrets (program: Command): void {
-  const secrets = program.command('secrets').alias('secret').description('manage secrets (values are never printed)')
+/** The action of `monk secrets rm` (its flags are in registry.ts). */
+export async function rm (name: string, flags: ScopeFlags, cmd: Command): Promise<void> {
+  const s = session(cmd)
+  const scope = scopeOf(flags)!
+  await s.request<unknown>('peer', { type: 'secrets.rm', scope, name })
+  if (s.json) { printJson({ scope, name, removed: true }); return }
+  s.note(`Secret ${name} removed (${scope === 'global' ? 'global' : `for ${scope}`})`)
+}
 
-  scopeOptions(secrets.command('add').alias('set'))
-    .description('add or replace a secret: NAME=VALUE, or NAME with the value on stdin')
-    .argument('<secret>', 'NAME=VALUE or NAME')
-    .action(async (arg: string, flags: ScopeFlags, cmd: Command) => {
-      const s = session(cmd)
-      const scope = scopeOf(flags)!
-      const eq = arg.indexOf('=')
-      const name = eq < 0 ? arg : arg.slice(0, eq)
-      if (name === '') throw new CliError('bad-flag', 'the secret needs a name: NAME=VALUE', exitCodes.usage)
-      const value = eq < 0 ? await readStdin() : arg.slice(eq + 1)
-      await s.request<unknown>('peer', { type: 'secrets.add', scope, name, value })
-      if (s.json) { printJson({ scope, name }); return }
-      s.note(`Secret ${name} saved (${scope === 'global' ? 'global' : `for ${scope}`})`)
-    })
-
-  scopeOptions(secrets.command('rm').alias('remove'))
-    .description('remove a secret')
-    .argument('<name>', 'secret name')
-    .action(async (name: string, flags: ScopeFlags, cmd: Command) => {
-      const s = session(cmd)
-      const scope = scopeOf(flags)!
-      await s.request<unknown>('peer', { type: 'secrets.rm', scope, name })
-      if (s.json) { printJson({ scope, name, removed: true }); return }
-      s.note(`Secret ${name} removed (${scope === 'global' ? 'global' : `for ${scope}`})`)
-    })
-
-  scopeOptions(secrets.command('list').alias('ls'))
-    .description('list secret names (all scopes unless -g or -r)')
-    .action(async (flags: ScopeFlags, cmd: Command) => {
-      const s = session(cmd)
-      const scope = scopeOf(flags, true)
-      const rows = secretRows(await s.request<unknown>('peer', { type: 'secrets.list', ...(scope !== undefined ? { scope } : {}) }), scope)
-      if (s.json) { printJson(rows); return }
-      s.print(table(['NAME', 'SCOPE'], rows.map(r => [r.name, r.scope])))
-      if (rows.length === 0) s.note('No secrets. Add one with: monk secrets add -g NAME=VALUE')
-    })
+/** The action of `monk secrets list` (its flags are in registry.ts). */
+export async function list (flags: ScopeFlags, cmd: Command): Promise<void> {
+  const s = session(cmd)
+  const scope = scopeOf(flags, true)
+  const rows = secretRows(await s.request<unknown>('peer', { type: 'secrets.list', ...(scope !== undefined ? { scope } : {}) }), scope)
+  if (s.json) { printJson(rows); return }
+  s.print(table(['NAME', 'SCOPE'], rows.map(r => [r.name, r.scope])))
+  if (rows.length === 0) s.note('No secrets. Add one with: monk secrets add -g NAME=VALUE')
 }

@@ -12,38 +12,28 @@ export function templateRows (reply: unknown): TemplateRow[] {
   return Array.isArray(body) ? (body as TemplateRow[]).filter(r => typeof r?.path === 'string') : []
 }
 
-export function registerTemplates (program: Command): void {
-  program.command('list')
-    .alias('ls')
-    .description('list loaded templates (type, path, repository, version, tags)')
-    .argument('[filter]', 'only paths containing this text')
-    .option('-r, --runnables', 'only runnables')
-    .option('-g, --groups', 'only groups')
-    .option('-l, --local', 'only templates loaded from local files')
-    .action(async (filter: string | undefined, opts: { runnables?: boolean, groups?: boolean, local?: boolean }, cmd: Command) => {
-      const s = session(cmd)
-      if (opts.runnables === true && opts.groups === true) throw new CliError('bad-flag', 'use --runnables or --groups, not both', exitCodes.usage)
-      const kind = opts.runnables === true ? 'runnable' : opts.groups === true ? 'group' : undefined
-      const reply = await s.request<unknown>('peer', { type: 'templates.list', ...(kind !== undefined ? { kind } : {}) })
-      const rows = templateRows(reply)
-        .filter(r => filter === undefined || r.path.includes(filter))
-        .filter(r => opts.local !== true || (r.repo ?? 'local') === 'local')
-        .sort((a, b) => a.path.localeCompare(b.path))
-      if (s.json) { printJson(rows); return }
-      s.print(table(['TYPE', 'TEMPLATE', 'REPOSITORY', 'VERSION', 'TAGS'], rows.map(r => [
-        r.kind ?? '', r.path, r.repo ?? 'local', r.version ?? '-', Array.isArray(r.tags) ? r.tags.join(',') : (r.tags ?? ''),
-      ])))
-      if (rows.length === 0) s.note('No templates. Load some with: monk load DIR')
-    })
+/** The action of `monk list` (its flags are in registry.ts). */
+export async function list (filter: string | undefined, opts: { runnables?: boolean, groups?: boolean, local?: boolean }, cmd: Command): Promise<void> {
+  const s = session(cmd)
+  if (opts.runnables === true && opts.groups === true) throw new CliError('bad-flag', 'use --runnables or --groups, not both', exitCodes.usage)
+  const kind = opts.runnables === true ? 'runnable' : opts.groups === true ? 'group' : undefined
+  const reply = await s.request<unknown>('peer', { type: 'templates.list', ...(kind !== undefined ? { kind } : {}) })
+  const rows = templateRows(reply)
+    .filter(r => filter === undefined || r.path.includes(filter))
+    .filter(r => opts.local !== true || (r.repo ?? 'local') === 'local')
+    .sort((a, b) => a.path.localeCompare(b.path))
+  if (s.json) { printJson(rows); return }
+  s.print(table(['TYPE', 'TEMPLATE', 'REPOSITORY', 'VERSION', 'TAGS'], rows.map(r => [
+    r.kind ?? '', r.path, r.repo ?? 'local', r.version ?? '-', Array.isArray(r.tags) ? r.tags.join(',') : (r.tags ?? ''),
+  ])))
+  if (rows.length === 0) s.note('No templates. Load some with: monk load DIR')
+}
 
-  program.command('info')
-    .description('show a template\'s metadata')
-    .argument('<path>', 'template path, e.g. ns/app')
-    .action(async (path: string, _opts: unknown, cmd: Command) => {
-      const s = session(cmd)
-      const reply = await s.request<unknown>('peer', { type: 'templates.info', path: requirePath(path) })
-      if (s.json) { printJson(reply); return }
-      const { stringify } = await import('yaml')
-      s.print(stringify(reply, { lineWidth: 0 }))
-    })
+/** The action of `monk info` (its flags are in registry.ts). */
+export async function info (path: string, _opts: unknown, cmd: Command): Promise<void> {
+  const s = session(cmd)
+  const reply = await s.request<unknown>('peer', { type: 'templates.info', path: requirePath(path) })
+  if (s.json) { printJson(reply); return }
+  const { stringify } = await import('yaml')
+  s.print(stringify(reply, { lineWidth: 0 }))
 }

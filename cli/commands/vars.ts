@@ -1,6 +1,5 @@
 // Run-time variables from the command line: `--set k=v` (repeatable) and `--variables-file FILE`
 // (YAML; its top-level scalars become variables). Values travel as strings; the daemon types them.
-import { readFile } from 'node:fs/promises'
 import { CliError, exitCodes } from '../output.js'
 
 /** Commander collector for repeatable options. */
@@ -26,6 +25,7 @@ export function parsePairs (pairs: readonly string[], flag: string): Record<stri
 export async function readVariablesFile (file: string): Promise<Record<string, string>> {
   const bad = (why: string, cause?: unknown): CliError =>
     new CliError('bad-variables-file', `cannot use variables file ${file}: ${why}`, exitCodes.failure, { cause })
+  const { readFile } = await import('node:fs/promises')
   let text: string
   try {
     text = await readFile(file, 'utf8')

@@ -1,7 +1,6 @@
 // `monk stop`, `monk restart`, `monk purge`: one message each, then wait until it took effect.
-import { Option, type Command } from 'commander'
+import type { Command } from 'commander'
 import { CliError, exitCodes, printJson } from '../output.js'
-import { STOP_TIMEOUT_S, WAIT_TIMEOUT_S } from './defaults.js'
 import { instancesOf, requirePath, session, type PeerMessage, type Session } from './session.js'
 import { generationsBefore, waitForInstances, type Goal } from './wait.js'
 
@@ -30,31 +29,17 @@ async function apply (s: Session, paths: readonly string[], message: (path: stri
   s.note(`${done} ${instances.length} instance${instances.length === 1 ? '' : 's'}`)
 }
 
-function waitOptions (cmd: Command, defaultS: number): Command {
-  return cmd.option('--no-wait', 'return once monkd accepted the request')
-    .addOption(new Option('--timeout <seconds>', 'how long to wait').default(String(defaultS)))
+/** The action of `monk stop` (its flags are in registry.ts). */
+export async function stop (paths: string[], flags: Flags, cmd: Command): Promise<void> {
+  await apply(session(cmd), paths, path => ({ type: 'workload.stop', path }), 'stopped', flags, 'Stopped')
 }
 
-export function registerWorkload (program: Command): void {
-  waitOptions(program.command('stop'), STOP_TIMEOUT_S)
-    .description('stop a workload; its data stays')
-    .argument('<paths...>', 'template paths')
-    .action(async (paths: string[], flags: Flags, cmd: Command) => {
-      await apply(session(cmd), paths, path => ({ type: 'workload.stop', path }), 'stopped', flags, 'Stopped')
-    })
+/** The action of `monk restart` (its flags are in registry.ts). */
+export async function restart (paths: string[], flags: Flags, cmd: Command): Promise<void> {
+  await apply(session(cmd), paths, path => ({ type: 'workload.restart', path }), 'running', flags, 'Restarted')
+}
 
-  waitOptions(program.command('restart'), WAIT_TIMEOUT_S)
-    .description('restart a workload in place')
-    .argument('<paths...>', 'template paths')
-    .action(async (paths: string[], flags: Flags, cmd: Command) => {
-      await apply(session(cmd), paths, path => ({ type: 'workload.restart', path }), 'running', flags, 'Restarted')
-    })
-
-  waitOptions(program.command('purge'), STOP_TIMEOUT_S)
-    .description('stop a workload and remove its containers and data')
-    .argument('<paths...>', 'template paths')
-    .option('-x, --excise', 'also remove the template definitions')
-    .action(async (paths: string[], flags: Flags, cmd: Command) => {
-      await apply(session(cmd), paths, path => ({ type: 'workload.purge', path, ...(flags.excise === true ? { excise: true } : {}) }), 'gone', flags, 'Purged')
-    })
+/** The action of `monk purge` (its flags are in registry.ts). */
+export async function purge (paths: string[], flags: Flags, cmd: Command): Promise<void> {
+  await apply(session(cmd), paths, path => ({ type: 'workload.purge', path, ...(flags.excise === true ? { excise: true } : {}) }), 'gone', flags, 'Purged')
 }

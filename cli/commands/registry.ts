@@ -1,0 +1,244 @@
+// The command table of `monk` for everything that talks to monkd: each command's name, arguments,
+// flags and help. A command's work lives in its own module (load.ts, run.ts, ps.ts...), imported
+// only when that command runs, so `monk` starts with commander and this file alone (each module
+// the ESM loader reads at start-up costs about a millisecond; see benchmarks/cli.ts).
+import { Option, type Command } from 'commander'
+import { registerClusterGrow } from './cluster-grow.js'
+import { DAEMON_START_TIMEOUT_MS, LOG_LAST, STOP_TIMEOUT_S, WAIT_TIMEOUT_S } from './defaults.js'
+import { collect } from './vars.js'
+
+/** An action whose module is imported when the command runs. */
+function lazy<M> (load: () => Promise<M>, pick: (m: M) => (...args: never[]) => Promise<void>): (...args: unknown[]) => Promise<void> {
+  return async (...args) => {
+    const fn = pick(await load()) as unknown as (...a: unknown[]) => Promise<void>
+    await fn(...args)
+  }
+}
+
+/** run, update and up: where to run, variables, and how long to wait. */
+function runOptions (cmd: Command, withForce = true): Command {
+  cmd.option('-t, --tag <tag>', 'run on peers with this tag (repeatable, or a comma list)', collect, [])
+    .option('-p, --peer <name>', 'run on this peer (name or id)')
+    .option('-s, --set <name=value>', 'set a variable (repeatable)', collect, [])
+    .option('--variables-file <file>', 'YAML file of variables (top-level name: value)')
+  if (withForce) cmd.option('-f, --force-move', 'move instances even if they already run on another eligible peer')
+  return cmd
+    .option('--no-wait', 'return once monkd accepted the request')
+    .addOption(new Option('--timeout <seconds>', 'how long to wait for instances to run').default(String(WAIT_TIMEOUT_S)))
+}
+
+/** stop, restart and purge: whether and how long to wait for the change. */
+function waitOptions (cmd: Command, defaultS: number): Command {
+  return cmd.option('--no-wait', 'return once monkd accepted the request')
+    .addOption(new Option('--timeout <seconds>', 'how long to wait').default(String(defaultS)))
+}
+
+/** secrets: the scope. */
+function scopeOptions (cmd: Command): Command {
+  return cmd.option('-g, --global', 'a global secret').option('-r, --runnable <path>', 'a secret of one workload (ns/name)')
+}
+
+/** Registers every daemon command on `program`. */
+export function registerCommands (program: Command): void {
+  // load.ts
+  program.command('load')
+    .description('load MonkScript files, directories or MANIFESTs into monkd')
+    .argument('<paths...>', 'YAML files, MANIFESTs or directories')
+    .option('-s, --strict', 'treat warnings as errors')
+    .action(lazy(() => import('./load.js'), m => m.load))
+
+  // templates.ts
+  program.command('list')
+    .alias('ls')
+    .description('list loaded templates (type, path, repository, version, tags)')
+    .argument('[filter]', 'only paths containing this text')
+    .option('-r, --runnables', 'only runnables')
+    .option('-g, --groups', 'only groups')
+    .option('-l, --local', 'only templates loaded from local files')
+    .action(lazy(() => import('./templates.js'), m => m.list))
+
+  program.command('info')
+    .description('show a template\'s metadata')
+    .argument('<path>', 'template path, e.g. ns/app')
+    .action(lazy(() => import('./templates.js'), m => m.info))
+
+  // run.ts
+  runOptions(program.command('run'))
+    .description('run a runnable or group (waits until it runs and prints where)')
+    .argument('<paths...>', 'template paths, e.g. ns/app')
+    .action(lazy(() => import('./run.js'), m => m.run))
+
+  runOptions(program.command('update'))
+    .description('apply a changed definition or variables to a running workload (starts it if needed)')
+    .argument('<paths...>', 'template paths')
+    .action(lazy(() => import('./run.js'), m => m.update))
+
+  runOptions(program.command('up'))
+    .description('load a kit and run it in one step')
+    .argument('<source>', 'a YAML file, MANIFEST or directory')
+    .argument('[path]', 'what to run (default: the MANIFEST ENTRY, else the only group or runnable)')
+    .action(lazy(() => import('./run.js'), m => m.up))
+
+  // workload.ts
+  waitOptions(program.command('stop'), STOP_TIMEOUT_S)
+    .description('stop a workload; its data stays')
+    .argument('<paths...>', 'template paths')
+    .action(lazy(() => import('./workload.js'), m => m.stop))
+
+  waitOptions(program.command('restart'), WAIT_TIMEOUT_S)
+    .description('restart a workload in place')
+    .argument('<paths...>', 'template paths')
+    .action(lazy(() => import('./workload.js'), m => m.restart))
+
+  waitOptions(program.command('purge'), STOP_TIMEOUT_S)
+    .description('stop a workload and remove its containers and data')
+    .argument('<paths...>', 'template paths')
+    .option('-x, --excise', 'also remove the template definitions')
+    .action(lazy(() => import('./workload.js'), m => m.purge))
+
+  // ps.ts
+  program.command('ps')
+    .description('list workloads: where each runs and in what state')
+    .option('-a, --all', 'include stopped workloads')
+    .option('-p, --peer <name>', 'only workloads on this peer')
+    .option('-t, --tag <tag>', 'only workloads on peers with this tag')
+    .action(lazy(() => import('./ps.js'), m => m.ps))
+
+  program.command('describe')
+    .description('show where a workload runs: peer, containers, images, volumes, ports')
+    .argument('<paths...>', 'instances, e.g. ns/app')
+    .option('-c, --container <name>', 'only this container (repeatable)', collect, [])
+    .action(lazy(() => import('./ps.js'), m => m.describe))
+
+  // logs.ts
+  program.command('logs')
+    .alias('log')
+    .description('print the logs of a workload\'s containers (--follow to stream)')
+    .argument('<path>', 'instance, e.g. ns/app')
+    .option('-f, --follow', 'keep streaming new lines until Ctrl-C')
+    .option('-l, --last <n>', 'how many recent lines per container', String(LOG_LAST))
+    .option('-a, --all', 'every line kept, not only the last ones')
+    .option('-c, --container <name>', 'only this container')
+    .option('--prefix', 'prefix each line with its container name')
+    .option('-T, --timestamps', 'prefix each line with its time')
+    .action(lazy(() => import('./logs.js'), m => m.logs))
+
+  // exec.ts
+  program.command('exec')
+    .description('run a command in a workload\'s container (put -- before a command that has options)')
+    .argument('<path>', 'instance, e.g. ns/app')
+    .argument('<cmd...>', 'command and arguments')
+    .option('-c, --container <name>', 'which container (default: the first)')
+    .action(lazy(() => import('./exec.js'), m => m.exec))
+
+  program.command('shell')
+    .description('a shell in a workload\'s container: each line runs as its own sh -c (no stdin; cd is remembered)')
+    .argument('<path>', 'instance, e.g. ns/app')
+    .option('-c, --container <name>', 'which container (default: the first)')
+    .option('-b, --shell <path>', 'the shell to run lines with', '/bin/sh')
+    .action(lazy(() => import('./exec.js'), m => m.shell))
+
+  // do.ts
+  program.command('do')
+    .description('run an action of a workload: monk do ns/app/ACTION name=value...')
+    .argument('<action>', 'ns/app/ACTION')
+    .argument('[args...]', 'arguments as name=value')
+    .action(lazy(() => import('./do.js'), m => m.doAction))
+
+  program.command('actions')
+    .alias('list-actions')
+    .description('list the actions a workload offers and their arguments')
+    .argument('<path>', 'instance, e.g. ns/app')
+    .action(lazy(() => import('./do.js'), m => m.actions))
+
+  // secrets.ts
+  const secrets = program.command('secrets').alias('secret').description('manage secrets (values are never printed)')
+  scopeOptions(secrets.command('add').alias('set'))
+    .description('add or replace a secret: NAME=VALUE, or NAME with the value on stdin')
+    .argument('<secret>', 'NAME=VALUE or NAME')
+    .action(lazy(() => import('./secrets.js'), m => m.add))
+
+  scopeOptions(secrets.command('rm').alias('remove'))
+    .description('remove a secret')
+    .argument('<name>', 'secret name')
+    .action(lazy(() => import('./secrets.js'), m => m.rm))
+
+  scopeOptions(secrets.command('list').alias('ls'))
+    .description('list secret names (all scopes unless -g or -r)')
+    .action(lazy(() => import('./secrets.js'), m => m.list))
+
+  // cluster.ts
+  const cluster = program.command('cluster').alias('c').description('form, join and inspect a cluster of monkd peers')
+  cluster.command('new')
+    .description('make this peer a cluster and print its join token')
+    .action(lazy(() => import('./cluster.js'), m => m.create))
+
+  cluster.command('token')
+    .description('print the join token of this peer\'s cluster')
+    .action(lazy(() => import('./cluster.js'), m => m.token))
+
+  cluster.command('join')
+    .alias('switch')
+    .description('start the local monkd as a member of the cluster of TOKEN (a home of another cluster is refused)')
+    .argument('<token>', 'join token from monk cluster token')
+    .option('-n, --name <name>', 'peer name')
+    .option('-t, --tag <tag>', 'peer tag (repeatable)', collect)
+    .option('--p2p-port <port>', 'libp2p TCP port')
+    .option('--listen <multiaddr>', 'libp2p listen address')
+    .option('--runtime <kind>', 'container runtime: auto, docker or process')
+    .option('--timeout <seconds>', 'how long to wait to reach a peer', String(DAEMON_START_TIMEOUT_MS / 1000))
+    .action(lazy(() => import('./cluster.js'), m => m.join))
+
+  cluster.command('exit')
+    .description('leave the cluster (see the note it prints: monkd keeps its cluster in its home)')
+    .action(lazy(() => import('./cluster.js'), m => m.leave))
+
+  cluster.command('peers')
+    .description('list the peers of the cluster')
+    .option('-t, --tag <tag>', 'only peers with this tag')
+    .option('-a, --active', 'only live peers')
+    .action(lazy(() => import('./cluster.js'), m => m.peers))
+
+  cluster.command('info')
+    .description('this peer: id, name, cluster, addresses')
+    .action(lazy(() => import('./cluster.js'), m => m.info))
+
+  cluster.command('peer-tags')
+    .alias('peer-tag')
+    .description('set this peer\'s tags: monk cluster peer-tags -t a,b (or tags as arguments)')
+    .argument('[tags...]', 'tags')
+    .option('-t, --tag <tags>', 'tags, comma separated (repeatable)', collect, [])
+    .action(lazy(() => import('./cluster.js'), m => m.peerTags))
+
+  registerClusterGrow(cluster)
+
+  // daemon.ts
+  const daemon = program.command('daemon').description('run monkd in the background for this user')
+  daemon.command('start')
+    .description('start monkd in the background (logs to <home>/logs/monkd.log)')
+    .option('-n, --name <name>', 'peer name')
+    .option('-t, --tag <tag>', 'peer tag (repeatable)', collect)
+    .option('--p2p-port <port>', 'libp2p TCP port')
+    .option('--listen <multiaddr>', 'libp2p listen address')
+    .option('--join <token>', 'join a cluster with this token')
+    .option('--runtime <kind>', 'container runtime: auto, docker or process')
+    .option('--log-level <level>', 'monkd log level')
+    .action(lazy(() => import('./daemon.js'), m => m.start))
+
+  daemon.command('stop')
+    .description('stop monkd (it leaves its cluster cleanly; workloads move to other peers)')
+    .action(lazy(() => import('./daemon.js'), m => m.stop))
+
+  daemon.command('status')
+    .description('whether monkd runs, and where')
+    .action(lazy(() => import('./daemon.js'), m => m.status))
+
+  // status.ts
+  program.command('status')
+    .description('whether monkd is ready, and this peer\'s cluster')
+    .action(lazy(() => import('./status.js'), m => m.status))
+
+  program.command('version')
+    .description('versions of the CLI and of the running monkd')
+    .action(lazy(() => import('./status.js'), m => m.version))
+}
