@@ -38,7 +38,7 @@ const loopback = ['--runtime', 'process', '--listen', '/ip4/127.0.0.1/tcp/0']
 let token = ''
 const C = suite('monk (built) with a 3-peer cluster')
 C.before(() => { ensureBuilt() })
-C.after(async () => { await cleanup(peers) })
+C.after(async () => { await cleanup(peers, base) })
 
 C('cluster new on alpha; beta and gamma join with the token', async () => {
   const a = peerIn('alpha', base)

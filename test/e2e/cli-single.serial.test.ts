@@ -59,7 +59,7 @@ S.before(async () => {
   p = peerIn('solo', base)
   await startPeer(p)
 })
-S.after(async () => { await cleanup([p]) })
+S.after(async () => { await cleanup([p], base) })
 
 S('daemon status, status and version: JSON shapes', async () => {
   console.log(`  (dist/cli/monk.js ${built ? 'rebuilt for this run' : 'was up to date'})`)

@@ -3,7 +3,7 @@
 // 127.0.0.1 with the process runtime. Cleanup purges workloads (their processes outlive monkd) and
 // stops every daemon; anything left is killed by the pid monk recorded.
 import { execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { root } from './cli.js'
@@ -102,8 +102,8 @@ function workloadPids (home: string): number[] {
   return pids
 }
 
-/** Stops each peer's daemon, then kills what is left of them (daemon and recorded workload process groups). */
-export async function cleanup (peers: readonly E2ePeer[]): Promise<void> {
+/** Stops each peer's daemon, kills what is left of them (daemon and recorded workload process groups), then removes `base`. */
+export async function cleanup (peers: readonly E2ePeer[], base?: string): Promise<void> {
   await Promise.all(peers.map(p => p.monk('daemon', 'stop').catch(() => undefined)))
   for (const p of peers) {
     const pid = p.pid()
@@ -112,6 +112,7 @@ export async function cleanup (peers: readonly E2ePeer[]): Promise<void> {
       try { process.kill(-w, 'SIGKILL') } catch { try { process.kill(w, 'SIGKILL') } catch { /* gone */ } }
     }
   }
+  if (base !== undefined) rmSync(base, { recursive: true, force: true })
 }
 
 /** Polls `fn` until it returns a truthy value or the deadline passes. */

@@ -3,7 +3,7 @@
 // the real MonkScript loader; exec really runs the command (in a temp dir) so `monk shell` can be
 // tested; logs stream until the client leaves.
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { monkdRoutes, type LoadReply, type LogItem, type PeerRow, type PsRow } from '../../cli/api/messages.js'
@@ -199,6 +199,10 @@ export async function startFakeDaemon (opts: { home?: string, startPolls?: numbe
   return {
     home, socket, server, seen, instances, secrets,
     get followEnded () { return state.followEnded },
-    close: () => server!.close(),
+    close: async () => {
+      await server!.close()
+      rmSync(execDir, { recursive: true, force: true })
+      if (opts.home === undefined) rmSync(home, { recursive: true, force: true })
+    },
   }
 }

@@ -1,5 +1,5 @@
 // secrets, cluster, status, version, daemon status/stop, and every daemon command with monkd down.
-import { existsSync, mkdtempSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { suite } from 'uvu'
@@ -11,7 +11,10 @@ import { monkIn, monkProc } from '../../helpers/cli-run.js'
 let d: FakeDaemon
 const A = suite('monk secrets/cluster/status/version/daemon (stand-in monkd)')
 A.before(async () => { d = await startFakeDaemon() })
-A.after(async () => { await d.close() })
+A.after(async () => {
+  await d.close()
+  rmSync(d.home, { recursive: true, force: true })
+})
 const monk = (...args: string[]) => monkIn(['--home', d.home, ...args])
 const last = (type: string): unknown => JSON.parse(JSON.stringify(d.seen.filter(s => s.message.type === type).at(-1)?.message ?? null))
 
@@ -114,6 +117,7 @@ Down('one clear line on stderr, exit 1; JSON error daemon-down on stdout only', 
     assert.is(j.err, '', c.join(' '))
   }
   assert.equal(JSON.parse((await monkIn(['--home', home, '--output', 'json', 'version'])).out), { cli: '0.1.0', daemon: null })
+  rmSync(home, { recursive: true, force: true })
 })
 
 A.run()

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
@@ -114,4 +114,6 @@ Daemon('daemon flags to monkd arguments; join dropped on exit', () => {
 Vars.run()
 Paths.run()
 Shell.run()
+Daemon.after(() => { rmSync(dir, { recursive: true, force: true }) })
+
 Daemon.run()

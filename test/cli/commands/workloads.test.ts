@@ -1,6 +1,6 @@
 // load, list, info, run, update, up, ps, describe, stop, restart, purge against a stand-in monkd
 // (real control API server and message schemas), through monk's main() in this process.
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { suite } from 'uvu'
@@ -40,7 +40,10 @@ writeFileSync(join(badKit, 'x.yaml'), 'namespace: t\nweb:\n  defines: runnable\n
 let d: FakeDaemon
 const W = suite('monk workload commands (stand-in monkd)', {})
 W.before(async () => { d = await startFakeDaemon({ startPolls: 1 }) })
-W.after(async () => { await d.close() })
+W.after(async () => {
+  await d.close()
+  for (const dir of [kit, badKit]) rmSync(dir, { recursive: true, force: true })
+})
 const monk = (...args: string[]) => monkIn(['--home', d.home, ...args])
 const json = <T>(r: { out: string }): T => JSON.parse(r.out) as T
 /** The last message of a type monkd received, as plain JSON. */
