@@ -68,7 +68,7 @@ export class DockerRuntime implements Runtime {
   constructor (opts: DockerRuntimeOptions = {}) {
     this.docker = opts.docker ?? (opts.socketPath ? new Docker({ socketPath: opts.socketPath }) : new Docker())
     const m = this.docker.modem as unknown as { socketPath?: string, host?: string, port?: number | string, protocol?: string }
-    this.endpoint = m.socketPath ? `unix://${m.socketPath}` : m.host ? `${m.protocol ?? 'http'}://${m.host}:${m.port ?? ''}` : `unix://${DOCKER_SOCKET}`
+    this.endpoint = typeof m.socketPath === 'string' && m.socketPath ? `unix://${m.socketPath}` : m.host ? `${m.protocol ?? 'http'}://${m.host}:${m.port ?? ''}` : `unix://${DOCKER_SOCKET}`
   }
 
   /** Resolves when the engine answers within `timeoutMs`. */

@@ -1,7 +1,5 @@
 // `monk dump PATH --from DIR...`: print one node's YAML with inheritance applied.
 import type { Command } from 'commander'
-import { stringify } from 'yaml'
-import { loadPaths } from '../../grammar/monkscript/index.js'
 import { absolute, fsSource } from '../fs-source.js'
 import { CliError, globals, printJson } from '../output.js'
 
@@ -10,7 +8,8 @@ export function registerDump (program: Command): void {
     .description('print the resolved YAML of a template (inheritance applied)')
     .argument('<path>', 'template path, e.g. ns/name')
     .option('--from <dirs...>', 'files or directories to load (default: the current directory)')
-    .action((path: string, opts: { from?: string[] }, cmd: Command) => {
+    .action(async (path: string, opts: { from?: string[] }, cmd: Command) => {
+      const [{ stringify }, { loadPaths }] = await Promise.all([import('yaml'), import('../../grammar/monkscript/index.js')])
       const g = globals(cmd)
       const result = loadPaths((opts.from ?? ['.']).map(absolute), { source: fsSource() })
       const node = result.resolve(path)

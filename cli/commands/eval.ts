@@ -2,12 +2,14 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { Command } from 'commander'
-import {
-  ArrowError, type ArrowValue, type ScriptKind, checkScript, compile, toJSONText, toPlain,
-} from '../../grammar/arrow/index.js'
-import { loadPaths, type MapValue } from '../../grammar/monkscript/index.js'
-import { ScopeVars, buildScope, builtinVariables } from '../../grammar/monkscript/variables.js'
+import type { ArrowValue, ScriptKind } from '../../grammar/arrow/index.js'
+import type { MapValue } from '../../grammar/monkscript/index.js'
 import { absolute, fsSource } from '../fs-source.js'
+
+// The language modules load only when eval runs, so other commands start without them.
+const arrowModule = () => import('../../grammar/arrow/index.js')
+const monkscriptModule = () => import('../../grammar/monkscript/index.js')
+const variablesModule = () => import('../../grammar/monkscript/variables.js')
 import { CliError, exitCodes, globals, printJson } from '../output.js'
 
 interface EvalOptions {
@@ -39,7 +41,7 @@ function overrides (sets: string[], target: string | undefined): Record<string, 
 }
 
 /** Human form of a value: strings as they are, nil as `nil`, the rest as to-s (collections as JSON). */
-function text (v: ArrowValue): string {
+function text (v: ArrowValue, toJSONText: (v: ArrowValue, pretty: boolean) => string): string {
   if (typeof v === 'string') return v
   if (v === null) return 'nil'
   if (typeof v === 'bigint') return `${v}n`
@@ -55,6 +57,8 @@ export function registerEval (program: Command): void {
     .option('--in <ns/runnable>', 'evaluate in the variable scope of this runnable (group variables as fallback)')
     .option('--code', 'evaluate as a code field (actions/checks/scale): a leading <- builds the code')
     .action(async (script: string, opts: EvalOptions, cmd: Command) => {
+      const [{ ArrowError, checkScript, compile, toJSONText, toPlain }, { loadPaths }, { ScopeVars, buildScope, builtinVariables }] =
+        await Promise.all([arrowModule(), monkscriptModule(), variablesModule()])
       const g = globals(cmd)
       const kind: ScriptKind = opts.code === true ? 'code' : 'value'
       const sets = overrides(opts.set, opts.in)
@@ -82,7 +86,7 @@ export function registerEval (program: Command): void {
       try {
         const value = await compile(script, kind).run({ vars })
         if (g.output === 'json') printJson({ value: toPlain(value) })
-        else process.stdout.write(text(value) + '\n')
+        else process.stdout.write(text(value, toJSONText) + '\n')
         process.exitCode = exitCodes.ok
       } catch (e) {
         if (!(e instanceof ArrowError)) throw e

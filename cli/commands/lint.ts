@@ -1,9 +1,8 @@
 // `monk lint PATH...`: load files and directories offline and report every diagnostic.
 import { relative } from 'node:path'
 import type { Command } from 'commander'
-import { loadPaths, type Diagnostic, type NodeKind } from '../../grammar/monkscript/index.js'
+import type { Diagnostic, NodeKind } from '../../grammar/monkscript/index.js'
 import { absolute, fsSource } from '../fs-source.js'
-import { scriptChecker } from '../script-check.js'
 import { globals, printJson, red, yellow } from '../output.js'
 
 const kindNames: Array<[NodeKind, string, string]> = [
@@ -19,6 +18,8 @@ export function registerLint (program: Command): void {
     .option('--strict', 'treat warnings as errors')
     .action(async (paths: string[], opts: { strict?: boolean }, cmd: Command) => {
       const g = globals(cmd)
+      // The loader and the Arrow checker load only when lint runs, so other commands start fast.
+      const [{ loadPaths }, { scriptChecker }] = await Promise.all([import('../../grammar/monkscript/index.js'), import('../script-check.js')])
       const result = loadPaths(paths.map(absolute), { source: fsSource(), everything: true, checkScript: scriptChecker() })
       const errors = result.errors
       const warnings = result.warnings
