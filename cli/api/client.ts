@@ -106,6 +106,9 @@ export function createClient (options: ClientOptions): ApiClient {
     stream: async function * <T>(path: string, message: ApiMessage, opts: StreamOptions = {}): AsyncGenerator<T, void, undefined> {
       const what = `${message.type} to ${path}`
       const { req, response, timer } = open('POST', actorUrl(path), JSON.stringify(message), NDJSON_TYPE, opts.openTimeoutMs ?? STREAM_OPEN_TIMEOUT_MS, opts.signal, what)
+      // The open timeout ends when the stream starts; the caller's signal must keep working after that.
+      const onAbort = (): void => { req.destroy() }
+      opts.signal?.addEventListener('abort', onAbort, { once: true })
       try {
         const res = await response
         timer.clear()
@@ -128,8 +131,13 @@ export function createClient (options: ClientOptions): ApiClient {
             yield frame.item as T
           }
         }
+        if (opts.signal?.aborted === true) return
         throw new ApiProtocolError('stream-interrupted', `${what}: the stream ended without its end frame (did monkd stop?)`)
+      } catch (err) {
+        if (opts.signal?.aborted === true) return // the caller stopped the stream: end quietly
+        throw err
       } finally {
+        opts.signal?.removeEventListener('abort', onAbort)
         timer.clear()
         req.destroy()
       }
