@@ -1,14 +1,14 @@
 // `monk cluster new|join|token|peers|info|exit|peer-tags`. Every monkd founds a one-peer cluster in
 // a fresh home; `new` (or `token`) prints its join token; `join` starts the local monkd with
 // `--join TOKEN` and waits until it reaches a peer. monkd keeps one cluster per home (in <home>/data),
-// so a running peer cannot switch clusters in place: join refuses then (use a fresh home), and exit
-// explains how to leave instead of restarting into the same cluster.
+// so a running peer cannot switch clusters in place: join refuses then (exit first, or use a fresh
+// home); exit leaves cleanly, keeps the old data aside and restarts monkd as a new one-peer cluster.
 import type { Command } from 'commander'
 import type { PeerRow } from '../api/messages.js'
 import { table } from '../format/table.js'
 import { CliError, exitCodes, printJson } from '../output.js'
 import { POLL_MS } from './defaults.js'
-import { daemonArgs, readRecorded, startDaemon, withoutJoin, type DaemonFlags } from './daemon.js'
+import { daemonArgs, readRecorded, startDaemon, stopDaemon, withoutJoin, type DaemonFlags } from './daemon.js'
 import { session, type Session } from './session.js'
 
 export function peersTable (rows: readonly PeerRow[], status: (s: string) => string): string {
@@ -93,7 +93,7 @@ export async function join (joinToken: string, flags: DaemonFlags & { timeout: s
     return
   }
   if (current !== undefined) {
-    throw new CliError('other-cluster', `this peer (home ${s.home}) belongs to cluster ${current}, and monkd keeps one cluster per home, so it cannot switch to cluster ${wanted}; join from a new home instead: monk --home DIR cluster join TOKEN`)
+    throw new CliError('other-cluster', `this peer (home ${s.home}) belongs to cluster ${current}, and monkd keeps one cluster per home, so it cannot switch to cluster ${wanted} in place: leave first with monk cluster exit, or join from a new home: monk --home DIR cluster join TOKEN`)
   }
   const { timeout: _t, ...daemonFlags } = flags
   const given = daemonArgs(daemonFlags)
@@ -105,7 +105,11 @@ export async function join (joinToken: string, flags: DaemonFlags & { timeout: s
   s.note(`Joined cluster ${wanted}: ${peers.filter(p => p.alive).length} live peers`)
 }
 
-/** The action of `monk cluster exit` (its flags are in registry.ts). */
+/**
+ * The action of `monk cluster exit`: print the cluster's token (to come back), stop monkd (a clean
+ * leave: the other peers take over its workloads), keep the old cluster's data aside as
+ * `<home>/data.left-<cluster>-<time>`, and start monkd again as a new one-peer cluster.
+ */
 export async function leave (_opts: unknown, cmd: Command): Promise<void> {
   const s = session(cmd)
   const info = await s.request<{ clusterId?: string }>('peer', { type: 'cluster.info' })
@@ -115,8 +119,17 @@ export async function leave (_opts: unknown, cmd: Command): Promise<void> {
     s.note(`This peer is on its own already (cluster ${info.clusterId ?? '?'})`)
     return
   }
-  // A restart without --join would rejoin: monkd keeps its cluster (key and peers) in <home>/data.
-  throw new CliError('exit-unsupported', `monkd keeps cluster ${info.clusterId ?? '?'} in ${s.home}/data, so a restart would rejoin it. To take this machine out, run monk daemon stop (it leaves cleanly and its ${others} peer(s) take over its workloads), then start a peer on its own with another --home`)
+  const oldToken = await tokenOf(s)
+  const recorded = withoutJoin((await readRecorded(s))?.args ?? [])
+  await stopDaemon(s)
+  const { renameSync, existsSync } = await import('node:fs')
+  const kept = `${s.home}/data.left-${info.clusterId ?? 'cluster'}-${Date.now()}`
+  if (existsSync(`${s.home}/data`)) renameSync(`${s.home}/data`, kept)
+  const started = await startDaemon(s, recorded)
+  const now = await s.request<{ clusterId?: string }>('peer', { type: 'cluster.info' })
+  if (s.json) { printJson({ left: info.clusterId ?? null, clusterId: now.clusterId ?? null, token: oldToken, kept }); return }
+  s.print(oldToken)
+  s.note(`Left cluster ${info.clusterId ?? '?'} (its ${others} peer(s) took over this peer's workloads); monkd runs again as a new cluster ${now.clusterId ?? '?'} (pid ${started.pid}). The token above rejoins the old cluster from another home; its data is kept in ${kept}`)
 }
 
 /** The action of `monk cluster peers` (its flags are in registry.ts). */

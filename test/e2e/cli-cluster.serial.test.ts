@@ -149,13 +149,27 @@ C('a peer with a token of another cluster (right addresses, wrong key) is reject
   assert.is((await intruder.monk('cluster', 'join', 'not-a-token!')).code, 2)
 })
 
-C('cluster exit on a member explains how to leave (monkd keeps its cluster per home)', async () => {
-  let survivor: E2ePeer | undefined
-  for (const p of peers) if (p.name !== 'intruder' && (await p.monk('daemon', 'status')).code === 0) { survivor = p; break }
-  assert.ok(survivor, 'a live member')
-  const r = await survivor.json<{ error: { code: string, message: string } }>('cluster', 'exit')
-  assert.is(r.error.code, 'exit-unsupported')
-  assert.match(r.error.message, /monk daemon stop/)
+C('cluster exit: the peer leaves cleanly, its work moves, it comes back as a new one-peer cluster', async () => {
+  const live: E2ePeer[] = []
+  for (const p of peers) if (p.name !== 'intruder' && !killed.has(p) && (await p.monk('daemon', 'status')).code === 0) live.push(p)
+  assert.ok(live.length >= 2, 'two live members')
+  const [leaver, stayer] = live as [E2ePeer, E2ePeer]
+  const before = await stayer.json<Array<{ id: string, name: string, alive: boolean }>>('cluster', 'peers')
+  const leaverId = before.find(p => p.name === leaver.name)?.id
+  assert.ok(leaverId)
+  const r = await leaver.json<{ left: string, clusterId: string, token: string, kept: string }>('cluster', 'exit')
+  assert.ok(r.left && r.clusterId && r.left !== r.clusterId, JSON.stringify(r))
+  assert.is(parseToken(r.token).id, r.left, 'the printed token is the old cluster\'s')
+  assert.equal((await leaver.json<PeerRow[]>('cluster', 'peers')).map(p => p.name), [leaver.name])
+  await until('the cluster sees it gone', async () => {
+    const rows = await stayer.json<Array<{ id: string, alive: boolean }>>('cluster', 'peers')
+    return !rows.some(p => p.id === leaverId && p.alive)
+  }, 20_000)
+  // Its instances moved (or, if pinned to it with --peer, wait unplaced): none is on the leaver.
+  await until('nothing is placed on the leaver any more', async () => {
+    const ps = await stayer.json<Array<{ peer: string, status: string }>>('ps')
+    return ps.length > 0 && ps.every(x => x.peer !== leaverId) && ps.some(x => x.status === 'running')
+  }, 30_000)
 })
 
 C.run()
