@@ -3,6 +3,7 @@
 // the node records with a line of progress per machine until each one joined, is gone or failed.
 // Credentials are read here from each SDK's standard sources and sent to the local monkd over its
 // 0600 socket; they are never taken as a command-line value (that would show in `ps`) or printed.
+import type { NodeRow, ProviderRow } from '../../actors/cloud-manager.js'
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
@@ -18,27 +19,8 @@ const FOLLOW_SLACK_MS = 6 * 60_000
 /** Endpoint overrides read from the environment (emulators, private API endpoints). */
 const endpointEnv: Readonly<Record<string, string>> = { aws: 'MONK_AWS_ENDPOINT', gcp: 'MONK_GCP_ENDPOINT', digitalocean: 'MONK_DIGITALOCEAN_ENDPOINT' }
 
-export interface NodeRow {
-  name: string
-  provider: string
-  state: string
-  region: string
-  zone: string | null
-  instanceType: string
-  tags: string[]
-  cloudId: string | null
-  address: string | null
-  peerId: string | null
-  alive: boolean
-  driverName: string
-  error: { code: string, message: string } | null
-  warning: string | null
-  cleanup: string
-  requestedAt: number
-  stateAt: number
-}
-
-interface ProviderRow { kind: string, options: Record<string, string>, fingerprint: string, holders: string[], nodes: number, addedAt: number }
+// Reply shapes of cluster.nodes / cluster.providers come from the daemon's side (type-only: erased at run time).
+export type { NodeRow } from '../../actors/cloud-manager.js'
 
 const settled = (r: NodeRow): boolean => r.state === 'joined' || r.state === 'gone' || (r.state === 'failed' && r.cleanup !== 'pending')
 
