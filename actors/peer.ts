@@ -259,10 +259,10 @@ export class Peer {
   // ---- requests: location transparency ----
 
   /** The peer that runs `instance` (its live claimant), or null. */
-  ownerOf (instance: string): string | null {
+  ownerOf (instance: string, claims: ReadonlyMap<string, Claim[]> = this.claims()): string | null {
     const alive = new Set(this.o.mesh.alive())
     alive.add(this.id)
-    const cs = (this.claims().get(instance) ?? []).filter(c => alive.has(c.peerId)).sort((a, b) => b.epoch - a.epoch)
+    const cs = (claims.get(instance) ?? []).filter(c => alive.has(c.peerId)).sort((a, b) => b.epoch - a.epoch)
     return cs[0]?.peerId ?? null
   }
 
@@ -451,9 +451,10 @@ export class Peer {
   ps (o: { all?: boolean, peer?: string, tag?: string }): Array<Record<string, unknown>> {
     const peers = new Map(this.o.mesh.peers().map(p => [p.id, { ...decodePeer(p.record), alive: p.state === 'alive' || p.self }]))
     const rows: Array<Record<string, unknown>> = []
+    const claims = this.claims() // one scan of claim/ for the whole listing
     for (const [inst, w] of this.wants()) {
       if (w.state !== 'run' && !o.all) continue
-      const owner = this.ownerOf(inst)
+      const owner = this.ownerOf(inst, claims)
       const st: StatusRecord | undefined = owner ? decodeStatus(this.o.mesh.get(keys.status(inst, owner))) : undefined
       const pr = owner ? peers.get(owner) : undefined
       if (o.peer && owner !== o.peer && pr?.name !== o.peer) continue
