@@ -24,10 +24,28 @@ export function keyProblem (key: unknown, maxKeyBytes: number): string | undefin
   if (badChar.test(key)) return 'key contains a control character'
   const segments = key.split('/')
   if (segments.some(s => s.length === 0)) return 'key has an empty path segment (leading, trailing or double /)'
+  const dots = segments.find(s => s === '.' || s === '..')
+  if (dots !== undefined) return `key has a "${dots}" path segment (keys name things, they never navigate)`
   const rule = ownedPrefixes.get(segments[0]!)
   if (rule && (segments.length < rule.minSegments || segments.length > rule.maxSegments)) {
     return `key under ${segments[0]}/ must have ${rule.minSegments === rule.maxSegments ? rule.minSegments : `at least ${rule.minSegments}`} segments`
   }
+  return undefined
+}
+
+/**
+ * Why `path` (a name that becomes part of a key: a template or instance path, a secret scope or
+ * name) is not usable, or undefined if it is: the same segment rules as keys (no empty, `.` or
+ * `..` segment, no control character). `a/b_c` and `a_b/c` are different names and different
+ * keys; anything mapping names to files must keep them apart (actors/runnable.ts does).
+ */
+export function pathProblem (path: string): string | undefined {
+  if (path.length === 0) return 'it is empty'
+  if (badChar.test(path)) return 'it contains a control character'
+  const segments = path.split('/')
+  if (segments.some(s => s.length === 0)) return 'it has an empty path segment (leading, trailing or double /)'
+  const dots = segments.find(s => s === '.' || s === '..')
+  if (dots !== undefined) return `it has a "${dots}" path segment`
   return undefined
 }
 

@@ -1,10 +1,13 @@
 // The monkd control protocol: every actor path the daemon serves, the messages each accepts
 // (decoded strictly: an unknown or mistyped field is a 400 naming it) and the reply shapes.
 // Kinds are only ever appended. The CLI builds these messages; the daemon answers them.
+import { keyName } from './names.js'
 import type { Route } from './routes.js'
 import { array, boolean, integer, json, message, number, optional, record, string, type Infer } from './schema.js'
 
-const path = string({ min: 1, max: 512, pattern: /^\/?[^\s/][^\s]*$/, patternText: 'a template path like ns/name' })
+const path = keyName(string({ min: 1, max: 512, pattern: /^\/?[^\s/][^\s]*$/, patternText: 'a template path like ns/name' }), 'a template path like ns/name')
+const scope = keyName(string({ min: 1, max: 512 }), 'a secret scope like ns/app')
+const secretName = keyName(string({ min: 1, max: 256 }), 'a secret name')
 const name = string({ min: 1, max: 256 })
 const tags = array(string({ min: 1, max: 128 }), { max: 64 })
 const vars = record(string({ max: 1 << 16 }), { max: 1024 })
@@ -20,8 +23,8 @@ export const peerMessages = {
   'workload.restart': message('workload.restart', { path }),
   'workload.purge': message('workload.purge', { path, excise: optional(boolean()) }),
   'workload.ps': message('workload.ps', { all: optional(boolean()), peer: optional(name), tag: optional(name) }),
-  'secrets.add': message('secrets.add', { scope: string({ min: 1, max: 512 }), name, value: string({ max: 1 << 20 }) }),
-  'secrets.rm': message('secrets.rm', { scope: string({ min: 1, max: 512 }), name }),
+  'secrets.add': message('secrets.add', { scope, name: secretName, value: string({ max: 1 << 20 }) }),
+  'secrets.rm': message('secrets.rm', { scope, name: secretName }),
   'secrets.list': message('secrets.list', { scope: optional(string({ min: 1, max: 512 })) }),
   'cluster.peers': message('cluster.peers', {}),
   'cluster.token': message('cluster.token', {}),

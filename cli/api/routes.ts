@@ -2,6 +2,7 @@
 // segment is the actor kind (`peer`, `runnable`, ...); the rest, when present, names the target
 // (`runnable/ns/app#0` → target `ns/app#0`). Unknown paths are 404s, unknown types 400s.
 import { SchemaError, UnknownTypeError } from './errors.js'
+import { targetProblem } from './names.js'
 import type { ApiMessage } from './protocol.js'
 import type { Decoder } from './schema.js'
 
@@ -47,6 +48,8 @@ export class RouteTable {
     if (route === undefined) return { ok: false, message: `no actor at '${path}': unknown kind '${kind}' (known: ${[...this.byKind.keys()].sort().join(', ')})` }
     if (route.target === 'none' && target !== undefined) return { ok: false, message: `no actor at '${path}': '${kind}' takes no target` }
     if (route.target === 'required' && target === undefined) return { ok: false, message: `no actor at '${path}': '${kind}' needs a target, as in ${kind}/<name>` }
+    const bad = target === undefined ? undefined : targetProblem(target)
+    if (bad !== undefined) return { ok: false, message: `no actor at '${path}': ${bad}` }
     return { ok: true, resolved: { route, path, kind, target } }
   }
 
