@@ -6,7 +6,7 @@ import { checkCluster, encodeToken, parseToken, type Cluster, type JoinToken } f
 import type { CodecLimits } from './codec.js'
 import { newCounters, type MeshCounters } from './counters.js'
 import { defaults, protocols, type MeshDefaults } from './defaults.js'
-import { advertised, Dialer } from './dialer.js'
+import { Dialer } from './dialer.js'
 import { StartError, StoppedError } from './errors.js'
 import { Gater } from './gater.js'
 import { Gossip } from './gossip.js'
@@ -465,14 +465,16 @@ export class Mesh {
     }, delay)
   }
 
+  /**
+   * Peers whose acknowledgement a tombstone needs before it may be purged (mesh README,
+   * Tombstones): every peer ever heard from or with a `peer/<id>` record, dead and left ones
+   * included. A peer that left comes back from its old home with its old replica; if it stopped
+   * counting, keys deleted meanwhile would come back with it.
+   */
   private requiredPeers (): string[] {
     const out = new Set<string>()
-    for (const l of this.liveness.list()) if (l.state !== 'left') out.add(l.id)
-    for (const { key, value } of this.p.replica.scan('peer/')) {
-      const id = key.slice('peer/'.length)
-      if (advertised(value).left) out.delete(id)
-      else if (this.liveness.state(id) !== 'left') out.add(id)
-    }
+    for (const l of this.liveness.list()) out.add(l.id)
+    for (const { key } of this.p.replica.scan('peer/')) out.add(key.slice('peer/'.length))
     out.delete(this.peerId)
     return [...out]
   }

@@ -1,6 +1,7 @@
-// Safe purge of tombstones (DESIGN §3): a tombstone is forgotten only once every peer that still
-// counts has completed an anti-entropy exchange that started after the tombstone was applied here
-// (so that peer holds it or something newer), or once it is older than the TTL.
+// Safe purge of tombstones (DESIGN §3, mesh README "Tombstones"): a tombstone is forgotten only
+// once every peer that counts (every peer ever known, left and dead ones included) has completed an
+// anti-entropy exchange that started after the tombstone was applied here (so that peer holds it
+// or something newer), or once it is older than the hard TTL.
 import type { Clock } from './clock.js'
 import type { Entry } from './entry.js'
 import type { Replica } from './replica.js'
@@ -8,7 +9,7 @@ import type { Replica } from './replica.js'
 export interface TombstoneInit {
   replica: Replica
   clock: Clock
-  /** Peers whose acknowledgement is required: every peer heard from that has not left cleanly (dead ones included). */
+  /** Peers whose acknowledgement is required: every peer ever known (dead and left ones included). */
   requiredPeers: () => string[]
   /** Keep every tombstone at least this long (ms). */
   minAgeMs: number
