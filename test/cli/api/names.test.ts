@@ -32,16 +32,16 @@ Names.after(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-async function refused (path: string, msg: ApiMessage): Promise<ApiRequestError> {
+async function refused (path: string, body: Record<string, unknown> & { type: string }): Promise<ApiRequestError> {
   const before = seen.length
   try {
-    await client.request(path, msg)
+    await client.request(path, body as ApiMessage)
   } catch (err) {
     assert.instance(err, ApiRequestError)
     assert.is(seen.length, before, 'the dispatcher never saw the message')
     return err as ApiRequestError
   }
-  throw new Error(`${path} ${JSON.stringify(msg)} was accepted`)
+  throw new Error(`${path} ${JSON.stringify(body)} was accepted`)
 }
 
 Names('workload paths with "..", "." or empty segments are a 400 naming the field', async () => {
@@ -73,8 +73,8 @@ Names('an instance named ".." is refused as an actor target', async () => {
 })
 
 Names('a/b_c and a_b/c are distinct, accepted names', async () => {
-  await client.request('peer', { type: 'workload.run', path: 'a/b_c' })
-  await client.request('peer', { type: 'workload.run', path: 'a_b/c' })
+  await client.request('peer', { type: 'workload.run', path: 'a/b_c' } as ApiMessage)
+  await client.request('peer', { type: 'workload.run', path: 'a_b/c' } as ApiMessage)
   await client.request('runnable/a/b_c', { type: 'runnable.describe' })
   const paths = seen.slice(-3).map(s => s.msg.type === 'workload.run' ? (s.msg as unknown as { path: string }).path : s.path)
   assert.equal(paths, ['a/b_c', 'a_b/c', 'runnable/a/b_c'])
