@@ -15,10 +15,11 @@ import { startMesh, type Mesh } from '../mesh/mesh.js'
 import { monkdRoutes } from './api/messages.js'
 import { socketPathIn } from './api/protocol.js'
 import { startApiServer } from './api/server.js'
+import { FAULT_FLAG, faultInjection, faultRoute } from './fault.js'
 import { peerDispatch } from './dispatch.js'
 
 export const version = '0.1.0'
-const usage = 'usage: monkd [--home DIR] [--name NAME] [--tag T]... [--p2p-port N | --listen MULTIADDR] [--join TOKEN] [--runtime auto|docker|process] [--log-level L] [--api-port N (needs MONK_API_TOKEN)]'
+const usage = 'usage: monkd [--home DIR] [--name NAME] [--tag T]... [--p2p-port N | --listen MULTIADDR] [--join TOKEN] [--runtime auto|docker|process] [--log-level L] [--api-port N (needs MONK_API_TOKEN)] [--enable-fault-injection [--fault-mesh-config JSON]] (test clusters only)'
 
 class UsageError extends Error {}
 
@@ -30,7 +31,7 @@ function options (argv: string[]) {
       options: {
         home: { type: 'string' }, name: { type: 'string' }, tag: { type: 'string', multiple: true },
         'p2p-port': { type: 'string' }, listen: { type: 'string', multiple: true }, join: { type: 'string' },
-        runtime: { type: 'string' }, 'log-level': { type: 'string' }, 'api-port': { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
+        runtime: { type: 'string' }, 'log-level': { type: 'string' }, 'api-port': { type: 'string' }, [FAULT_FLAG]: { type: 'boolean' }, 'fault-mesh-config': { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
       strict: true, allowPositionals: false,
     })
@@ -59,7 +60,9 @@ function options (argv: string[]) {
     if (token.length < 16) throw new UsageError('--api-port needs a bearer token of at least 16 characters in MONK_API_TOKEN')
     api = { port: Number(v['api-port']), token }
   }
-  return { home, name: v.name, tags: v.tag ?? [], listen, join: v.join, runtime, level, api }
+  let fault
+  try { fault = faultInjection(v[FAULT_FLAG] === true, v['fault-mesh-config']) } catch (err) { throw new UsageError((err as Error).message) }
+  return { home, name: v.name, tags: v.tag ?? [], listen, join: v.join, runtime, level, api, fault }
 }
 
 async function main (): Promise<void> {
@@ -73,11 +76,12 @@ async function main (): Promise<void> {
 
   const { runtime, reason } = await selectRuntime({ mode: o.runtime as 'auto' | 'docker' | 'process', process: { stateDir: join(o.home, 'runtime', 'process'), onWarning: m => log.warn(m) } })
   log.info(reason)
+  if (o.fault.enabled) log.warn('fault injection is enabled (--enable-fault-injection): partitions and clock skew can be injected through the control API')
   const name = o.name ?? `peer-${process.pid}`
   let mesh: Mesh
   try {
     mesh = await startMesh({
-      home: o.home, listen: o.listen, name, tags: o.tags,
+      home: o.home, listen: o.listen, name, tags: o.tags, ...o.fault.meshOptions,
       ...(o.join !== undefined ? { token: o.join } : fresh ? { cluster: createCluster() } : {}),
     })
   } catch (err) {
@@ -105,7 +109,7 @@ async function main (): Promise<void> {
     process.exit(0)
   }
   const dispatch = peerDispatch(peer, { status: () => ({ version, home: o.home }), stop: () => { void shutdown('daemon.stop') }, more: m => cloud.handle(m) })
-  const api = await startApiServer({ socketPath: socketPathIn(o.home), routes: monkdRoutes, dispatch, logger: log, info: { peerId: peer.id, version, name }, ...(o.api ? { tcp: o.api } : {}) })
+  const api = await startApiServer({ socketPath: socketPathIn(o.home), routes: [...monkdRoutes, faultRoute], dispatch: o.fault.wrap(dispatch, mesh), logger: log, info: { peerId: peer.id, version, name }, ...(o.api ? { tcp: o.api } : {}) })
   process.on('SIGTERM', () => { void shutdown('SIGTERM') })
   process.on('SIGINT', () => { void shutdown('SIGINT') })
   log.info({ peer: peer.id, cluster: mesh.clusterId, socket: api.socketPath, addrs: mesh.addresses() }, `monkd ${name} ready`)

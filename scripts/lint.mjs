@@ -16,12 +16,12 @@ function walk (dir) {
   }
   return out
 }
-const layers = ['grammar', 'mesh', 'actors', 'cli', 'test', 'benchmarks']
+const layers = ['grammar', 'mesh', 'actors', 'cli', 'chaos', 'test', 'benchmarks']
 const forbidden = {
-  grammar: ['mesh', 'actors', 'cli'],
-  mesh: ['actors', 'cli', 'grammar'],
-  actors: ['cli'],
-  cli: [],
+  grammar: ['mesh', 'actors', 'cli', 'chaos'],
+  mesh: ['actors', 'cli', 'grammar', 'chaos'],
+  actors: ['cli', 'chaos'],
+  cli: ['chaos'],
 }
 const pureForbiddenModules = /^(node:)?(fs|net|http|https|child_process|dgram|dns|tls|timers|fs\/promises|worker_threads)$/
 for (const layer of layers) {
