@@ -15,6 +15,8 @@ export interface MeshCounters {
   rejectedOversized: number
   rejectedOwner: number
   rejectedSkew: number
+  /** Sync entries refused as possibly deleted and purged here (older than the purge horizon, key absent). */
+  rejectedStale: number
   /** Gossip deltas discarded by the test drop hook before validation. */
   droppedByTestHook: number
   /** Remote entries that won LWW and were applied (gossip + sync). */
@@ -50,6 +52,7 @@ export function newCounters (): MeshCounters {
     rejectedOversized: 0,
     rejectedOwner: 0,
     rejectedSkew: 0,
+    rejectedStale: 0,
     droppedByTestHook: 0,
     remoteEntriesApplied: 0,
     syncCompleted: 0,

@@ -16,9 +16,12 @@ import { Membership } from './membership.js'
 import { createNode, type MeshNode } from './node.js'
 import { Replica, type ChangeListener } from './replica.js'
 import { Rpc, type RequestHandler } from './rpc.js'
+import { screenSynced } from './screen.js'
 import { Store } from './store.js'
 import { AntiEntropy } from './sync.js'
 import { TombstoneCollector } from './tombstones.js'
+import type { Entry } from './entry.js'
+import { mayWrite } from './keys.js'
 import type { Value } from './value.js'
 
 /** Tunables; every field defaults to defaults.ts. */
@@ -41,6 +44,10 @@ export interface MeshOptions {
   random?: Random
   /** Overrides of defaults.ts (tests use shorter intervals). */
   config?: Partial<MeshConfig>
+  /** Repair a damaged store instead of refusing to start (Store.open, loadEntries): `monkd --repair`. */
+  repair?: boolean
+  /** Told what start-up found wrong and did about it (repairs, a clock far ahead); the daemon logs it. */
+  onWarning?: (message: string) => void
 }
 
 /** A peer as this peer sees it. */
@@ -67,7 +74,8 @@ export async function startMesh (options: MeshOptions): Promise<Mesh> {
   const config: MeshConfig = { ...defaults, ...options.config }
   const clock = options.clock ?? systemClock
   const random = options.random ?? systemRandom
-  const store = await Store.open(options.home)
+  const warn = options.onWarning ?? (() => {})
+  const store = await Store.open(options.home, { repair: options.repair === true, onWarning: warn })
   try {
     const cluster = await resolveCluster(store, options)
     const privateKey = await store.identity()
@@ -84,7 +92,8 @@ export async function startMesh (options: MeshOptions): Promise<Mesh> {
     }
     const counters = newCounters()
     const replica = new Replica({ self, hlc, clock, limits, buckets: config.syncBuckets, onListenerError: () => { counters.listenerErrors++ } })
-    replica.load(await store.loadEntries(limits))
+    replica.load(await store.loadEntries(limits, options.repair === true ? { onWarning: warn } : undefined))
+    const horizon = await store.loadHorizon()
     store.trackHighWater(() => hlc.highWater())
     const gater = new Gater()
     let node: MeshNode
@@ -94,7 +103,7 @@ export async function startMesh (options: MeshOptions): Promise<Mesh> {
       throw new StartError(`peer ${self} cannot start its libp2p node on ${options.listen.join(', ')}: ${(err as Error).message}`, { cause: err })
     }
     gater.attach(async peer => { await node.hangUp(peerIdFromString(peer)) })
-    const mesh = new Mesh({ options, config, clock, random, store, cluster, self, hlc, limits, counters, replica, gater, node })
+    const mesh = new Mesh({ options, config, clock, random, store, cluster, self, hlc, limits, counters, replica, gater, node, horizon })
     try {
       await mesh.begin()
     } catch (err) {
@@ -138,6 +147,8 @@ interface Parts {
   replica: Replica
   gater: Gater
   node: MeshNode
+  /** Purge horizon from the store (tombstones.ts select()). */
+  horizon: number
 }
 
 /**
@@ -175,6 +186,7 @@ export class Mesh {
   private readonly tombstones: TombstoneCollector
   private readonly startedAt: number
   private isSynced = false
+  private purgeHorizon: number
   private syncedWaiters: Array<() => void> = []
   private syncTimer: NodeJS.Timeout | undefined
   private purgeTimer: NodeJS.Timeout | undefined
@@ -189,6 +201,7 @@ export class Mesh {
     this.clusterId = cluster.id
     this.gater = gater
     this.startedAt = clock.now()
+    this.purgeHorizon = parts.horizon
     this.liveness = new Liveness({
       threshold: config.phiThreshold,
       window: config.phiWindow,
@@ -207,6 +220,13 @@ export class Mesh {
         this.tombstones.ack(peer, since)
         this.markSynced()
       },
+      screen: (received, peer) => screenSynced(received, peer, {
+        self, hlc, replica, counters,
+        horizon: () => this.purgeHorizon,
+        purgedLately: e => this.tombstones.purgedLately(e),
+        onForged: entries => { void this.reassert(entries) },
+        onStale: entries => { void this.retombstone(entries) },
+      }),
     })
     this.membership = new Membership({
       node, protocol: protocols.heartbeat(cluster.id), liveness: this.liveness, counters,
@@ -409,13 +429,43 @@ export class Mesh {
 
   // ---- internals ----
 
+  /** A local write: persisted (fsynced) first, then applied and gossiped; a failed store write leaves no trace. */
   private async write (key: string, value: Value | undefined): Promise<void> {
     this.checkRunning()
-    const entry = this.p.replica.write(key, value)
-    if (!entry) return
-    this.p.counters.localWrites++
-    this.gossip.enqueue([entry])
+    const entry = this.p.replica.stamp(key, value)
+    if (entry) await this.commit(entry)
+  }
+
+  private async commit (entry: Entry): Promise<void> {
     await this.p.store.write([entry], true)
+    // a newer version may have arrived while the disk wrote; it stays (and is persisted after ours)
+    if (!this.p.replica.applyLocal(entry)) return
+    this.p.counters.localWrites++
+    if (this.state === 'running') this.gossip.enqueue([entry])
+  }
+
+  /** Sync brought entries forged in this peer's name: write the true value again, above the forgery. */
+  private async reassert (forged: Entry[]): Promise<void> {
+    for (const f of forged) {
+      if (this.state !== 'running') return
+      this.p.hlc.observe(f.hlc)
+      const current = this.p.replica.entry(f.key)
+      const entry: Entry = { key: f.key, hlc: this.p.hlc.now(), value: current?.value }
+      await this.commit(entry).catch(() => { this.p.counters.storeErrors++ })
+    }
+  }
+
+  /**
+   * Sync brought keys older than the purge horizon that this peer lacks: deleted and purged here
+   * while the sender was away. A tombstone just above each (same wall, next counter) removes it
+   * from the sender's replica too, and loses to any real write made after it.
+   */
+  private async retombstone (stale: Entry[]): Promise<void> {
+    for (const e of stale) {
+      if (this.state !== 'running' || !mayWrite(e.key, this.peerId) || this.p.replica.entry(e.key)) continue
+      const entry: Entry = { key: e.key, hlc: { wall: e.hlc.wall, counter: e.hlc.counter + 1, peer: this.peerId }, value: undefined }
+      await this.commit(entry).catch(() => { this.p.counters.storeErrors++ })
+    }
   }
 
   /** Writes `peer/<self>`: the current record + `fields`; addresses and startedAt always the mesh's own. */
@@ -481,7 +531,20 @@ export class Mesh {
 
   private async purge (): Promise<void> {
     if (this.state !== 'running') return
-    const removed = this.p.replica.purge(this.tombstones.purgeable())
+    const { entries, horizon } = this.tombstones.select()
+    if (horizon > this.purgeHorizon) {
+      // recorded before anything is forgotten: a crash in between must not lose the horizon
+      try {
+        await this.p.store.saveHorizon(horizon)
+      } catch {
+        this.p.counters.storeErrors++
+        return
+      }
+      this.purgeHorizon = horizon
+    }
+    const removed = this.p.replica.purge(entries)
+    const { tombstoneMinAgeMs, syncIntervalMs } = this.p.config
+    this.tombstones.removed(removed, tombstoneMinAgeMs + 10 * syncIntervalMs)
     if (removed.length === 0) return
     this.p.counters.tombstonesPurged += removed.length
     await this.p.store.remove(removed.map(e => e.key)).catch(() => { this.p.counters.storeErrors++ })

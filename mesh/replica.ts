@@ -103,6 +103,16 @@ export class Replica {
    * delete found nothing to delete. Throws KeyError, OwnershipError or ValueError.
    */
   write (key: string, value: Value | undefined): Entry | undefined {
+    const entry = this.stamp(key, value)
+    if (entry) this.applyLocal(entry)
+    return entry
+  }
+
+  /**
+   * The entry a local write of `value` would produce (checks as write(), fresh HLC), without
+   * applying it: the mesh persists it first, then applies it with applyLocal().
+   */
+  stamp (key: string, value: Value | undefined): Entry | undefined {
     checkKey(key, this.init.limits.maxKeyBytes)
     const owner = ownerOf(key)
     if (owner !== undefined && owner !== this.init.self) {
@@ -112,10 +122,21 @@ export class Replica {
     if (value === undefined && (current === undefined || current.entry.value === undefined)) return undefined
     const entry: Entry = { key, hlc: this.init.hlc.now(), value }
     checkLocalEntry(entry, this.init.limits)
+    return entry
+  }
+
+  /**
+   * Applies an entry this peer wrote (from stamp(), or a tombstone the mesh made) and notifies.
+   * False when a newer version is already here (it stays).
+   */
+  applyLocal (entry: Entry): boolean {
+    const current = this.slots.get(entry.key)
+    if (!wins(entry, current?.entry)) return false
+    this.init.hlc.observe(entry.hlc)
     const previous = current?.entry.value
     this.set(entry, current)
     this.emit([{ entry, previous }], 'local')
-    return entry
+    return true
   }
 
   /**

@@ -10,7 +10,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Stream } from '@libp2p/interface'
 import type { Clock } from './clock.js'
-import { checkInbound, decodeSyncFrame, encodeSyncFrame, entrySize, type CodecLimits, type SyncFrame } from './codec.js'
+import { decodeSyncFrame, encodeSyncFrame, entrySize, type CodecLimits, type SyncFrame } from './codec.js'
 import { countRejection, type MeshCounters } from './counters.js'
 import { protocols } from './defaults.js'
 import { compareHlc, type HlcClock } from './hlc.js'
@@ -37,6 +37,8 @@ export interface SyncInit {
    * `since`.
    */
   onComplete: (peer: string, role: SyncRole, since: number) => void
+  /** Which received entries may be merged (screen.ts: owner, clock, forgery and staleness checks). */
+  screen: (received: readonly Entry[], peer: string) => Entry[]
 }
 
 export class AntiEntropy {
@@ -165,8 +167,7 @@ export class AntiEntropy {
       const f = await this.read(reader, peer)
       if (f.kind !== 'entries') throw new ProtocolError(`sync peer ${peer} sent ${f.kind} instead of entries`)
       if (first) want = f.want
-      checkInbound(f.entries, undefined, this.init.hlc)
-      for (const e of f.entries) received.push(e)
+      for (const e of this.init.screen(f.entries, peer)) received.push(e)
       if (f.last) break
     }
     this.init.counters.syncEntriesReceived += received.length

@@ -4,6 +4,7 @@
 // or something newer), or once it is older than the hard TTL.
 import type { Clock } from './clock.js'
 import type { Entry } from './entry.js'
+import { compareHlc } from './hlc.js'
 import type { Replica } from './replica.js'
 
 export interface TombstoneInit {
@@ -21,6 +22,8 @@ export class TombstoneCollector {
   private readonly init: TombstoneInit
   /** Per peer: monotonic ms at which an exchange it completed with us began. */
   private readonly acks = new Map<string, number>()
+  /** Tombstones purged here lately (key → HLC wall/counter/writer, monotonic ms of the purge). */
+  private readonly purged = new Map<string, { entry: Entry; at: number }>()
 
   constructor (init: TombstoneInit) {
     this.init = init
@@ -31,18 +34,47 @@ export class TombstoneCollector {
     if ((this.acks.get(peer) ?? -Infinity) < since) this.acks.set(peer, since)
   }
 
+  /**
+   * Remembers purged tombstones for `keepMs`: a peer that has not purged its copy yet would
+   * otherwise send it back at the next exchange, and the two would trade it forever.
+   */
+  removed (entries: readonly Entry[], keepMs: number): void {
+    const now = this.init.clock.monotonic()
+    for (const [key, p] of this.purged) if (now - p.at > keepMs) this.purged.delete(key)
+    for (const e of entries) this.purged.set(e.key, { entry: e, at: now })
+  }
+
+  /** True when `entry` is a tombstone this peer purged lately (the same delete, not a newer one). */
+  purgedLately (entry: Entry): boolean {
+    const p = this.purged.get(entry.key)
+    return entry.value === undefined && p !== undefined && compareHlc(p.entry.hlc, entry.hlc) === 0
+  }
+
   /** Tombstones that may be purged now. Pure with respect to the replica: does not remove them. */
-  purgeable (): Entry[] {
+  purgeable (): Entry[] { return this.select().entries }
+
+  /**
+   * Tombstones that may be purged now, and `horizon`: the greatest HLC wall among those purged by
+   * TTL while some required peer had not acknowledged them (0 if none). A peer that missed them
+   * may come back holding the deleted keys; the mesh refuses such keys from sync (screen.ts).
+   * Pure with respect to the replica: does not remove them.
+   */
+  select (): { entries: Entry[]; horizon: number } {
     const now = this.init.clock.monotonic()
     const required = this.init.requiredPeers()
     // the oldest acknowledgement among required peers bounds what all of them hold
-    let horizon = Infinity
-    for (const p of required) horizon = Math.min(horizon, this.acks.get(p) ?? -Infinity)
-    const out: Entry[] = []
+    let acked = Infinity
+    for (const p of required) acked = Math.min(acked, this.acks.get(p) ?? -Infinity)
+    const entries: Entry[] = []
+    let horizon = 0
     for (const { entry, appliedAt } of this.init.replica.tombstones()) {
       const age = now - appliedAt
-      if (age >= this.init.ttlMs || (age >= this.init.minAgeMs && appliedAt < horizon)) out.push(entry)
+      if (age >= this.init.minAgeMs && appliedAt < acked) entries.push(entry)
+      else if (age >= this.init.ttlMs) {
+        entries.push(entry)
+        horizon = Math.max(horizon, entry.hlc.wall)
+      }
     }
-    return out
+    return { entries, horizon }
   }
 }

@@ -81,4 +81,60 @@ Tombstones('a partition longer than the purge age resurrects nothing; writes on 
   }
 })
 
+// past the hard TTL the cluster purges without the absent peer's acknowledgement; the purge
+// horizon makes the peers that purged refuse the old keys and tombstone them where they come from
+const ttlConfig = { ...config, tombstoneTtlMs: 1500 }
+
+Tombstones('a peer stopped longer than the TTL comes back without resurrecting purged keys', async () => {
+  c = await startCluster(2, { config: ttlConfig })
+  const [a, b] = c.peers as [Mesh, Mesh]
+  await waitFor('2 peers alive', () => allAlive(c!.peers))
+  for (let i = 0; i < 10; i++) await a.put(`want/t/${i}`, i)
+  await waitFor('converged', () => converged([a, b]))
+  const home = c.homes[1]!
+  await b.leave()
+  await stopPeer(b)
+  for (let i = 0; i < 5; i++) await a.delete(`want/t/${i}`)
+  await waitFor('a purged the tombstones by TTL', () => a.entry('want/t/0') === undefined && a.entry('want/t/4') === undefined, 15_000)
+  await a.put('want/t/2', 'rewritten after the purge')
+
+  const back = await c.add({ home, restart: true })
+  assert.is(back.get('want/t/0'), 0, 'the old replica came back from disk')
+  await back.put('want/after-restart', 'b')
+  await back.whenSynced()
+  await waitFor('converged after the restart', () => converged([a, back]), 20_000)
+  for (const p of [a, back]) {
+    for (const i of [0, 1, 3, 4]) assert.is(p.get(`want/t/${i}`), undefined, `want/t/${i} stays deleted`)
+    assert.is(p.get('want/t/2'), 'rewritten after the purge')
+    assert.is(p.get('want/t/7'), 7)
+    assert.is(p.get('want/after-restart'), 'b')
+  }
+  assert.ok(a.counters().rejectedStale > 0, 'a refused the stale keys')
+})
+
+Tombstones('a single peer cut off longer than the TTL resurrects nothing after the heal', async () => {
+  c = await startCluster(3, { config: ttlConfig })
+  const [a, b, d] = c.peers as [Mesh, Mesh, Mesh]
+  await waitFor('3 peers alive', () => allAlive(c!.peers))
+  for (let i = 0; i < 10; i++) await a.put(`want/q/${i}`, i)
+  await waitFor('converged before the cut', () => converged([a, b, d]))
+  await Promise.all([a.gater.block([d.peerId]), b.gater.block([d.peerId]), d.gater.block([a.peerId, b.peerId])])
+  await waitFor('d is cut off', () => a.alive().length === 2 && d.alive().length === 1, 15_000)
+  for (let i = 0; i < 5; i++) await a.delete(`want/q/${i}`)
+  await waitFor('purged by TTL on the left', () => [a, b].every(p => p.entry('want/q/0') === undefined && p.entry('want/q/4') === undefined), 15_000)
+  await d.put('want/q/1', 'rewritten on the cut side after the delete')
+  await d.put('want/d-side', 'd')
+  await a.put('want/a-side', 'a')
+
+  await Promise.all([a.gater.unblock([d.peerId]), b.gater.unblock([d.peerId]), d.gater.unblock([a.peerId, b.peerId])])
+  await waitFor('healed and converged', () => allAlive([a, b, d]) && converged([a, b, d]), 30_000)
+  for (const p of [a, b, d]) {
+    for (const i of [0, 2, 3, 4]) assert.is(p.get(`want/q/${i}`), undefined, `want/q/${i} stays deleted`)
+    assert.is(p.get('want/q/1'), 'rewritten on the cut side after the delete')
+    assert.is(p.get('want/q/8'), 8)
+    assert.is(p.get('want/d-side'), 'd')
+    assert.is(p.get('want/a-side'), 'a')
+  }
+})
+
 Tombstones.run()

@@ -1,0 +1,71 @@
+// What an anti-entropy exchange may apply (mesh README, "Sync and trust"). Sync relays entries
+// written by third parties, so unlike gossip the writer of an entry is not the authenticated
+// sender. Each entry is checked on its own and a refused one is counted and dropped (the rest of
+// the exchange goes on: one bad entry must not stop repair for good):
+//  - owner rule: an owned key (`peer/<id>`, `claim/…/<id>`, `status/…/<id>`) must be written by <id>;
+//  - clock: no HLC more than maxClockSkewMs ahead of this peer's clock;
+//  - this peer's own writes: an entry claiming this peer as writer with an HLC this peer never
+//    reached is forged; it is refused and reported so the mesh re-asserts the true value with a
+//    newer HLC (the owner heals what others accepted);
+//  - stale replicas: an entry no newer than this peer's purge horizon (the newest tombstone it
+//    purged by TTL without every peer's acknowledgement), for a key this peer does not hold, may
+//    be a key deleted and purged here: it is refused and reported so the mesh writes a tombstone
+//    just above it, which removes it from the stale replica too. The sender's own writes to its
+//    own keys are exempt (nobody else can have deleted them).
+// What stays unverifiable without signatures: a third party's entry whose writer field names its
+// owner. The trust issue (Ed25519-signed entries) closes that gap.
+import { countRejection, type MeshCounters } from './counters.js'
+import type { Entry } from './entry.js'
+import { DecodeError } from './errors.js'
+import { compareHlc, type HlcClock } from './hlc.js'
+import { mayWrite, ownerOf } from './keys.js'
+import type { Replica } from './replica.js'
+
+export interface ScreenInit {
+  self: string
+  hlc: HlcClock
+  replica: Replica
+  counters: MeshCounters
+  /** Wall ms of the newest tombstone purged here by TTL without every peer's acknowledgement (0: none). */
+  horizon: () => number
+  /** True for a tombstone this peer purged lately: it is dropped quietly (the sender purges it soon). */
+  purgedLately: (entry: Entry) => boolean
+  /** Entries forged in this peer's name: the mesh re-asserts its own values. */
+  onForged: (entries: Entry[]) => void
+  /** Entries older than the purge horizon for keys this peer lacks: the mesh tombstones them. */
+  onStale: (entries: Entry[]) => void
+}
+
+/** The entries of `received` (from sync partner `peer`, decoded) that may be merged. */
+export function screenSynced (received: readonly Entry[], peer: string, init: ScreenInit): Entry[] {
+  const { self, hlc, replica, counters } = init
+  const mine = hlc.highWater()
+  const horizon = init.horizon()
+  const kept: Entry[] = []
+  const forged: Entry[] = []
+  const stale: Entry[] = []
+  for (const e of received) {
+    if (!mayWrite(e.key, e.hlc.peer)) { counters.rejectedOwner++; continue }
+    if (replica.entry(e.key) === undefined && init.purgedLately(e)) continue
+    try {
+      hlc.checkSkew(e.hlc)
+    } catch (err) {
+      if (err instanceof DecodeError) { countRejection(counters, err.reason); continue }
+      throw err
+    }
+    if (e.hlc.peer === self && peer !== self && compareHlc(e.hlc, { ...mine, peer: self }) > 0) {
+      counters.rejectedOwner++
+      forged.push(e)
+      continue
+    }
+    if (horizon > 0 && e.hlc.wall <= horizon && replica.entry(e.key) === undefined && !(e.hlc.peer === peer && ownerOf(e.key) === peer)) {
+      counters.rejectedStale++
+      stale.push(e)
+      continue
+    }
+    kept.push(e)
+  }
+  if (forged.length) init.onForged(forged)
+  if (stale.length) init.onStale(stale)
+  return kept
+}
