@@ -217,12 +217,24 @@ export class Cluster {
   }
 }
 
-/** The monkd command line: the build when present, else the sources under tsx. */
+/** The monkd command line: the build when it is newer than every source it comes from, else the sources under tsx. */
 export function monkdCommand (): string[] {
   const built = join(root, 'dist', 'cli', 'monkd.js')
-  const fresh = (name: string): boolean => existsSync(join(root, 'dist', 'cli', `${name}.js`)) && statSync(join(root, 'dist', 'cli', `${name}.js`)).mtimeMs >= statSync(join(root, 'cli', `${name}.ts`)).mtimeMs
-  if (fresh('monkd') && fresh('fault')) return [built]
+  if (existsSync(built) && statSync(built).mtimeMs >= newestSource()) return [built]
   return ['--import', pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href, '--import', pathToFileURL(join(root, 'polyfill.ts')).href, join(root, 'cli', 'monkd.ts')]
+}
+
+function newestSource (): number {
+  let newest = 0
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name)
+      if (e.isDirectory()) walk(p)
+      else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs)
+    }
+  }
+  for (const d of ['cli', 'actors', 'mesh', 'grammar']) walk(join(root, d))
+  return newest
 }
 
 export interface ProcessContainer { instance: string, peer: string, pid: number | null, running: boolean }
