@@ -72,7 +72,16 @@ export class Workload {
     else if (roll < 0.7) await this.runOp(round, via, 'run', pickInst, false)
     else if (roll < 0.8) await this.runOp(round, via, 'stop', pickInst, false)
     else if (roll < 0.9) await this.runOp(round, via, 'purge', pickInst, excise)
-    else await this.op(round, 'load', 'kit', via)
+    else await this.load(round, via)
+  }
+
+  /** Loads the kit through `via` if it holds the current template of every instance (else its load could lose by HLC). */
+  private async load (round: number, via: Node): Promise<void> {
+    const view = await this.read(via, `tpl/${this.ns}/`)
+    if (!view) { this.skip(round, 'load', 'peer unreadable', via); return }
+    const stale = this.instances.filter(i => !this.current(`tpl/${i}`, view))
+    if (stale.length) { this.skip(round, 'load', `${stale.join(', ')} stale on ${via.name}`, via); return }
+    await this.op(round, 'load', 'kit', via)
   }
 
   private async put (round: number, via: Node, k: number): Promise<void> {
@@ -97,7 +106,7 @@ export class Workload {
     if (!views[0] || !views[1]) { this.skip(round, kind, 'peer unreadable', via); return }
     const tplHere = views[1].values[`tpl/${inst}`] !== undefined
     if (!this.current(`want/${inst}`, views[0]) || !this.current(`tpl/${inst}`, views[1])) { this.skip(round, kind, `${inst} stale on ${via.name}`, via); return }
-    if (!tplHere) { await this.op(round, 'load', 'kit', via); return }
+    if (!tplHere) { await this.load(round, via); return }
     if (kind === 'stop' && views[0].values[`want/${inst}`] === undefined) { this.skip(round, kind, `${inst} not wanted`, via); return }
     await this.op(round, excise && kind === 'purge' ? 'excise' : kind, inst, via)
   }
