@@ -222,6 +222,7 @@ export class Mesh {
       },
       screen: (received, peer) => screenSynced(received, peer, {
         self, hlc, replica, counters,
+        checkOwnWrites: parts.options.repair !== true,
         horizon: () => this.purgeHorizon,
         purgedLately: e => this.tombstones.purgedLately(e),
         onForged: entries => { void this.reassert(entries) },

@@ -4,9 +4,10 @@
 // the exchange goes on: one bad entry must not stop repair for good):
 //  - owner rule: an owned key (`peer/<id>`, `claim/…/<id>`, `status/…/<id>`) must be written by <id>;
 //  - clock: no HLC more than maxClockSkewMs ahead of this peer's clock;
-//  - this peer's own writes: an entry claiming this peer as writer with an HLC this peer never
-//    reached is forged; it is refused and reported so the mesh re-asserts the true value with a
-//    newer HLC (the owner heals what others accepted);
+//  - this peer's own writes: a peer holds everything it wrote, or something newer; an entry in its
+//    name that would change its replica is forged. It is refused and reported so the mesh writes
+//    its true value again with a newer HLC (the owner heals what others accepted). Off after a
+//    repair dropped entries (the replica may then lack own writes);
 //  - stale replicas: an entry no newer than this peer's purge horizon (the newest tombstone it
 //    purged by TTL without every peer's acknowledgement), for a key this peer does not hold, may
 //    be a key deleted and purged here: it is refused and reported so the mesh writes a tombstone
@@ -15,9 +16,9 @@
 // What stays unverifiable without signatures: a third party's entry whose writer field names its
 // owner. The trust issue (Ed25519-signed entries) closes that gap.
 import { countRejection, type MeshCounters } from './counters.js'
-import type { Entry } from './entry.js'
 import { DecodeError } from './errors.js'
-import { compareHlc, type HlcClock } from './hlc.js'
+import { wins, type Entry } from './entry.js'
+import type { HlcClock } from './hlc.js'
 import { mayWrite, ownerOf } from './keys.js'
 import type { Replica } from './replica.js'
 
@@ -28,6 +29,8 @@ export interface ScreenInit {
   counters: MeshCounters
   /** Wall ms of the newest tombstone purged here by TTL without every peer's acknowledgement (0: none). */
   horizon: () => number
+  /** Whether this peer's replica holds all its own writes (false after a repair dropped entries). */
+  checkOwnWrites: boolean
   /** True for a tombstone this peer purged lately: it is dropped quietly (the sender purges it soon). */
   purgedLately: (entry: Entry) => boolean
   /** Entries forged in this peer's name: the mesh re-asserts its own values. */
@@ -39,7 +42,6 @@ export interface ScreenInit {
 /** The entries of `received` (from sync partner `peer`, decoded) that may be merged. */
 export function screenSynced (received: readonly Entry[], peer: string, init: ScreenInit): Entry[] {
   const { self, hlc, replica, counters } = init
-  const mine = hlc.highWater()
   const horizon = init.horizon()
   const kept: Entry[] = []
   const forged: Entry[] = []
@@ -53,7 +55,9 @@ export function screenSynced (received: readonly Entry[], peer: string, init: Sc
       if (err instanceof DecodeError) { countRejection(counters, err.reason); continue }
       throw err
     }
-    if (e.hlc.peer === self && peer !== self && compareHlc(e.hlc, { ...mine, peer: self }) > 0) {
+    // this peer holds everything it wrote (or something newer): an entry in its name that would
+    // change its replica was never written by it
+    if (init.checkOwnWrites && e.hlc.peer === self && peer !== self && wins(e, replica.entry(e.key))) {
       counters.rejectedOwner++
       forged.push(e)
       continue
