@@ -25,8 +25,14 @@ export async function inject (c: Cluster, f: FaultPlan): Promise<Injected> {
       c.pause(f.peer)
       return { heal: async () => { c.resume(f.peer) } }
     case 'restart': {
-      if (f.signal === 'SIGTERM') await c.terminate(f.peer)
-      else { c.kill(f.peer); await c.exited(f.peer) }
+      // SIGTERM: the peer leaves the cluster and stays away while the fault holds (deletes meanwhile
+      // must not come back with it); SIGKILL: it starts again at once from the same home.
+      if (f.signal === 'SIGTERM') {
+        await c.terminate(f.peer)
+        return { heal: async () => { await c.startNode(f.peer) } }
+      }
+      c.kill(f.peer)
+      await c.exited(f.peer)
       await c.startNode(f.peer)
       return { heal: async () => {} }
     }

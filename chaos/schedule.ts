@@ -14,7 +14,7 @@ export type FaultPlan =
   | { kind: 'pause', peer: number, holdMs: number }
   /** Two sides that cannot reach each other for `holdMs`. */
   | { kind: 'partition', sides: [number[], number[]], holdMs: number }
-  /** SIGTERM (clean leave) or SIGKILL, then an immediate start from the same home; `holdMs` of ops meanwhile. */
+  /** SIGTERM (a clean leave; away for `holdMs`) or SIGKILL (started again at once), then a start from the same home. */
   | { kind: 'restart', peer: number, signal: 'SIGTERM' | 'SIGKILL', holdMs: number }
   /** The peer's wall clock off by `offsetMs` for `holdMs`. */
   | { kind: 'skew', peer: number, offsetMs: number, holdMs: number }
