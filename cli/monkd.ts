@@ -19,7 +19,7 @@ import { FAULT_FLAG, faultInjection, faultRoute } from './fault.js'
 import { peerDispatch } from './dispatch.js'
 
 export const version = '0.1.0'
-const usage = 'usage: monkd [--home DIR] [--name NAME] [--tag T]... [--p2p-port N | --listen MULTIADDR] [--join TOKEN] [--runtime auto|docker|process] [--log-level L] [--api-port N (needs MONK_API_TOKEN)] [--enable-fault-injection [--fault-mesh-config JSON]] (test clusters only)'
+const usage = 'usage: monkd [--home DIR] [--name NAME] [--tag T]... [--p2p-port N | --listen MULTIADDR] [--join TOKEN] [--runtime auto|docker|process] [--log-level L] [--api-port N (needs MONK_API_TOKEN)] [--repair] [--enable-fault-injection [--fault-mesh-config JSON]] (test clusters only)'
 
 class UsageError extends Error {}
 
@@ -31,6 +31,7 @@ function options (argv: string[]) {
       options: {
         home: { type: 'string' }, name: { type: 'string' }, tag: { type: 'string', multiple: true },
         'p2p-port': { type: 'string' }, listen: { type: 'string', multiple: true }, join: { type: 'string' },
+        repair: { type: 'boolean' },
         runtime: { type: 'string' }, 'log-level': { type: 'string' }, 'api-port': { type: 'string' }, [FAULT_FLAG]: { type: 'boolean' }, 'fault-mesh-config': { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
       strict: true, allowPositionals: false,
@@ -62,7 +63,7 @@ function options (argv: string[]) {
   }
   let fault
   try { fault = faultInjection(v[FAULT_FLAG] === true, v['fault-mesh-config']) } catch (err) { throw new UsageError((err as Error).message) }
-  return { home, name: v.name, tags: v.tag ?? [], listen, join: v.join, runtime, level, api, fault }
+  return { home, name: v.name, tags: v.tag ?? [], listen, join: v.join, runtime, level, api, repair: v.repair === true, fault }
 }
 
 async function main (): Promise<void> {
@@ -81,7 +82,9 @@ async function main (): Promise<void> {
   let mesh: Mesh
   try {
     mesh = await startMesh({
-      home: o.home, listen: o.listen, name, tags: o.tags, ...o.fault.meshOptions,
+      home: o.home, listen: o.listen, name, tags: o.tags,
+      // --repair: a damaged store is repaired (what cannot be read is dropped, logged, and resynced from peers)
+      repair: o.repair, onWarning: (m: string) => { log.warn(m) }, ...o.fault.meshOptions,
       ...(o.join !== undefined ? { token: o.join } : fresh ? { cluster: createCluster() } : {}),
     })
   } catch (err) {

@@ -1,8 +1,8 @@
 // Persistence of a peer in its home (classic-level, DESIGN §3): replica entries, the HLC
 // high-water mark, the cluster it belongs to and its libp2p identity key. Writes are group-committed:
 // everything queued while one batch is written goes out in the next atomic batch.
-import { mkdirSync, renameSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, mkdirSync, renameSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { ClassicLevel } from 'classic-level'
@@ -63,13 +63,13 @@ export class Store {
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 })
     } catch (err) {
-      throw new StoreError(`cannot create the mesh store directory ${dir}: ${describeFsError(err)}`, { cause: err })
+      throw new StoreError(`cannot create the mesh store directory ${dir}: ${describeFsError(realMkdirError(dir, err))}`, { cause: err })
     }
     try {
       return await Store.openDb(dir)
     } catch (err) {
       const cause = openFailure(err)
-      if (!opts.repair || cause.kind !== 'corrupt') throw new StoreError(`cannot open the mesh store in ${dir}: ${cause.text}`, { cause: err })
+      if (!opts.repair || cause.kind === 'locked' || cause.kind === 'denied' || cause.kind === 'full') throw new StoreError(`cannot open the mesh store in ${dir}: ${cause.text}`, { cause: err })
       opts.onWarning?.(`the mesh store in ${dir} is corrupt (${cause.detail}); repairing it`)
     }
     try {
@@ -277,12 +277,23 @@ function openFailure (err: unknown): { kind: 'locked' | 'corrupt' | 'denied' | '
   if (cause?.code === 'LEVEL_LOCKED' || /lock .*(already held|temporarily unavailable)/i.test(detail)) {
     return { kind: 'locked', detail, text: `another process holds its lock: is another monkd using this home? (${detail})` }
   }
-  if (cause?.code === 'LEVEL_CORRUPTION' || /corrupt/i.test(detail)) {
+  if (cause?.code === 'LEVEL_CORRUPTION' || /corrupt/i.test(detail) || /(MANIFEST|CURRENT|\.ldb|\.sst|\.log)\S*: No such file/.test(detail)) {
     return { kind: 'corrupt', detail, text: `the store is corrupt (${detail}); start monkd with --repair to repair it (what cannot be read is dropped and resynced from peers)` }
   }
   if (/permission denied|EACCES|EPERM|read-only file system|EROFS/i.test(detail)) return { kind: 'denied', detail, text: `permission denied (${detail}): the home must be writable by this user` }
   if (/no space left|ENOSPC/i.test(detail)) return { kind: 'full', detail, text: `the disk is full (${detail})` }
-  return { kind: 'other', detail, text: detail }
+  return { kind: 'other', detail, text: `${detail} (if the store is damaged, start monkd with --repair)` }
+}
+
+/** Node's recursive mkdir reports ENOENT on a read-only parent; a plain mkdir tells the real cause. */
+function realMkdirError (dir: string, err: unknown): unknown {
+  if ((err as { code?: string }).code !== 'ENOENT' || !existsSync(dirname(dir))) return err
+  try {
+    mkdirSync(dir, { mode: 0o700 })
+    return err
+  } catch (plain) {
+    return plain
+  }
 }
 
 function describeFsError (err: unknown): string {
