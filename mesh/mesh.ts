@@ -20,6 +20,7 @@ import { screenSynced } from './screen.js'
 import { Store } from './store.js'
 import { AntiEntropy } from './sync.js'
 import { TombstoneCollector } from './tombstones.js'
+import { guardClock, type ClockGuard } from './clock-guard.js'
 import type { Entry } from './entry.js'
 import { mayWrite } from './keys.js'
 import type { Value } from './value.js'
@@ -82,7 +83,6 @@ export async function startMesh (options: MeshOptions): Promise<Mesh> {
     const self = peerIdFromPrivateKey(privateKey).toString()
     const hlc = new HlcClock(self, clock, config.maxClockSkewMs)
     const hw = await store.loadHighWater()
-    if (hw) hlc.restore(hw)
     const limits: CodecLimits = {
       maxKeyBytes: config.maxKeyBytes,
       maxEntryBytes: config.maxEntryBytes,
@@ -92,7 +92,11 @@ export async function startMesh (options: MeshOptions): Promise<Mesh> {
     }
     const counters = newCounters()
     const replica = new Replica({ self, hlc, clock, limits, buckets: config.syncBuckets, onListenerError: () => { counters.listenerErrors++ } })
-    replica.load(await store.loadEntries(limits, options.repair === true ? { onWarning: warn } : undefined))
+    const loaded = await store.loadEntries(limits, options.repair === true ? { onWarning: warn } : undefined)
+    const future = guardClock(loaded, hw, self, clock.now(), config.maxClockSkewMs)
+    if (future.warning) warn(future.warning)
+    if (hw && future.adoptHighWater) hlc.restore(hw)
+    replica.load(future.kept)
     const horizon = await store.loadHorizon()
     store.trackHighWater(() => hlc.highWater())
     const gater = new Gater()
@@ -103,7 +107,7 @@ export async function startMesh (options: MeshOptions): Promise<Mesh> {
       throw new StartError(`peer ${self} cannot start its libp2p node on ${options.listen.join(', ')}: ${(err as Error).message}`, { cause: err })
     }
     gater.attach(async peer => { await node.hangUp(peerIdFromString(peer)) })
-    const mesh = new Mesh({ options, config, clock, random, store, cluster, self, hlc, limits, counters, replica, gater, node, horizon })
+    const mesh = new Mesh({ options, config, clock, random, store, cluster, self, hlc, limits, counters, replica, gater, node, horizon, future })
     try {
       await mesh.begin()
     } catch (err) {
@@ -149,6 +153,8 @@ interface Parts {
   node: MeshNode
   /** Purge horizon from the store (tombstones.ts select()). */
   horizon: number
+  /** Entries found stamped far in the future at start (clock-guard.ts). */
+  future: ClockGuard
 }
 
 /**
@@ -265,6 +271,7 @@ export class Mesh {
     this.liveness.onUp(peer => { this.syncOnContact(peer) })
     node.addEventListener('peer:connect', this.onConnect)
     await this.writeSelf({}, true)
+    await this.settleFuture()
     // the founder of a cluster, or a peer that knows no other, has nothing to sync with
     if (this.p.cluster.bootstrap.length === 0 && this.dialer.known().size === 0) this.markSynced()
     this.dialer.start()
@@ -443,6 +450,16 @@ export class Mesh {
     if (!this.p.replica.applyLocal(entry)) return
     this.p.counters.localWrites++
     if (this.state === 'running') this.gossip.enqueue([entry])
+  }
+
+  /** Writes this peer's future-stamped entries again with the current HLC; forgets the others' (clock-guard.ts). */
+  private async settleFuture (): Promise<void> {
+    const { restamp, dropped } = this.p.future
+    if (dropped.length) await this.p.store.remove(dropped.map(e => e.key))
+    for (const e of restamp) {
+      if (e.key === `peer/${this.peerId}`) continue // rewritten by writeSelf already
+      await this.commit({ key: e.key, hlc: this.p.hlc.now(), value: e.value })
+    }
   }
 
   /** Sync brought entries forged in this peer's name: write the true value again, above the forgery. */
