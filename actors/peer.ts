@@ -136,7 +136,8 @@ export class Peer {
     return this.o.mesh.peers().map(p => {
       const r = decodePeer(p.record)
       const alive = p.self || p.state === 'alive' || (young && p.state === 'unknown' && r.leftAt === null)
-      return { id: p.id, name: r.name || p.id, tags: r.tags, alive }
+      const unsynced = typeof p.record === 'object' && p.record !== null && !Array.isArray(p.record) && !(p.record instanceof Uint8Array) && p.record.synced === false
+      return { id: p.id, name: r.name || p.id, tags: r.tags, alive, unsynced }
     })
   }
 

@@ -58,6 +58,8 @@ export interface PeerView {
   readonly tags: readonly string[]
   readonly alive: boolean
   readonly draining?: boolean
+  /** Has not completed its first anti-entropy exchange (its `peer/` record says `synced: false`): gets no new work, keeps what it claims. */
+  readonly unsynced?: boolean
   /**
    * Resources the peer offers to instances. A request fits if capacity minus the requests of the
    * instances placed on the peer covers it; a resource the peer does not list counts as none.
@@ -86,6 +88,7 @@ export interface PlacementInput {
 export type Exclusion =
   | 'dead' // not alive in this view (or unknown)
   | 'draining'
+  | 'unsynced' // new work only: the peer's replica is not synced yet
   | 'pin' // not the peer named by --peer / affinity.name
   | 'tags' // lacks a required tag
   | 'not-empty' // resident instance, but the peer runs something else
@@ -321,6 +324,7 @@ function exclusionOf (inst: DesiredInstance, peer: PeerState, opts: { claimant: 
   const v = peer.view
   if (!v.alive) return 'dead'
   if (v.draining === true) return 'draining'
+  if (v.unsynced === true && !opts.claimant) return 'unsynced'
   const pin = inst.peer ?? inst.affinity?.name
   if (pin !== undefined) {
     if (v.id !== pin && v.name !== pin) return 'pin'
@@ -343,6 +347,7 @@ function exclusionOf (inst: DesiredInstance, peer: PeerState, opts: { claimant: 
 const exclusionWords: Record<Exclusion, string> = {
   dead: 'dead',
   draining: 'draining',
+  unsynced: 'not synced yet',
   pin: 'not the pinned peer',
   tags: 'lacking a required tag',
   'not-empty': 'running other work (resident needs an empty peer)',

@@ -270,7 +270,8 @@ export class Mesh {
     await this.membership.start()
     this.liveness.onUp(peer => { this.syncOnContact(peer) })
     node.addEventListener('peer:connect', this.onConnect)
-    await this.writeSelf({}, true)
+    // `synced: false` until the first exchange: placement gives such a peer no new work
+    await this.writeSelf({ synced: false }, true)
     await this.settleFuture()
     // the founder of a cluster, or a peer that knows no other, has nothing to sync with
     if (this.p.cluster.bootstrap.length === 0 && this.dialer.known().size === 0) this.markSynced()
@@ -509,6 +510,7 @@ export class Mesh {
   private markSynced (): void {
     if (this.isSynced) return
     this.isSynced = true
+    if (this.state === 'running') this.writeSelf({ synced: true }).catch(() => { this.p.counters.storeErrors++ })
     for (const w of this.syncedWaiters) w()
     this.syncedWaiters = []
   }

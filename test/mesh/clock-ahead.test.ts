@@ -51,6 +51,7 @@ Ahead('a stored HLC years ahead is reported, not adopted, and the peer syncs and
   assert.ok(back.entry('want/after')!.hlc.wall < Date.now() + 60_000)
   await waitFor('b accepts its writes', () => b.get('want/after') === 1 && b.get('want/written-in-the-future') === 'kept' && b.get('want/old') === 'rewritten during the bad boot', 15_000)
   assert.is(b.counters().rejectedSkew, 0, 'nothing of it was refused as skewed')
+  await waitFor('its record says it is synced (placement may give it work)', () => (b.get(`peer/${back.peerId}`) as { synced?: boolean }).synced === true, 10_000)
 
   // the bad mark is gone from the store: a second restart is quiet
   await stopPeer(back)
