@@ -158,9 +158,9 @@ interface Parts {
 }
 
 /**
- * One running peer. Reads are synchronous and local; writes are applied locally at once, durable
- * when their promise resolves, and replicated by gossip within milliseconds (anti-entropy repairs
- * whatever gossip loses). Listener callbacks run synchronously on the mesh's event loop turn and
+ * One running peer. Reads are synchronous and local; a write is persisted (fsynced) first, then
+ * applied locally and replicated by gossip within milliseconds (anti-entropy repairs whatever
+ * gossip loses); a write the disk refuses takes effect nowhere. Listener callbacks run synchronously on the mesh's event loop turn and
  * must not block.
  */
 export class Mesh {
@@ -295,9 +295,9 @@ export class Mesh {
   scan (prefix: string): Array<{ key: string; value: Value }> { return this.p.replica.scan(prefix) }
 
   /**
-   * Writes `value` under `key`. Applied locally at once (listeners fire), durable (fsynced) when
-   * the promise resolves, gossiped within `gossipBatchMs`. Rejects with KeyError, OwnershipError,
-   * ValueError, StoreError or StoppedError.
+   * Writes `value` under `key`: fsynced, then applied locally (listeners fire) before the promise
+   * resolves, gossiped within `gossipBatchMs`. On StoreError nothing was applied or sent. Rejects
+   * with KeyError, OwnershipError, ValueError, StoreError or StoppedError.
    */
   async put (key: string, value: Value): Promise<void> {
     await this.write(key, value)
