@@ -98,6 +98,13 @@ export async function runChaos (o: ChaosOptions): Promise<ChaosResult> {
   if (!cluster.diskFaults) history('note', { note: `full-disk faults will be skipped: ${cluster.tmpfsReason || 'tmpfs homes off'}` })
   const work = new Workload(ns, cluster, new Rng(o.seed, 'ops'), r => history('op', { ...r }))
   let crashesSeen = 0
+  // Ctrl-C or a kill of the harness still stops the daemons, their processes and the tmpfs mounts.
+  const onSignal = (sig: NodeJS.Signals): void => {
+    o.log(`chaos: ${sig}: stopping the cluster (seed ${o.seed}, history ${o.historyPath})`)
+    void cluster.stop({ keep: o.keep === true }).finally(() => process.exit(130))
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
   try {
     await until(async () => (await readAll(cluster, `peer/`)).every(r => r.alive.length === o.peers), 60_000)
     await work.setup()
@@ -160,6 +167,8 @@ export async function runChaos (o: ChaosOptions): Promise<ChaosResult> {
       o.log(`round ${plan.index + 1}/${o.rounds} ${f.kind}${injected.skipped ? ' (skipped)' : ''}: ${converged ? `converged in ${ms} ms` : 'DIVERGED'}${bad ? `, ${bad} violation(s)` : ''}`)
     }
   } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
     await cluster.stop({ keep: o.keep === true })
     if (docker) {
       for (const inst of work.instances) for (const c of await docker.list({ 'monk.instance': inst }).catch(() => [])) await docker.remove(c.id, { force: true }).catch(() => {})
