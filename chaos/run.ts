@@ -130,7 +130,11 @@ export async function runChaos (o: ChaosOptions): Promise<ChaosResult> {
       }, o.convergeTimeoutMs)
       const ms = Date.now() - healedAt
       if (converged) converge.push(ms)
-      else { diverged++; history('violation', { round: plan.index, kind: 'diverged', ms, digests: (await readAll(cluster, `${ns}/`).catch(() => [])).map(r => r.digest) }) }
+      else {
+        diverged++
+        const reads = await readAll(cluster, `${ns}/`).catch(() => [] as FaultRead[])
+        history('violation', { round: plan.index, kind: 'diverged', ms, peers: reads.map((r, i) => ({ peer: cluster.nodes[i]?.name, digest: r.digest, synced: r.synced, alive: r.alive.map(id => cluster.nodes.find(n => n.id === id)?.name ?? id), counters: r.counters })) })
+      }
 
       // registers: acknowledged writes present, deleted keys absent, on every peer
       const views = await Promise.all(cluster.nodes.map(async n => {

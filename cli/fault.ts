@@ -40,6 +40,8 @@ export interface FaultRead {
   /** key → sha256 hex of the value (for `secret/` keys, of the opened plaintext). */
   values: Record<string, string>
   storeErrors: number
+  /** The mesh's counters and gauges (heartbeats, syncs, connections...), for diagnosis. */
+  counters: Record<string, number>
 }
 
 /** The wall clock plus an adjustable offset; monotonic time is never skewed. */
@@ -107,7 +109,8 @@ async function handle (m: FaultMessage, mesh: Mesh, clock: OffsetClock, box: Sec
     case 'fault.read': {
       const values: Record<string, string> = {}
       for (const { key, value } of mesh.scan(m.prefix)) values[key] = hashOf(key, value, box)
-      const read: FaultRead = { digest: mesh.testing.digestRoot(), synced: mesh.synced, alive: mesh.alive(), values, storeErrors: mesh.counters().storeErrors }
+      const counters = { ...mesh.counters() } as unknown as Record<string, number>
+      const read: FaultRead = { digest: mesh.testing.digestRoot(), synced: mesh.synced, alive: mesh.alive(), values, storeErrors: counters.storeErrors ?? 0, counters }
       return read
     }
   }
