@@ -32,12 +32,11 @@ Converge('concurrent writes of one key end with the same winner (the greatest HL
   for (let round = 0; round < 20; round++) {
     const key = `want/contested/${round}`
     const stamps: Array<{ hlc: Hlc; value: string }> = []
-    const done = c.peers.map((p, i) => {
-      const write = p.put(key, `peer${i}`)
-      stamps.push({ hlc: p.entry(key)!.hlc, value: `peer${i}` })
-      return write
-    })
-    await Promise.all(done)
+    // each peer's own write, as applied locally (a write is applied once it is on disk)
+    const offs = c.peers.map(p => p.onChange(key, ch => { if (ch.origin === 'local') stamps.push({ hlc: ch.hlc, value: ch.value as string }) }))
+    await Promise.all(c.peers.map((p, i) => p.put(key, `peer${i}`)))
+    for (const off of offs) off()
+    assert.is(stamps.length, c.peers.length, 'every peer applied its own write')
     const winner = stamps.sort((a, b) => compareHlc(b.hlc, a.hlc))[0]!
     await waitFor(`every peer holds the winner of ${key}`, () => c.peers.every(p => p.get(key) === winner.value))
   }
