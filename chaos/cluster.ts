@@ -77,12 +77,22 @@ export class Cluster {
 
   private constructor (readonly o: ClusterOptions) {}
 
+  /** A cluster not started yet: call boot(). stop() is safe at any time, during boot too. */
+  static create (o: ClusterOptions): Cluster { return new Cluster(o) }
+
   static async start (o: ClusterOptions): Promise<Cluster> {
     const c = new Cluster(o)
+    await c.boot()
+    return c
+  }
+
+  /** Makes the homes (tmpfs when allowed), starts the founder, then the others with its token. */
+  async boot (): Promise<void> {
+    const o = this.o
     mkdirSync(o.base, { recursive: true })
     const ports = await freePorts(o.peers)
     let tmpfs = o.tmpfsMb > 0
-    if (tmpfs && process.getuid?.() !== 0) { tmpfs = false; c.tmpfsReason = 'not root: cannot mount tmpfs homes' }
+    if (tmpfs && process.getuid?.() !== 0) { tmpfs = false; this.tmpfsReason = 'not root: cannot mount tmpfs homes' }
     for (let i = 0; i < o.peers; i++) {
       const home = join(o.base, `p${i}`)
       mkdirSync(home, { recursive: true })
@@ -90,19 +100,18 @@ export class Cluster {
       if (tmpfs) {
         const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${o.tmpfsMb}m,mode=0700`, 'tmpfs', home], { encoding: 'utf8' })
         if (r.status === 0) mounted = true
-        else { tmpfs = false; c.tmpfsReason = `mount -t tmpfs refused: ${(r.stderr || r.error?.message || '').trim()}` }
+        else { tmpfs = false; this.tmpfsReason = `mount -t tmpfs refused: ${(r.stderr || r.error?.message || '').trim()}` }
       }
-      c.nodes.push(new Node(i, `p${i}`, home, ports[i] as number, mounted))
+      this.nodes.push(new Node(i, `p${i}`, home, ports[i] as number, mounted))
     }
     try {
-      await c.startNode(0)
-      c.token = (await c.nodes[0]!.client.request<{ token: string }>('peer', { type: 'cluster.token' })).token
-      for (let i = 1; i < o.peers; i++) await c.startNode(i, c.token)
+      await this.startNode(0)
+      this.token = (await this.nodes[0]!.client.request<{ token: string }>('peer', { type: 'cluster.token' })).token
+      for (let i = 1; i < o.peers; i++) await this.startNode(i, this.token)
     } catch (err) {
-      await c.stop()
+      await this.stop()
       throw err
     }
-    return c
   }
 
   /** True when every home is a tmpfs (the full-disk fault can run). */

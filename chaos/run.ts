@@ -89,15 +89,11 @@ export async function runChaos (o: ChaosOptions): Promise<ChaosResult> {
   let diverged = 0
   const converge: number[] = []
   const ns = `chaos-${o.seed.toString(36)}-${process.pid.toString(36)}`
-  const cluster = await Cluster.start({
+  const cluster = Cluster.create({
     peers: o.peers, runtime: o.runtime, base: mkdtempSync(join(tmpdir(), 'monk-chaos-')), tmpfsMb: o.tmpfsMb,
     ...(o.tombstoneMs > 0 ? { meshConfig: { tombstoneMinAgeMs: o.tombstoneMs, purgeIntervalMs: Math.max(200, Math.round(o.tombstoneMs / 4)) } } : {}),
     onEvent: e => history('event', e),
   })
-  const docker = o.runtime === 'docker' ? await (await import('../actors/runtime/docker.js')).DockerRuntime.open({}) : undefined
-  if (!cluster.diskFaults) history('note', { note: `full-disk faults will be skipped: ${cluster.tmpfsReason || 'tmpfs homes off'}` })
-  const work = new Workload(ns, cluster, new Rng(o.seed, 'ops'), r => history('op', { ...r }))
-  let crashesSeen = 0
   // Ctrl-C or a kill of the harness still stops the daemons, their processes and the tmpfs mounts.
   const onSignal = (sig: NodeJS.Signals): void => {
     o.log(`chaos: ${sig}: stopping the cluster (seed ${o.seed}, history ${o.historyPath})`)
@@ -105,6 +101,17 @@ export async function runChaos (o: ChaosOptions): Promise<ChaosResult> {
   }
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
+  try {
+    await cluster.boot()
+  } catch (err) {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    throw err
+  }
+  const docker = o.runtime === 'docker' ? await (await import('../actors/runtime/docker.js')).DockerRuntime.open({}) : undefined
+  if (!cluster.diskFaults) history('note', { note: `full-disk faults will be skipped: ${cluster.tmpfsReason || 'tmpfs homes off'}` })
+  const work = new Workload(ns, cluster, new Rng(o.seed, 'ops'), r => history('op', { ...r }))
+  let crashesSeen = 0
   try {
     await until(async () => (await readAll(cluster, `peer/`)).every(r => r.alive.length === o.peers), 60_000)
     await work.setup()
