@@ -33,7 +33,7 @@ for (const seed of seeds) {
   }
   const r = await runChaos(o)
   rows.push(row(r))
-  process.stderr.write(`seed ${r.seed}: ${r.failed ? 'FAILED' : 'passed'} in ${Math.round(r.duration_ms / 1000)} s (lost ${r.lost_writes}, resurrected ${r.resurrected_keys}, double ${r.double_runs}, missing ${r.missing_runs}, crashes ${r.crashes}, phantom ${r.phantom_writes}, diverged ${r.diverged}); history ${r.history}\n`)
+  process.stderr.write(`seed ${r.seed}: ${r.failed ? 'FAILED' : 'passed'} in ${Math.round(r.duration_ms / 1000)} s (lost ${r.lost_writes}, resurrected ${r.resurrected_keys}, double ${r.double_runs}, missing ${r.missing_runs}, crashes ${r.crashes}, phantom ${r.phantom_writes}, diverged ${r.diverged}${r.aborted ? `, aborted: ${r.aborted}` : ""}); history ${r.history}\n`)
   if (r.failed) failed = true
 }
 const file = join(root, 'benchmarks/results/chaos.json')

@@ -66,6 +66,9 @@ export class Node {
   }
 }
 
+/** How long a starting monkd may take to answer on its socket (tsx on a loaded 2-core host: tens of seconds). */
+const START_TIMEOUT_MS = 120_000
+
 /** Errors in monkd output that mean a crash, whatever the exit status. */
 const CRASH_TEXT = /Uncaught|UnhandledPromiseRejection|unhandled rejection|FATAL ERROR|triggerUncaughtException|Segmentation fault|JavaScript heap out of memory/i
 
@@ -139,12 +142,18 @@ export class Cluster {
       if (!expected) this.crashes.push({ peer: n.name, at: Date.now(), code, signal, why: n.expect === 'term' ? 'SIGTERM did not end in exit 0' : 'exited without an injected fault', tail: n.stderr.slice(-2000) })
       else if (CRASH_TEXT.test(n.stderr)) this.crashes.push({ peer: n.name, at: Date.now(), code, signal, why: 'crash text on stderr', tail: n.stderr.slice(-2000) })
     })
-    const deadline = Date.now() + 60_000
+    const deadline = Date.now() + START_TIMEOUT_MS
     for (;;) {
       if (!n.running) throw new Error(`monkd ${n.name} exited during start (code ${child.exitCode}): ${n.stderr.slice(-1000)}`)
       const ping = await n.client.ping({ timeoutMs: 2000 }).catch(() => undefined)
       if (ping) { n.id = String(ping['peerId']); break }
-      if (Date.now() > deadline) throw new Error(`monkd ${n.name} did not answer within 60 s: ${n.stderr.slice(-1000)}`)
+      if (Date.now() > deadline) {
+        // a daemon that never answers is a failure of the daemon, counted like a crash
+        this.crashes.push({ peer: n.name, at: Date.now(), code: null, signal: null, why: `did not answer within ${START_TIMEOUT_MS / 1000} s of its start`, tail: n.stderr.slice(-2000) })
+        this.kill(i)
+        await this.exited(i)
+        throw new Error(`monkd ${n.name} did not answer within ${START_TIMEOUT_MS / 1000} s of its start: ${n.stderr.slice(-1000)}`)
+      }
       await sleep(100)
     }
     this.o.onEvent({ event: 'started', peer: n.name, id: n.id, pid: child.pid })

@@ -58,6 +58,8 @@ export interface ChaosRow {
 export interface ChaosResult extends ChaosRow {
   /** Failed writes that took effect without any acknowledged write before them. */
   phantom_writes: number
+  /** Why the run stopped early (a daemon that never came back), if it did. */
+  aborted?: string
   /** Heals after which the replicas did not converge (digests differ) within the timeout. */
   diverged: number
   skipped: Record<string, number>
@@ -112,6 +114,7 @@ export async function runChaos (o: ChaosOptions): Promise<ChaosResult> {
   if (!cluster.diskFaults) history('note', { note: `full-disk faults will be skipped: ${cluster.tmpfsReason || 'tmpfs homes off'}` })
   const work = new Workload(ns, cluster, new Rng(o.seed, 'ops'), r => history('op', { ...r }))
   let crashesSeen = 0
+  let aborted: string | undefined
   try {
     await until(async () => (await readAll(cluster, `peer/`)).every(r => r.alive.length === o.peers), 60_000)
     await work.setup()
@@ -177,6 +180,11 @@ export async function runChaos (o: ChaosOptions): Promise<ChaosResult> {
       history('check', { round: plan.index, converged, converge_ms: ms, violations: violations.length, runs: verdicts.map(v => `${v.instance}:${v.wanted}/${v.real}:${v.kind}`) })
       o.log(`round ${plan.index + 1}/${o.rounds} ${f.kind}${injected.skipped ? ' (skipped)' : ''}: ${converged ? `converged in ${ms} ms` : 'DIVERGED'}${bad ? `, ${bad} violation(s)` : ''}`)
     }
+  } catch (err) {
+    // the harness cannot go on (a daemon never came back): the run fails with what it saw so far
+    aborted = (err as Error).message
+    history('aborted', { error: aborted })
+    o.log(`chaos: run aborted: ${aborted}`)
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
@@ -191,9 +199,9 @@ export async function runChaos (o: ChaosOptions): Promise<ChaosResult> {
     acked_writes: work.acked, lost_writes: lost.size, resurrected_keys: resurrected.size,
     double_runs: double, missing_runs: missing, crashes: cluster.crashes.length,
     converge_ms_p50: percentile(converge, 50), converge_ms_p99: percentile(converge, 99),
-    phantom_writes: phantom.size, diverged, skipped, schedule_hash: hash, history: o.historyPath, duration_ms: Date.now() - started, failed: false,
+    phantom_writes: phantom.size, ...(aborted !== undefined ? { aborted } : {}), diverged, skipped, schedule_hash: hash, history: o.historyPath, duration_ms: Date.now() - started, failed: false,
   }
-  result.failed = result.lost_writes + result.resurrected_keys + result.double_runs + result.missing_runs + result.crashes + result.phantom_writes + result.diverged > 0
+  result.failed = aborted !== undefined || result.lost_writes + result.resurrected_keys + result.double_runs + result.missing_runs + result.crashes + result.phantom_writes + result.diverged > 0
   history('result', { ...result })
   return result
 }
