@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // monkd: the daemon. Wires the mesh, a runtime, the peer's actors and the control API together.
 import '../polyfill.js'
-import { existsSync, mkdirSync, createWriteStream } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Writable } from 'node:stream'
@@ -17,6 +17,7 @@ import { socketPathIn } from './api/protocol.js'
 import { startApiServer } from './api/server.js'
 import { FAULT_FLAG, faultInjection, faultRoute } from './fault.js'
 import { peerDispatch } from './dispatch.js'
+import { openLogFile } from './log-file.js'
 
 export const version = '0.1.0'
 const usage = 'usage: monkd [--home DIR] [--name NAME] [--tag T]... [--p2p-port N | --listen MULTIADDR] [--join TOKEN] [--runtime auto|docker|process] [--log-level L] [--api-port N (needs MONK_API_TOKEN)] [--repair] [--enable-fault-injection [--fault-mesh-config JSON]] (test clusters only)'
@@ -70,7 +71,7 @@ async function main (): Promise<void> {
   const o = options(process.argv.slice(2))
   mkdirSync(join(o.home, 'logs'), { recursive: true, mode: 0o700 })
   const fresh = !existsSync(join(o.home, 'data'))
-  const file = createWriteStream(join(o.home, 'logs', 'monkd.log'), { flags: 'a' })
+  const file = openLogFile(join(o.home, 'logs', 'monkd.log'))
   const streams: pino.StreamEntry[] = [{ stream: file, level: o.level as pino.Level }]
   if (process.stderr.isTTY) streams.push({ stream: pretty(), level: o.level as pino.Level })
   const log = pino({ level: o.level, base: { pid: process.pid } }, pino.multistream(streams))

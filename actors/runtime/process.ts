@@ -139,7 +139,7 @@ export class ProcessRuntime implements Runtime {
     const run = this.newRun(pid, undefined, readers)
     run.startedAt = e.rec.startedAt ? Date.parse(e.rec.startedAt) : Date.now()
     const pidStart = e.rec.pidStart
-    run.poll = setInterval(() => { if (!sameProcessAlive(pid, pidStart)) void this.exited(e, run, null) }, this.opts.adoptedPollMs ?? ADOPTED_POLL_MS)
+    run.poll = setInterval(() => { if (!sameProcessAlive(pid, pidStart)) this.exitedSafely(e, run, null) }, this.opts.adoptedPollMs ?? ADOPTED_POLL_MS)
     e.run = run
   }
 
@@ -327,7 +327,7 @@ export class ProcessRuntime implements Runtime {
     e.run = run
     Object.assign(e.rec, { state: 'running', pid, pidStart: processStart(pid), startedAt: new Date(run.startedAt).toISOString() })
     this.state.write(e.rec)
-    started.once('exit', (code, signal) => { void this.exited(e, run, code ?? 128 + signalNumber(signal)) })
+    started.once('exit', (code, signal) => { this.exitedSafely(e, run, code ?? 128 + signalNumber(signal)) })
     this.emit('started', e)
   }
 
@@ -349,7 +349,7 @@ export class ProcessRuntime implements Runtime {
     for (const f of e.followers) f.end()
     e.followers.clear()
     if (run.stopping) {
-      this.state.write(e.rec)
+      this.persist(e)
       this.emit('stopped', e)
     } else {
       this.afterExit(e, Date.now() - run.startedAt)
@@ -368,7 +368,25 @@ export class ProcessRuntime implements Runtime {
         void this.serial(e, async () => { await this.restartNow(e) })
       }, rec.backoffMs)
     }
-    this.state.write(rec)
+    this.persist(e)
+  }
+
+  /**
+   * Exit handling runs from process events, not from a caller who could be told of a failure: an
+   * error there (the state directory on a full disk) is a warning, never an unhandled rejection
+   * that ends the daemon. The record is rewritten at the next change, and adoption checks pids.
+   */
+  private exitedSafely (e: Entry, run: Run, exitCode: number | null): void {
+    this.exited(e, run, exitCode).catch(err => { this.warn(e, `${NAME}: handling the exit of ${e.rec.name} failed: ${(err as Error).message}`) })
+  }
+
+  /** Writes the record from an event path: a failure (disk full) is a warning, the in-memory state stays right. */
+  private persist (e: Entry): void {
+    try {
+      this.state.write(e.rec)
+    } catch (err) {
+      this.warn(e, `${NAME}: cannot save the state of ${e.rec.name} in ${this.state.root}: ${(err as Error).message}; it is saved again at its next change`)
+    }
   }
 
   private async restartNow (e: Entry): Promise<void> {

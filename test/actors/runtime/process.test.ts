@@ -1,6 +1,6 @@
 // The process runtime: the compliance suite, plus what is specific to supervising host processes
 // (process groups, log rotation, the state lock, images not used, restarts on adoption).
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { suite } from 'uvu'
@@ -72,6 +72,21 @@ proc('a workload runs in its own process group; stop ends every process in it', 
   assert.ok(!groupMembers(process.pid).includes(pid), 'not in the daemon group')
   await rt.stop(id, { timeoutMs: 2000 })
   assert.equal(groupMembers(pid), [])
+  await rt.remove(id)
+  await rt.close()
+})
+
+proc('an exit whose state cannot be saved (disk full) is a warning; the daemon lives and the state is right', async () => {
+  const warnings: string[] = []
+  const { rt, dir } = await open({ onWarning: m => { warnings.push(m) } })
+  const { id } = await rt.create(spec({ bash: 'sleep 0.3; exit 3' }))
+  await rt.start(id)
+  // every later save of this record fails with ENOSPC, as on a full disk
+  symlinkSync('/dev/full', join(dir, 'containers', id, 'state.json.tmp'))
+  await waitFor('exit seen', async () => (await rt.inspect(id)).state === 'exited')
+  assert.equal((await rt.inspect(id)).exitCode, 3)
+  await waitFor('a warning naming the failed save', () => warnings.some(w => /cannot save the state/.test(w) && /ENOSPC/.test(w)))
+  rmSync(join(dir, 'containers', id, 'state.json.tmp'))
   await rt.remove(id)
   await rt.close()
 })
