@@ -6,6 +6,8 @@ export const protocols = {
   sync: '/monk/sync/1',
   /** Gossipsub topic of replica deltas, per cluster so two clusters never mix state. */
   stateTopic: (clusterId: string): string => `/monk/${clusterId}/state/1`,
+  /** Idle-bye notices before a connection is closed for idleness, per cluster (dialer.ts). */
+  conn: (clusterId: string): string => `/monk/${clusterId}/conn/1`,
   /** Direct heartbeat streams, per cluster (DESIGN §4). */
   heartbeat: (clusterId: string): string => `/monk/${clusterId}/hb/1`,
 } as const
@@ -69,13 +71,23 @@ export const defaults = {
   /** How often liveness is evaluated (φ checks). 100 ms bounds the added detection delay. */
   livenessTickMs: 100,
 
-  // ---- connections ----
-  /** Redial pass over known peers we are not connected to. */
+  // ---- connections (dialer.ts; DESIGN §4 "connections are bounded") ----
+  /** Maintenance pass of the connection pool: refill to the target, retry one down peer, close idle connections. */
   dialIntervalMs: 1000,
+  /** Connections a peer dials on its own to random members. Gossipsub needs Dlo..Dhi (3..6, node.ts) connected subscribers for its mesh; 6 = Dhi lets our own dials fill the whole mesh, and other peers' dials add about as many inbound ones. */
+  connTarget: 6,
+  /** Above this many connections, those outside the gossipsub mesh and unused for connIdleMs are closed (oldest use first). Twice the target: with everyone dialing `connTarget`, a peer holds about that many outbound plus as many inbound connections, so closing starts only above what the fill itself produces and does not churn. */
+  connMax: 12,
+  /** A connection outside the gossipsub mesh unused this long (no probe, sync or request) may be closed. Re-opening one costs ~3 KB of handshakes (pnet, Noise, identify, gossipsub hello) while an idle open connection costs nothing on the wire, so keep it long compared with the probe and sync periods. */
+  connIdleMs: 30_000,
+  /** How often one peer believed down is dialed again: a healed partition reconnects within a few of these. */
+  connDownRetryMs: 2000,
   /** First retry delay after a failed dial; doubles up to the maximum. */
   dialBackoffMinMs: 250,
   /** Longest retry delay: bounds how long a healed partition waits before reconnecting. */
   dialBackoffMaxMs: 5000,
+  /** A dial that takes longer fails: real dials finish in milliseconds on a LAN and well under a second across clouds; a dial with a wrong cluster key can hang (stack notes §2.4.10). */
+  connDialTimeoutMs: 3000,
   /** Timeout of a request on an extra protocol (`request()`). */
   requestTimeoutMs: 10_000,
   /** Largest request or response frame on extra protocols. */

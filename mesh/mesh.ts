@@ -6,7 +6,7 @@ import { checkCluster, encodeToken, parseToken, type Cluster, type JoinToken } f
 import type { CodecLimits } from './codec.js'
 import { newCounters, type MeshCounters } from './counters.js'
 import { defaults, protocols, type MeshDefaults } from './defaults.js'
-import { advertised, Dialer } from './dialer.js'
+import { advertised, Connections } from './dialer.js'
 import { StartError, StoppedError } from './errors.js'
 import { Gater } from './gater.js'
 import { Gossip } from './gossip.js'
@@ -170,7 +170,7 @@ export class Mesh {
   private readonly gossip: Gossip
   private readonly sync: AntiEntropy
   private readonly membership: Membership
-  private readonly dialer: Dialer
+  private readonly pool: Connections
   private readonly rpc: Rpc
   private readonly tombstones: TombstoneCollector
   private readonly startedAt: number
@@ -198,8 +198,25 @@ export class Mesh {
     }, clock)
     this.gossip = new Gossip({ pubsub: node.services.pubsub, topic: protocols.stateTopic(cluster.id), replica, hlc, limits, counters, random, batchMs: config.gossipBatchMs })
     this.tombstones = new TombstoneCollector({ replica, clock, requiredPeers: () => this.requiredPeers(), minAgeMs: config.tombstoneMinAgeMs, ttlMs: config.tombstoneTtlMs })
+    this.pool = new Connections({
+      node, replica, gater, clock, random, self,
+      bootstrap: cluster.bootstrap,
+      protocol: protocols.conn(cluster.id),
+      topic: protocols.stateTopic(cluster.id),
+      isDown: peer => { const s = this.liveness.state(peer); return s === 'dead' || s === 'left' },
+      intervalMs: config.dialIntervalMs,
+      target: config.connTarget,
+      max: config.connMax,
+      idleMs: config.connIdleMs,
+      downRetryMs: config.connDownRetryMs,
+      backoffMinMs: config.dialBackoffMinMs,
+      backoffMaxMs: config.dialBackoffMaxMs,
+      dialTimeoutMs: config.connDialTimeoutMs,
+    })
     this.sync = new AntiEntropy({
       node, replica, hlc, limits, counters, clock,
+      connect: async (peer, signal) => { await this.pool.need(peer, { signal }) },
+      touch: peer => { this.pool.touch(peer) },
       timeoutMs: config.syncTimeoutMs,
       maxFrameBytes: config.maxSyncFrameBytes,
       chunkBytes: config.syncChunkBytes,
@@ -215,15 +232,7 @@ export class Mesh {
       probeTimeoutMs: config.probeTimeoutMs,
       probeAttempts: config.probeAttempts,
     })
-    this.dialer = new Dialer({
-      node, replica, gater, clock, random, self,
-      bootstrap: cluster.bootstrap,
-      intervalMs: config.dialIntervalMs,
-      backoffMinMs: config.dialBackoffMinMs,
-      backoffMaxMs: config.dialBackoffMaxMs,
-      dialTimeoutMs: config.probeTimeoutMs,
-    })
-    this.rpc = new Rpc({ node, maxBytes: config.maxRequestBytes, defaultTimeoutMs: config.requestTimeoutMs, reserved: [protocols.sync, protocols.heartbeat(cluster.id)] })
+    this.rpc = new Rpc({ node, maxBytes: config.maxRequestBytes, defaultTimeoutMs: config.requestTimeoutMs, reserved: [protocols.sync, protocols.heartbeat(cluster.id), protocols.conn(cluster.id)] })
     this.testing = {
       setGossipDropRate: rate => { this.gossip.setDropRate(rate) },
       publishRaw: async bytes => { await this.gossip.publishRaw(bytes) },
@@ -245,8 +254,8 @@ export class Mesh {
     node.addEventListener('peer:connect', this.onConnect)
     await this.writeSelf({}, true)
     // the founder of a cluster, or a peer that knows no other, has nothing to sync with
-    if (this.p.cluster.bootstrap.length === 0 && this.dialer.known().size === 0) this.markSynced()
-    this.dialer.start()
+    if (this.p.cluster.bootstrap.length === 0 && this.pool.known().size === 0) this.markSynced()
+    await this.pool.start()
     this.scheduleSync()
     this.purgeTimer = setInterval(() => { void this.purge() }, this.p.config.purgeIntervalMs)
   }
@@ -350,7 +359,12 @@ export class Mesh {
   /** One request to `peer` on `protocol`; resolves with the response. Rejects with RequestError. */
   async request (peer: string, protocol: string, bytes: Uint8Array, opts: { timeoutMs?: number } = {}): Promise<Uint8Array> {
     this.checkRunning()
-    return await this.rpc.request(peer, protocol, bytes, opts)
+    await this.pool.need(peer).catch(() => {}) // the request reports the failure with its own error
+    try {
+      return await this.rpc.request(peer, protocol, bytes, opts)
+    } finally {
+      this.pool.touch(peer)
+    }
   }
 
   // ---- cluster ----
@@ -397,7 +411,7 @@ export class Mesh {
     clearTimeout(this.syncTimer)
     clearInterval(this.purgeTimer)
     this.p.node.removeEventListener('peer:connect', this.onConnect)
-    this.dialer.stop()
+    await this.pool.stop()
     await this.gossip.stop()
     await this.membership.stop()
     await this.sync.stop()
@@ -456,9 +470,10 @@ export class Mesh {
     const delay = syncIntervalMs * (1 - syncJitter + 2 * syncJitter * this.p.random.next())
     this.syncTimer = setTimeout(() => {
       if (this.state !== 'running') return
-      const connected = new Set(this.connections())
-      let candidates = this.liveness.alive().filter(p => connected.has(p))
-      if (candidates.length === 0) candidates = [...connected]
+      // a random member of the membership list, connected or not (DESIGN §3): partners drawn only
+      // from open connections would leave a peer's state to spread through its neighbours alone
+      let candidates = this.liveness.alive().filter(p => p !== this.peerId && !this.gater.isBlocked(p))
+      if (candidates.length === 0) candidates = this.pool.connected()
       const peer = candidates[Math.floor(this.p.random.next() * candidates.length)]
       if (peer) void this.sync.syncWith(peer)
       this.scheduleSync()
