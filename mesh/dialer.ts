@@ -70,6 +70,7 @@ export class Connections {
   private readonly byeAt = new Map<string, number>()
   private readonly closedListeners = new Set<PeerListener>()
   private readonly dialFailedListeners = new Set<PeerListener>()
+  private preferred: () => readonly string[] = () => []
   private lastDownRetry = 0
   private timer: NodeJS.Timeout | undefined
   private soon: NodeJS.Timeout | undefined
@@ -143,6 +144,12 @@ export class Connections {
   /** Calls `fn(peer)` when a dial to `peer` fails (refused, timed out). */
   onDialFailed (fn: PeerListener): () => void { this.dialFailedListeners.add(fn); return () => { this.dialFailedListeners.delete(fn) } }
 
+  /**
+   * Peers the fill dials first (membership's probe neighbours): connections that are needed anyway
+   * then also serve gossipsub, and the pool holds fewer in all.
+   */
+  prefer (fn: () => readonly string[]): void { this.preferred = fn }
+
   /** Forgets the backoff of `peer` so the next pass may dial it at once. */
   reset (peer: string): void {
     this.backoff.delete(peer)
@@ -188,7 +195,9 @@ export class Connections {
     // fill up to the target with random members that are not believed down
     let missing = target - connected.size - this.dialing.size
     if (missing > 0) {
+      const first = new Set(this.preferred())
       const candidates = shuffle([...known].filter(([id, addrs]) => !isDown(id) && dialable(id, addrs)), random)
+        .sort((a, b) => Number(first.has(b[0])) - Number(first.has(a[0])))
       for (const [id] of candidates) {
         if (missing <= 0 || this.dialing.size >= maxParallelDials) break
         missing--
