@@ -13,6 +13,7 @@ import { Gossip } from './gossip.js'
 import { HlcClock, type Hlc } from './hlc.js'
 import { Liveness, type DownReason, type PeerState } from './liveness.js'
 import { Membership } from './membership.js'
+import type { SwimConfig } from './swim.js'
 import { createNode, type MeshNode } from './node.js'
 import { Replica, type ChangeListener } from './replica.js'
 import { Rpc, type RequestHandler } from './rpc.js'
@@ -46,13 +47,13 @@ export interface MeshOptions {
 /** A peer as this peer sees it. */
 export interface PeerInfo {
   id: string
-  /** 'alive', 'dead' or 'left' from heartbeats; 'unknown' for a peer only known from its entry. */
+  /** 'alive', 'dead' or 'left' from membership (a suspect counts as alive); 'unknown' for a peer only known from its entry. */
   state: PeerState | 'unknown'
   self: boolean
   /** Currently connected at the transport. */
   connected: boolean
-  /** Suspicion (φ) while alive. */
-  phi: number
+  /** Alive but suspected: it missed probes and is declared dead unless it refutes. */
+  suspect: boolean
   /** Why it went down, when dead or left. */
   reason: DownReason | undefined
   /** Its `peer/<id>` entry, if replicated yet. */
@@ -105,6 +106,24 @@ export async function startMesh (options: MeshOptions): Promise<Mesh> {
   } catch (err) {
     await store.close().catch(() => {})
     throw err
+  }
+}
+
+/** The SWIM parameters out of the mesh config. */
+function swimConfig (c: MeshConfig): SwimConfig {
+  return {
+    probeIntervalMs: c.swimProbeIntervalMs,
+    probeTimeoutMs: c.swimProbeTimeoutMs,
+    indirectChecks: c.swimIndirectChecks,
+    suspicionMinMs: c.swimSuspicionMinMs,
+    suspicionMaxMult: c.swimSuspicionMaxMult,
+    refusedSuspicionMs: c.swimRefusedSuspicionMs,
+    awarenessMax: c.swimAwarenessMax,
+    gossipIntervalMs: c.swimGossipIntervalMs,
+    gossipFanout: c.swimGossipFanout,
+    retransmitMult: c.swimRetransmitMult,
+    maxPiggyback: c.swimMaxPiggyback,
+    lateTickMs: c.swimLateTickMs,
   }
 }
 
@@ -189,13 +208,7 @@ export class Mesh {
     this.clusterId = cluster.id
     this.gater = gater
     this.startedAt = clock.now()
-    this.liveness = new Liveness({
-      threshold: config.phiThreshold,
-      window: config.phiWindow,
-      minStdDevMs: config.phiMinStdDevMs,
-      acceptablePauseMs: config.phiAcceptablePauseMs,
-      expectedIntervalMs: config.heartbeatIntervalMs,
-    }, clock)
+    this.liveness = new Liveness()
     this.gossip = new Gossip({ pubsub: node.services.pubsub, topic: protocols.stateTopic(cluster.id), replica, hlc, limits, counters, random, batchMs: config.gossipBatchMs })
     this.tombstones = new TombstoneCollector({ replica, clock, requiredPeers: () => this.requiredPeers(), minAgeMs: config.tombstoneMinAgeMs, ttlMs: config.tombstoneTtlMs })
     this.pool = new Connections({
@@ -226,13 +239,16 @@ export class Mesh {
       },
     })
     this.membership = new Membership({
-      node, protocol: protocols.heartbeat(cluster.id), liveness: this.liveness, counters,
-      intervalMs: config.heartbeatIntervalMs,
-      tickMs: config.livenessTickMs,
-      probeTimeoutMs: config.probeTimeoutMs,
-      probeAttempts: config.probeAttempts,
+      node, self, replica, counters, clock, random,
+      protocol: protocols.swim(cluster.id),
+      connections: this.pool,
+      liveness: this.liveness,
+      config: swimConfig(config),
+      rings: config.swimRings,
+      openTimeoutMs: config.connDialTimeoutMs,
     })
-    this.rpc = new Rpc({ node, maxBytes: config.maxRequestBytes, defaultTimeoutMs: config.requestTimeoutMs, reserved: [protocols.sync, protocols.heartbeat(cluster.id), protocols.conn(cluster.id)] })
+    this.pool.prefer(() => this.membership.neighbours())
+    this.rpc = new Rpc({ node, maxBytes: config.maxRequestBytes, defaultTimeoutMs: config.requestTimeoutMs, reserved: [protocols.sync, protocols.swim(cluster.id), protocols.conn(cluster.id)] })
     this.testing = {
       setGossipDropRate: rate => { this.gossip.setDropRate(rate) },
       publishRaw: async bytes => { await this.gossip.publishRaw(bytes) },
@@ -316,21 +332,21 @@ export class Mesh {
     return [...new Set([this.peerId, ...this.liveness.alive()])].sort()
   }
 
-  /** Every peer known from heartbeats or from its `peer/<id>` entry, this one included. */
+  /** Every peer known from membership or from its `peer/<id>` entry, this one included. */
   peers (): PeerInfo[] {
     const { replica, node } = this.p
     const connected = new Set(node.getPeers().map(p => p.toString()))
     const byId = new Map<string, PeerInfo>()
     for (const { key, value } of replica.scan('peer/')) {
       const id = key.slice('peer/'.length)
-      byId.set(id, { id, state: 'unknown', self: id === this.peerId, connected: connected.has(id), phi: 0, reason: undefined, record: value })
+      byId.set(id, { id, state: 'unknown', self: id === this.peerId, connected: connected.has(id), suspect: false, reason: undefined, record: value })
     }
     for (const l of this.liveness.list()) {
-      const info = byId.get(l.id) ?? { id: l.id, state: 'unknown', self: false, connected: connected.has(l.id), phi: 0, reason: undefined, record: undefined }
-      byId.set(l.id, { ...info, state: l.state, phi: l.phi, reason: l.reason })
+      const info = byId.get(l.id) ?? { id: l.id, state: 'unknown', self: false, connected: connected.has(l.id), suspect: false, reason: undefined, record: undefined }
+      byId.set(l.id, { ...info, state: l.state, suspect: l.suspect, reason: l.reason })
     }
     const me = byId.get(this.peerId)
-    byId.set(this.peerId, { id: this.peerId, state: 'alive', self: true, connected: false, phi: 0, reason: undefined, record: me?.record })
+    byId.set(this.peerId, { id: this.peerId, state: 'alive', self: true, connected: false, suspect: false, reason: undefined, record: me?.record })
     return [...byId.values()].sort((a, b) => a.id < b.id ? -1 : 1)
   }
 
@@ -339,12 +355,12 @@ export class Mesh {
     return this.p.node.getPeers().map(p => p.toString()).sort()
   }
 
-  /** Calls `fn(peerId)` when a peer comes up (first heartbeat, or back after dead/left). */
+  /** Calls `fn(peerId)` when a peer comes up (first heard from, or back after dead/left). */
   onPeerUp (fn: PeerUpListener): () => void {
     return this.liveness.onUp(peer => { this.guard(() => fn(peer)) })
   }
 
-  /** Calls `fn(peerId, reason)` when a peer is declared dead ('failed' by φ, 'unreachable' after a disconnect) or leaves ('left'). */
+  /** Calls `fn(peerId, reason)` when a peer is declared dead ('failed': its suspicion timed out; 'unreachable': a dial to it was refused) or leaves ('left'). */
   onPeerDown (fn: PeerDownListener): () => void {
     return this.liveness.onDown((peer, reason) => { this.guard(() => fn(peer, reason)) })
   }
