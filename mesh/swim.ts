@@ -228,7 +228,12 @@ export class Swim {
       this.nextProbeAt = Math.max(this.nextProbeAt + period, now + period / 2)
     }
     if (this.queue.size > 0 && now >= this.nextGossipAt) this.gossip(now)
-    this.seenAt = now
+    this.settle(now)
+  }
+
+  /** After every input: remember we ran at `now`, and when we expect to be woken next (lateness is measured against it). */
+  private settle (now: number): void {
+    this.seenAt = Math.max(this.seenAt, now)
     this.wakeAt = this.nextWake()
   }
 
@@ -245,7 +250,7 @@ export class Swim {
       case 'nack': { const p = this.probes.get(msg.seq); if (p) p.nacks++; break }
       case 'gossip': break
     }
-    this.seenAt = Math.max(this.seenAt, now)
+    this.settle(now)
   }
 
   /** A hint that `peer` may be gone (its connection closed): probe it now, outside the round-robin. */
@@ -253,12 +258,14 @@ export class Swim {
     const s = this.state(peer)
     if (peer === this.self || s === 'dead' || s === 'left' || this.probing(peer)) return
     this.startProbe(peer, 'hint', now)
+    this.settle(now)
   }
 
   /** A new member (e.g. its `peer/<id>` record appeared or changed): probe it now. */
   join (peer: string, now: number): void {
     if (peer === this.self || this.probing(peer)) return
     this.startProbe(peer, 'hint', now)
+    this.settle(now)
   }
 
   /** `peer` announced a clean leave by other means (its record says so). */
@@ -266,6 +273,7 @@ export class Swim {
     const m = this.members.get(peer)
     if (peer === this.self || m?.state === 'left') return
     this.markLeft(peer, m?.inc ?? 0, now)
+    this.settle(now)
   }
 
   /** A send to `peer` failed; `refused` when the dial was refused (no process listens there). */
@@ -280,6 +288,7 @@ export class Swim {
     for (const [seq, p] of this.probes) if (p.target === peer) { this.probeFailed(seq, p, true, now); failed = true }
     const m = this.members.get(peer)
     if (!failed && !(m?.state === 'suspect' && m.refused) && m?.state !== 'dead' && m?.state !== 'left') this.suspectSelf(peer, true, now)
+    this.settle(now)
   }
 
   /** Leaves: announces `left` to every neighbour at once and stops probing. */
@@ -289,7 +298,7 @@ export class Swim {
     const u: Update = { kind: 'left', peer: this.self, inc: this.inc }
     this.queue.enqueue(u)
     for (const n of this.neighbours()) this.send(n, { type: 'gossip', seq: 0, inc: this.inc, updates: [u] })
-    this.seenAt = Math.max(this.seenAt, now)
+    this.settle(now)
   }
 
   // ---- probing ----
@@ -377,7 +386,8 @@ export class Swim {
       return
     }
     const mine = ++this.seq
-    this.relays.set(mine, { requester: from, seq, target, nackAt: now + this.awareness.scale(this.cfg.probeTimeoutMs) })
+    // nack at 80% of a probe timeout (Lifeguard), so it reaches the requester before its period ends
+    this.relays.set(mine, { requester: from, seq, target, nackAt: now + Math.floor(this.awareness.scale(this.cfg.probeTimeoutMs) * 0.8) })
     this.send(target, { type: 'ping', seq: mine, inc: this.inc, updates: this.replyUpdates(target) })
   }
 
@@ -555,9 +565,11 @@ export class Swim {
     this.nextGossipAt = now + this.cfg.gossipIntervalMs
     const targets = shuffle([...this.neighbours()], this.init.random).slice(0, this.cfg.gossipFanout)
     if (targets.length === 0) return
-    const updates = this.queue.take(this.cfg.maxPiggyback, this.retransmitLimit(), targets.length)
-    if (updates.length === 0) return
-    for (const t of targets) this.send(t, { type: 'gossip', seq: 0, inc: this.inc, updates })
+    for (const t of targets) {
+      const updates = this.queue.take(this.cfg.maxPiggyback, this.retransmitLimit())
+      if (updates.length === 0) break
+      this.send(t, { type: 'gossip', seq: 0, inc: this.inc, updates })
+    }
     if (this.queue.size === 0) this.nextGossipAt = Infinity
   }
 
