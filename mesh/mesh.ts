@@ -486,14 +486,27 @@ export class Mesh {
     const delay = syncIntervalMs * (1 - syncJitter + 2 * syncJitter * this.p.random.next())
     this.syncTimer = setTimeout(() => {
       if (this.state !== 'running') return
-      // a random member of the membership list, connected or not (DESIGN §3): partners drawn only
-      // from open connections would leave a peer's state to spread through its neighbours alone
-      let candidates = this.liveness.alive().filter(p => p !== this.peerId && !this.gater.isBlocked(p))
-      if (candidates.length === 0) candidates = this.pool.connected()
-      const peer = candidates[Math.floor(this.p.random.next() * candidates.length)]
+      const peer = this.syncPartner()
       if (peer) void this.sync.syncWith(peer)
       this.scheduleSync()
     }, delay)
+  }
+
+  /**
+   * A random live member (DESIGN §3). Most rounds pick among members we are connected to, so an
+   * idle round is one small exchange on an open connection (~0.5 KB on the wire); one round in
+   * `syncFarEvery` picks among all members, dialing if needed (a new connection costs ~3-4 KB),
+   * so state also crosses between peers that are never neighbours.
+   */
+  private syncPartner (): string | undefined {
+    const { random, config } = this.p
+    const members = this.liveness.alive().filter(p => p !== this.peerId && !this.gater.isBlocked(p))
+    const connected = new Set(this.pool.connected())
+    const near = members.filter(p => connected.has(p))
+    const far = random.next() * config.syncFarEvery < 1
+    let candidates = far || near.length === 0 ? members : near
+    if (candidates.length === 0) candidates = [...connected].filter(p => !this.gater.isBlocked(p))
+    return candidates[Math.floor(random.next() * candidates.length)]
   }
 
   private requiredPeers (): string[] {
