@@ -487,7 +487,9 @@ export class Swim {
 
   private startSuspicion (peer: string, inc: number, from: string, refused: boolean, now: number): void {
     const prev = this.members.get(peer)
-    const min = refused ? this.cfg.refusedSuspicionMs : this.awareness.scale(this.suspicionMin())
+    // not stretched by awareness (as in memberlist): a struggling peer stretches its probe timeouts, so
+    // it raises fewer suspicions; a suspicion, once raised, waits for confirmations from others
+    const min = refused ? this.cfg.refusedSuspicionMs : this.suspicionMin()
     const max = refused ? this.cfg.refusedSuspicionMs : min * this.cfg.suspicionMaxMult
     const suspicion = new Suspicion({ start: now, minMs: min, maxMs: max, expected: this.expectedConfirmations(), from })
     const up = prev?.up ?? this.init.assumeAlive === true
