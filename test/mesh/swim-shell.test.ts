@@ -1,6 +1,7 @@
 // The SWIM shell (mesh/membership.ts) on real libp2p peers: an insider (a node holding the cluster
 // key) sends malformed and oversized frames on /monk/<cid>/swim/1; the victim counts and drops
 // them, stays alive in everyone's view, and membership goes on. Idle membership is pings and acks.
+import type { PrivateKey } from '@libp2p/interface'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import { encode } from 'cborg'
@@ -37,7 +38,7 @@ Shell('idle membership: probes flow, nobody is suspected', async () => {
 
 Shell('malformed and oversized swim frames are counted and dropped; the victim stays alive', async () => {
   const victim = c.peers[1]!
-  rogue = await createNode({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], clusterKey: c.cluster.key, gater: {}, maxDeltaBytes: defaults.maxDeltaBytes })
+  rogue = await createNode({ privateKey: await generateKeyPair('Ed25519') as unknown as PrivateKey, listen: ['/ip4/127.0.0.1/tcp/0'], clusterKey: c.cluster.key, gater: {}, maxDeltaBytes: defaults.maxDeltaBytes })
   const addr = multiaddr(victim.addresses()[0]!)
   const before = victim.counters()
   const stream = await rogue.dialProtocol(addr, protocols.swim(victim.clusterId))
