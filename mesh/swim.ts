@@ -406,8 +406,15 @@ export class Swim {
     if (m && (m.state === 'dead' || m.state === 'left')) return
     const inc = m?.inc ?? 0
     this.apply({ kind: 'suspect', peer, inc, from: this.self, refused }, now)
+    const update: Update = { kind: 'suspect', peer, inc, from: this.self, refused }
     // the suspect learns at once, so that if it is only paused it refutes the moment it wakes
-    if (!refused) this.send(peer, { type: 'gossip', seq: 0, inc: this.inc, updates: [{ kind: 'suspect', peer, inc, from: this.self, refused }] })
+    if (!refused) this.send(peer, { type: 'gossip', seq: 0, inc: this.inc, updates: [update] })
+    // and its other neighbours, who can confirm it quickly by probing it themselves
+    if (m?.state !== 'suspect') {
+      for (const n of this.init.topology().neighbours(peer, this.gone)) {
+        if (n !== this.self && n !== peer) this.send(n, { type: 'gossip', seq: 0, inc: this.inc, updates: [update] })
+      }
+    }
   }
 
   private apply (u: Update, now: number): void {
@@ -437,9 +444,10 @@ export class Swim {
         }
         this.startSuspicion(u.peer, u.inc, u.from, u.refused, now)
         this.enqueue(u, now)
-        // see for ourselves: our own failed probe is an independent confirmation
+        // a neighbour of the suspect sees for itself: its own failed probe is an independent
+        // confirmation. Only neighbours (~2K of them), so a suspicion costs O(1) pings, not N
         const s = this.members.get(u.peer)!.suspicion!
-        if (u.from !== this.self && s.confirmations < this.expectedConfirmations() && !this.probing(u.peer)) this.startProbe(u.peer, 'confirm', now)
+        if (u.from !== this.self && s.confirmations < this.expectedConfirmations() && !this.probing(u.peer) && this.neighbours().includes(u.peer)) this.startProbe(u.peer, 'confirm', now)
         return
       }
       case 'dead':
