@@ -49,8 +49,6 @@ interface Backoff { next: number; delay: number }
 const maxParallelDials = 4
 // a disconnect within this long after an idle bye (either way) is an announced close, not a hint
 const byeGraceMs = 5000
-// streams of these protocols live as long as the connection: they are not "use"
-const longLived = ['/meshsub/', '/ipfs/id/']
 const BYE = 1
 
 /** The addresses a `peer/<id>` value advertises, and whether the peer has left. */
@@ -219,7 +217,8 @@ export class Connections {
     const conns = node.getConnections().filter(c => c.status === 'open')
     const byPeer = new Map<string, Connection[]>()
     for (const c of conns) byPeer.set(c.remotePeer.toString(), [...(byPeer.get(c.remotePeer.toString()) ?? []), c])
-    for (const [peer, cs] of byPeer) if (cs.some(inUse)) this.lastUsed.set(peer, now)
+    const since = Date.now() - idleMs
+    for (const [peer, cs] of byPeer) if (cs.some(c => inUse(c, since))) this.lastUsed.set(peer, now)
     let excess = byPeer.size - max
     if (excess <= 0) return
     const mesh = new Set(node.services.pubsub.getMeshPeers(topic))
@@ -307,9 +306,13 @@ export class Connections {
   }
 }
 
-/** A connection carries a stream other than gossipsub's and identify's long-lived ones. */
-function inUse (c: Connection): boolean {
-  return c.streams.some(s => s.protocol !== undefined && !longLived.some(p => s.protocol!.startsWith(p)))
+/**
+ * A connection carries a stream opened since `since` (wall ms): a sync, a request, a bye. Streams
+ * that live as long as the connection (gossipsub's, membership's) are older and do not count:
+ * their users say when they use the connection through touch().
+ */
+function inUse (c: Connection, since: number): boolean {
+  return c.streams.some(s => s.timeline.open >= since)
 }
 
 function shuffle<T> (xs: T[], random: Random): T[] {

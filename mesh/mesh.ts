@@ -198,7 +198,7 @@ export class Mesh {
   private syncTimer: NodeJS.Timeout | undefined
   private purgeTimer: NodeJS.Timeout | undefined
   private state: 'running' | 'stopping' | 'stopped' = 'running'
-  private readonly onConnect = (e: CustomEvent<{ toString(): string }>): void => { this.syncOnContact(e.detail.toString()) }
+  private readonly onConnect = (e: CustomEvent<{ toString(): string }>): void => { this.syncOnContact(e.detail.toString(), 'connect') }
 
   /** Use startMesh(). */
   constructor (parts: Parts) {
@@ -266,7 +266,7 @@ export class Mesh {
     this.gossip.start()
     await this.sync.start()
     await this.membership.start()
-    this.liveness.onUp(peer => { this.syncOnContact(peer) })
+    this.liveness.onUp(peer => { this.syncOnContact(peer, 'up') })
     node.addEventListener('peer:connect', this.onConnect)
     await this.writeSelf({}, true)
     // the founder of a cluster, or a peer that knows no other, has nothing to sync with
@@ -475,10 +475,20 @@ export class Mesh {
     this.syncedWaiters = []
   }
 
-  /** First contact or reconnection: a full exchange, started by one side only unless we are not synced yet. */
-  private syncOnContact (peer: string): void {
+  /**
+   * A full exchange on first contact, started by one side only (the smaller id) unless we are not
+   * synced yet. Only when it tells something: a peer coming (back) up that we are connected to,
+   * or a new connection to a peer that was not alive in our view (a joiner, a restart, the other
+   * side of a healed partition). Connections opened for probes, requests or sync rounds to a peer
+   * already alive do not add an exchange, and a peer learned from membership gossip is not dialed
+   * just to sync (at 100 peers, a joiner would otherwise receive 99 dials).
+   */
+  private syncOnContact (peer: string, why: 'up' | 'connect'): void {
     if (this.state !== 'running') return
-    if (!this.isSynced || this.peerId < peer) void this.sync.syncWith(peer)
+    if (!this.isSynced) { void this.sync.syncWith(peer); return }
+    if (this.peerId > peer) return
+    const relevant = why === 'up' ? this.pool.isConnected(peer) : this.liveness.state(peer) !== 'alive'
+    if (relevant) void this.sync.syncWith(peer)
   }
 
   private scheduleSync (): void {
