@@ -574,7 +574,8 @@ export class Swim {
     this.lastGossipAt = now
     this.nextGossipAt = now + this.cfg.gossipIntervalMs
     const targets = shuffle([...this.neighbours()], this.init.random).slice(0, this.cfg.gossipFanout)
-    if (targets.length === 0) return
+    // alone: nothing to gossip to; what is queued rides on the first probes once there is someone
+    if (targets.length === 0) { this.nextGossipAt = Infinity; return }
     for (const t of targets) {
       const updates = this.queue.take(this.cfg.maxPiggyback, this.retransmitLimit())
       if (updates.length === 0) break
