@@ -18,6 +18,7 @@ import { createClient, type ApiClient } from '../cli/api/client.js'
 import type { PeerMessage, PsRow } from '../cli/api/messages.js'
 import { DockerRuntime } from '../actors/runtime/docker.js'
 import { LABEL_INSTANCE, LABEL_PEER } from '../actors/runtime/runtime.js'
+import { peerNodeFlags } from '../test/helpers/mesh-procs.js'
 import { until } from '../test/helpers/monkd.js'
 import { dockerForTests, TEST_IMAGE } from '../test/helpers/runtime-docker.js'
 
@@ -40,7 +41,7 @@ interface MonkdProcess { name: string, home: string, child: ChildProcess, client
 
 /** Starts the built `dist/cli/monkd.js` under plain node and waits until its socket answers. */
 async function spawnMonkd (name: string, home: string, args: string[]): Promise<MonkdProcess> {
-  const child = spawn(process.execPath, [join(root, 'dist/cli/monkd.js'), '--home', home, '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...peerNodeFlags, join(root, 'dist/cli/monkd.js'), '--home', home, '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   child.stdout?.on('data', d => { out = (out + String(d)).slice(-20_000) })
   child.stderr?.on('data', d => { out = (out + String(d)).slice(-20_000) })
