@@ -1,7 +1,8 @@
 // The libp2p shell of SWIM membership (DESIGN §4): runs the pure machine (swim.ts) on real time,
 // carries its messages as length-prefixed CBOR frames (swim-codec.ts) on direct streams
 // /monk/<clusterId>/swim/1, and feeds it what the network shows: members from the replica's
-// `peer/<id>` records, connections that close (a hint: probe now), dials that are refused.
+// `peer/<id>` records, connections that close and dials that fail (hints: probe now), dials that
+// are refused (near-certain death).
 //
 // One outbound stream per peer we talk to, kept open: a probe costs one frame each way (~45 bytes
 // on the wire), not a stream negotiation. Connections come from the pool (dialer.ts): need()
@@ -28,6 +29,8 @@ export interface ProbeConnections {
   touch (peer: string): void
   /** Calls `fn(peer)` when a connection ends that nobody announced as an idle close. */
   onClosed (fn: (peer: string) => void): () => void
+  /** Calls `fn(peer)` when a dial to `peer` fails (the pool's own dials included). */
+  onDialFailed (fn: (peer: string) => void): () => void
 }
 
 export interface MembershipInit {
@@ -87,6 +90,10 @@ export class Membership {
     this.unsubscribe.push(connections.onClosed(peer => {
       this.dropOutbound(peer)
       this.call(now => { this.swim.hint(peer, now) })
+    }))
+    // a failed dial (ours or the pool's) is a hint too: the probe it starts finds out whether refused
+    this.unsubscribe.push(connections.onDialFailed(peer => {
+      if (this.swim.state(peer) === 'alive') this.call(now => { this.swim.hint(peer, now) })
     }))
     this.unsubscribe.push(replica.onChange('peer/', () => { this.refreshMembers() }))
     this.refreshMembers()
