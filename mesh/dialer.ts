@@ -70,6 +70,9 @@ export class Connections {
   private readonly dialFailedListeners = new Set<PeerListener>()
   private preferred: () => readonly string[] = () => []
   private lastDownRetry = 0
+  // known() parses every `peer/` record's multiaddrs: cached until a `peer/` key changes, so an
+  // idle pass costs nothing per member
+  private knownCache: Map<string, Multiaddr[]> | undefined
   private timer: NodeJS.Timeout | undefined
   private soon: NodeJS.Timeout | undefined
   private unsubscribe: (() => void) | undefined
@@ -98,7 +101,7 @@ export class Connections {
     node.addEventListener('peer:connect', this.onConnect)
     this.timer = setInterval(() => { this.pass() }, this.init.intervalMs)
     // a new or changed peer entry may carry addresses of a peer we may need
-    this.unsubscribe = this.init.replica.onChange('peer/', () => { this.passSoon() })
+    this.unsubscribe = this.init.replica.onChange('peer/', () => { this.knownCache = undefined; this.passSoon() })
     this.pass()
   }
 
@@ -156,6 +159,11 @@ export class Connections {
 
   /** Peers we know addresses for (bootstrap and `peer/<id>` records, minus those that left), with those addresses. */
   known (): Map<string, Multiaddr[]> {
+    this.knownCache ??= this.scanKnown()
+    return this.knownCache
+  }
+
+  private scanKnown (): Map<string, Multiaddr[]> {
     const out = new Map<string, Multiaddr[]>()
     for (const [id, addrs] of this.bootstrap) out.set(id, [...addrs])
     for (const { key, value } of this.init.replica.scan('peer/')) {
@@ -184,7 +192,6 @@ export class Connections {
     const now = clock.monotonic()
     const connected = new Set(this.connected())
     for (const p of connected) if (gater.isBlocked(p)) connected.delete(p)
-    const known = this.known()
     const dialable = (id: string, addrs: Multiaddr[]): boolean => {
       if (addrs.length === 0 || connected.has(id) || this.dialing.has(id) || gater.isBlocked(id)) return false
       const b = this.backoff.get(id)
@@ -194,7 +201,7 @@ export class Connections {
     let missing = target - connected.size - this.dialing.size
     if (missing > 0) {
       const first = new Set(this.preferred())
-      const candidates = shuffle([...known].filter(([id, addrs]) => !isDown(id) && dialable(id, addrs)), random)
+      const candidates = shuffle([...this.known()].filter(([id, addrs]) => !isDown(id) && dialable(id, addrs)), random)
         .sort((a, b) => Number(first.has(b[0])) - Number(first.has(a[0])))
       for (const [id] of candidates) {
         if (missing <= 0 || this.dialing.size >= maxParallelDials) break
@@ -204,9 +211,10 @@ export class Connections {
     }
     // one peer believed down, now and then: a healed partition or a restarted peer comes back
     if (now - this.lastDownRetry >= this.init.downRetryMs) {
-      const down = [...known].filter(([id, addrs]) => isDown(id) && dialable(id, addrs))
+      this.lastDownRetry = now
+      const down = [...this.known()].filter(([id, addrs]) => isDown(id) && dialable(id, addrs))
       const pick = down[Math.floor(random.next() * down.length)]
-      if (pick) { this.lastDownRetry = now; void this.dial(pick[0]).catch(() => {}) }
+      if (pick) void this.dial(pick[0]).catch(() => {})
     }
     this.closeIdle(now)
   }
