@@ -88,13 +88,14 @@ try {
 
   const pausedIds = new Set(paused.map(p => p.peerId))
   const others = deaths.filter(d => !pausedIds.has(d.peer))
-  // a death of a paused peer is within the rules only if, when declared, it had been silent longer than the bound
-  const pauseAt = (d: Death): Pause | undefined => pauses.find(p => p.peer === d.peer && p.from <= d.at && (p.to === undefined || d.at <= p.to + 2000))
-  const early = deaths.filter(d => pausedIds.has(d.peer)).filter(d => {
-    const p = pauseAt(d)
-    return p === undefined || (p.to ?? d.at) - p.from <= bound
-  })
-  const longDeclared = new Set(deaths.filter(d => pausedIds.has(d.peer)).map(d => pauseAt(d)).filter(p => p && (p.to ?? 0) - p.from > bound))
+  // a death of a paused peer is within the rules only if it belongs to a pause longer than the bound:
+  // one that began before the verdict and ended at most `slack` before it (an observer that was
+  // itself paused, the other victim, reads its timers late and reports late)
+  const slack = Math.max(pauseMs, longEvery > 0 ? longPauseMs : 0) + 2000
+  const long = (p: Pause): boolean => (p.to ?? Date.now()) - p.from > bound
+  const causeOf = (d: Death): Pause | undefined => pauses.find(p => p.peer === d.peer && long(p) && p.from <= d.at && (p.to === undefined || d.at <= p.to + slack))
+  const early = deaths.filter(d => pausedIds.has(d.peer) && causeOf(d) === undefined)
+  const longDeclared = new Set(deaths.filter(d => pausedIds.has(d.peer)).map(causeOf).filter(p => p !== undefined))
   const longPauses = pauses.filter(p => p.to !== undefined && p.to - p.from > bound)
   const row = {
     at: new Date().toISOString(),
