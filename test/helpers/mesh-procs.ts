@@ -16,12 +16,13 @@ const builtPeerScript = join(root, 'dist/test/helpers/mesh-peer.js')
 
 /**
  * V8 flags a peer process runs with (monkd should be launched with them too, e.g. in NODE_OPTIONS).
- * Measured on one idle peer from dist/: RSS 93 MB without, 79 MB with; at 8 peers 110 → 81 MB,
- * idle CPU unchanged. A 1 MB young generation (default up to 16 MB per semi-space) suits a daemon
- * whose allocations are small and short-lived; one V8 worker thread instead of one per core.
- * They cannot be set from inside the process (v8.setFlagsFromString comes after heap setup).
+ * Measured on idle peers from dist/ (5 peers): RSS ~100-106 MB without, 74-81 MB with. A 2 MB
+ * young generation (default: up to 16 MB per semi-space) suits a daemon whose allocations are
+ * small and short-lived; 1 MB saved no more memory and scavenged more often (more CPU). One V8
+ * worker thread instead of one per core. They cannot be set from inside the process
+ * (v8.setFlagsFromString comes after the heap is set up).
  */
-export const peerNodeFlags = ['--max-semi-space-size=1', '--v8-pool-size=1']
+export const peerNodeFlags = ['--max-semi-space-size=2', '--v8-pool-size=1']
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 
