@@ -467,7 +467,8 @@ export class Swim {
   /** Someone says something about this peer: refute anything but alive, unless leaving. */
   private aboutSelf (u: Update, now: number): void {
     if (this.leaving) return
-    if (u.kind === 'alive' && u.inc <= this.inc) return
+    // a claim about an older incarnation is already refuted (and a stale alive changes nothing)
+    if (u.inc < this.inc || (u.kind === 'alive' && u.inc === this.inc)) return
     this.inc = Math.max(this.inc, u.inc) + 1
     if (u.kind !== 'alive') this.awareness.apply(1)
     this.enqueue({ kind: 'alive', peer: this.self, inc: this.inc }, now)

@@ -48,7 +48,7 @@ export class SwimNet {
     for (const [i, self] of this.ids.entries()) {
       this.nodes.set(self, new Swim({
         self,
-        incarnation: 1,
+        incarnation: 0,
         config: { ...testConfig, ...opts.config },
         random: new SeededRandom((opts.seed ?? 1) * 1000 + i),
         topology: () => this.topology,

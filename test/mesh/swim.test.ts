@@ -92,12 +92,13 @@ Machine('pause shorter than the bound: suspected, refuted by incarnation, never 
   }
   const before = net.node('n05').incarnation
   net.resume('n05')
+  net.runUntil(net.now + 50)
+  assert.ok(net.node('n05').awareness.score > 0, 'being suspected raised its own awareness')
   net.runUntil(10_000)
   assert.ok(net.about('n05', 'suspect').length > 0, 'nobody suspected the paused peer')
   assert.equal(net.about('n05', 'down'), [], 'the paused peer was declared dead')
   assert.ok(net.node('n05').incarnation > before, 'it refuted with a higher incarnation')
   for (const id of net.ids) if (id !== 'n05') assert.equal(net.node(id).state('n05'), 'alive', `${id} sees it alive`)
-  assert.ok(net.node('n05').awareness.score > 0, 'being suspected raised its own awareness')
 })
 
 Machine('pause longer than the bound: dead; when it wakes it refutes and comes back up', () => {
