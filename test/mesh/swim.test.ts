@@ -92,8 +92,6 @@ Machine('pause shorter than the bound: suspected, refuted by incarnation, never 
   }
   const before = net.node('n05').incarnation
   net.resume('n05')
-  net.runUntil(net.now + 50)
-  assert.ok(net.node('n05').awareness.score > 0, 'being suspected raised its own awareness')
   net.runUntil(10_000)
   assert.ok(net.about('n05', 'suspect').length > 0, 'nobody suspected the paused peer')
   assert.equal(net.about('n05', 'down'), [], 'the paused peer was declared dead')
@@ -179,6 +177,14 @@ Machine('awareness: a raised score stretches the probe timeout; a late tick rais
   const due = s2.nextWake()
   s2.tick(due + defaults.swimLateTickMs + 50)
   assert.is(s2.awareness.score, 1)
+  // being suspected (at our current incarnation) raises it and the incarnation; an older suspicion does neither
+  const inc = s2.incarnation
+  s2.receive('b', { type: 'gossip', seq: 0, inc: 0, updates: [{ kind: 'suspect', peer: 'a', inc, from: 'b', refused: false }] }, due + 300)
+  assert.is(s2.awareness.score, 2)
+  assert.is(s2.incarnation, inc + 1)
+  s2.receive('c', { type: 'gossip', seq: 0, inc: 0, updates: [{ kind: 'suspect', peer: 'a', inc, from: 'c', refused: false }] }, due + 301)
+  assert.is(s2.awareness.score, 2, 'a stale suspicion is not refuted again')
+  assert.is(s2.incarnation, inc + 1)
 })
 
 Machine('a deadline is acted on only after the event loop had a chance to read: acks that waited are heard', () => {
