@@ -66,6 +66,7 @@ export class Connections {
   private readonly bootstrap = new Map<string, Multiaddr[]>()
   private readonly lastUsed = new Map<string, number>()
   private readonly byeAt = new Map<string, number>()
+  private readonly closing = new Set<string>()
   private readonly closedListeners = new Set<PeerListener>()
   private readonly dialFailedListeners = new Set<PeerListener>()
   private preferred: () => readonly string[] = () => []
@@ -231,11 +232,12 @@ export class Connections {
     if (excess <= 0) return
     const mesh = new Set(node.services.pubsub.getMeshPeers(topic))
     const idle = [...byPeer.keys()]
-      .filter(p => !mesh.has(p) && now - (this.lastUsed.get(p) ?? 0) >= idleMs)
+      .filter(p => !mesh.has(p) && !this.closing.has(p) && now - (this.lastUsed.get(p) ?? 0) >= idleMs)
       .sort((a, b) => (this.lastUsed.get(a) ?? 0) - (this.lastUsed.get(b) ?? 0))
     for (const peer of idle) {
       if (excess-- <= 0) break
-      void this.closeWithBye(peer)
+      this.closing.add(peer)
+      void this.closeWithBye(peer).finally(() => { this.closing.delete(peer) })
     }
   }
 
