@@ -21,7 +21,7 @@ import type { Random } from './clock.js'
 import { Awareness } from './awareness.js'
 import { Suspicion } from './suspicion.js'
 import { BroadcastQueue } from './swim-broadcasts.js'
-import type { SwimMessage, Update } from './swim-codec.js'
+import { maxUpdatesPerMessage, type SwimMessage, type Update } from './swim-codec.js'
 import type { RingTopology } from './swim-ring.js'
 
 // every this many periods, one dead member is pinged (see probeStragglers)
@@ -486,11 +486,28 @@ export class Swim {
       }
       this.learn(peer)
       this.markAlive(peer, inc, now)
+      this.sendView(peer)
       return
     }
     if (inc > m.inc && m.state !== 'left') {
+      const back = m.state === 'dead'
       this.markAlive(peer, inc, now)
       this.enqueue({ kind: 'alive', peer, inc }, now)
+      if (back) this.sendView(peer)
+    }
+  }
+
+  /**
+   * First contact with a peer (new, or back from the dead): tell it every member we hold alive, so a
+   * joiner knows who is up within a round trip instead of waiting for each to be probed or gossiped
+   * (memberlist's push-pull at join). O(N) once per first contact; ~2K neighbours make most of them.
+   */
+  private sendView (to: string): void {
+    if (this.init.assumeAlive === true) return
+    const view: Update[] = [{ kind: 'alive', peer: this.self, inc: this.inc }]
+    for (const [id, m] of this.members) if (id !== to && m.state === 'alive') view.push({ kind: 'alive', peer: id, inc: m.inc })
+    for (let i = 0; i < view.length; i += maxUpdatesPerMessage) {
+      this.send(to, { type: 'gossip', seq: 0, inc: this.inc, updates: view.slice(i, i + maxUpdatesPerMessage) })
     }
   }
 

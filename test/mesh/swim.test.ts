@@ -218,4 +218,13 @@ Machine('dissemination: an update is sent at most λ·ceil(log10(N+1)) times by 
   }
 })
 
+Machine('a joiner hears every live member within a second (first contact sends the view)', () => {
+  const net = new SwimNet(12, { assumeAlive: false })
+  net.runUntil(1000)
+  const ups = new Map<string, Set<string>>()
+  for (const e of net.events) if (e.event.type === 'up') ups.set(e.node, (ups.get(e.node) ?? new Set()).add(e.event.peer))
+  for (const id of net.ids) assert.is(ups.get(id)?.size ?? 0, 11, `${id} saw ${ups.get(id)?.size ?? 0} of 11 up within 1 s`)
+  assert.equal(net.events.filter(e => e.event.type === 'down' || e.event.type === 'suspect'), [])
+})
+
 Machine.run()
