@@ -1,14 +1,25 @@
-// How long after SIGKILL of a peer do its instances run elsewhere? N monkd processes, K instances,
-// kill the owner of the most, time each instance until it runs on a live peer (seen via ps).
-// Usage: npm run bench -- failover [--peers 3,5,10] [--instances 10] [--trials 2] [--runtimes process,docker]
-// Target: p50 <= 3 s at N = 5 with the process runtime.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+// How long after a fault of a peer do its instances run elsewhere? N monkd processes (built, from
+// dist/), K instances; fault the owner of the most, time each instance until it runs on a live peer
+// (seen via ps). Faults:
+//   kill    SIGKILL of the owner's monkd (its connections close at once; its workloads live on)
+//   silent  SIGSTOP of the owner's monkd AND its workloads (process-runtime process groups, Docker
+//           containers paused): a machine that vanishes without closing its connections.
+//           Everything gets SIGCONT / unpause afterwards, before cleanup.
+// Usage: npm run bench -- failover [--peers 3,5,10] [--instances 10] [--trials 2]
+//          [--runtimes process,docker] [--faults kill,silent | --silent] [--no-build]
+// Targets: p50 <= 3 s at N = 5 with the process runtime; at 50 peers / 20 instances p50 <= 1 s after
+// SIGKILL and <= 3 s silent.
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import Docker from 'dockerode'
+import { createClient, type ApiClient } from '../cli/api/client.js'
 import type { PeerMessage, PsRow } from '../cli/api/messages.js'
 import { DockerRuntime } from '../actors/runtime/docker.js'
-import { LABEL_INSTANCE } from '../actors/runtime/runtime.js'
-import { spawnMonkd, until, type MonkdProcess } from '../test/helpers/monkd.js'
+import { LABEL_INSTANCE, LABEL_PEER } from '../actors/runtime/runtime.js'
+import { peerNodeFlags } from '../test/helpers/mesh-procs.js'
+import { until } from '../test/helpers/monkd.js'
 import { dockerForTests, TEST_IMAGE } from '../test/helpers/runtime-docker.js'
 
 const root = resolve(import.meta.dirname, '..')
@@ -17,21 +28,79 @@ const sizes = arg('peers', '3,5,10').split(',').map(Number)
 const K = Number(arg('instances', '10'))
 const trials = Number(arg('trials', '2'))
 let runtimes = arg('runtimes', 'process,docker').split(',') as Array<'process' | 'docker'>
+type Fault = 'kill' | 'silent'
+const faults = (process.argv.includes('--silent') ? 'silent' : arg('faults', 'kill')).split(',') as Fault[]
+for (const f of faults) if (f !== 'kill' && f !== 'silent') throw new Error(`--faults: unknown fault ${f} (kill, silent)`)
+for (const n of sizes) if (!Number.isInteger(n) || n < 2) throw new Error(`--peers: ${n} is not a peer count >= 2`)
+if (!process.argv.includes('--no-build')) {
+  console.log('building dist/ (npm run build; skip with --no-build)')
+  if (spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inherit' }).status !== 0) throw new Error('npm run build failed: the benchmark runs monkd from dist/')
+}
+
+interface MonkdProcess { name: string, home: string, child: ChildProcess, client: ApiClient, output: () => string }
+
+/** Starts the built `dist/cli/monkd.js` under plain node and waits until its socket answers. */
+async function spawnMonkd (name: string, home: string, args: string[]): Promise<MonkdProcess> {
+  const child = spawn(process.execPath, [...peerNodeFlags, join(root, 'dist/cli/monkd.js'), '--home', home, '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout?.on('data', d => { out = (out + String(d)).slice(-20_000) })
+  child.stderr?.on('data', d => { out = (out + String(d)).slice(-20_000) })
+  const client = createClient({ socketPath: join(home, 'monkd.sock'), timeoutMs: 30_000 })
+  await until(`monkd ${name} to answer on its socket`, async () => {
+    if (child.exitCode !== null) throw new Error(`monkd ${name} exited with ${child.exitCode}: ${out}`)
+    return await client.ping().then(() => true, () => false)
+  }, 120_000, 200)
+  return { name, home, child, client, output: () => out }
+}
+
+/** Direct children of `pid` (from /proc/<child>/stat). */
+function childrenOf (pid: number): number[] {
+  const out: number[] = []
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(d))
+    } catch { /* gone meanwhile */ }
+  }
+  return out
+}
+
+/** Freezes (or thaws) a peer as a vanished machine: its monkd and its workloads. Returns how to undo it. */
+async function silence (victim: MonkdProcess, victimId: string, runtime: 'process' | 'docker'): Promise<() => Promise<void>> {
+  const pid = victim.child.pid!
+  // process runtime: each workload leads its own process group under monkd
+  const groups = runtime === 'process' ? childrenOf(pid) : []
+  const docker = new Docker()
+  const containers = runtime === 'docker' ? (await docker.listContainers({ filters: { label: [`${LABEL_PEER}=${victimId}`] } })).map(c => c.Id) : []
+  process.kill(pid, 'SIGSTOP')
+  for (const g of groups) { try { process.kill(-g, 'SIGSTOP') } catch { /* exited */ } }
+  await Promise.all(containers.map(async id => { await docker.getContainer(id).pause().catch(() => {}) }))
+  return async () => {
+    await Promise.all(containers.map(async id => { await docker.getContainer(id).unpause().catch(() => {}) }))
+    for (const g of groups) { try { process.kill(-g, 'SIGCONT') } catch { /* exited */ } }
+    try { process.kill(pid, 'SIGCONT') } catch { /* exited */ }
+  }
+}
 const send = <R = unknown>(p: MonkdProcess, msg: PeerMessage): Promise<R> => p.client.request<R>('peer', msg)
 const pct = (xs: number[], p: number): number | null => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? null : null }
 
 const docker = await dockerForTests()
 if (!docker.ok) { console.log(`docker: skipped (${docker.reason})`); runtimes = runtimes.filter(r => r !== 'docker') } else await docker.runtime.close()
 
-async function trial (runtime: 'process' | 'docker', n: number, t: number): Promise<number[]> {
+async function trial (runtime: 'process' | 'docker', fault: Fault, n: number, t: number): Promise<number[]> {
   const base = mkdtempSync(join(tmpdir(), `monk-bench-fo-`))
-  const ns = `bench-${runtime}-${n}-${t}-${process.pid}`
+  const ns = `bench-${runtime}-${fault}-${n}-${t}-${process.pid}`
   const peers: MonkdProcess[] = []
+  let thaw: (() => Promise<void>) | undefined
   try {
     peers.push(await spawnMonkd('p0', join(base, 'p0'), ['--runtime', runtime, '--log-level', 'warn']))
     const token = (await send<{ token: string }>(peers[0]!, { type: 'cluster.token' })).token
-    peers.push(...await Promise.all(Array.from({ length: n - 1 }, (_, i) => spawnMonkd(`p${i + 1}`, join(base, `p${i + 1}`), ['--runtime', runtime, '--join', token, '--log-level', 'warn']))))
-    await until(`${n} peers alive`, async () => (await send<Array<{ alive: boolean }>>(peers[0]!, { type: 'cluster.peers' })).filter(p => p.alive).length === n, 60_000)
+    // in waves of 5: 50 daemons starting at once on 2 cores would time each other out
+    for (let i = 1; i < n; i += 5) {
+      peers.push(...await Promise.all(Array.from({ length: Math.min(5, n - i) }, (_, j) => spawnMonkd(`p${i + j}`, join(base, `p${i + j}`), ['--runtime', runtime, '--join', token, '--log-level', 'warn']))))
+    }
+    await until(`${n} peers alive`, async () => (await send<Array<{ alive: boolean }>>(peers[0]!, { type: 'cluster.peers' })).filter(p => p.alive).length === n, 60_000 + n * 3000, 500)
     const yaml = [`namespace: ${ns}`, ...Array.from({ length: K }, (_, i) => `w${i}:\n  defines: runnable\n  containers:\n    main:\n      image: ${TEST_IMAGE}\n      bash: exec sleep 3600`)].join('\n') + '\n'
     const load = await send<{ errors: unknown[] }>(peers[0]!, { type: 'templates.load', files: { '/b/k.yaml': yaml }, paths: ['/b/k.yaml'] })
     if (load.errors.length) throw new Error(`setup failed: ${JSON.stringify(load.errors)}`)
@@ -47,7 +116,8 @@ async function trial (runtime: 'process' | 'docker', n: number, t: number): Prom
     const watcher = peers.find(p => p !== victim)!
     const victimId = running.find(r => r.peerName === victimName)!.peer
     const moved = new Map<string, number>()
-    victim.child.kill('SIGKILL')
+    if (fault === 'kill') victim.child.kill('SIGKILL')
+    else thaw = await silence(victim, victimId, runtime)
     const t0 = performance.now()
     while (moved.size < victimInstances.length && performance.now() - t0 < 60_000) {
       const ps = await send<PsRow[]>(watcher, { type: 'workload.ps' })
@@ -56,9 +126,10 @@ async function trial (runtime: 'process' | 'docker', n: number, t: number): Prom
       await new Promise(res => setTimeout(res, 10))
     }
     if (moved.size < victimInstances.length) throw new Error(`only ${moved.size}/${victimInstances.length} instances moved within 60 s`)
-    console.log(`  ${runtime} N=${n} trial ${t}: killed ${victimName} with ${victimInstances.length} instances; all moved in ${Math.max(...moved.values()).toFixed(0)} ms`)
+    console.log(`  ${runtime} N=${n} ${fault} trial ${t}: ${fault === 'kill' ? 'killed' : 'froze'} ${victimName} with ${victimInstances.length} instances; all moved in ${Math.max(...moved.values()).toFixed(0)} ms`)
     return [...moved.values()]
   } finally {
+    await thaw?.()
     for (const p of peers) p.child.kill('SIGKILL')
     if (runtime === 'docker') {
       const rt = await DockerRuntime.open({})
@@ -66,7 +137,6 @@ async function trial (runtime: 'process' | 'docker', n: number, t: number): Prom
       await rt.close()
     } else {
       // process-runtime workloads outlive their daemon: kill them by their process group
-      const { execFileSync } = await import('node:child_process')
       try { execFileSync('pkill', ['-KILL', '-f', `${base}/`]) } catch { /* none left */ }
     }
     rmSync(base, { recursive: true, force: true })
@@ -74,15 +144,17 @@ async function trial (runtime: 'process' | 'docker', n: number, t: number): Prom
 }
 
 const rows: Array<Record<string, unknown>> = []
-for (const runtime of runtimes) {
-  for (const n of sizes) {
-    const times: number[] = []
-    for (let t = 0; t < trials; t++) times.push(...await trial(runtime, n, t))
-    rows.push({ runtime, peers: n, instances: K, failover_ms_p50: Math.round(pct(times, 0.5) ?? NaN), failover_ms_p99: Math.round(pct(times, 0.99) ?? NaN), samples: times.length })
+for (const fault of faults) {
+  for (const runtime of runtimes) {
+    for (const n of sizes) {
+      const times: number[] = []
+      for (let t = 0; t < trials; t++) times.push(...await trial(runtime, fault, n, t))
+      rows.push({ runtime, fault, peers: n, instances: K, failover_ms_p50: Math.round(pct(times, 0.5) ?? NaN), failover_ms_p99: Math.round(pct(times, 0.99) ?? NaN), samples: times.length })
+    }
   }
 }
 console.table(rows)
-const target = rows.find(r => r.runtime === 'process' && r.peers === 5)
+const target = rows.find(r => r.runtime === 'process' && r.fault === 'kill' && r.peers === 5)
 if (target) console.log(`target: process runtime, N=5: p50 ${String(target.failover_ms_p50)} ms (<= 3000 ms) ${Number(target.failover_ms_p50) <= 3000 ? 'OK' : 'MISSED'}`)
 mkdirSync(join(root, 'benchmarks/results'), { recursive: true })
 writeFileSync(join(root, 'benchmarks/results/failover.json'), JSON.stringify(rows, null, 2) + '\n')

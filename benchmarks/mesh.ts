@@ -2,16 +2,22 @@
 // HashiCorp Serf on the same host? Peers are separate processes on 127.0.0.1 for both systems.
 //
 //   npm run bench -- mesh [--peers 3,10,25] [--writes 200] [--kills 10] [--sigstops 3]
-//                         [--idle-secs 15] [--no-serf] [--serf-profile lan]
+//                         [--idle-secs 15] [--no-serf] [--serf-profile lan] [--no-build]
+//
+// monk runs from dist/ (built first unless --no-build): each peer is dist/test/helpers/mesh-peer.js
+// under plain node, the mesh of a monkd without its runtime and actors. Peers start in waves of 4.
 //
 // monk: write-to-visible-everywhere = last remote apply (onChange in each peer) − local apply in
-// the writer; detection = last `down` event in the survivors − the SIGKILL. Serf: user event
+// the writer; detection = last `down` event in the survivors − the SIGKILL; silent detection the
+// same after a SIGSTOP, which leaves the connections open (SIGCONT afterwards). Serf: user event
 // propagation = last "Received event" log line of the others − the origin's own line (both seen by
-// this process on the agents' stdout); detection = last EventMemberFailed − the SIGKILL. Idle
-// bytes sent per peer per second while nothing happens, as application payload: monk (TCP only)
-// from the kernel's per-socket bytes_sent (`ss -tinp`); Serf from its own memberlist counters
-// (memberlist.udp.sent + memberlist.tcp.sent, collected over statsd), because /proc wchar misses
-// sendto(2) and ss has no UDP byte counts. RSS from /proc/<pid>/status.
+// this process on the agents' stdout); detection = last EventMemberFailed − the SIGKILL or the
+// SIGSTOP. Idle bytes sent per peer per second while nothing happens, as application payload: monk
+// (TCP only) from the kernel's per-socket bytes_sent (`ss -tinp`); Serf from its own memberlist
+// counters (memberlist.udp.sent + memberlist.tcp.sent, collected over statsd), because /proc wchar
+// misses sendto(2) and ss has no UDP byte counts. RSS from /proc/<pid>/status; idle CPU per peer
+// from utime+stime in /proc/<pid>/stat over the idle window, in percent of one core; connections
+// per peer = established TCP sockets of each process at the end of the idle window (`ss`).
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createSocket } from 'node:dgram'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -19,7 +25,7 @@ import { tmpdir } from 'node:os'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import type { PeerEvent } from '../test/helpers/mesh-peer.js'
-import { procRssMb, startProcCluster, tcpBytesDelta, tcpBytesSent, waitAllAlive } from '../test/helpers/mesh-procs.js'
+import { procCpuSeconds, procRssMb, startProcCluster, tcpBytesDelta, tcpBytesSent, tcpConnections, waitAllAlive } from '../test/helpers/mesh-procs.js'
 
 interface Row {
   system: 'monk' | 'serf'
@@ -30,6 +36,9 @@ interface Row {
   detection_ms_p99: number | null
   rss_mb: number | null
   idle_bytes_per_s: number | null
+  silent_detection_ms_p50: number | null
+  idle_cpu_pct: number | null
+  connections_per_peer: number | null
 }
 
 function option (name: string, fallback: string): string {
@@ -43,6 +52,7 @@ const sigstops = Number(option('sigstops', '3'))
 const idleSecs = Number(option('idle-secs', '15'))
 const serfProfile = option('serf-profile', 'lan')
 const withSerf = !process.argv.includes('--no-serf')
+const build = !process.argv.includes('--no-build')
 
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 function quantile (xs: number[], q: number): number | null {
@@ -55,23 +65,31 @@ const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
 
 // ---------------------------------------------------------------- monk
 
-async function monk (n: number): Promise<{ row: Row; sigstop: number[] }> {
-  console.log(`\nmonk, ${n} peers: starting ${n} processes`)
-  const c = await startProcCluster(n, { parallel: 4 })
+async function monk (n: number): Promise<Row> {
+  console.log(`\nmonk, ${n} peers: starting ${n} processes from dist/`)
+  const c = await startProcCluster(n, { parallel: 4, dist: true, readyTimeoutMs: 120_000 })
+  const poll = n > 20 ? 1000 : 200
+  const aliveMs = 60_000 + n * 1500
   try {
-    await waitAllAlive(c.peers, n, 60_000 + n * 2000)
+    await waitAllAlive(c.peers, n, 60_000 + n * 3000, poll)
     await Promise.all(c.peers.map(async p => { await p.command({ op: 'watch', prefix: 'bench/' }) }))
-    await sleep(3000)
+    // let start-up syncs, dials and gossipsub grafts settle before measuring idleness
+    await sleep(3000 + n * 70)
 
-    // idle traffic and memory
+    // idle traffic, CPU, connections and memory
     const s0 = tcpBytesSent()
+    const cpu0 = c.peers.map(p => p.cpuSeconds())
     const t0 = Date.now()
     await sleep(idleSecs * 1000)
     const s1 = tcpBytesSent()
+    const cpu1 = c.peers.map(p => p.cpuSeconds())
     const secs = (Date.now() - t0) / 1000
+    const conns = tcpConnections()
     const idle = mean(c.peers.map(p => tcpBytesDelta(s0, s1, p.pid) / secs))
+    const cpu = mean(c.peers.map((_, i) => (cpu1[i]! - cpu0[i]!) / secs * 100))
+    const connections = mean(c.peers.map(p => conns.get(p.pid) ?? 0))
     const rss = mean(c.peers.map(p => p.rssMb()))
-    console.log(`  idle ${Math.round(idle)} B/s per peer, RSS ${rss.toFixed(0)} MB per peer`)
+    console.log(`  idle ${Math.round(idle)} B/s, CPU ${cpu.toFixed(2)} % of a core, ${connections.toFixed(1)} connections, RSS ${rss.toFixed(0)} MB per peer`)
 
     // write-to-visible-everywhere
     const latencies: number[] = []
@@ -86,52 +104,49 @@ async function monk (n: number): Promise<{ row: Row; sigstop: number[] }> {
       const remote = events.filter(e => e?.origin === 'remote')
       if (!local || remote.length !== n - 1) { missing++; continue }
       latencies.push(Math.max(...remote.map(e => e!.at)) - local.at)
+      // the events of this write are no longer needed: keep the searches of the next ones short
+      for (const p of c.peers) p.events.length = 0
       await sleep(20)
     }
     console.log(`  propagation p50 ${quantile(latencies, 0.5)} ms, p99 ${quantile(latencies, 0.99)} ms over ${latencies.length} writes (${missing} not seen everywhere within 10 s)`)
 
-    // SIGKILL → declared dead by every survivor
-    const detections: number[] = []
-    for (let k = 0; k < kills; k++) {
-      const i = 1 + (k % (n - 1))
-      const victim = c.peers[i]!
-      const survivors = c.peers.filter(p => p !== victim)
-      const started = Date.now()
-      victim.kill('SIGKILL')
-      const downs = await Promise.all(survivors.map(p => p.waitFor(e => e.ev === 'down' && e.peer === victim.peerId && e.at >= started, 30_000, 'down').catch(() => undefined)))
-      if (downs.every(d => d)) detections.push(Math.max(...downs.map(d => (d as Extract<PeerEvent, { ev: 'down' }>).at)) - started)
-      else console.log(`  kill ${k}: not declared dead everywhere within 30 s`)
-      await c.restart(i)
-      await waitAllAlive(c.peers, n, 60_000)
+    // a fault → declared dead by every survivor: SIGKILL (then restart) or SIGSTOP (then SIGCONT)
+    const detect = async (signal: 'SIGKILL' | 'SIGSTOP', count: number): Promise<number[]> => {
+      const out: number[] = []
+      for (let k = 0; k < count; k++) {
+        const i = 1 + (k % (n - 1))
+        const victim = c.peers[i]!
+        const survivors = c.peers.filter(p => p !== victim)
+        const started = Date.now()
+        victim.kill(signal)
+        const downs = await Promise.all(survivors.map(p => p.waitFor(e => e.ev === 'down' && e.peer === victim.peerId && e.at >= started, 30_000, 'down').catch(() => undefined)))
+        if (downs.every(d => d)) out.push(Math.max(...downs.map(d => (d as Extract<PeerEvent, { ev: 'down' }>).at)) - started)
+        else console.log(`  ${signal} ${k}: declared dead by ${downs.filter(d => d).length} of ${survivors.length} survivors within 30 s`)
+        if (signal === 'SIGKILL') await c.restart(i)
+        else victim.kill('SIGCONT')
+        // a slow recovery costs this sample's successors some accuracy, not the whole row
+        await waitAllAlive(c.peers, n, aliveMs, poll).catch((err: Error) => { console.log(`  after ${signal} ${k}: ${err.message}`) })
+        for (const p of c.peers) p.events.length = 0
+      }
+      return out
     }
+    const detections = await detect('SIGKILL', kills)
     console.log(`  SIGKILL detection p50 ${quantile(detections, 0.5)} ms, p99 ${quantile(detections, 0.99)} ms over ${detections.length} kills`)
-
-    // SIGSTOP (silent peer, connection left open): the φ path, for information
-    const stops: number[] = []
-    for (let k = 0; k < sigstops; k++) {
-      const victim = c.peers[1 + (k % (n - 1))]!
-      const survivors = c.peers.filter(p => p !== victim)
-      const started = Date.now()
-      victim.kill('SIGSTOP')
-      const downs = await Promise.all(survivors.map(p => p.waitFor(e => e.ev === 'down' && e.peer === victim.peerId && e.at >= started, 30_000, 'down').catch(() => undefined)))
-      victim.kill('SIGCONT')
-      if (downs.every(d => d)) stops.push(Math.max(...downs.map(d => (d as Extract<PeerEvent, { ev: 'down' }>).at)) - started)
-      await waitAllAlive(c.peers, n, 60_000)
-    }
-    if (sigstops) console.log(`  SIGSTOP detection (φ) p50 ${quantile(stops, 0.5)} ms over ${stops.length}`)
+    const stops = await detect('SIGSTOP', sigstops)
+    if (sigstops) console.log(`  SIGSTOP (silent) detection p50 ${quantile(stops, 0.5)} ms over ${stops.length}`)
 
     return {
-      row: {
-        system: 'monk',
-        peers: n,
-        propagation_ms_p50: round(quantile(latencies, 0.5)),
-        propagation_ms_p99: round(quantile(latencies, 0.99)),
-        detection_ms_p50: round(quantile(detections, 0.5)),
-        detection_ms_p99: round(quantile(detections, 0.99)),
-        rss_mb: round(rss),
-        idle_bytes_per_s: round(idle, 0),
-      },
-      sigstop: stops,
+      system: 'monk',
+      peers: n,
+      propagation_ms_p50: round(quantile(latencies, 0.5)),
+      propagation_ms_p99: round(quantile(latencies, 0.99)),
+      detection_ms_p50: round(quantile(detections, 0.5)),
+      detection_ms_p99: round(quantile(detections, 0.99)),
+      rss_mb: round(rss),
+      idle_bytes_per_s: round(idle, 0),
+      silent_detection_ms_p50: round(quantile(stops, 0.5)),
+      idle_cpu_pct: round(cpu, 2),
+      connections_per_peer: round(connections),
     }
   } finally {
     await c.close()
@@ -239,10 +254,12 @@ class SerfAgent {
 async function waitSerfAlive (agents: SerfAgent[], n: number, timeoutMs: number): Promise<void> {
   const start = Date.now()
   for (;;) {
-    const counts = await Promise.all(agents.map(async a => await a.aliveMembers()))
+    // `serf members` is a process per agent: ask 10 at a time so 100 agents do not fork 100 at once
+    const counts: number[] = []
+    for (let i = 0; i < agents.length; i += 10) counts.push(...await Promise.all(agents.slice(i, i + 10).map(async a => await a.aliveMembers())))
     if (counts.every(c => c === n)) return
     if (Date.now() - start > timeoutMs) throw new Error(`serf: not every agent sees ${n} alive members after ${timeoutMs} ms (${counts.join(',')})`)
-    await sleep(500)
+    await sleep(n > 20 ? 2000 : 500)
   }
 }
 
@@ -259,18 +276,28 @@ async function serf (n: number): Promise<Row> {
   try {
     agents[0]!.start(undefined)
     await agents[0]!.waitLine(t => t.includes('Serf agent running'), 0, 10_000)
-    for (const a of agents.slice(1)) a.start(agents[0]!.port)
-    await waitSerfAlive(agents, n, 120_000)
-    await sleep(3000)
+    // in waves of 10, like monk's waves: each joins through the first agent
+    for (let i = 1; i < n; i += 10) {
+      for (const a of agents.slice(i, i + 10)) a.start(agents[0]!.port)
+      await Promise.all(agents.slice(i, i + 10).map(async a => await a.waitLine(t => t.includes('Serf agent running'), 0, 30_000)))
+    }
+    const aliveMs = 120_000 + n * 1500
+    await waitSerfAlive(agents, n, aliveMs)
+    await sleep(3000 + n * 70)
 
+    const cpu0 = agents.map(a => procCpuSeconds(a.child.pid!))
     const t0 = Date.now()
     await sleep(idleSecs * 1000)
     const t1 = Date.now()
+    const cpu1 = agents.map(a => procCpuSeconds(a.child.pid!))
+    const conns = tcpConnections()
     await sleep(300) // let the last counters flush
     const secs = (t1 - t0) / 1000
     const idle = (statsd.sum('memberlist.udp.sent', t0, t1) + statsd.sum('memberlist.tcp.sent', t0, t1)) / n / secs
+    const cpu = mean(agents.map((_, i) => (cpu1[i]! - cpu0[i]!) / secs * 100))
+    const connections = mean(agents.map(a => conns.get(a.child.pid!) ?? 0))
     const rss = mean(agents.map(a => procRssMb(a.child.pid!)))
-    console.log(`  idle ${Math.round(idle)} B/s per agent, RSS ${rss.toFixed(0)} MB per agent`)
+    console.log(`  idle ${Math.round(idle)} B/s, CPU ${cpu.toFixed(2)} % of a core, ${connections.toFixed(1)} TCP connections, RSS ${rss.toFixed(0)} MB per agent`)
 
     const latencies: number[] = []
     let missing = 0
@@ -303,9 +330,25 @@ async function serf (n: number): Promise<Row> {
       else console.log(`  kill ${k}: not declared failed everywhere within 60 s`)
       victim.lines.length = 0
       victim.start(agents[i === 0 ? 1 : 0]!.port)
-      await waitSerfAlive(agents, n, 120_000)
+      await waitSerfAlive(agents, n, aliveMs)
     }
     console.log(`  SIGKILL detection p50 ${quantile(detections, 0.5)} ms, p99 ${quantile(detections, 0.99)} ms over ${detections.length} kills`)
+
+    // silent: SIGSTOP leaves the agent's sockets open; SIGCONT afterwards (it refutes and rejoins)
+    const stops: number[] = []
+    for (let k = 0; k < sigstops; k++) {
+      const victim = agents[1 + (k % (n - 1))]!
+      const survivors = agents.filter(a => a !== victim)
+      const started = Date.now()
+      victim.child.kill('SIGSTOP')
+      const failed = await Promise.all(survivors.map(a => a.waitLine(t => t.includes(`EventMemberFailed: ${victim.name} `), started, 60_000)))
+      victim.child.kill('SIGCONT')
+      if (failed.every(l => l)) stops.push(Math.max(...failed.map(l => l!.at)) - started)
+      else console.log(`  SIGSTOP ${k}: declared failed by ${failed.filter(l => l).length} of ${survivors.length} within 60 s`)
+      await waitSerfAlive(agents, n, aliveMs)
+    }
+    if (sigstops) console.log(`  SIGSTOP (silent) detection p50 ${quantile(stops, 0.5)} ms over ${stops.length}`)
+    for (const a of agents) a.lines.length = 0
     return {
       system: 'serf',
       peers: n,
@@ -315,9 +358,12 @@ async function serf (n: number): Promise<Row> {
       detection_ms_p99: round(quantile(detections, 0.99)),
       rss_mb: round(rss),
       idle_bytes_per_s: round(idle, 0),
+      silent_detection_ms_p50: round(quantile(stops, 0.5)),
+      idle_cpu_pct: round(cpu, 2),
+      connections_per_peer: round(connections),
     }
   } finally {
-    await Promise.all(agents.map(async a => { if (a.child) await a.stop() }))
+    await Promise.all(agents.map(async a => { if (a.child) { a.child.kill('SIGCONT'); await a.stop() } }))
     statsd.stop()
     rmSync(dir, { recursive: true, force: true })
   }
@@ -336,12 +382,15 @@ if (withSerf && !useSerf) notes.push('serf not found on PATH: serf rows skipped 
 const dir = resolve(import.meta.dirname, 'results')
 mkdirSync(dir, { recursive: true })
 const save = (): void => { writeFileSync(join(dir, 'mesh.json'), JSON.stringify(rows, null, 2) + '\n') }
-const failedRow = (system: Row['system'], n: number): Row => ({ system, peers: n, propagation_ms_p50: null, propagation_ms_p99: null, detection_ms_p50: null, detection_ms_p99: null, rss_mb: null, idle_bytes_per_s: null })
+const failedRow = (system: Row['system'], n: number): Row => ({ system, peers: n, propagation_ms_p50: null, propagation_ms_p99: null, detection_ms_p50: null, detection_ms_p99: null, rss_mb: null, idle_bytes_per_s: null, silent_detection_ms_p50: null, idle_cpu_pct: null, connections_per_peer: null })
+if (build) {
+  console.log('building dist/ (npm run build; skip with --no-build)')
+  const b = spawnSync(process.execPath, [resolve(import.meta.dirname, '../scripts/build.mjs')], { stdio: 'inherit' })
+  if (b.status !== 0) throw new Error('npm run build failed: the benchmark runs monk from dist/')
+}
 for (const n of sizes) {
   try {
-    const m = await monk(n)
-    rows.push(m.row)
-    if (m.sigstop.length) notes.push(`monk ${n} peers: SIGSTOP (silent peer, φ path) detected everywhere after p50 ${quantile(m.sigstop, 0.5)} ms, max ${Math.max(...m.sigstop)} ms`)
+    rows.push(await monk(n))
   } catch (err) {
     notes.push(`monk ${n} peers FAILED: ${(err as Error).message}`)
     rows.push(failedRow('monk', n))
@@ -358,13 +407,13 @@ for (const n of sizes) {
 }
 
 const cell = (v: number | string | null): string => String(v ?? '—')
-const header = ['system', 'peers', 'prop p50 ms', 'prop p99 ms', 'detect p50 ms', 'detect p99 ms', 'RSS MB', 'idle B/s']
-const table = rows.map(r => [r.system, r.peers, r.propagation_ms_p50, r.propagation_ms_p99, r.detection_ms_p50, r.detection_ms_p99, r.rss_mb, r.idle_bytes_per_s].map(cell))
+const header = ['system', 'peers', 'prop p50 ms', 'prop p99 ms', 'detect p50 ms', 'detect p99 ms', 'silent p50 ms', 'RSS MB', 'idle B/s', 'idle CPU %', 'conns']
+const table = rows.map(r => [r.system, r.peers, r.propagation_ms_p50, r.propagation_ms_p99, r.detection_ms_p50, r.detection_ms_p99, r.silent_detection_ms_p50, r.rss_mb, r.idle_bytes_per_s, r.idle_cpu_pct, r.connections_per_peer].map(cell))
 const widths = header.map((h, i) => Math.max(h.length, ...table.map(t => t[i]!.length)))
 console.log('\n' + header.map((h, i) => h.padStart(widths[i]!)).join('  '))
 for (const t of table) console.log(t.map((c, i) => c.padStart(widths[i]!)).join('  '))
 for (const n of notes) console.log(`note: ${n}`)
-console.log(`(${writes} writes/events and ${kills} SIGKILLs per size; idle over ${idleSecs} s; serf profile ${serfProfile}; monk peers run under tsx)`)
+console.log(`(${writes} writes/events, ${kills} SIGKILLs and ${sigstops} SIGSTOPs per size; idle over ${idleSecs} s; serf profile ${serfProfile}; monk peers run from dist/ under node)`)
 
 save()
 console.log(`wrote ${join(dir, 'mesh.json')}`)

@@ -28,12 +28,14 @@ export interface MeshCounters {
   syncEntriesReceived: number
   /** Tombstones purged. */
   tombstonesPurged: number
-  /** Heartbeat frames sent and received. */
-  heartbeatsSent: number
-  heartbeatsReceived: number
-  /** Direct pings after a disconnect, and those that failed. */
+  /** SWIM messages sent and received (valid ones; malformed ones count under rejectedMalformed). */
+  swimSent: number
+  swimReceived: number
+  /** Pings sent (probes, indirect probes for others, confirmations), and dials for them refused. */
   probes: number
-  probesFailed: number
+  probesRefused: number
+  /** Times a peer became suspect in this view. */
+  suspicions: number
   /** Exceptions thrown by onChange / onPeerUp / onPeerDown listeners (swallowed). */
   listenerErrors: number
   /** Store writes that failed (remote applies; local writes reject their promise instead). */
@@ -60,10 +62,11 @@ export function newCounters (): MeshCounters {
     syncEntriesSent: 0,
     syncEntriesReceived: 0,
     tombstonesPurged: 0,
-    heartbeatsSent: 0,
-    heartbeatsReceived: 0,
+    swimSent: 0,
+    swimReceived: 0,
     probes: 0,
-    probesFailed: 0,
+    probesRefused: 0,
+    suspicions: 0,
     listenerErrors: 0,
     storeErrors: 0,
   }

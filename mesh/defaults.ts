@@ -6,8 +6,10 @@ export const protocols = {
   sync: '/monk/sync/1',
   /** Gossipsub topic of replica deltas, per cluster so two clusters never mix state. */
   stateTopic: (clusterId: string): string => `/monk/${clusterId}/state/1`,
-  /** Direct heartbeat streams, per cluster (DESIGN §4). */
-  heartbeat: (clusterId: string): string => `/monk/${clusterId}/hb/1`,
+  /** Idle-bye notices before a connection is closed for idleness, per cluster (dialer.ts). */
+  conn: (clusterId: string): string => `/monk/${clusterId}/conn/1`,
+  /** SWIM membership streams, per cluster (DESIGN §4, swim.ts). */
+  swim: (clusterId: string): string => `/monk/${clusterId}/swim/1`,
 } as const
 
 export const defaults = {
@@ -32,8 +34,10 @@ export const defaults = {
   // ---- anti-entropy ----
   /** Buckets of the digest: 256 × 8-byte hashes = 2 KiB digest, only sent when the 16-byte roots differ. */
   syncBuckets: 256,
-  /** Period of anti-entropy with one random live peer. Repairs lost gossip within a few seconds while the idle cost stays a root exchange. */
-  syncIntervalMs: 3000,
+  /** Period of anti-entropy with one random live peer. Repairs lost gossip within seconds; an idle round is one root exchange (~0.5 KB on the wire, both ways), so 5 s costs each peer ~100 B/s whatever the cluster size. */
+  syncIntervalMs: 5000,
+  /** One round in this many picks its partner among all members, not only connected ones (dialing costs ~3-4 KB): ~120 B/s per peer at 5 s × 6, and state crosses between peers that are never neighbours every 30 s. */
+  syncFarEvery: 6,
   /** Random spread of the period (±fraction) so peers do not sync in lock-step. */
   syncJitter: 0.3,
   /** Largest frame on a sync stream; entries are chunked well below it. */
@@ -51,31 +55,51 @@ export const defaults = {
   /** How often tombstones are checked for purge. */
   purgeIntervalMs: 60_000,
 
-  // ---- membership ----
-  /** Heartbeat period (DESIGN §4). */
-  heartbeatIntervalMs: 500,
-  /** φ above which a silent peer is declared dead. With the spread below, a peer is declared dead after roughly 3 s of silence: well above event-loop stalls of a loaded 2-core host, still fast. */
-  phiThreshold: 8,
-  /** Samples of inter-arrival times kept per peer. */
-  phiWindow: 100,
-  /** Floor of the standard deviation: on loopback the measured spread is ~1 ms, which would make φ explode on the first delayed beat. */
-  phiMinStdDevMs: 250,
-  /** Pause on top of the mean that is still normal (GC, a busy event loop) before φ starts to rise steeply. */
-  phiAcceptablePauseMs: 1000,
-  /** A libp2p disconnect triggers a direct ping with this timeout: a dead process on the same host refuses at once, a dead host is caught by φ anyway. */
-  probeTimeoutMs: 2000,
-  /** Attempts of the direct ping after a disconnect before the peer is declared dead (one retry rides out a connection that was being replaced). */
-  probeAttempts: 2,
-  /** How often liveness is evaluated (φ checks). 100 ms bounds the added detection delay. */
-  livenessTickMs: 100,
+  // ---- membership (SWIM + Lifeguard, swim.ts; DESIGN §4) ----
+  /** Probe period: each peer probes one subject per period. 500 ms puts the first probe of a silent peer ~0.3 s after it stops (about one probe per period reaches each member), within the 2.5 s silent-detection target, while a ping and its ack (~45 bytes each on the wire) cost ~180 B/s per peer whatever N. */
+  swimProbeIntervalMs: 500,
+  /** Wait for a direct ack before asking helpers. Half the period leaves the other half for the indirect probes; loopback and LAN round trips are well under 10 ms, so only a stalled peer or event loop misses it (awareness then stretches it). Raise it for clusters across regions. */
+  swimProbeTimeoutMs: 250,
+  /** Helpers asked to ping a subject that missed its direct ack (SWIM's k; memberlist's 3): one lossy path alone cannot make a peer suspect, and it is also the number of independent confirmations that shortens a suspicion to its floor. */
+  swimIndirectChecks: 3,
+  /** Floor of the suspicion timeout (up to 100 members; beyond, ×log10(N+1)/2). A peer can be declared dead only after being silent for about one probe period plus this (1.5 s): a paused peer that wakes before that reads the suspicion it was sent and refutes it in time. With three quick confirmations a silent peer is declared dead ~2 s after it stops. */
+  swimSuspicionMinMs: 1000,
+  /** The suspicion timeout without confirmations is this multiple of the floor (memberlist uses 6; a lone suspector waits 4 s: long enough to rule out its own trouble, short enough to bound detection when nobody else probes). */
+  swimSuspicionMaxMult: 4,
+  /** Suspicion timeout when a dial was refused: no process listens on the peer's port (SIGKILL, crash), which a paused or slow peer never causes. Short but not zero, so an alive claim already in flight still wins. */
+  swimRefusedSuspicionMs: 200,
+  /** Local health awareness: timeouts and the probe period stretch up to this many times (memberlist's 8). */
+  swimAwarenessMax: 8,
+  /** While updates are pending, gossip them this often (and at once for a new one); nothing is sent when idle. */
+  swimGossipIntervalMs: 50,
+  /** Neighbours each gossip round goes to: 3 spreads an update to N peers in ~log4(N) rounds. */
+  swimGossipFanout: 3,
+  /** Each update is sent at most λ·ceil(log10(N+1)) times by each peer (λ = memberlist's 4): enough copies that every member hears it with high probability under 1% loss. */
+  swimRetransmitMult: 4,
+  /** Updates piggybacked on one message: bounds a frame to ~1 KB during a burst of changes. */
+  swimMaxPiggyback: 8,
+  /** A timer that fires later than this after its deadline means our own event loop is behind: awareness rises. 150 ms is far above timer jitter and well below the 1.5 s bound. */
+  swimLateTickMs: 150,
+  /** Hash rings of the monitoring overlay (swim-ring.ts): each peer probes ~3 subjects and is probed by ~3 observers, so membership needs ~6 stable connections, and a peer is watched until all 3 of its observers fail at once (then the next ones take over). */
+  swimRings: 3,
 
-  // ---- connections ----
-  /** Redial pass over known peers we are not connected to. */
+  // ---- connections (dialer.ts; DESIGN §4 "connections are bounded") ----
+  /** Maintenance pass of the connection pool: refill to the target, retry one down peer, close idle connections. */
   dialIntervalMs: 1000,
+  /** Connections a peer dials on its own to random members. Gossipsub needs Dlo..Dhi (3..6, node.ts) connected subscribers for its mesh; 6 = Dhi lets our own dials fill the whole mesh, and other peers' dials add about as many inbound ones. */
+  connTarget: 6,
+  /** Above this many connections, those outside the gossipsub mesh and unused for connIdleMs are closed (oldest use first). Twice the target: with everyone dialing `connTarget`, a peer holds about that many outbound plus as many inbound connections, so closing starts only above what the fill itself produces and does not churn. */
+  connMax: 12,
+  /** A connection outside the gossipsub mesh unused this long (no probe, sync or request) may be closed. Re-opening one costs ~3 KB of handshakes (pnet, Noise, identify, gossipsub hello) while an idle open connection costs nothing on the wire, so keep it long compared with the probe and sync periods. */
+  connIdleMs: 30_000,
+  /** How often one peer believed down is dialed again: a healed partition reconnects within a few of these. */
+  connDownRetryMs: 2000,
   /** First retry delay after a failed dial; doubles up to the maximum. */
   dialBackoffMinMs: 250,
   /** Longest retry delay: bounds how long a healed partition waits before reconnecting. */
   dialBackoffMaxMs: 5000,
+  /** A dial that takes longer fails: real dials finish in milliseconds on a LAN and well under a second across clouds; a dial with a wrong cluster key can hang (stack notes §2.4.10). */
+  connDialTimeoutMs: 3000,
   /** Timeout of a request on an extra protocol (`request()`). */
   requestTimeoutMs: 10_000,
   /** Largest request or response frame on extra protocols. */

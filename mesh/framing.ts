@@ -93,6 +93,9 @@ export class FrameWriter {
 
   constructor (stream: Pick<Stream, 'sink'>) {
     this.done = stream.sink(this.source())
+    // a stream reset while nobody awaits `done` (the reader failed first, or the connection was
+    // closed) must not become an unhandled rejection that kills the process; awaiters still see it
+    this.done.catch(() => {})
   }
 
   /** Queues one frame. Ignored after end(). */

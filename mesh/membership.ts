@@ -1,187 +1,266 @@
-// Membership on the network (DESIGN §4): a heartbeat every 500 ms on a direct stream
-// /monk/<clusterId>/hb/1 to every connected peer, φ checks, a disconnect taken as a hint that
-// triggers a direct ping, and clean leave. The view itself lives in liveness.ts.
+// The libp2p shell of SWIM membership (DESIGN §4): runs the pure machine (swim.ts) on real time,
+// carries its messages as length-prefixed CBOR frames (swim-codec.ts) on direct streams
+// /monk/<clusterId>/swim/1, and feeds it what the network shows: members from the replica's
+// `peer/<id>` records, connections that close and dials that fail (hints: probe now), dials that
+// are refused (near-certain death).
 //
-// Heartbeats are direct, not gossiped: a gossiped heartbeat is forwarded by every mesh member
-// (≈ N·D copies per beat), which at 10 peers alone is ~20 KB/s per peer; a direct frame is
-// ~30 bytes per peer per beat.
+// One outbound stream per peer we talk to, kept open: a probe costs one frame each way (~45 bytes
+// on the wire), not a stream negotiation. Connections come from the pool (dialer.ts): need()
+// dials on demand, touch() keeps a connection we use from being closed for idleness.
 import { peerIdFromString } from '@libp2p/peer-id'
-import type { PeerId, Stream } from '@libp2p/interface'
-import type { MeshCounters } from './counters.js'
+import type { Stream } from '@libp2p/interface'
+import type { Clock, Random } from './clock.js'
+import { countRejection, type MeshCounters } from './counters.js'
+import { advertised } from './dialer.js'
+import { DecodeError, ProtocolError } from './errors.js'
 import { FrameReader, FrameWriter } from './framing.js'
 import type { Liveness } from './liveness.js'
 import type { MeshNode } from './node.js'
+import type { Replica } from './replica.js'
+import { Swim, type SwimConfig, type SwimEvent } from './swim.js'
+import { decodeSwim, encodeSwim, maxSwimMessageBytes, type SwimMessage } from './swim-codec.js'
+import { RingTopology } from './swim-ring.js'
 
-/** Heartbeat stream frames (1 byte each). Append-only. */
-const BEAT = 1
-const LEAVE = 2
-const beatFrame = new Uint8Array([BEAT])
-const leaveFrame = new Uint8Array([LEAVE])
-
-// a stalled remote stops reading; beats queued beyond this are pointless
-const maxQueuedBeats = 20
-// after a failed stream open, wait this long before trying that peer again
-const reopenDelayMs = 2000
-// pause between direct-ping attempts after a disconnect: lets a connection being replaced settle
-const probeRetryDelayMs = 200
+/** What membership needs from the connection pool. */
+export interface ProbeConnections {
+  /** Ensures a connection to `peer` (dials now if needed); rejects with the dial's error. */
+  need (peer: string, opts?: { signal?: AbortSignal }): Promise<void>
+  /** Marks the connection to `peer` as in use. */
+  touch (peer: string): void
+  /** Calls `fn(peer)` when a connection ends that nobody announced as an idle close. */
+  onClosed (fn: (peer: string) => void): () => void
+  /** Calls `fn(peer)` when a dial to `peer` fails (the pool's own dials included). */
+  onDialFailed (fn: (peer: string) => void): () => void
+}
 
 export interface MembershipInit {
   node: MeshNode
   protocol: string
+  self: string
+  replica: Replica
+  connections: ProbeConnections
   liveness: Liveness
   counters: MeshCounters
-  intervalMs: number
-  tickMs: number
-  probeTimeoutMs: number
-  probeAttempts: number
+  clock: Clock
+  random: Random
+  config: SwimConfig
+  rings: number
+  /** Opening a stream (including the dial) to a peer gives up after this long. */
+  openTimeoutMs: number
 }
 
-interface Outbound {
-  stream: Stream
-  writer: FrameWriter
-}
+interface Outbound { writer: FrameWriter | undefined; queue: Uint8Array[]; stream: Stream | undefined }
+
+// frames queued to a peer whose stream is still opening, or that stopped reading; more are dropped
+const maxQueued = 32
 
 export class Membership {
   private readonly init: MembershipInit
+  readonly swim: Swim
+  private topology: RingTopology
+  private readonly extra = new Set<string>()
   private readonly outbound = new Map<string, Outbound>()
-  private readonly opening = new Map<string, number>()
-  private readonly probing = new Set<string>()
-  private beatTimer: NodeJS.Timeout | undefined
-  private tickTimer: NodeJS.Timeout | undefined
+  private timer: NodeJS.Timeout | undefined
+  private timerAt = Infinity
   private stopped = false
-  private unsubscribeDown: (() => void) | undefined
-  private readonly onConnect = (e: CustomEvent<PeerId>): void => { this.open(e.detail.toString()) }
-  private readonly onDisconnect = (e: CustomEvent<PeerId>): void => { void this.hint(e.detail.toString()) }
+  private readonly unsubscribe: Array<() => void> = []
 
   constructor (init: MembershipInit) {
     this.init = init
+    this.topology = new RingTopology([init.self], init.rings)
+    this.swim = new Swim({
+      self: init.self,
+      // wall-clock seconds: a restarted peer comes back with a higher incarnation than it died with
+      incarnation: Math.floor(init.clock.now() / 1000),
+      config: init.config,
+      random: init.random,
+      now: init.clock.monotonic(),
+      topology: () => this.topology,
+      transport: { send: (to, msg) => { this.send(to, msg) } },
+      onEvent: e => { this.event(e) },
+    })
+    init.liveness.bind(this.swim)
   }
 
   async start (): Promise<void> {
-    const { node, protocol } = this.init
+    const { node, protocol, replica, connections } = this.init
     await node.handle(protocol, ({ stream, connection }) => {
       void this.receive(stream, connection.remotePeer.toString())
     }, { maxInboundStreams: 4 })
-    node.addEventListener('peer:connect', this.onConnect)
-    node.addEventListener('peer:disconnect', this.onDisconnect)
-    for (const p of node.getPeers()) this.open(p.toString())
-    // a peer declared dead by φ may still hold a half-open connection: close it, so that when it
-    // comes back it does so through a fresh connection (and its heartbeats are heard again)
-    this.unsubscribeDown = this.init.liveness.onDown((peer, reason) => {
-      if (reason === 'failed') void node.hangUp(peerIdFromString(peer)).catch(() => {})
-    })
-    this.beatTimer = setInterval(() => { this.beat() }, this.init.intervalMs)
-    this.tickTimer = setInterval(() => { this.init.liveness.check() }, this.init.tickMs)
+    this.unsubscribe.push(connections.onClosed(peer => {
+      this.dropOutbound(peer)
+      this.call(now => { this.swim.hint(peer, now) })
+    }))
+    // a failed dial (ours or the pool's) is a hint too: the probe it starts finds out whether refused
+    this.unsubscribe.push(connections.onDialFailed(peer => {
+      if (this.swim.state(peer) === 'alive') this.call(now => { this.swim.hint(peer, now) })
+    }))
+    this.unsubscribe.push(replica.onChange('peer/', () => { this.refreshMembers() }))
+    this.refreshMembers()
+    this.schedule()
   }
 
-  /** Sends a leave notice to every connected peer and waits (bounded) for it to be written. */
+  /** Announces a clean leave to the neighbours and waits (bounded) for the frames to be written. */
   async leave (timeoutMs = 1000): Promise<void> {
-    const sends = [...this.outbound.values()].map(o => {
-      o.writer.write(leaveFrame)
-      o.writer.end()
-      return o.writer.done.catch(() => {})
+    this.call(now => { this.swim.leave(now) })
+    const writes = [...this.outbound.values()].map(async o => {
+      const deadline = Date.now() + timeoutMs
+      while (o.writer === undefined && o.queue.length > 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 10))
+      o.writer?.end()
+      await o.writer?.done.catch(() => {})
     })
-    await Promise.race([Promise.all(sends), new Promise(resolve => setTimeout(resolve, timeoutMs))])
+    await Promise.race([Promise.all(writes), new Promise(resolve => setTimeout(resolve, timeoutMs))])
   }
 
   async stop (): Promise<void> {
     this.stopped = true
-    clearInterval(this.beatTimer)
-    clearInterval(this.tickTimer)
-    this.unsubscribeDown?.()
-    const { node } = this.init
-    node.removeEventListener('peer:connect', this.onConnect)
-    node.removeEventListener('peer:disconnect', this.onDisconnect)
-    for (const o of this.outbound.values()) o.writer.end()
+    clearTimeout(this.timer)
+    for (const u of this.unsubscribe) u()
+    for (const o of this.outbound.values()) o.writer?.end()
     this.outbound.clear()
-    await node.unhandle(this.init.protocol).catch(() => {})
+    await this.init.node.unhandle(this.init.protocol).catch(() => {})
   }
 
-  /** One heartbeat to every connected peer; (re)opens missing streams. */
-  private beat (): void {
-    for (const p of this.init.node.getPeers()) {
-      const peer = p.toString()
-      const o = this.outbound.get(peer)
-      if (!o) { this.open(peer); continue }
-      if (o.writer.pending >= maxQueuedBeats) continue
-      o.writer.write(beatFrame)
-      this.init.counters.heartbeatsSent++
+  /** The peers membership probes or is probed by: the connections it keeps in use. */
+  neighbours (): string[] { return this.swim.neighbours() }
+
+  // ---- the machine on real time ----
+
+  /** Runs `fn` on the machine with the current time, then re-arms the timer. */
+  private call (fn: (now: number) => void): void {
+    if (this.stopped) return
+    fn(this.init.clock.monotonic())
+    this.schedule()
+  }
+
+  private schedule (): void {
+    if (this.stopped) return
+    const at = this.swim.nextWake()
+    if (this.timer !== undefined && at >= this.timerAt) return
+    clearTimeout(this.timer)
+    this.timerAt = at
+    // a timer, never a direct call: the event loop reads pending messages before the next tick
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.timerAt = Infinity
+      this.call(now => { this.swim.tick(now) })
+    }, Math.max(0, at - this.init.clock.monotonic()))
+  }
+
+  private event (e: SwimEvent): void {
+    if (e.type === 'learned') {
+      this.extra.add(e.peer)
+      this.rebuild()
+      return
+    }
+    if (e.type === 'suspect') this.init.counters.suspicions++
+    if (e.type === 'down') this.dropOutbound(e.peer)
+    this.init.liveness.emit(e)
+  }
+
+  /** Members = this peer + every `peer/<id>` record + peers heard of; those whose record says left are left. */
+  private refreshMembers (): void {
+    const now = this.init.clock.monotonic()
+    for (const { key, value } of this.init.replica.scan('peer/')) {
+      const id = key.slice('peer/'.length)
+      if (id !== this.init.self && advertised(value).left && this.swim.state(id) !== 'left') this.swim.left(id, now)
+    }
+    this.rebuild()
+    this.schedule()
+  }
+
+  private rebuild (): void {
+    const ids = new Set([this.init.self, ...this.extra])
+    for (const { key } of this.init.replica.scan('peer/')) ids.add(key.slice('peer/'.length))
+    if (ids.size === this.topology.size && [...ids].every(id => this.topology.ids.has(id))) return
+    this.topology = new RingTopology(ids, this.init.rings)
+  }
+
+  // ---- transport ----
+
+  private send (to: string, msg: SwimMessage): void {
+    if (this.stopped) return
+    const bytes = encodeSwim(msg)
+    const { counters, connections } = this.init
+    counters.swimSent++
+    if (msg.type === 'ping') counters.probes++
+    connections.touch(to)
+    let o = this.outbound.get(to)
+    if (!o) {
+      o = { writer: undefined, queue: [], stream: undefined }
+      this.outbound.set(to, o)
+      void this.open(to, o)
+    }
+    if (o.writer) {
+      if (o.writer.pending < maxQueued) o.writer.write(bytes)
+    } else if (o.queue.length < maxQueued) {
+      o.queue.push(bytes)
     }
   }
 
-  /** Opens the outbound heartbeat stream to `peer` unless one exists or an attempt is recent. */
-  private open (peer: string): void {
-    if (this.stopped || this.outbound.has(peer)) return
-    const last = this.opening.get(peer)
-    if (last !== undefined && Date.now() - last < reopenDelayMs) return
-    this.opening.set(peer, Date.now())
-    this.init.node.dialProtocol(peerIdFromString(peer), this.init.protocol, { signal: AbortSignal.timeout(this.init.probeTimeoutMs) })
-      .then(stream => {
-        if (this.stopped || this.outbound.has(peer)) { stream.abort(new Error('not needed')); return }
-        const writer = new FrameWriter(stream)
-        this.outbound.set(peer, { stream, writer })
-        this.opening.delete(peer)
-        // first beat at once so a new peer is seen alive without waiting a full interval
-        writer.write(beatFrame)
-        this.init.counters.heartbeatsSent++
-        writer.done.catch(() => {}).finally(() => {
-          if (this.outbound.get(peer)?.stream === stream) this.outbound.delete(peer)
-        })
+  private async open (peer: string, o: Outbound): Promise<void> {
+    const { node, protocol, connections, openTimeoutMs } = this.init
+    try {
+      const signal = AbortSignal.timeout(openTimeoutMs)
+      await connections.need(peer, { signal })
+      const stream = await node.dialProtocol(peerIdFromString(peer), protocol, { signal })
+      if (this.stopped || this.outbound.get(peer) !== o) { stream.abort(new Error('not needed')); return }
+      const writer = new FrameWriter(stream)
+      o.stream = stream
+      o.writer = writer
+      for (const f of o.queue) writer.write(f)
+      o.queue = []
+      writer.done.catch(() => {}).finally(() => {
+        if (this.outbound.get(peer) === o) this.outbound.delete(peer)
       })
-      .catch(() => {})
+    } catch (err) {
+      if (this.outbound.get(peer) === o) this.outbound.delete(peer)
+      const refused = isRefused(err)
+      if (refused) this.init.counters.probesRefused++
+      this.call(now => { this.swim.sendFailed(peer, refused, now) })
+    }
   }
 
-  /** Reads beats and leave notices from `peer` until the stream ends. */
+  private dropOutbound (peer: string): void {
+    const o = this.outbound.get(peer)
+    if (!o) return
+    this.outbound.delete(peer)
+    o.writer?.end()
+  }
+
+  /** Reads frames from `peer` until the stream ends; a malformed frame is counted and skipped. */
   private async receive (stream: Stream, peer: string): Promise<void> {
-    const { liveness, counters } = this.init
-    const reader = new FrameReader(stream.source, 16)
+    const { counters, connections } = this.init
+    const reader = new FrameReader(stream.source, maxSwimMessageBytes)
     try {
       for (;;) {
         const f = await reader.next()
         if (!f) break
-        if (f.length === 1 && f[0] === BEAT) {
-          counters.heartbeatsReceived++
-          liveness.beat(peer)
-        } else if (f.length === 1 && f[0] === LEAVE) {
-          liveness.leave(peer)
-        }
-        // unknown frames are ignored: kinds are append-only, a newer peer may send more
-      }
-    } catch {
-      // a reset stream is not a verdict; the disconnect hint and φ decide
-    } finally {
-      stream.abort(new Error('heartbeat stream closed'))
-    }
-  }
-
-  /**
-   * A libp2p disconnect: not a verdict. If the peer was alive, ping it directly (which dials);
-   * only if every attempt fails, and it has not been heard from meanwhile, is it declared dead.
-   */
-  private async hint (peer: string): Promise<void> {
-    const { liveness, node, counters } = this.init
-    this.outbound.get(peer)?.writer.end()
-    this.outbound.delete(peer)
-    if (this.stopped || !liveness.isAlive(peer) || this.probing.has(peer)) return
-    this.probing.add(peer)
-    try {
-      const heardBefore = liveness.lastHeard(peer)
-      for (let attempt = 0; attempt < this.init.probeAttempts; attempt++) {
-        if (this.stopped || !liveness.isAlive(peer)) return
-        counters.probes++
+        let msg: SwimMessage
         try {
-          await node.services.ping.ping(peerIdFromString(peer), { signal: AbortSignal.timeout(this.init.probeTimeoutMs) })
-          return
-        } catch {
-          counters.probesFailed++
+          msg = decodeSwim(f)
+        } catch (err) {
+          countRejection(counters, err instanceof DecodeError && err.reason === 'oversized' ? 'oversized' : 'malformed')
+          continue
         }
-        if (attempt + 1 < this.init.probeAttempts) await new Promise(resolve => setTimeout(resolve, probeRetryDelayMs))
+        counters.swimReceived++
+        connections.touch(peer)
+        this.call(now => { this.swim.receive(peer, msg, now) })
       }
-      const heardAfter = liveness.lastHeard(peer)
-      if (this.stopped || node.getConnections(peerIdFromString(peer)).length > 0 || heardAfter !== heardBefore) return
-      liveness.unreachable(peer)
+    } catch (err) {
+      // a frame over the limit is refused and ends the stream; a reset stream is no verdict on anything
+      if (err instanceof ProtocolError) counters.rejectedOversized++
     } finally {
-      this.probing.delete(peer)
+      stream.abort(new Error('swim stream closed'))
     }
   }
+}
+
+/** True when a dial failed because the port refused the connection (no process listens). */
+export function isRefused (err: unknown, depth = 0): boolean {
+  if (depth > 5 || typeof err !== 'object' || err === null) return false
+  const e = err as { code?: unknown; message?: unknown; errors?: unknown; cause?: unknown }
+  if (e.code === 'ECONNREFUSED' || (typeof e.message === 'string' && e.message.includes('ECONNREFUSED'))) return true
+  if (Array.isArray(e.errors) && e.errors.some(x => isRefused(x, depth + 1))) return true
+  return isRefused(e.cause, depth + 1)
 }

@@ -6,13 +6,14 @@ import { checkCluster, encodeToken, parseToken, type Cluster, type JoinToken } f
 import type { CodecLimits } from './codec.js'
 import { newCounters, type MeshCounters } from './counters.js'
 import { defaults, protocols, type MeshDefaults } from './defaults.js'
-import { Dialer } from './dialer.js'
+import { Connections } from './dialer.js'
 import { StartError, StoppedError } from './errors.js'
 import { Gater } from './gater.js'
 import { Gossip } from './gossip.js'
 import { HlcClock, type Hlc } from './hlc.js'
 import { Liveness, type DownReason, type PeerState } from './liveness.js'
 import { Membership } from './membership.js'
+import type { SwimConfig } from './swim.js'
 import { createNode, type MeshNode } from './node.js'
 import { Replica, type ChangeListener } from './replica.js'
 import { Rpc, type RequestHandler } from './rpc.js'
@@ -54,13 +55,13 @@ export interface MeshOptions {
 /** A peer as this peer sees it. */
 export interface PeerInfo {
   id: string
-  /** 'alive', 'dead' or 'left' from heartbeats; 'unknown' for a peer only known from its entry. */
+  /** 'alive', 'dead' or 'left' from membership (a suspect counts as alive); 'unknown' for a peer only known from its entry. */
   state: PeerState | 'unknown'
   self: boolean
   /** Currently connected at the transport. */
   connected: boolean
-  /** Suspicion (φ) while alive. */
-  phi: number
+  /** Alive but suspected: it missed probes and is declared dead unless it refutes. */
+  suspect: boolean
   /** Why it went down, when dead or left. */
   reason: DownReason | undefined
   /** Its `peer/<id>` entry, if replicated yet. */
@@ -118,6 +119,24 @@ export async function startMesh (options: MeshOptions): Promise<Mesh> {
   } catch (err) {
     await store.close().catch(() => {})
     throw err
+  }
+}
+
+/** The SWIM parameters out of the mesh config. */
+function swimConfig (c: MeshConfig): SwimConfig {
+  return {
+    probeIntervalMs: c.swimProbeIntervalMs,
+    probeTimeoutMs: c.swimProbeTimeoutMs,
+    indirectChecks: c.swimIndirectChecks,
+    suspicionMinMs: c.swimSuspicionMinMs,
+    suspicionMaxMult: c.swimSuspicionMaxMult,
+    refusedSuspicionMs: c.swimRefusedSuspicionMs,
+    awarenessMax: c.swimAwarenessMax,
+    gossipIntervalMs: c.swimGossipIntervalMs,
+    gossipFanout: c.swimGossipFanout,
+    retransmitMult: c.swimRetransmitMult,
+    maxPiggyback: c.swimMaxPiggyback,
+    lateTickMs: c.swimLateTickMs,
   }
 }
 
@@ -187,7 +206,7 @@ export class Mesh {
   private readonly gossip: Gossip
   private readonly sync: AntiEntropy
   private readonly membership: Membership
-  private readonly dialer: Dialer
+  private readonly pool: Connections
   private readonly rpc: Rpc
   private readonly tombstones: TombstoneCollector
   private readonly startedAt: number
@@ -197,7 +216,7 @@ export class Mesh {
   private syncTimer: NodeJS.Timeout | undefined
   private purgeTimer: NodeJS.Timeout | undefined
   private state: 'running' | 'stopping' | 'stopped' = 'running'
-  private readonly onConnect = (e: CustomEvent<{ toString(): string }>): void => { this.syncOnContact(e.detail.toString()) }
+  private readonly onConnect = (e: CustomEvent<{ toString(): string }>): void => { this.syncOnContact(e.detail.toString(), 'connect') }
 
   /** Use startMesh(). */
   constructor (parts: Parts) {
@@ -208,17 +227,28 @@ export class Mesh {
     this.gater = gater
     this.startedAt = clock.now()
     this.purgeHorizon = parts.horizon
-    this.liveness = new Liveness({
-      threshold: config.phiThreshold,
-      window: config.phiWindow,
-      minStdDevMs: config.phiMinStdDevMs,
-      acceptablePauseMs: config.phiAcceptablePauseMs,
-      expectedIntervalMs: config.heartbeatIntervalMs,
-    }, clock)
+    this.liveness = new Liveness()
     this.gossip = new Gossip({ pubsub: node.services.pubsub, topic: protocols.stateTopic(cluster.id), replica, hlc, limits, counters, random, batchMs: config.gossipBatchMs })
     this.tombstones = new TombstoneCollector({ replica, clock, requiredPeers: () => this.requiredPeers(), minAgeMs: config.tombstoneMinAgeMs, ttlMs: config.tombstoneTtlMs })
+    this.pool = new Connections({
+      node, replica, gater, clock, random, self,
+      bootstrap: cluster.bootstrap,
+      protocol: protocols.conn(cluster.id),
+      topic: protocols.stateTopic(cluster.id),
+      isDown: peer => { const s = this.liveness.state(peer); return s === 'dead' || s === 'left' },
+      intervalMs: config.dialIntervalMs,
+      target: config.connTarget,
+      max: config.connMax,
+      idleMs: config.connIdleMs,
+      downRetryMs: config.connDownRetryMs,
+      backoffMinMs: config.dialBackoffMinMs,
+      backoffMaxMs: config.dialBackoffMaxMs,
+      dialTimeoutMs: config.connDialTimeoutMs,
+    })
     this.sync = new AntiEntropy({
       node, replica, hlc, limits, counters, clock,
+      connect: async (peer, signal) => { await this.pool.need(peer, { signal }) },
+      touch: peer => { this.pool.touch(peer) },
       timeoutMs: config.syncTimeoutMs,
       maxFrameBytes: config.maxSyncFrameBytes,
       chunkBytes: config.syncChunkBytes,
@@ -236,21 +266,16 @@ export class Mesh {
       }),
     })
     this.membership = new Membership({
-      node, protocol: protocols.heartbeat(cluster.id), liveness: this.liveness, counters,
-      intervalMs: config.heartbeatIntervalMs,
-      tickMs: config.livenessTickMs,
-      probeTimeoutMs: config.probeTimeoutMs,
-      probeAttempts: config.probeAttempts,
+      node, self, replica, counters, clock, random,
+      protocol: protocols.swim(cluster.id),
+      connections: this.pool,
+      liveness: this.liveness,
+      config: swimConfig(config),
+      rings: config.swimRings,
+      openTimeoutMs: config.connDialTimeoutMs,
     })
-    this.dialer = new Dialer({
-      node, replica, gater, clock, random, self,
-      bootstrap: cluster.bootstrap,
-      intervalMs: config.dialIntervalMs,
-      backoffMinMs: config.dialBackoffMinMs,
-      backoffMaxMs: config.dialBackoffMaxMs,
-      dialTimeoutMs: config.probeTimeoutMs,
-    })
-    this.rpc = new Rpc({ node, maxBytes: config.maxRequestBytes, defaultTimeoutMs: config.requestTimeoutMs, reserved: [protocols.sync, protocols.heartbeat(cluster.id)] })
+    this.pool.prefer(() => this.membership.neighbours())
+    this.rpc = new Rpc({ node, maxBytes: config.maxRequestBytes, defaultTimeoutMs: config.requestTimeoutMs, reserved: [protocols.sync, protocols.swim(cluster.id), protocols.conn(cluster.id)] })
     this.testing = {
       setGossipDropRate: rate => { this.gossip.setDropRate(rate) },
       publishRaw: async bytes => { await this.gossip.publishRaw(bytes) },
@@ -268,14 +293,14 @@ export class Mesh {
     this.gossip.start()
     await this.sync.start()
     await this.membership.start()
-    this.liveness.onUp(peer => { this.syncOnContact(peer) })
+    this.liveness.onUp(peer => { this.syncOnContact(peer, 'up') })
     node.addEventListener('peer:connect', this.onConnect)
     // `synced: false` until the first exchange: placement gives such a peer no new work
     await this.writeSelf({ synced: false }, true)
     await this.settleFuture()
     // the founder of a cluster, or a peer that knows no other, has nothing to sync with
-    if (this.p.cluster.bootstrap.length === 0 && this.dialer.known().size === 0) this.markSynced()
-    this.dialer.start()
+    if (this.p.cluster.bootstrap.length === 0 && this.pool.known().size === 0) this.markSynced()
+    await this.pool.start()
     this.scheduleSync()
     this.purgeTimer = setInterval(() => { void this.purge() }, this.p.config.purgeIntervalMs)
   }
@@ -336,21 +361,21 @@ export class Mesh {
     return [...new Set([this.peerId, ...this.liveness.alive()])].sort()
   }
 
-  /** Every peer known from heartbeats or from its `peer/<id>` entry, this one included. */
+  /** Every peer known from membership or from its `peer/<id>` entry, this one included. */
   peers (): PeerInfo[] {
     const { replica, node } = this.p
     const connected = new Set(node.getPeers().map(p => p.toString()))
     const byId = new Map<string, PeerInfo>()
     for (const { key, value } of replica.scan('peer/')) {
       const id = key.slice('peer/'.length)
-      byId.set(id, { id, state: 'unknown', self: id === this.peerId, connected: connected.has(id), phi: 0, reason: undefined, record: value })
+      byId.set(id, { id, state: 'unknown', self: id === this.peerId, connected: connected.has(id), suspect: false, reason: undefined, record: value })
     }
     for (const l of this.liveness.list()) {
-      const info = byId.get(l.id) ?? { id: l.id, state: 'unknown', self: false, connected: connected.has(l.id), phi: 0, reason: undefined, record: undefined }
-      byId.set(l.id, { ...info, state: l.state, phi: l.phi, reason: l.reason })
+      const info = byId.get(l.id) ?? { id: l.id, state: 'unknown', self: false, connected: connected.has(l.id), suspect: false, reason: undefined, record: undefined }
+      byId.set(l.id, { ...info, state: l.state, suspect: l.suspect, reason: l.reason })
     }
     const me = byId.get(this.peerId)
-    byId.set(this.peerId, { id: this.peerId, state: 'alive', self: true, connected: false, phi: 0, reason: undefined, record: me?.record })
+    byId.set(this.peerId, { id: this.peerId, state: 'alive', self: true, connected: false, suspect: false, reason: undefined, record: me?.record })
     return [...byId.values()].sort((a, b) => a.id < b.id ? -1 : 1)
   }
 
@@ -359,12 +384,12 @@ export class Mesh {
     return this.p.node.getPeers().map(p => p.toString()).sort()
   }
 
-  /** Calls `fn(peerId)` when a peer comes up (first heartbeat, or back after dead/left). */
+  /** Calls `fn(peerId)` when a peer comes up (first heard from, or back after dead/left). */
   onPeerUp (fn: PeerUpListener): () => void {
     return this.liveness.onUp(peer => { this.guard(() => fn(peer)) })
   }
 
-  /** Calls `fn(peerId, reason)` when a peer is declared dead ('failed' by φ, 'unreachable' after a disconnect) or leaves ('left'). */
+  /** Calls `fn(peerId, reason)` when a peer is declared dead ('failed': its suspicion timed out; 'unreachable': a dial to it was refused) or leaves ('left'). */
   onPeerDown (fn: PeerDownListener): () => void {
     return this.liveness.onDown((peer, reason) => { this.guard(() => fn(peer, reason)) })
   }
@@ -379,7 +404,12 @@ export class Mesh {
   /** One request to `peer` on `protocol`; resolves with the response. Rejects with RequestError. */
   async request (peer: string, protocol: string, bytes: Uint8Array, opts: { timeoutMs?: number } = {}): Promise<Uint8Array> {
     this.checkRunning()
-    return await this.rpc.request(peer, protocol, bytes, opts)
+    await this.pool.need(peer).catch(() => {}) // the request reports the failure with its own error
+    try {
+      return await this.rpc.request(peer, protocol, bytes, opts)
+    } finally {
+      this.pool.touch(peer)
+    }
   }
 
   // ---- cluster ----
@@ -426,7 +456,7 @@ export class Mesh {
     clearTimeout(this.syncTimer)
     clearInterval(this.purgeTimer)
     this.p.node.removeEventListener('peer:connect', this.onConnect)
-    this.dialer.stop()
+    await this.pool.stop()
     await this.gossip.stop()
     await this.membership.stop()
     await this.sync.stop()
@@ -515,10 +545,20 @@ export class Mesh {
     this.syncedWaiters = []
   }
 
-  /** First contact or reconnection: a full exchange, started by one side only unless we are not synced yet. */
-  private syncOnContact (peer: string): void {
+  /**
+   * A full exchange on first contact, started by one side only (the smaller id) unless we are not
+   * synced yet. Only when it tells something: a peer coming (back) up that we are connected to,
+   * or a new connection to a peer that was not alive in our view (a joiner, a restart, the other
+   * side of a healed partition). Connections opened for probes, requests or sync rounds to a peer
+   * already alive do not add an exchange, and a peer learned from membership gossip is not dialed
+   * just to sync (at 100 peers, a joiner would otherwise receive 99 dials).
+   */
+  private syncOnContact (peer: string, why: 'up' | 'connect'): void {
     if (this.state !== 'running') return
-    if (!this.isSynced || this.peerId < peer) void this.sync.syncWith(peer)
+    if (!this.isSynced) { void this.sync.syncWith(peer); return }
+    if (this.peerId > peer) return
+    const relevant = why === 'up' ? this.pool.isConnected(peer) : this.liveness.state(peer) !== 'alive'
+    if (relevant) void this.sync.syncWith(peer)
   }
 
   private scheduleSync (): void {
@@ -526,13 +566,27 @@ export class Mesh {
     const delay = syncIntervalMs * (1 - syncJitter + 2 * syncJitter * this.p.random.next())
     this.syncTimer = setTimeout(() => {
       if (this.state !== 'running') return
-      const connected = new Set(this.connections())
-      let candidates = this.liveness.alive().filter(p => connected.has(p))
-      if (candidates.length === 0) candidates = [...connected]
-      const peer = candidates[Math.floor(this.p.random.next() * candidates.length)]
+      const peer = this.syncPartner()
       if (peer) void this.sync.syncWith(peer)
       this.scheduleSync()
     }, delay)
+  }
+
+  /**
+   * A random live member (DESIGN §3). Most rounds pick among members we are connected to, so an
+   * idle round is one small exchange on an open connection (~0.5 KB on the wire); one round in
+   * `syncFarEvery` picks among all members, dialing if needed (a new connection costs ~3-4 KB),
+   * so state also crosses between peers that are never neighbours.
+   */
+  private syncPartner (): string | undefined {
+    const { random, config } = this.p
+    const members = this.liveness.alive().filter(p => p !== this.peerId && !this.gater.isBlocked(p))
+    const connected = new Set(this.pool.connected())
+    const near = members.filter(p => connected.has(p))
+    const far = random.next() * config.syncFarEvery < 1
+    let candidates = far || near.length === 0 ? members : near
+    if (candidates.length === 0) candidates = [...connected].filter(p => !this.gater.isBlocked(p))
+    return candidates[Math.floor(random.next() * candidates.length)]
   }
 
   /**

@@ -33,14 +33,19 @@ export async function createNode (init: NodeInit): Promise<MeshNode> {
     addresses: { listen: init.listen },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [yamux({
+      // off: every connection would send a ping each 30 s in both directions. A dead or silent
+      // peer is found by membership's probes, and an idle connection is closed by the pool
+      enableKeepAlive: false,
+    })],
     // private network: the handshake fails (or times out) for anyone without the cluster key
     connectionProtector: preSharedKey({ psk: swarmKey(init.clusterKey) }),
     connectionGater: init.gater,
     connectionManager: {
-      // the mesh keeps a connection to every peer (up to ~100, briefly two per pair while
-      // simultaneous dials settle); pruning one would look like a failure, so stay far above that
-      maxConnections: 1024,
+      // a hard ceiling only: the pool (dialer.ts) keeps about connTarget..connMax connections and
+      // closes idle ones itself, announcing it so the other side does not take it for a failure.
+      // libp2p's own pruning above this limit would not announce, so stay well above the pool
+      maxConnections: 256,
       // defaults (5 per second per IP, 10 pending) reject peers when many on one host or behind
       // one NAT dial at once (measured: 7 of 12 failed with ECONNRESET, stack notes §2.4.5)
       inboundConnectionThreshold: 200,
@@ -50,10 +55,9 @@ export async function createNode (init: NodeInit): Promise<MeshNode> {
       dialTimeout: 3000,
     },
     connectionMonitor: {
-      // off: membership is the connection monitor. It hears from every peer every 500 ms, declares
-      // a silent peer dead by φ within ~3 s and then closes its connection. libp2p's monitor opens
-      // a new ping stream per connection per interval: measured at 10 peers, a 5 s interval added
-      // ~1 KB/s per peer of idle traffic (2.3 KB/s in all), for a slower verdict than φ's
+      // off: membership is the connection monitor (it probes members and closes the connection of a
+      // dead one). libp2p's monitor opens a new ping stream per connection per interval: measured
+      // at 10 peers, a 5 s interval added ~1 KB/s per peer of idle traffic
       enabled: false,
     },
     services: {
@@ -78,17 +82,22 @@ export async function createNode (init: NodeInit): Promise<MeshNode> {
         // at 10 peers, ~6 ms of CPU per write per peer, mostly Ed25519 verifies of duplicates.
         // from+seqno is exactly the default message id under StrictSign, so nothing new collides
         fastMsgIdFn: msg => msg.from && msg.seqno ? `${Buffer.from(msg.from).toString('base64')}/${Buffer.from(msg.seqno).toString('base64')}` : Buffer.from(msg.data ?? []).toString('base64'),
-        // floodPublish (default true) sends our own deltas straight to every subscriber: with the
-        // full mesh of connections a delta reaches everyone in one hop, and the gossip mesh is only
-        // a second path. A smaller mesh than the default (D 6, Dlo 4, Dhi 12) means fewer
-        // duplicates: each peer receives a delta ~D times, and each copy costs a Noise decrypt,
-        // a yamux window update and a forward. Anti-entropy repairs whatever both paths lose
-        D: 3,
-        Dlo: 2,
-        Dhi: 5,
+        // connections are bounded (dialer.ts: ~connTarget..connMax), so a delta travels over the
+        // gossip mesh in ~log_D(N) hops: floodPublish (default true) sends our own deltas to every
+        // connected subscriber as the first hop. D 4 keeps the hop count low (≤ 4 hops to 100
+        // peers, each a few ms on a LAN) while each peer receives a delta only ~D times (each copy
+        // costs a Noise decrypt, a yamux window update and a forward); the default D 6 / Dhi 12
+        // would need more connections than the pool keeps. Dlo 3 leaves room for one lost mesh
+        // peer before grafting, Dhi 6 = connTarget so our own dials can fill the mesh. Anti-entropy
+        // repairs whatever gossip loses
+        D: 4,
+        Dlo: 3,
+        Dhi: 6,
         Dscore: 2,
         Dout: 1,
         Dlazy: 3,
+        // no peer exchange, no flood of IHAVEs to non-mesh peers when idle: gossip (IHAVE) is only
+        // emitted for messages seen in the last heartbeats, so an idle cluster sends nothing here
       }) as (components: GossipSubComponents) => GossipSub,
     },
   })

@@ -39,6 +39,10 @@ export interface SyncInit {
   onComplete: (peer: string, role: SyncRole, since: number) => void
   /** Which received entries may be merged (screen.ts: owner, clock, forgery and staleness checks). */
   screen: (received: readonly Entry[], peer: string) => Entry[]
+  /** Makes sure a connection to `peer` exists (the partner is a random member, often not connected). */
+  connect: (peer: string, signal: AbortSignal) => Promise<void>
+  /** An exchange with `peer` is running: its connection is in use. */
+  touch: (peer: string) => void
 }
 
 export class AntiEntropy {
@@ -81,6 +85,7 @@ export class AntiEntropy {
     const onTimeout = (): void => { stream?.abort(new ProtocolError(`sync with ${peer} timed out after ${this.init.timeoutMs} ms`)) }
     signal.addEventListener('abort', onTimeout)
     try {
+      await this.init.connect(peer, signal)
       stream = await node.dialProtocol(peerIdFromString(peer), protocols.sync, { signal })
       const since = clock.monotonic()
       const writer = new FrameWriter(stream)
@@ -115,6 +120,7 @@ export class AntiEntropy {
 
   private async respond (stream: Stream, peer: string): Promise<void> {
     const { replica, counters, clock } = this.init
+    this.init.touch(peer)
     const timer = setTimeout(() => { stream.abort(new ProtocolError(`sync from ${peer} timed out`)) }, this.init.timeoutMs)
     try {
       const writer = new FrameWriter(stream)

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run build`: compile TypeScript to dist/ and copy the committed generated parsers beside it.
 import { execFileSync } from 'node:child_process'
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 
 const root = resolve(import.meta.dirname, '..')
@@ -13,6 +13,17 @@ for (const f of walk(join(root, 'grammar')).filter(f => /\.generated\.(js|d\.ts)
   const out = join(root, 'dist', relative(root, f))
   mkdirSync(dirname(out), { recursive: true })
   copyFileSync(f, out)
+}
+// the mesh peer that benchmarks/mesh.ts runs as processes: built beside the mesh it imports
+// (dist/test/helpers/mesh-peer.js → dist/mesh/), so the benchmark measures compiled code, not tsx
+{
+  const ts = (await import('typescript')).default
+  const src = join(root, 'test/helpers/mesh-peer.ts')
+  const out = join(root, 'dist/test/helpers/mesh-peer.js')
+  const { outputText, diagnostics } = ts.transpileModule(readFileSync(src, 'utf8'), { fileName: src, reportDiagnostics: true, compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } })
+  if (diagnostics?.length) throw new Error(`build: ${src}: ${ts.flattenDiagnosticMessageText(diagnostics[0].messageText, '\n')}`)
+  mkdirSync(dirname(out), { recursive: true })
+  writeFileSync(out, outputText)
 }
 for (const bin of ['dist/cli/monk.js', 'dist/cli/monkd.js']) if (existsSync(join(root, bin))) chmodSync(join(root, bin), 0o755)
 console.log('build: dist/ ready')

@@ -1,8 +1,10 @@
 // Clusters of mesh peers as separate OS processes (test/helpers/mesh-peer.ts), for failure
-// detection with real SIGKILL and for benchmarks/mesh.ts. Reads RSS and bytes written from /proc.
+// detection with real SIGKILL and for benchmarks/mesh.ts. Tests run the peer under tsx; the
+// benchmark runs the built one (`npm run build` → dist/test/helpers/mesh-peer.js, plain node).
+// Reads RSS, CPU time, TCP connections and bytes sent from /proc and `ss`.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { MeshConfig } from '../../mesh/index.js'
@@ -10,6 +12,17 @@ import type { PeerCommand, PeerEvent } from './mesh-peer.js'
 
 const root = resolve(import.meta.dirname, '../..')
 const peerScript = join(root, 'test/helpers/mesh-peer.ts')
+const builtPeerScript = join(root, 'dist/test/helpers/mesh-peer.js')
+
+/**
+ * V8 flags a peer process runs with (monkd should be launched with them too, e.g. in NODE_OPTIONS).
+ * Measured on idle peers from dist/ (5 peers): RSS ~100-106 MB without, 74-81 MB with. A 2 MB
+ * young generation (default: up to 16 MB per semi-space) suits a daemon whose allocations are
+ * small and short-lived; 1 MB saved no more memory and scavenged more often (more CPU). One V8
+ * worker thread instead of one per core. They cannot be set from inside the process
+ * (v8.setFlagsFromString comes after the heap is set up).
+ */
+export const peerNodeFlags = ['--max-semi-space-size=2', '--v8-pool-size=1']
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 
@@ -20,6 +33,8 @@ export interface PeerSpawnArgs {
   clusterId?: string
   clusterKey?: string
   config?: Partial<MeshConfig>
+  /** Run the built peer from dist/ under plain node instead of the sources under tsx. */
+  dist?: boolean
 }
 
 /** One peer process. Collects its events; answers commands. */
@@ -39,9 +54,14 @@ export class PeerProcess {
     this.args = args
     // MONK_MESH_PEER_NODE_ARGS: extra node flags for the peers (e.g. --cpu-prof when profiling)
     const extra = (process.env.MONK_MESH_PEER_NODE_ARGS ?? '').split(' ').filter(Boolean)
-    this.child = spawn(process.execPath, [...extra, '--import', 'tsx', '--import', join(root, 'polyfill.ts'), peerScript], {
+    if (args.dist && !existsSync(builtPeerScript)) throw new Error(`${builtPeerScript} is missing: run npm run build`)
+    const entry = args.dist
+      ? [...peerNodeFlags, '--import', join(root, 'dist/polyfill.js'), builtPeerScript]
+      : ['--import', 'tsx', '--import', join(root, 'polyfill.ts'), peerScript]
+    const { dist: _dist, ...peerArgs } = args
+    this.child = spawn(process.execPath, [...extra, ...entry], {
       cwd: root,
-      env: { ...process.env, MONK_MESH_PEER: JSON.stringify({ ...args, listen: ['/ip4/127.0.0.1/tcp/0'] }) },
+      env: { ...process.env, MONK_MESH_PEER: JSON.stringify({ ...peerArgs, listen: ['/ip4/127.0.0.1/tcp/0'] }) },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     })
     this.child.stderr!.on('data', d => { this.stderr += String(d) })
@@ -113,6 +133,9 @@ export class PeerProcess {
 
   /** Bytes the process passed to write(2)-like calls (sockets included), from /proc/<pid>/io. */
   bytesWritten (): number { return procBytesWritten(this.pid) }
+
+  /** CPU time (user + system) the process used so far, in seconds, from /proc/<pid>/stat. */
+  cpuSeconds (): number { return procCpuSeconds(this.pid) }
 }
 
 /**
@@ -135,6 +158,16 @@ export function tcpBytesSent (): Map<number, Map<string, number>> {
   return out
 }
 
+/** Established TCP connections per process, from `ss -tnpH state established` (a TCP connection between two peers counts for each). */
+export function tcpConnections (): Map<number, number> {
+  const r = spawnSync('ss', ['-tnpH', 'state', 'established'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  const out = new Map<number, number>()
+  for (const line of r.stdout.split('\n')) {
+    for (const m of line.matchAll(/pid=(\d+)/g)) out.set(Number(m[1]), (out.get(Number(m[1])) ?? 0) + 1)
+  }
+  return out
+}
+
 /** TCP bytes `pid` sent between two tcpBytesSent() snapshots (sockets opened meanwhile count from 0). */
 export function tcpBytesDelta (before: Map<number, Map<string, number>>, after: Map<number, Map<string, number>>, pid: number): number {
   const a = before.get(pid) ?? new Map<string, number>()
@@ -147,6 +180,15 @@ export function procRssMb (pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return m ? Number(m[1]) / 1024 : NaN
 }
+
+/** utime + stime of `pid` in seconds (fields 14 and 15 of /proc/<pid>/stat, in clock ticks of 1/100 s on Linux). */
+export function procCpuSeconds (pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // the command name (field 2) may contain spaces: count fields after its closing parenthesis
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks
+}
+const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100
 
 export function procBytesWritten (pid: number): number {
   const m = /wchar:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))
@@ -163,20 +205,27 @@ export interface ProcCluster {
   close: () => Promise<void>
 }
 
-/** Starts `n` peer processes: one founder, the rest join with its token (`parallel` at a time). */
-export async function startProcCluster (n: number, opts: { config?: Partial<MeshConfig>; parallel?: number } = {}): Promise<ProcCluster> {
+/**
+ * Starts `n` peer processes: one founder, the rest join with its token, in waves of `parallel`
+ * (a wave starts when the previous one is ready, so 100 processes on 2 cores do not all start at
+ * once). `dist` runs the built peer.
+ */
+export async function startProcCluster (n: number, opts: { config?: Partial<MeshConfig>; parallel?: number; dist?: boolean; readyTimeoutMs?: number } = {}): Promise<ProcCluster> {
   const clusterId = randomBytes(8).toString('hex')
   const clusterKey = randomBytes(32).toString('hex')
   const homes = Array.from({ length: n }, (_, i) => mkdtempSync(join(tmpdir(), `monk-proc${i}-`)))
   const peers: PeerProcess[] = []
-  const base = (i: number): PeerSpawnArgs => ({ home: homes[i]!, name: `p${i}`, ...(opts.config ? { config: opts.config } : {}) })
+  const base = (i: number): PeerSpawnArgs => ({ home: homes[i]!, name: `p${i}`, ...(opts.config ? { config: opts.config } : {}), ...(opts.dist ? { dist: true } : {}) })
+  const readyMs = opts.readyTimeoutMs ?? 60_000
   try {
-    peers.push(await PeerProcess.spawn({ ...base(0), clusterId, clusterKey }))
+    peers.push(await PeerProcess.spawn({ ...base(0), clusterId, clusterKey }, readyMs))
     const token = peers[0]!.token
     const parallel = opts.parallel ?? 4
     for (let i = 1; i < n; i += parallel) {
-      const batch = await Promise.all(Array.from({ length: Math.min(parallel, n - i) }, (_, j) => PeerProcess.spawn({ ...base(i + j), token })))
-      peers.push(...batch)
+      const batch = await Promise.allSettled(Array.from({ length: Math.min(parallel, n - i) }, (_, j) => PeerProcess.spawn({ ...base(i + j), token }, readyMs)))
+      for (const b of batch) if (b.status === 'fulfilled') peers.push(b.value)
+      const failed = batch.find(b => b.status === 'rejected')
+      if (failed) throw (failed as PromiseRejectedResult).reason
     }
   } catch (err) {
     for (const p of peers) p.kill()
@@ -191,7 +240,7 @@ export async function startProcCluster (n: number, opts: { config?: Partial<Mesh
       const old = peers[i]!
       old.kill()
       await old.exit()
-      const p = await PeerProcess.spawn({ ...base(i), token: peers.find(q => !q.exited)?.token ?? old.token })
+      const p = await PeerProcess.spawn({ ...base(i), token: peers.find(q => !q.exited)?.token ?? old.token }, readyMs)
       peers[i] = p
       return p
     },
@@ -204,14 +253,18 @@ export async function startProcCluster (n: number, opts: { config?: Partial<Mesh
   return cluster
 }
 
-/** Resolves when every live peer reports exactly `n` alive peers (itself included). */
-export async function waitAllAlive (peers: PeerProcess[], n: number, timeoutMs: number): Promise<void> {
+/** Resolves when every live peer reports exactly `n` alive peers (itself included). Polls every `everyMs`. */
+export async function waitAllAlive (peers: PeerProcess[], n: number, timeoutMs: number, everyMs = 200): Promise<void> {
   const start = Date.now()
   for (;;) {
     const live = peers.filter(p => !p.exited)
-    const counts = await Promise.all(live.map(async p => (await p.command<string[]>({ op: 'alive' })).length))
+    const counts = await Promise.all(live.map(async p => await p.command<string[]>({ op: 'alive' }, timeoutMs).then(a => a.length, () => -1)))
     if (counts.every(c => c === n)) return
-    if (Date.now() - start > timeoutMs) throw new Error(`not every peer sees ${n} alive after ${timeoutMs} ms: ${counts.join(',')}`)
-    await new Promise(resolve => setTimeout(resolve, 200))
+    if (Date.now() - start > timeoutMs) {
+      const hist = new Map<number, number>()
+      for (const c of counts) hist.set(c, (hist.get(c) ?? 0) + 1)
+      throw new Error(`not every peer sees ${n} alive after ${timeoutMs} ms (alive count: peers) ${[...hist].map(([c, k]) => `${c}:${k}`).join(' ')}`)
+    }
+    await new Promise(resolve => setTimeout(resolve, everyMs))
   }
 }

@@ -1,0 +1,624 @@
+// SWIM membership with Lifeguard's refinements, as a pure state machine (DESIGN §4). No timers, no
+// I/O, no Date.now: the shell (membership.ts) or the simulator (benchmarks/membership-sim.ts)
+// calls tick(now) at nextWake() and receive(from, msg, now) for each message, and delivers what
+// the machine hands to its transport.
+//
+// Each period a peer probes one of its subjects (swim-ring.ts), in shuffled round-robin: ping →
+// ack within the probe timeout, else ping-req through up to k neighbours, which answer with the
+// ack or a nack. No ack by the end of the period: the subject is suspect. A suspicion becomes a
+// death after a timeout that starts long and shrinks as independent peers confirm it
+// (suspicion.ts); a peer that receives a suspicion probes the subject itself, once, so
+// confirmations come within a probe timeout. A suspected peer refutes by raising its incarnation.
+// A refused dial (no process listens) is near-certain death: the suspicion it raises is short.
+// Updates ride on every message and on gossip to a few neighbours while any are pending
+// (swim-broadcasts.ts). Local health awareness (awareness.ts) stretches every timeout while this
+// peer's own probes fail without nacks, it is suspected, or its event loop runs late.
+//
+// Every deadline is acted on only at a call that comes after another call at or past it: the
+// shell sleeps in between, so the messages that arrived while the event loop was blocked are
+// read before a timeout is believed.
+import type { Random } from './clock.js'
+import { Awareness } from './awareness.js'
+import { Suspicion } from './suspicion.js'
+import { BroadcastQueue } from './swim-broadcasts.js'
+import { maxUpdatesPerMessage, type SwimMessage, type Update } from './swim-codec.js'
+import type { RingTopology } from './swim-ring.js'
+
+// every this many periods, one dead member is pinged (see probeStragglers)
+const deadEvery = 10
+
+export type MemberState = 'alive' | 'suspect' | 'dead' | 'left'
+/** Why a peer went down: suspicion timed out ('failed'), a dial to it was refused ('unreachable'), or it left. */
+export type DownReason = 'failed' | 'unreachable' | 'left'
+
+/** Protocol parameters (defaults.ts gives the values and the reason for each). */
+export interface SwimConfig {
+  probeIntervalMs: number
+  probeTimeoutMs: number
+  indirectChecks: number
+  suspicionMinMs: number
+  suspicionMaxMult: number
+  refusedSuspicionMs: number
+  awarenessMax: number
+  gossipIntervalMs: number
+  gossipFanout: number
+  retransmitMult: number
+  maxPiggyback: number
+  lateTickMs: number
+}
+
+export interface SwimTransport {
+  /** Delivers `msg` to `to`, best effort; failures come back through sendFailed(). */
+  send (to: string, msg: SwimMessage): void
+}
+
+export type SwimEvent =
+  | { type: 'up'; peer: string }
+  | { type: 'down'; peer: string; reason: DownReason }
+  | { type: 'suspect'; peer: string }
+  /** A peer not in the topology was heard of: the shell should add it. */
+  | { type: 'learned'; peer: string }
+
+export interface SwimInit {
+  self: string
+  /** Starting incarnation; must grow across restarts (the shell uses wall-clock seconds). */
+  incarnation: number
+  config: SwimConfig
+  random: Random
+  transport: SwimTransport
+  /** The current monitoring overlay (the shell rebuilds it when the member set changes). */
+  topology: () => RingTopology
+  onEvent: (e: SwimEvent) => void
+  /** Members of the topology without a record count as alive and up (simulator); else unknown until heard. */
+  assumeAlive?: boolean
+  /** Monotonic ms at start. */
+  now: number
+}
+
+interface Member {
+  state: MemberState
+  inc: number
+  since: number
+  /** Announced up (an 'up' event was emitted, or assumed). */
+  up: boolean
+  refused: boolean
+  suspicion: Suspicion | undefined
+}
+
+type ProbeKind = 'periodic' | 'hint' | 'confirm'
+interface Probe {
+  target: string
+  kind: ProbeKind
+  directAt: number
+  endAt: number
+  indirect: boolean
+  helpers: number
+  nacks: number
+}
+interface Relay { requester: string; seq: number; target: string; nackAt: number }
+
+/** A view of one member for the shell. */
+export interface MemberView { id: string; state: MemberState; inc: number; since: number; reason: DownReason | undefined }
+
+export class Swim {
+  readonly self: string
+  private readonly init: SwimInit
+  private readonly cfg: SwimConfig
+  private readonly members = new Map<string, Member>()
+  private readonly suspects = new Set<string>()
+  private readonly probes = new Map<number, Probe>()
+  private readonly relays = new Map<number, Relay>()
+  private readonly queue = new BroadcastQueue()
+  readonly awareness: Awareness
+  private inc: number
+  private seq = 0
+  private order: string[] = []
+  private orderKey = ''
+  private orderAt = 0
+  private stragglerAt = 0
+  private periods = 0
+  private nextProbeAt: number
+  private nextGossipAt = Infinity
+  private lastGossipAt = -Infinity
+  private seenAt: number
+  private wakeAt: number | undefined
+  private leaving = false
+  /** Bumped whenever a member becomes or stops being gone: invalidates the overlay cache. */
+  private goneVersion = 0
+  private cache: { topology: RingTopology | undefined; version: number; neighbours: string[]; subjects: string[] } = { topology: undefined, version: -1, neighbours: [], subjects: [] }
+
+  constructor (init: SwimInit) {
+    this.init = init
+    this.cfg = init.config
+    this.self = init.self
+    this.inc = init.incarnation
+    this.awareness = new Awareness(init.config.awarenessMax)
+    this.seenAt = init.now
+    // spread the first probe over one period so peers started together do not probe in step
+    this.nextProbeAt = init.now + Math.floor(init.random.next() * init.config.probeIntervalMs)
+    // announce ourselves: members that are not our neighbours learn we are up by gossip
+    if (init.assumeAlive !== true) this.enqueue({ kind: 'alive', peer: this.self, inc: this.inc }, init.now)
+  }
+
+  // ---- queries ----
+
+  get incarnation (): number { return this.inc }
+
+  /** State of `peer` in this view; undefined when only the topology knows it (not heard yet). */
+  state (peer: string): MemberState | undefined {
+    const m = this.members.get(peer)
+    if (m) return m.state
+    return this.init.assumeAlive === true && this.init.topology().ids.has(peer) ? 'alive' : undefined
+  }
+
+  /** One member's record, if any. */
+  member (id: string): MemberView | undefined {
+    const m = this.members.get(id)
+    return m && { id, state: m.state, inc: m.inc, since: m.since, reason: reasonOf(m) }
+  }
+
+  /** Every member with a record. */
+  list (): MemberView[] {
+    return [...this.members].map(([id, m]) => ({ id, state: m.state, inc: m.inc, since: m.since, reason: reasonOf(m) }))
+  }
+
+  /** Peers this one probes or is probed by (the connections membership needs). */
+  neighbours (): string[] {
+    const topology = this.init.topology()
+    if (this.cache.topology !== topology || this.cache.version !== this.goneVersion) {
+      this.cache = { topology, version: this.goneVersion, neighbours: topology.neighbours(this.self, this.gone), subjects: topology.subjects(this.self, this.gone) }
+    }
+    return this.cache.neighbours
+  }
+
+  private subjects (): string[] {
+    this.neighbours()
+    return this.cache.subjects
+  }
+
+  /** Updates still queued for dissemination (tests, simulator). */
+  get pendingUpdates (): number { return this.queue.size }
+
+  /** When the machine next needs tick(): the earliest deadline (monotonic ms). */
+  nextWake (): number {
+    let t = this.nextProbeAt
+    if (this.queue.size > 0) t = Math.min(t, this.nextGossipAt)
+    for (const p of this.probes.values()) t = Math.min(t, p.indirect || p.kind === 'confirm' ? p.endAt : p.directAt)
+    for (const r of this.relays.values()) t = Math.min(t, r.nackAt)
+    for (const id of this.suspects) {
+      const s = this.members.get(id)?.suspicion
+      if (s) t = Math.min(t, s.deadline())
+    }
+    // a deadline already due waits for one more call, after the shell let I/O in
+    return t <= this.seenAt ? this.seenAt + 1 : t
+  }
+
+  // ---- inputs ----
+
+  /** Timers: ends probes, sends ping-reqs and nacks, declares deaths, starts the next probe, gossips. */
+  tick (now: number): void {
+    if (this.wakeAt !== undefined && now - this.wakeAt > this.cfg.lateTickMs) this.awareness.apply(1)
+    const due = (d: number): boolean => now >= d && this.seenAt >= d
+    for (const [seq, p] of this.probes) {
+      if (p.kind === 'confirm') {
+        if (due(p.endAt)) this.probeFailed(seq, p, false, now)
+      } else if (!p.indirect && due(p.directAt)) {
+        this.askHelpers(seq, p)
+      } else if (p.indirect && due(p.endAt)) {
+        this.probeFailed(seq, p, false, now)
+      }
+    }
+    for (const [seq, r] of this.relays) {
+      if (due(r.nackAt)) {
+        this.relays.delete(seq)
+        this.send(r.requester, { type: 'nack', seq: r.seq, inc: this.inc, updates: [] })
+      }
+    }
+    for (const id of [...this.suspects]) {
+      const m = this.members.get(id)
+      if (!m?.suspicion) { this.suspects.delete(id); continue }
+      if (due(m.suspicion.deadline())) {
+        this.markDead(id, m.inc, m.refused, now)
+        this.enqueue({ kind: 'dead', peer: id, inc: m.inc, from: this.self, refused: m.refused }, now)
+      }
+    }
+    if (now >= this.nextProbeAt && !this.leaving) {
+      this.probeNext(now)
+      const period = this.awareness.scale(this.cfg.probeIntervalMs)
+      this.nextProbeAt = Math.max(this.nextProbeAt + period, now + period / 2)
+    }
+    if (this.queue.size > 0 && now >= this.nextGossipAt) this.gossip(now)
+    this.settle(now)
+  }
+
+  /** After every input: remember we ran at `now`, and when we expect to be woken next (lateness is measured against it). */
+  private settle (now: number): void {
+    this.seenAt = Math.max(this.seenAt, now)
+    this.wakeAt = this.nextWake()
+  }
+
+  /** A message from `from` (already authenticated and decoded by the shell). */
+  receive (from: string, msg: SwimMessage, now: number): void {
+    if (from === this.self) return
+    // updates first: a leaving peer's last messages carry both its new incarnation and its leave
+    for (const u of msg.updates) this.apply(u, now)
+    this.claimAlive(from, msg.inc, now)
+    switch (msg.type) {
+      case 'ping': this.send(from, { type: 'ack', seq: msg.seq, inc: this.inc, updates: this.replyUpdates(from) }); break
+      case 'ack': this.handleAck(msg.seq); break
+      case 'ping-req': this.handlePingReq(from, msg.seq, msg.target, now); break
+      case 'nack': { const p = this.probes.get(msg.seq); if (p) p.nacks++; break }
+      case 'gossip': break
+    }
+    this.settle(now)
+  }
+
+  /** A hint that `peer` may be gone (its connection closed): probe it now, outside the round-robin. */
+  hint (peer: string, now: number): void {
+    const s = this.state(peer)
+    if (peer === this.self || s === 'dead' || s === 'left' || this.probing(peer)) return
+    this.startProbe(peer, 'hint', now)
+    this.settle(now)
+  }
+
+  /** A new member (e.g. its `peer/<id>` record appeared or changed): probe it now. */
+  join (peer: string, now: number): void {
+    if (peer === this.self || this.probing(peer)) return
+    this.startProbe(peer, 'hint', now)
+    this.settle(now)
+  }
+
+  /** `peer` announced a clean leave by other means (its record says so). */
+  left (peer: string, now: number): void {
+    const m = this.members.get(peer)
+    if (peer === this.self || m?.state === 'left') return
+    this.markLeft(peer, m?.inc ?? 0, now)
+    this.settle(now)
+  }
+
+  /** A send to `peer` failed; `refused` when the dial was refused (no process listens there). */
+  sendFailed (peer: string, refused: boolean, now: number): void {
+    if (!refused) return
+    for (const [seq, r] of this.relays) {
+      if (r.target !== peer) continue
+      this.relays.delete(seq)
+      this.send(r.requester, { type: 'nack', seq: r.seq, inc: this.inc, updates: [] })
+    }
+    let failed = false
+    for (const [seq, p] of this.probes) if (p.target === peer) { this.probeFailed(seq, p, true, now); failed = true }
+    const m = this.members.get(peer)
+    if (!failed && !(m?.state === 'suspect' && m.refused) && m?.state !== 'dead' && m?.state !== 'left') this.suspectSelf(peer, true, now)
+    this.settle(now)
+  }
+
+  /** Leaves: announces `left` to every neighbour at once and stops probing. */
+  leave (now: number): void {
+    this.leaving = true
+    this.inc++
+    const u: Update = { kind: 'left', peer: this.self, inc: this.inc }
+    this.queue.enqueue(u)
+    for (const n of this.neighbours()) this.send(n, { type: 'gossip', seq: 0, inc: this.inc, updates: [u] })
+    this.settle(now)
+  }
+
+  // ---- probing ----
+
+  private readonly gone = (id: string): boolean => {
+    const s = this.members.get(id)?.state
+    return s === 'dead' || s === 'left'
+  }
+
+  private probing (peer: string): boolean {
+    for (const p of this.probes.values()) if (p.target === peer) return true
+    return false
+  }
+
+  /**
+   * Round-robin over the subjects in an order shuffled once per subject set: each subject is probed
+   * exactly every |subjects| periods, so with its ~K observers at random phases a member that stops
+   * is probed within about one period (a reshuffle per round would leave gaps of up to 2K − 1).
+   */
+  private probeNext (now: number): void {
+    const subjects = this.subjects()
+    if (subjects.length === 0) return
+    const key = [...subjects].sort().join(' ')
+    if (key !== this.orderKey) {
+      this.orderKey = key
+      this.order = shuffle(subjects, this.init.random)
+      this.orderAt = 0
+    }
+    const target = this.order[this.orderAt++ % this.order.length]!
+    if (!this.probing(target)) this.startProbe(target, 'periodic', now)
+    if (this.init.assumeAlive !== true) this.probeStragglers(now)
+  }
+
+  /**
+   * Backstop of dissemination, one extra probe per period at most: a member only known from the
+   * topology (its record) that no update told us about yet, or, every `deadEvery` periods, a dead
+   * one (memberlist gossips to the dead for a while too): a paused peer that woke up learns it was
+   * declared dead from our ping, and refutes.
+   */
+  private probeStragglers (now: number): void {
+    const ids = [...this.init.topology().ids]
+    if (ids.length <= 1) return
+    for (let i = 0; i < Math.min(ids.length, 16); i++) {
+      const id = ids[this.stragglerAt++ % ids.length]!
+      if (id !== this.self && !this.members.has(id) && !this.probing(id)) { this.startProbe(id, 'hint', now); return }
+    }
+    if (++this.periods % deadEvery !== 0) return
+    const dead = [...this.members].filter(([, m]) => m.state === 'dead').map(([id]) => id)
+    const pick = dead[Math.floor(this.init.random.next() * dead.length)]
+    if (pick !== undefined && !this.probing(pick)) this.send(pick, { type: 'ping', seq: ++this.seq, inc: this.inc, updates: this.replyUpdates(pick) })
+  }
+
+  private startProbe (target: string, kind: ProbeKind, now: number): void {
+    const seq = ++this.seq
+    const timeout = this.awareness.scale(this.cfg.probeTimeoutMs)
+    const end = kind === 'confirm' ? now + timeout : now + this.awareness.scale(this.cfg.probeIntervalMs)
+    this.probes.set(seq, { target, kind, directAt: now + timeout, endAt: Math.max(end, now + timeout), indirect: false, helpers: 0, nacks: 0 })
+    this.send(target, { type: 'ping', seq, inc: this.inc, updates: this.replyUpdates(target) })
+  }
+
+  private askHelpers (seq: number, p: Probe): void {
+    p.indirect = true
+    const helpers = shuffle([...this.neighbours()].filter(n => n !== p.target && this.state(n) === 'alive'), this.init.random).slice(0, this.cfg.indirectChecks)
+    p.helpers = helpers.length
+    for (const h of helpers) this.send(h, { type: 'ping-req', seq, inc: this.inc, target: p.target, updates: this.piggyback() })
+  }
+
+  private handleAck (seq: number): void {
+    const p = this.probes.get(seq)
+    if (p) {
+      this.probes.delete(seq)
+      if (p.kind !== 'confirm') this.awareness.apply(-1)
+      return
+    }
+    const r = this.relays.get(seq)
+    if (r) {
+      this.relays.delete(seq)
+      this.send(r.requester, { type: 'ack', seq: r.seq, inc: this.inc, updates: this.piggyback() })
+    }
+  }
+
+  private handlePingReq (from: string, seq: number, target: string, now: number): void {
+    if (target === this.self) {
+      this.send(from, { type: 'ack', seq, inc: this.inc, updates: this.piggyback() })
+      return
+    }
+    const mine = ++this.seq
+    // nack at 80% of a probe timeout (Lifeguard), so it reaches the requester before its period ends
+    this.relays.set(mine, { requester: from, seq, target, nackAt: now + Math.floor(this.awareness.scale(this.cfg.probeTimeoutMs) * 0.8) })
+    this.send(target, { type: 'ping', seq: mine, inc: this.inc, updates: this.replyUpdates(target) })
+  }
+
+  private probeFailed (seq: number, p: Probe, refused: boolean, now: number): void {
+    this.probes.delete(seq)
+    // Lifeguard: helpers that did not even nack suggest the problem is here, not there
+    if (!refused && p.kind !== 'confirm' && p.helpers > 0) this.awareness.apply(Math.max(0, p.helpers - p.nacks))
+    this.suspectSelf(p.target, refused, now)
+  }
+
+  // ---- suspicion and state changes ----
+
+  /** This peer's own evidence against `peer`: start or confirm a suspicion and spread it. */
+  private suspectSelf (peer: string, refused: boolean, now: number): void {
+    const m = this.members.get(peer)
+    if (m && (m.state === 'dead' || m.state === 'left')) return
+    const inc = m?.inc ?? 0
+    this.apply({ kind: 'suspect', peer, inc, from: this.self, refused }, now)
+    const update: Update = { kind: 'suspect', peer, inc, from: this.self, refused }
+    // the suspect learns at once, so that if it is only paused it refutes the moment it wakes
+    if (!refused) this.send(peer, { type: 'gossip', seq: 0, inc: this.inc, updates: [update] })
+    // and its other neighbours, who can confirm it quickly by probing it themselves
+    if (m?.state !== 'suspect') {
+      for (const n of this.init.topology().neighbours(peer, this.gone)) {
+        if (n !== this.self && n !== peer) this.send(n, { type: 'gossip', seq: 0, inc: this.inc, updates: [update] })
+      }
+    }
+  }
+
+  private apply (u: Update, now: number): void {
+    if (u.peer === this.self) { this.aboutSelf(u, now); return }
+    this.learn(u.peer)
+    if (u.kind !== 'alive' && u.kind !== 'left') this.learn(u.from)
+    const known = this.members.get(u.peer)
+    switch (u.kind) {
+      case 'alive': {
+        const current = known?.inc ?? (this.init.assumeAlive === true ? 0 : -1)
+        if (u.inc > current) {
+          this.markAlive(u.peer, u.inc, now)
+          this.enqueue(u, now)
+        }
+        return
+      }
+      case 'suspect': {
+        const inc = known?.inc ?? 0
+        if (known && (known.state === 'dead' || known.state === 'left')) return
+        if (u.inc < inc) return
+        if (known?.state === 'suspect' && u.inc === inc && known.suspicion) {
+          // confirmations beyond the expected number change nothing anywhere: do not spread them
+          let changed = known.suspicion.confirm(u.from) && known.suspicion.confirmations <= this.expectedConfirmations()
+          if (u.refused && !known.refused) { this.startSuspicion(u.peer, u.inc, u.from, true, now); changed = true }
+          if (changed) this.enqueue(u, now)
+          return
+        }
+        this.startSuspicion(u.peer, u.inc, u.from, u.refused, now)
+        this.enqueue(u, now)
+        // a neighbour of the suspect sees for itself: its own failed probe is an independent
+        // confirmation. Only neighbours (~2K of them), so a suspicion costs O(1) pings, not N
+        const s = this.members.get(u.peer)!.suspicion!
+        if (u.from !== this.self && s.confirmations < this.expectedConfirmations() && !this.probing(u.peer) && this.neighbours().includes(u.peer)) this.startProbe(u.peer, 'confirm', now)
+        return
+      }
+      case 'dead':
+        if (known && (known.state === 'dead' || known.state === 'left')) return
+        if (known && u.inc < known.inc) return
+        this.markDead(u.peer, u.inc, u.refused, now)
+        this.enqueue(u, now)
+        return
+      case 'left':
+        if (known?.state === 'left') return
+        if (known && u.inc < known.inc) return
+        this.markLeft(u.peer, u.inc, now)
+        this.enqueue(u, now)
+    }
+  }
+
+  /** Someone says something about this peer: refute anything but alive, unless leaving. */
+  private aboutSelf (u: Update, now: number): void {
+    if (this.leaving) return
+    // a claim about an older incarnation is already refuted (and a stale alive changes nothing)
+    if (u.inc < this.inc || (u.kind === 'alive' && u.inc === this.inc)) return
+    this.inc = Math.max(this.inc, u.inc) + 1
+    if (u.kind !== 'alive') this.awareness.apply(1)
+    this.enqueue({ kind: 'alive', peer: this.self, inc: this.inc }, now)
+    // tell the accuser directly too: it is the one whose timer is running
+    if (u.kind === 'suspect' || u.kind === 'dead') this.send(u.from, { type: 'gossip', seq: 0, inc: this.inc, updates: [{ kind: 'alive', peer: this.self, inc: this.inc }] })
+  }
+
+  /** A message from `peer` carrying its incarnation proves it alive at that incarnation. */
+  private claimAlive (peer: string, inc: number, now: number): void {
+    const m = this.members.get(peer)
+    if (!m) {
+      if (this.init.assumeAlive === true && (inc === 0 || this.init.topology().ids.has(peer))) {
+        if (inc > 0) this.members.set(peer, { state: 'alive', inc, since: now, up: true, refused: false, suspicion: undefined })
+        return
+      }
+      this.learn(peer)
+      this.markAlive(peer, inc, now)
+      this.sendView(peer)
+      return
+    }
+    if (inc > m.inc && m.state !== 'left') {
+      const back = m.state === 'dead'
+      this.markAlive(peer, inc, now)
+      this.enqueue({ kind: 'alive', peer, inc }, now)
+      if (back) this.sendView(peer)
+    }
+  }
+
+  /**
+   * First contact with a peer (new, or back from the dead): tell it every member we hold alive, so a
+   * joiner knows who is up within a round trip instead of waiting for each to be probed or gossiped
+   * (memberlist's push-pull at join). O(N) once per first contact; ~2K neighbours make most of them.
+   */
+  private sendView (to: string): void {
+    if (this.init.assumeAlive === true) return
+    const view: Update[] = [{ kind: 'alive', peer: this.self, inc: this.inc }]
+    for (const [id, m] of this.members) if (id !== to && m.state === 'alive') view.push({ kind: 'alive', peer: id, inc: m.inc })
+    for (let i = 0; i < view.length; i += maxUpdatesPerMessage) {
+      this.send(to, { type: 'gossip', seq: 0, inc: this.inc, updates: view.slice(i, i + maxUpdatesPerMessage) })
+    }
+  }
+
+  private startSuspicion (peer: string, inc: number, from: string, refused: boolean, now: number): void {
+    const prev = this.members.get(peer)
+    // not stretched by awareness (as in memberlist): a struggling peer stretches its probe timeouts, so
+    // it raises fewer suspicions; a suspicion, once raised, waits for confirmations from others
+    const min = refused ? this.cfg.refusedSuspicionMs : this.suspicionMin()
+    const max = refused ? this.cfg.refusedSuspicionMs : min * this.cfg.suspicionMaxMult
+    const suspicion = new Suspicion({ start: now, minMs: min, maxMs: max, expected: this.expectedConfirmations(), from })
+    const up = prev?.up ?? this.init.assumeAlive === true
+    this.members.set(peer, { state: 'suspect', inc, since: now, up, refused, suspicion })
+    this.suspects.add(peer)
+    if (prev?.state !== 'suspect') this.init.onEvent({ type: 'suspect', peer })
+  }
+
+  private markAlive (peer: string, inc: number, now: number): void {
+    const prev = this.members.get(peer)
+    const wasUp = prev ? prev.up && prev.state !== 'dead' && prev.state !== 'left' : this.init.assumeAlive === true && this.init.topology().ids.has(peer)
+    if (prev?.state === 'dead' || prev?.state === 'left') this.goneVersion++
+    this.members.set(peer, { state: 'alive', inc, since: prev?.state === 'alive' || prev?.state === 'suspect' ? prev.since : now, up: true, refused: false, suspicion: undefined })
+    this.suspects.delete(peer)
+    if (!wasUp) this.init.onEvent({ type: 'up', peer })
+  }
+
+  private markDead (peer: string, inc: number, refused: boolean, now: number): void {
+    this.down(peer, 'dead', inc, refused, now)
+  }
+
+  private markLeft (peer: string, inc: number, now: number): void {
+    this.down(peer, 'left', inc, false, now)
+  }
+
+  private down (peer: string, state: 'dead' | 'left', inc: number, refused: boolean, now: number): void {
+    const prev = this.members.get(peer)
+    const wasUp = prev ? prev.up && prev.state !== 'dead' && prev.state !== 'left' : this.init.assumeAlive === true
+    this.members.set(peer, { state, inc: Math.max(inc, prev?.inc ?? 0), since: now, up: false, refused, suspicion: undefined })
+    this.goneVersion++
+    this.suspects.delete(peer)
+    for (const [seq, p] of this.probes) if (p.target === peer) this.probes.delete(seq)
+    if (wasUp) this.init.onEvent({ type: 'down', peer, reason: state === 'left' ? 'left' : refused ? 'unreachable' : 'failed' })
+  }
+
+  private learn (peer: string): void {
+    if (peer !== this.self && !this.init.topology().ids.has(peer)) this.init.onEvent({ type: 'learned', peer })
+  }
+
+  private expectedConfirmations (): number {
+    return Math.max(0, Math.min(this.cfg.indirectChecks, this.init.topology().size - 2))
+  }
+
+  /** Floor of the suspicion timeout: the base up to 100 members, then growing with log N (refutations need O(log N) hops). */
+  private suspicionMin (): number {
+    return Math.round(this.cfg.suspicionMinMs * Math.max(1, Math.log10(this.init.topology().size + 1) / 2))
+  }
+
+  // ---- dissemination ----
+
+  private retransmitLimit (): number {
+    return this.cfg.retransmitMult * Math.max(1, Math.ceil(Math.log10(this.init.topology().size + 1)))
+  }
+
+  private enqueue (u: Update, now: number): void {
+    this.queue.enqueue(u)
+    this.nextGossipAt = Math.min(this.nextGossipAt, Math.max(now, this.lastGossipAt + this.cfg.gossipIntervalMs))
+  }
+
+  private piggyback (): Update[] {
+    return this.queue.take(this.cfg.maxPiggyback, this.retransmitLimit())
+  }
+
+  /** Updates for a message to `to`: what we hold against it first (so it can refute), then the queue. */
+  private replyUpdates (to: string): Update[] {
+    const m = this.members.get(to)
+    const against: Update[] = []
+    if (m?.state === 'suspect') against.push({ kind: 'suspect', peer: to, inc: m.inc, from: this.self, refused: m.refused })
+    else if (m?.state === 'dead') against.push({ kind: 'dead', peer: to, inc: m.inc, from: this.self, refused: m.refused })
+    return [...against, ...this.piggyback()].slice(0, this.cfg.maxPiggyback)
+  }
+
+  private gossip (now: number): void {
+    this.lastGossipAt = now
+    this.nextGossipAt = now + this.cfg.gossipIntervalMs
+    const targets = shuffle([...this.neighbours()], this.init.random).slice(0, this.cfg.gossipFanout)
+    // alone: nothing to gossip to; what is queued rides on the first probes once there is someone
+    if (targets.length === 0) { this.nextGossipAt = Infinity; return }
+    for (const t of targets) {
+      const updates = this.queue.take(this.cfg.maxPiggyback, this.retransmitLimit())
+      if (updates.length === 0) break
+      this.send(t, { type: 'gossip', seq: 0, inc: this.inc, updates })
+    }
+    if (this.queue.size === 0) this.nextGossipAt = Infinity
+  }
+
+  private send (to: string, msg: SwimMessage): void {
+    this.init.transport.send(to, msg)
+  }
+}
+
+function reasonOf (m: Member): DownReason | undefined {
+  if (m.state === 'left') return 'left'
+  if (m.state === 'dead') return m.refused ? 'unreachable' : 'failed'
+  return undefined
+}
+
+function shuffle<T> (xs: T[], random: Random): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(random.next() * (i + 1))
+    const t = xs[i]!
+    xs[i] = xs[j]!
+    xs[j] = t
+  }
+  return xs
+}
