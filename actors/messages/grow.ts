@@ -1,0 +1,9 @@
+// Events of a followed `cluster.grow` / `cluster.shrink`: the daemon watches the node records and
+// streams one event per change until every machine is settled (joined, gone, or failed and cleaned).
+import type { NodeRow } from '../cloud-manager.js'
+
+export type GrowEvent =
+  | { event: 'accepted', nodes: string[], growId: string }
+  | { event: 'node', row: NodeRow }
+  | { event: 'done', rows: NodeRow[] }
+  | { event: 'failed', code: 'timeout', message: string, rows: NodeRow[] }
