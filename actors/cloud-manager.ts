@@ -10,6 +10,7 @@ import type { Value } from '../mesh/value.js'
 import { bootstrap } from './cloud/bootstrap.js'
 import { checkCredentials, decodeProvider, fingerprint, providerKey, SealKey, sealFor, type Envelope, type ProviderRecord } from './cloud/credentials.js'
 import * as D from './cloud/defaults.js'
+import type { RequestOf } from './messages/index.js'
 import { CredentialsError, GrowError } from './cloud/errors.js'
 import type { MonkdCommand } from './cloud/local.js'
 import { autoTags, isProviderKind, nodeNamePattern, providerKinds, tagPattern, type Credentials, type MachineSpec, type Provider, type ProviderKind, type ProviderOptions } from './cloud/provider.js'
@@ -30,23 +31,10 @@ export interface CloudManagerOptions {
   takeoverGraceMs?: number
 }
 
-export interface GrowRequest {
-  provider: string
-  name: string
-  tags?: string[]
-  instanceType?: string
-  region?: string
-  zone?: string
-  diskSize?: number
-  count?: number
-  /** Minutes a machine may take to join. */
-  growTimeout?: number
-  keyPair?: string
-  image?: string
-}
-
-export interface ShrinkRequest { name?: string, tag?: string, provider?: string, count?: number, force?: boolean }
-export interface PeerRemoveRequest { ids?: string[], tag?: string, force?: boolean }
+/** The requests as the control API decoded them (actors/messages/cloud.ts). */
+export type GrowRequest = Omit<RequestOf<'cluster.grow'>, 'type' | 'follow'>
+export type ShrinkRequest = Omit<RequestOf<'cluster.shrink'>, 'type'>
+export type PeerRemoveRequest = Omit<RequestOf<'cluster.peer-remove'>, 'type'>
 
 export interface NodeRow {
   name: string
@@ -329,35 +317,6 @@ export class CloudManager {
   }
 
   // ---- requests ----
-
-  /**
-   * Answers a control message of the cloud side (`cluster.grow`, `cluster.nodes`, `cluster.shrink`,
-   * `cluster.peer-remove`, `cluster.providers`, `cluster.provider-add`), already decoded against its
-   * schema by the control API; undefined for any other type.
-   */
-  handle (m: { type: string } & Record<string, unknown>): Promise<unknown> | undefined {
-    const strs = (v: unknown): string[] | undefined => Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined
-    const str = (v: unknown): string | undefined => typeof v === 'string' ? v : undefined
-    const num = (v: unknown): number | undefined => typeof v === 'number' ? v : undefined
-    const strMap = (v: unknown): Record<string, string> => {
-      const out: Record<string, string> = {}
-      if (isObj(v)) for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x
-      return out
-    }
-    const defined = <T extends Record<string, unknown>>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
-    switch (m.type) {
-      case 'cluster.grow': return this.grow(defined({
-        provider: str(m.provider) ?? '', name: str(m.name) ?? '', tags: strs(m.tags), instanceType: str(m.instanceType), region: str(m.region), zone: str(m.zone),
-        diskSize: num(m.diskSize), count: num(m.count), growTimeout: num(m.growTimeout), keyPair: str(m.keyPair), image: str(m.image),
-      }) as GrowRequest)
-      case 'cluster.nodes': return Promise.resolve(this.nodes(strs(m.names)))
-      case 'cluster.shrink': return this.shrink(defined({ name: str(m.name), tag: str(m.tag), provider: str(m.provider), count: num(m.count), force: m.force === true ? true : undefined }) as ShrinkRequest)
-      case 'cluster.peer-remove': return this.peerRemove(defined({ ids: strs(m.ids), tag: str(m.tag), force: m.force === true ? true : undefined }) as PeerRemoveRequest)
-      case 'cluster.providers': return Promise.resolve(this.providersList())
-      case 'cluster.provider-add': return this.providerAdd(str(m.kind) ?? '', strMap(m.credentials), strMap(m.options))
-      default: return undefined
-    }
-  }
 
   /** `cluster.provider-add`: checks the credentials against the provider, then stores them sealed for every eligible peer. */
   async providerAdd (kind: string, credentials: Credentials, options: Record<string, string>): Promise<ProviderRow> {

@@ -104,8 +104,8 @@ async function main (): Promise<void> {
     file.end()
     process.exit(0)
   }
-  const dispatch = peerDispatch(peer, { status: () => ({ version, home: o.home }), stop: () => { void shutdown('daemon.stop') }, more: m => cloud.handle(m) })
-  const api = await startApiServer({ socketPath: socketPathIn(o.home), routes: monkdRoutes, dispatch, logger: log, info: { peerId: peer.id, version, name }, ...(o.api ? { tcp: o.api } : {}) })
+  const dispatch = peerDispatch(peer, { status: () => ({ version, home: o.home }), stop: () => { void shutdown('daemon.stop') }, cloud: { manager: cloud, mesh } })
+  const api = await startApiServer({ socketPath: socketPathIn(o.home), routes: monkdRoutes(), dispatch, logger: log, info: { peerId: peer.id, version, name }, ...(o.api ? { tcp: o.api } : {}) })
   process.on('SIGTERM', () => { void shutdown('SIGTERM') })
   process.on('SIGINT', () => { void shutdown('SIGINT') })
   log.info({ peer: peer.id, cluster: mesh.clusterId, socket: api.socketPath, addrs: mesh.addresses() }, `monkd ${name} ready`)

@@ -14,7 +14,7 @@ export class UnknownMessageError extends Error {
   readonly code = 'unknown-type'
   readonly field = 'type'
   constructor (where: string, type: string, known: readonly string[]) {
-    super(`${where} has no message '${type}' (known: ${[...known].sort().join(', ')})`)
+    super(`${where} does not accept messages of type '${type}' (accepted: ${[...known].sort().join(', ')})`)
   }
 }
 
@@ -56,6 +56,8 @@ function expectedOf (issue: v.BaseIssue<unknown>): string {
 
 /** Decodes `value` with `schema` or throws MessageError naming the first bad field. */
 export function decodeWith<S extends v.GenericSchema> (schema: S, value: unknown): v.InferOutput<S> {
+  const isMessage = schema.type === 'strict_object' || schema.type === 'object'
+  if (isMessage && (typeof value !== 'object' || value === null || Array.isArray(value))) throw new MessageError('', `the request body must be an object {type, ...}, got ${shown(value)}`)
   const r = v.safeParse(schema, value, { abortEarly: true })
   if (r.success) return r.output
   const issue = r.issues[0]

@@ -9,7 +9,7 @@ export function message<const T extends string, const E extends v.ObjectEntries>
 
 /** A bounded string; `what` is said in errors ("a template path like ns/name"). */
 export function text (min: number, max: number, what?: string) {
-  return v.pipe(v.string(what ?? 'a string'), v.minLength(min, min === 1 ? 'a non-empty string' : `at least ${min} characters long`), v.maxLength(max, `at most ${max} characters long`))
+  return v.pipe(v.string(what ?? (min > 0 ? 'a non-empty string' : 'a string')), v.minLength(min, min === 1 ? 'a non-empty string' : `at least ${min} characters long`), v.maxLength(max, `at most ${max} characters long`))
 }
 
 export const path = v.pipe(v.string('a template path like ns/name'), v.minLength(1, 'a template path like ns/name'), v.maxLength(512, 'at most 512 characters long'), v.regex(/^\/?[^\s/][^\s]*$/, 'a template path like ns/name'))

@@ -10,6 +10,7 @@ import { secretRequests, type SecretsReplies, type SecretsRequest } from './secr
 import { templateRequests, type TemplatesReplies, type TemplatesRequest } from './templates.js'
 import { workloadRequests, type WorkEvent, type WorkloadReplies, type WorkloadRequest } from './workload.js'
 import type { GrowEvent } from './grow.js'
+import { UnknownMessageError } from './decode.js'
 
 /**
  * Which actor handles which messages: one row per actor, one key per message type. Adding a
@@ -27,6 +28,10 @@ export const messageTable = {
 export type ActorKind = keyof typeof messageTable
 export type Request = ClusterRequest | TemplatesRequest | WorkloadRequest | SecretsRequest | CloudRequest | RunnableRequest
 export type RequestType = Request['type']
+/** Messages to the `peer` path of the control API (everything but an instance's own). */
+export type PeerMessage = Exclude<Request, RunnableRequest>
+/** Messages to `runnable/<instance>`. */
+export type RunnableMessage = RunnableRequest
 export type RequestOf<T extends RequestType> = Extract<Request, { type: T }>
 /** The message types an actor kind handles. */
 export type TypesOf<A extends ActorKind> = keyof typeof messageTable[A] & RequestType
@@ -47,8 +52,10 @@ export interface Streams {
 }
 export type StreamOf<T extends RequestType> = T extends keyof Streams ? Streams[T] : never
 
-/** What a handler of message type T returns. */
-export type Answer<T extends RequestType> = Promise<ReplyOf<T>> | AsyncIterable<StreamOf<T>>
+/** What a handler of message type T returns: its reply, or (stream types) a stream, possibly promised. */
+export type Answer<T extends RequestType> = T extends keyof Streams
+  ? Promise<ReplyOf<T> | AsyncIterable<Streams[T]>> | AsyncIterable<Streams[T]>
+  : Promise<ReplyOf<T>>
 
 export interface HandlerContext {
   /** `ns/app` for `runnable/ns/app`; undefined for peer-level messages. */
@@ -57,7 +64,8 @@ export interface HandlerContext {
   readonly signal: AbortSignal
 }
 
-export type Handler<T extends RequestType> = (msg: RequestOf<T>, ctx: HandlerContext) => Answer<T>
+/** A handler of message type T (declared as a method so the table can hold every handler under one type). */
+export type Handler<T extends RequestType> = { handle (msg: RequestOf<T>, ctx: HandlerContext): Answer<T> }['handle']
 /** The handlers of one actor kind: exactly its message types, each typed. */
 export type Handlers<A extends ActorKind> = { readonly [T in TypesOf<A>]: Handler<T> }
 
@@ -80,6 +88,19 @@ export function schemaOf (type: string): v.GenericSchema | undefined {
   if (actor === undefined) return undefined
   const requests: Readonly<Record<string, v.GenericSchema>> = messageTable[actor]
   return requests[type]
+}
+
+/** Every actor's handlers: what a daemon (or a test's stand-in) serves. */
+export type AllHandlers = { readonly [A in ActorKind]: Handlers<A> }
+
+/** Delivers a decoded message to the handler the table names; unknown types are an `unknown-type` error. */
+export function dispatch (all: AllHandlers, msg: Request, ctx: HandlerContext): Answer<RequestType> {
+  const actor = handlerOf(msg.type)
+  if (actor === undefined) throw new UnknownMessageError('monkd', msg.type, [...byType.keys()])
+  const handlers: Readonly<Record<string, Handler<RequestType>>> = all[actor]
+  const h = handlers[msg.type]
+  if (h === undefined) throw new UnknownMessageError(actor, msg.type, Object.keys(handlers))
+  return h(msg, ctx)
 }
 
 /** The message types of some actor kinds (for an API route). */

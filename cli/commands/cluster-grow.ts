@@ -53,7 +53,7 @@ async function follow (s: Session, names: string[], timeoutMs: number, done: (r:
   const deadline = started + timeoutMs
   try {
     for (;;) {
-      const rows = await s.request<NodeRow[]>('peer', { type: 'cluster.nodes', names })
+      const rows = await s.request('peer', { type: 'cluster.nodes', names })
       for (const r of rows) {
         const line = describeNode(r)
         if (last.get(r.name) !== line) {
@@ -141,7 +141,7 @@ export function registerClusterGrow (cluster: Command): void {
       if (minutes !== undefined && !(minutes > 0)) throw new CliError('bad-flag', `--grow-timeout wants minutes, got "${f.growTimeout ?? ''}"`, exitCodes.usage)
       const keyPair = f.securityKeyPair ?? f.kp
       const tags = splitTags(f.tag)
-      const reply = await s.request<{ nodes: string[] }>('peer', {
+      const reply = await s.request('peer', {
         type: 'cluster.grow', provider: f.provider, name: f.name, count,
         ...(tags.length ? { tags } : {}), ...(f.instanceType ? { instanceType: f.instanceType } : {}), ...(f.region ? { region: f.region } : {}),
         ...(f.zone ? { zone: f.zone } : {}), ...(disk !== undefined ? { diskSize: disk } : {}), ...(minutes !== undefined ? { growTimeout: minutes } : {}),
@@ -188,7 +188,7 @@ export function registerClusterGrow (cluster: Command): void {
     .action(async (f: { name?: string, tag?: string, provider?: string, numInstances?: string, force?: boolean, wait: boolean }, cmd: Command) => {
       const s = session(cmd)
       const count = positiveInt(f.numInstances, '--num-instances')
-      const reply = await s.request<{ nodes: string[], skipped: Array<{ name: string, reason: string }> }>('peer', {
+      const reply = await s.request('peer', {
         type: 'cluster.shrink', ...(f.name ? { name: f.name } : {}), ...(f.tag ? { tag: f.tag } : {}), ...(f.provider ? { provider: f.provider } : {}),
         ...(count !== undefined ? { count } : {}), ...(f.force ? { force: true } : {}),
       })
@@ -207,7 +207,7 @@ export function registerClusterGrow (cluster: Command): void {
       const s = session(cmd)
       const ids = [...f.id, ...args]
       if (ids.length === 0 && f.tag === undefined) throw new CliError('bad-flag', 'give --id NAME (or names as arguments) or --tag TAG', exitCodes.usage)
-      const reply = await s.request<{ nodes: string[] }>('peer', { type: 'cluster.peer-remove', ...(ids.length ? { ids } : {}), ...(f.tag ? { tag: f.tag } : {}), ...(f.force ? { force: true } : {}) })
+      const reply = await s.request('peer', { type: 'cluster.peer-remove', ...(ids.length ? { ids } : {}), ...(f.tag ? { tag: f.tag } : {}), ...(f.force ? { force: true } : {}) })
       await follower('remove')(s, reply.nodes, f.wait)
     })
 
@@ -217,7 +217,7 @@ export function registerClusterGrow (cluster: Command): void {
     .option('-a, --all', 'also machines that are gone')
     .action(async (names: string[], f: { all?: boolean }, cmd: Command) => {
       const s = session(cmd)
-      const rows = (await s.request<NodeRow[]>('peer', { type: 'cluster.nodes', ...(names.length ? { names } : {}) }))
+      const rows = (await s.request('peer', { type: 'cluster.nodes', ...(names.length ? { names } : {}) }))
         .filter(r => f.all === true || names.length > 0 || r.state !== 'gone')
       if (s.json) { printJson(rows); return }
       s.print(nodesTable(rows, s.status))
@@ -228,7 +228,7 @@ export function registerClusterGrow (cluster: Command): void {
     .description('cloud providers whose credentials this cluster holds')
     .action(async (_f: unknown, cmd: Command) => {
       const s = session(cmd)
-      const rows = await s.request<ProviderRow[]>('peer', { type: 'cluster.providers' })
+      const rows = await s.request('peer', { type: 'cluster.providers' })
       if (s.json) { printJson(rows); return }
       s.print(table(['PROVIDER', 'CREDENTIALS', 'HELD BY', 'NODES', 'OPTIONS'], rows.map(r => [
         r.kind, r.kind === 'local' ? '-' : `sha256:${r.fingerprint}`, r.kind === 'local' ? 'any peer' : r.holders.join(','), String(r.nodes),
@@ -258,7 +258,7 @@ export function registerClusterGrow (cluster: Command): void {
       const endpoint = f.endpoint ?? process.env[endpointEnv[kind] ?? ''] ?? undefined
       const options: Record<string, string> = {}
       for (const [k, v] of Object.entries({ endpoint, project: f.project, region: f.region, package: f.package, dir: f.dir === undefined ? undefined : resolve(f.dir), runtime: f.runtime })) if (v !== undefined && v !== '') options[k] = v
-      const row = await s.request<ProviderRow>('peer', { type: 'cluster.provider-add', kind, credentials, options })
+      const row = await s.request('peer', { type: 'cluster.provider-add', kind, credentials, options })
       if (s.json) { printJson(row); return }
       s.note(`${kind} provider added${row.kind === 'local' ? '' : ` (credentials sha256:${row.fingerprint}, sealed for ${row.holders.length} peer(s): ${row.holders.join(', ')})`}`)
     })

@@ -128,7 +128,7 @@ export async function stopDaemon (s: Session): Promise<boolean> {
   p.update(`waiting for monkd to leave its cluster and stop (${s.socket})`)
   try {
     try {
-      await s.request<unknown>('peer', { type: 'daemon.stop' }, { timeoutMs: DAEMON_STOP_TIMEOUT_MS })
+      await s.request('peer', { type: 'daemon.stop' }, { timeoutMs: DAEMON_STOP_TIMEOUT_MS })
     } catch (e) {
       // The daemon may close the connection as it goes; only a refusal it sent counts.
       const code = (e as { code?: string }).code

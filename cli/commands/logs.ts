@@ -21,7 +21,7 @@ export async function logs (path: string, flags: Flags, cmd: Command): Promise<v
   process.once('SIGTERM', leave)
   process.stdout.on('error', onPipe)
   try {
-    const items = s.stream<LogItem>(runnableActor(requirePath(path)), {
+    const items = s.stream(runnableActor(requirePath(path)), {
       type: 'runnable.logs',
       ...(flags.follow === true ? { follow: true } : {}),
       ...(flags.all === true ? {} : { tail: last }),

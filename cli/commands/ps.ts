@@ -19,7 +19,7 @@ export function psTable (rows: readonly PsRow[], status: (s: string) => string):
 /** The action of `monk ps` (its flags are in registry.ts). */
 export async function ps (opts: { all?: boolean, peer?: string, tag?: string }, cmd: Command): Promise<void> {
   const s = session(cmd)
-  const rows = await s.request<PsRow[]>('peer', {
+  const rows = await s.request('peer', {
     type: 'workload.ps',
     ...(opts.all === true ? { all: true } : {}),
     ...(opts.peer !== undefined ? { peer: opts.peer } : {}),
@@ -34,7 +34,7 @@ export async function ps (opts: { all?: boolean, peer?: string, tag?: string }, 
 export async function describe (paths: string[], opts: { container: string[] }, cmd: Command): Promise<void> {
   const s = session(cmd)
   const { normaliseDescribe, renderSummary } = await import('../format/summary.js')
-  const raw = await Promise.all(paths.map(async p => await s.request<unknown>(runnableActor(requirePath(p)), { type: 'runnable.describe' })))
+  const raw = await Promise.all(paths.map(async p => await s.request(runnableActor(requirePath(p)), { type: 'runnable.describe' })))
   if (s.json) { printJson(paths.length === 1 ? raw[0] : raw); return }
   const replies = raw.map((r, i) => {
     const d = normaliseDescribe(r, requirePath(paths[i]!))

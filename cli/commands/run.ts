@@ -43,7 +43,7 @@ export async function describeAll (s: Session, instances: readonly string[], row
   const { normaliseDescribe } = await import('../format/summary.js')
   return Promise.all(instances.map(async i => {
     try {
-      return normaliseDescribe(await s.request<unknown>(runnableActor(i), { type: 'runnable.describe' }), i)
+      return normaliseDescribe(await s.request(runnableActor(i), { type: 'runnable.describe' }), i)
     } catch {
       const row = rows.find(r => r.instance === i)
       return row ? { ...row } : { instance: i }
@@ -67,7 +67,7 @@ export async function runPaths (s: Session, type: 'workload.run' | 'workload.upd
   for (const p of paths) {
     const message = await workloadMessage(type, requirePath(p), flags)
     if (type === 'workload.update' && flags.wait) for (const [i, g] of await generationsBefore(s, requirePath(p))) before.set(i, g)
-    const reply = await s.request<unknown>('peer', message)
+    const reply = await s.request('peer', message)
     const got = instancesOf(reply)
     instances.push(...(got.length ? got : [requirePath(p)]))
   }

@@ -32,13 +32,13 @@ function generationOf (reply: unknown): number | undefined {
  * the instance itself, or (for a group) the instances of its namespace. Taken before the request.
  */
 export async function generationsBefore (s: Session, path: string): Promise<Map<string, number>> {
-  const rows = await s.request<PsRow[]>('peer', { type: 'workload.ps', all: true })
+  const rows = await s.request('peer', { type: 'workload.ps', all: true })
   const ns = path.split('/')[0]!
   const exact = rows.some(r => r.instance === path)
   const candidates = [...new Set(rows.filter(r => exact ? r.instance === path : r.instance.startsWith(`${ns}/`)).map(r => r.instance))]
   const out = new Map<string, number>()
   await Promise.all(candidates.map(async i => {
-    const g = await s.request<unknown>(runnableActor(i), { type: 'runnable.describe' }).then(generationOf, () => undefined)
+    const g = await s.request(runnableActor(i), { type: 'runnable.describe' }).then(generationOf, () => undefined)
     if (g !== undefined) out.set(i, g)
   }))
   return out
@@ -84,10 +84,10 @@ export async function waitForInstances (s: Session, instances: readonly string[]
   const stale = new Map(opts.newerThan ?? [])
   try {
     for (;;) {
-      const polled = await s.request<PsRow[]>('peer', { type: 'workload.ps', all: true })
+      const polled = await s.request('peer', { type: 'workload.ps', all: true })
       // An instance still at its old generation is as good as not started yet.
       for (const [i, g] of [...stale]) {
-        const now = await s.request<unknown>(runnableActor(i), { type: 'runnable.describe' }).then(generationOf, () => undefined)
+        const now = await s.request(runnableActor(i), { type: 'runnable.describe' }).then(generationOf, () => undefined)
         if (now !== undefined && now > g) stale.delete(i)
       }
       const rows = polled.map(r => stale.has(r.instance) ? { ...r, status: 'starting' as const } : r)

@@ -20,7 +20,7 @@ async function apply (s: Session, paths: readonly string[], message: (path: stri
     const path = requirePath(p)
     const msg = message(path)
     if (msg.type === 'workload.restart' && flags.wait) for (const [i, g] of await generationsBefore(s, path)) before.set(i, g)
-    const got = instancesOf(await s.request<unknown>('peer', msg))
+    const got = instancesOf(await s.request('peer', msg))
     instances.push(...(got.length ? got : [path]))
   }
   if (flags.wait && instances.length) await waitForInstances(s, instances, { goal, timeoutS, newerThan: before })

@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { decode as decodeCbor, encode as encodeCbor } from 'cborg'
+import { ACTOR_PROTOCOL } from '../../actors/cluster/remote.js'
 import { startTestPeer, until, type TestPeer } from '../helpers/monkd.js'
-import type { PeerMessage, PsRow, RunnableMessage } from '../../cli/api/messages.js'
+import type { Describe, PeerMessage, PsRow, RunnableMessage } from '../../cli/api/messages.js'
 
 /** A typed request: the message is checked against the protocol at compile time. */
 const send = <R = unknown>(p: TestPeer, path: string, msg: PeerMessage | RunnableMessage): Promise<R> => p.client.request<R>(path, msg)
@@ -179,10 +181,30 @@ Cluster('logs, exec and describe answer from a peer that does not run the instan
   assert.ok(lines.some(l => l.text === 'web says hi' && l.container === 'main'), JSON.stringify(lines))
   const ex = await send<{ exitCode: number, stdout: string }>(other, 'runnable/t/web', { type: 'runnable.exec', cmd: ['sh', '-c', 'echo from-$((40+2)); exit 3'] })
   assert.equal([ex.exitCode, ex.stdout], [3, 'from-42\n'])
-  const d = await send<{ peer: string, status: { state: string } }>(other, 'runnable/t/web', { type: 'runnable.describe' })
+  // describe answers from the asking peer's replica: the owner serves no request for it
+  const owner = peers.find(p => p.peer.id === web.peer) as TestPeer
+  const served = owner.peer.remoteStats.served
+  const d = await send<Describe>(other, 'runnable/t/web', { type: 'runnable.describe' })
   assert.is(d.peer, web.peer)
-  assert.is(d.status.state, 'running')
+  assert.is(d.status, 'running')
+  assert.ok(d.containers.some(c => c.name === 'main' && c.status === 'running'), JSON.stringify(d))
+  assert.is(owner.peer.remoteStats.served, served, 'describe took no hop to the owner')
   await until('the container-started hook ran its action', () => existsSync(join(dir, 'hook.txt')) && readFileSync(join(dir, 'hook.txt'), 'utf8') === 'hooked\n', 10_000)
+})
+
+Cluster('a malformed /monk/actor/1 request is answered with a typed error and counted; the peer keeps serving', async () => {
+  const [a, b] = peers as [TestPeer, TestPeer]
+  const before = b.peer.remoteStats.malformed
+  const garbage = [new Uint8Array([0xff, 0x00, 0x13]), encodeCbor({ v: 1, instance: 't/web', msg: { type: 'runnable.exec', cmd: 'not-a-list' } }), encodeCbor({ v: 2, instance: 't/web', msg: { type: 'runnable.action', action: 'x' } }), encodeCbor('just a string')]
+  for (const bytes of garbage) {
+    const reply = decodeCbor(await a.mesh.request(b.peer.id, ACTOR_PROTOCOL, bytes, { timeoutMs: 10_000 })) as { ok: boolean, error?: { code: string, message: string } }
+    assert.is(reply.ok, false)
+    assert.is(reply.error?.code, 'bad-request')
+    assert.match(reply.error?.message ?? '', /malformed actor request/)
+  }
+  assert.is(b.peer.remoteStats.malformed, before + garbage.length)
+  const st = await send<{ peerId: string }>(b, 'peer', { type: 'peer.status' })
+  assert.is(st.peerId, b.peer.id)
 })
 
 Cluster('a peer that joins moves nothing that runs', async () => {

@@ -195,7 +195,7 @@ export async function startFakeDaemon (opts: { home?: string, startPolls?: numbe
     }
   }
 
-  server = await startApiServer({ socketPath: socket, routes: monkdRoutes, dispatch, info: { peerId: peers[0]!.id, version: '0.1.0-fake', name: 'p1' } })
+  server = await startApiServer({ socketPath: socket, routes: monkdRoutes(), dispatch, info: { peerId: peers[0]!.id, version: '0.1.0-fake', name: 'p1' } })
   return {
     home, socket, server, seen, instances, secrets,
     get followEnded () { return state.followEnded },
