@@ -3,6 +3,8 @@
 import * as v from 'valibot'
 import { list, message, name, text } from './fields.js'
 import type { Describe } from './workload.js'
+import type { Request } from '../kit/index.js'
+import type { Assignment } from '../runnable/decide.js'
 
 export const runnableRequests = {
   'runnable.describe': message('runnable.describe', {}),
@@ -28,3 +30,29 @@ export interface RunnableReplies {
   'runnable.logs': LogItem
   'runnable.logs-page': LogItem[]
 }
+
+// ---- inside the daemon: the runnable actor's own vocabulary (actors/runnable/actor.ts) ----
+// Commands in the imperative, facts in the past tense; no closures. Requests carry `replyTo`.
+
+/** The log streams of the owner's containers, one per container (local only: never on the wire). */
+export type LogStreams = Array<{ container: string, stream: AsyncIterable<{ time: Date, stream: 'stdout' | 'stderr', text: string }> & { close: () => void } }>
+
+/** What the actor reports of itself (`runnable.status`): its phase and what it waits for. */
+export interface RunnableView { instance: string, phase: string, waiting: string | null, error: string | null, failures: number, retryAt: number, ready: boolean }
+
+export type RunnableMsg =
+  /** Placement: this peer's part for the instance (owner or not, run/stop/purge). */
+  | { readonly type: 'runnable.assign', readonly assignment: Assignment }
+  /** Look again at the containers and the replica (the peer's tick, or a wake-up the actor set). */
+  | { readonly type: 'runnable.tick' }
+  /** Facts from the start pipeline and readiness attempts (`op` says which). */
+  | { readonly type: 'runnable.started', readonly op: number }
+  | { readonly type: 'runnable.start-failed', readonly op: number, readonly error: string }
+  | { readonly type: 'runnable.progressed', readonly op: number, readonly waiting: string }
+  | { readonly type: 'runnable.checked', readonly op: number, readonly ready: boolean }
+  | Request<'runnable.action', { output: unknown }, { readonly action: string, readonly args: Readonly<Record<string, unknown>> }>
+  | Request<'runnable.exec', ExecReply, { readonly cmd: readonly string[], readonly container?: string }>
+  | Request<'runnable.logs-page', LogItem[], { readonly tail?: number, readonly since?: string, readonly container?: string }>
+  | Request<'runnable.logs', LogStreams, { readonly follow: boolean, readonly tail?: number, readonly container?: string }>
+  | Request<'runnable.actions', ActionInfo[]>
+  | Request<'runnable.status', RunnableView>
