@@ -1,18 +1,19 @@
-// The runnable actors of one peer (`runnable:<instance>`), spawned on demand: placement tells each
-// its assignment, a tick makes owners re-read their containers, and requests (action, exec, logs)
-// run inside the actor, serialised with its reconciles. This is the seam to the runnable actor
-// (actors/runnable*): everything the cluster needs from it goes through RunnableActors.
+// The runnable actors of one peer (`runnable:<instance>`, actors/runnable/), spawned on demand:
+// placement tells each its assignment, a tick makes owners re-read their containers, and requests
+// (action, exec, logs) are typed messages the actor answers. This is the seam to the runnable
+// actor: everything the cluster needs from it goes through RunnableActors.
 import type { ArrowValue } from '../../grammar/arrow/index.js'
-import type { Value } from '../../grammar/monkscript/index.js'
+import type { MapValue, Value } from '../../grammar/monkscript/index.js'
+import { runnableSpec } from '../../grammar/monkscript/runnable-spec.js'
 import type { Mesh } from '../../mesh/mesh.js'
-import { ask, spawnActor, tell, type ActorRef, type ActorSystem, type Clock, type Logger, type ReplyTo } from '../kit/index.js'
-import type { ActionInfo, ExecReply, LogItem, RunnableRequest } from '../messages/runnable.js'
-import { Runnable, type Assignment } from '../runnable.js'
+import { ask, tell, type ActorRef, type ActorSystem, type Clock, type Logger } from '../kit/index.js'
+import type { ActionInfo, ExecReply, LogItem, LogStreams, RunnableMsg, RunnableRequest } from '../messages/runnable.js'
+import { actionInfos, spawnRunnable, type Assignment, type RunnableDeps } from '../runnable/index.js'
 import type { Runtime } from '../runtime/runtime.js'
 import type { SecretBox } from '../secrets.js'
 import type { WantRecord } from '../state.js'
 
-export type { Assignment }
+export type { Assignment, LogStreams }
 
 /** A request a runnable actor answers itself (on the owner). */
 export type OwnerRequest = Extract<RunnableRequest, { type: 'runnable.action' | 'runnable.exec' | 'runnable.logs-page' }>
@@ -23,14 +24,7 @@ export interface OwnerReplies {
   'runnable.logs-page': LogItem[]
 }
 
-export type LogStreams = Awaited<ReturnType<Runnable['logs']>>
 export interface LogOptions { follow?: boolean | undefined, tail?: number | undefined, container?: string | undefined }
-
-type Call = { ok: true, value: unknown } | { ok: false, error: unknown }
-type RunnableMsg =
-  | { type: 'runnable.reconcile', assignment: Assignment }
-  | { type: 'runnable.tick' }
-  | { type: 'runnable.call', fn: (r: Runnable) => Promise<unknown>, replyTo: ReplyTo<Call> }
 
 export interface RunnableHostDeps {
   system: ActorSystem
@@ -63,59 +57,41 @@ export class RunnableActors {
     const e = this.entry(instance)
     if (e.last && JSON.stringify(e.last) === JSON.stringify(a)) return
     e.last = a
-    tell(e.ref, { type: 'runnable.reconcile', assignment: a })
+    tell(e.ref, { type: 'runnable.assign', assignment: a })
   }
 
   tickAll (): void {
     for (const a of this.actors.values()) tell(a.ref, { type: 'runnable.tick' })
   }
 
-  /** Answers an owner request inside the instance's actor. */
-  async request<T extends OwnerRequest['type']> (instance: string, want: WantRecord, msg: Extract<OwnerRequest, { type: T }>): Promise<OwnerReplies[T]> {
+  /** Answers an owner request in the instance's actor. */
+  async request<T extends OwnerRequest['type']> (instance: string, _want: WantRecord, msg: Extract<OwnerRequest, { type: T }>): Promise<OwnerReplies[T]> {
+    const ref = this.entry(instance).ref
     const m: OwnerRequest = msg
-    switch (m.type) {
-      case 'runnable.action': {
-        const args = { ...m.args }
-        const output = await this.call(instance, r => r.action(want, m.action, args))
-        return narrow<OwnerReplies[T]>({ output })
+    const reply: OwnerReplies[OwnerRequest['type']] = await (async () => {
+      switch (m.type) {
+        case 'runnable.action': return await ask(ref, replyTo => ({ type: 'runnable.action' as const, action: m.action, args: { ...m.args }, replyTo }), CALL_TIMEOUT_MS)
+        case 'runnable.exec': return await ask(ref, replyTo => ({ type: 'runnable.exec' as const, cmd: m.cmd, ...(m.container !== undefined ? { container: m.container } : {}), replyTo }), CALL_TIMEOUT_MS)
+        case 'runnable.logs-page': return await ask(ref, replyTo => ({ type: 'runnable.logs-page' as const, ...(m.tail !== undefined ? { tail: m.tail } : {}), ...(m.since !== undefined ? { since: m.since } : {}), ...(m.container !== undefined ? { container: m.container } : {}), replyTo }), CALL_TIMEOUT_MS)
       }
-      case 'runnable.exec': return narrow<OwnerReplies[T]>(await this.call(instance, r => r.exec(m.cmd, m.container)))
-      case 'runnable.logs-page': {
-        const o = { ...(m.tail !== undefined ? { tail: m.tail } : {}), ...(m.since !== undefined ? { since: new Date(m.since) } : {}), ...(m.container !== undefined ? { container: m.container } : {}) }
-        const page = await this.call(instance, r => r.logPage(o))
-        return narrow<OwnerReplies[T]>(page.map(l => ({ time: l.time, stream: l.stream === 'stderr' ? 'stderr' : 'stdout', container: l.container, text: l.text })))
-      }
-    }
+    })()
+    return narrow<OwnerReplies[T]>(reply)
   }
 
   /** The owner's log streams of an instance, one per container. */
   async logs (instance: string, opts: LogOptions): Promise<LogStreams> {
-    const o = { ...(opts.follow !== undefined ? { follow: opts.follow } : {}), ...(opts.tail !== undefined ? { tail: opts.tail } : {}), ...(opts.container !== undefined ? { container: opts.container } : {}) }
-    return await this.call(instance, r => r.logs(o))
+    return await ask(this.entry(instance).ref, replyTo => ({ type: 'runnable.logs' as const, follow: opts.follow === true, ...(opts.tail !== undefined ? { tail: opts.tail } : {}), ...(opts.container !== undefined ? { container: opts.container } : {}), replyTo }), CALL_TIMEOUT_MS)
   }
 
-  /** The actions a template defines (read from its record; no actor needed). */
-  static actionsOf (value: Record<string, unknown> | undefined): ActionInfo[] {
-    const acts = value?.actions
-    if (!acts || typeof acts !== 'object' || Array.isArray(acts)) return []
-    return Object.entries(acts).map(([name, a]) => {
-      const m = a !== null && typeof a === 'object' && !Array.isArray(a) ? a : {}
-      const args = 'arguments' in m && m.arguments !== null && typeof m.arguments === 'object' && !Array.isArray(m.arguments) ? { ...m.arguments } : {}
-      return { name, description: 'description' in m && typeof m.description === 'string' ? m.description : '', arguments: args }
-    })
+  /** The actions a template declares, from its typed spec (no actor needed). */
+  static actionsOf (value: MapValue | undefined): ActionInfo[] {
+    return value === undefined ? [] : actionInfos(runnableSpec('', value).spec)
   }
 
-  private async call<T> (instance: string, fn: (r: Runnable) => Promise<T>): Promise<T> {
-    const r = await ask(this.entry(instance).ref, replyTo => ({ type: 'runnable.call' as const, fn, replyTo }), CALL_TIMEOUT_MS)
-    if (!r.ok) throw r.error
-    return narrow<T>(r.value)
-  }
-
-  private entry (instance: string): { ref: ActorRef<RunnableMsg>, last: Assignment | null } {
-    const have = this.actors.get(instance)
-    if (have) return have
+  /** What a runnable actor needs from this peer. */
+  deps (): RunnableDeps {
     const d = this.d
-    const runnable = new Runnable(instance, {
+    return {
       peerId: d.mesh.peerId,
       peerName: d.name,
       home: d.home,
@@ -128,27 +104,19 @@ export class RunnableActors {
       del: k => d.mesh.delete(k),
       hostOf: id => d.hostOf(id),
       act: (path, args) => d.act(path, args),
-      now: () => d.clock.now(),
-    })
-    let last: Assignment | null = null
-    const entry = {
-      ref: spawnActor<null, RunnableMsg>(d.system, `runnable:${instance}`, {
-        initialState: null,
-        handle: async (s, msg) => {
-          if (msg.type === 'runnable.reconcile') { last = msg.assignment; await runnable.reconcile(msg.assignment) } else if (msg.type === 'runnable.tick') { if (last?.owner && last.want?.state === 'run') await runnable.reconcile(last) } else {
-            try { msg.replyTo({ ok: true, value: await msg.fn(runnable) }) } catch (error) { msg.replyTo({ ok: false, error }) }
-          }
-          return s
-        },
-      }),
-      last: null,
     }
+  }
+
+  private entry (instance: string): { ref: ActorRef<RunnableMsg>, last: Assignment | null } {
+    const have = this.actors.get(instance)
+    if (have) return have
+    const entry = { ref: spawnRunnable(this.d.system, instance, this.deps()), last: null }
     this.actors.set(instance, entry)
     return entry
   }
 }
 
-/** The reply of a closure call is the closure's own result type (checked where it was made). */
+/** The reply type of one owner request, chosen by its `type` (checked by the switch above). */
 function narrow<T> (v: unknown): T {
   return v as T
 }
