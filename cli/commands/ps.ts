@@ -33,13 +33,9 @@ export async function ps (opts: { all?: boolean, peer?: string, tag?: string }, 
 /** The action of `monk describe` (its flags are in registry.ts). */
 export async function describe (paths: string[], opts: { container: string[] }, cmd: Command): Promise<void> {
   const s = session(cmd)
-  const { normaliseDescribe, renderSummary } = await import('../format/summary.js')
+  const { renderSummary } = await import('../format/summary.js')
   const raw = await Promise.all(paths.map(async p => await s.request(runnableActor(requirePath(p)), { type: 'runnable.describe' })))
   if (s.json) { printJson(paths.length === 1 ? raw[0] : raw); return }
-  const replies = raw.map((r, i) => {
-    const d = normaliseDescribe(r, requirePath(paths[i]!))
-    if (opts.container.length && d.containers) d.containers = d.containers.filter(c => opts.container.includes(c.name))
-    return d
-  })
+  const replies = raw.map(d => opts.container.length ? { ...d, containers: d.containers.filter(c => opts.container.includes(c.name)) } : d)
   s.print(renderSummary(replies, { fancy: s.g.color, status: s.status }))
 }
