@@ -13,6 +13,8 @@ import { RemoteActors, type RemoteStats } from './cluster/remote.js'
 import { Router } from './cluster/router.js'
 import { RunnableActors } from './cluster/runnables.js'
 import { InstanceViews } from './cluster/views.js'
+import { GroupActors } from './group/actor.js'
+import { groupHandlers } from './group/handlers.js'
 import { clusterHandlers, type ClusterExtras } from './handlers/cluster.js'
 import { secretHandlers } from './handlers/secrets.js'
 import { templateHandlers } from './handlers/templates.js'
@@ -21,6 +23,7 @@ import { startSystem, systemClock, type ActorSystem, type Clock, type Logger, ty
 import type { AllHandlers, Handlers } from './messages/index.js'
 import { LABEL_INSTANCE, LABEL_PEER, type Runtime } from './runtime/runtime.js'
 import { SecretBox } from './secrets.js'
+import { readWants } from './state.js'
 
 /** How often every runnable re-reads its containers (crash detection, status refresh). */
 const TICK_MS = 1000
@@ -45,6 +48,7 @@ export class Peer {
   private readonly remote: RemoteActors
   private readonly router: Router
   private readonly placement: PlacementLoop
+  private readonly groups: GroupActors
   private readonly box: SecretBox
   private readonly timers: Timer[] = []
   private readonly unsubscribe: Array<() => void> = []
@@ -66,6 +70,11 @@ export class Peer {
     })
     this.router = new Router(mesh, this.views, this.actors, this.remote, this.clock, () => this.stopped)
     this.placement = new PlacementLoop(mesh, this.members, this.actors, this.clock)
+    this.groups = new GroupActors(this.system, {
+      runnable: this.actors.deps(),
+      describe: inst => this.views.describe(inst),
+      logs: (inst, opts, signal) => this.router.logs(inst, opts, signal),
+    })
   }
 
   static async start (o: PeerOptions): Promise<Peer> {
@@ -81,6 +90,10 @@ export class Peer {
     await this.remote.listen((instance, msg) => this.router.serve(instance, msg))
     const place = (): void => this.placement.schedule()
     for (const prefix of ['want/', 'claim/', 'tpl/', 'peer/']) this.unsubscribe.push(m.onChange(prefix, place))
+    // one group actor per wanted group root (a want's `root` that is not the instance itself)
+    const syncGroups = (): void => { this.groups.sync(new Set([...readWants(m.scan('want/'))].filter(([i, w]) => w.root !== i).map(([, w]) => w.root))) }
+    this.unsubscribe.push(m.onChange('want/', syncGroups))
+    syncGroups()
     this.unsubscribe.push(m.onPeerUp(place), m.onPeerDown(place))
     // Containers this peer ran before a restart: give each an actor so it is adopted or stopped.
     for (const c of await this.o.runtime.list({ [LABEL_PEER]: this.id })) {
@@ -107,6 +120,7 @@ export class Peer {
       workloads: workloadHandlers(m, this.views, this.clock),
       secrets: secretHandlers(m, this.box),
       runnable: this.router.handlers(),
+      group: groupHandlers(this.groups),
     }
   }
 

@@ -10,6 +10,7 @@ import { secretRequests, type SecretsReplies, type SecretsRequest } from './secr
 import { templateRequests, type TemplatesReplies, type TemplatesRequest } from './templates.js'
 import { workloadRequests, type WorkEvent, type WorkloadReplies, type WorkloadRequest } from './workload.js'
 import type { GrowEvent } from './grow.js'
+import { groupRequests, type GroupLogItem, type GroupReplies, type GroupRequest } from './group.js'
 import { UnknownMessageError } from './decode.js'
 
 /**
@@ -23,21 +24,24 @@ export const messageTable = {
   secrets: secretRequests,
   cloud: cloudRequests,
   runnable: runnableRequests,
+  group: groupRequests,
 } as const
 
 export type ActorKind = keyof typeof messageTable
-export type Request = ClusterRequest | TemplatesRequest | WorkloadRequest | SecretsRequest | CloudRequest | RunnableRequest
+export type Request = ClusterRequest | TemplatesRequest | WorkloadRequest | SecretsRequest | CloudRequest | RunnableRequest | GroupRequest
 export type RequestType = Request['type']
 /** Messages to the `peer` path of the control API (everything but an instance's own). */
-export type PeerMessage = Exclude<Request, RunnableRequest>
+export type PeerMessage = Exclude<Request, RunnableRequest | GroupRequest>
 /** Messages to `runnable/<instance>`. */
 export type RunnableMessage = RunnableRequest
+/** Messages to `group/<path>`. */
+export type GroupMessage = GroupRequest
 export type RequestOf<T extends RequestType> = Extract<Request, { type: T }>
 /** The message types an actor kind handles. */
 export type TypesOf<A extends ActorKind> = keyof typeof messageTable[A] & RequestType
 
 /** The reply of each message type (for a stream: see StreamOf). */
-export type Replies = ClusterReplies & TemplatesReplies & WorkloadReplies & SecretsReplies & CloudReplies & RunnableReplies
+export type Replies = ClusterReplies & TemplatesReplies & WorkloadReplies & SecretsReplies & CloudReplies & RunnableReplies & GroupReplies
 export type ReplyOf<T extends RequestType> = Replies[T]
 
 /** Messages whose reply can be a stream (NDJSON on the control API), and the items streamed. */
@@ -49,6 +53,7 @@ export interface Streams {
   'workload.purge': WorkEvent
   'runnable.logs': LogItem
   'cluster.grow': GrowEvent
+  'group.logs': GroupLogItem
 }
 export type StreamOf<T extends RequestType> = T extends keyof Streams ? Streams[T] : never
 
@@ -115,4 +120,5 @@ export type * from './secrets.js'
 export type * from './cloud.js'
 export type * from './runnable.js'
 export type * from './grow.js'
+export type * from './group.js'
 export { MessageError, UnknownMessageError, decodeWith } from './decode.js'

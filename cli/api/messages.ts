@@ -13,11 +13,12 @@ function messagesOf (actors: readonly ActorKind[]): Route<Request>['messages'] {
   return out
 }
 
-/** The daemon's routes: `peer` (the cluster actor and the handlers it hosts) and `runnable/<instance>`. */
+/** The daemon's routes: `peer` (the cluster actor and the handlers it hosts), `runnable/<instance>`, `group/<path>`. */
 export function monkdRoutes (): Array<Route<Request>> {
   return [
     { kind: 'peer', target: 'none', messages: messagesOf(['cluster', 'templates', 'workloads', 'secrets', 'cloud']) },
     { kind: 'runnable', target: 'required', messages: messagesOf(['runnable']) },
+    { kind: 'group', target: 'required', messages: messagesOf(['group']) },
   ]
 }
 

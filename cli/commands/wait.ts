@@ -9,23 +9,30 @@ import type { Session } from './session.js'
 /** What the last event carried: the instances and their state when the daemon said done. */
 export interface WorkDone { instances: string[], describe: Describe[] }
 
-function step (e: WorkEvent, more: () => string): Step<WorkDone> {
-  switch (e.event) {
-    case 'accepted': return { progress: `${e.instances.length} instance(s) accepted, waiting until ${e.goal}` }
-    case 'phase': return { progress: `${e.instance}: ${e.detail}${more()}` }
-    case 'done': return { done: { value: { instances: e.instances, describe: e.describe } } }
-    case 'failed': throw new CliError(e.code, e.message, exitCodes.failure)
-  }
+/** How many instances the progress line names before "+N more". */
+const SHOWN = 3
+
+/** The progress line: where each instance not yet there is, as the daemon said. */
+function line (where: ReadonlyMap<string, string>): string {
+  const all = [...where].map(([i, d]) => `${i}: ${d}`)
+  return all.slice(0, SHOWN).join('; ') + (all.length > SHOWN ? ` (+${all.length - SHOWN} more)` : '')
 }
 
 /** Sends `msg` with `wait: true` and renders the daemon's progress until it says done or failed. */
 export async function followWork (s: Session, msg: WorkRequest, timeoutS: number): Promise<WorkDone> {
-  const pending = new Set<string>()
-  const more = (): string => pending.size > 1 ? ` (+${pending.size - 1} more)` : ''
+  const where = new Map<string, string>()
   const events = s.stream('peer', { ...msg, wait: true, timeout: timeoutS })
-  return await renderEvents(events, e => {
-    if (e.event === 'accepted') for (const i of e.instances) pending.add(i)
-    if (e.event === 'phase' && ['running', 'stopped', 'gone'].includes(e.phase)) pending.delete(e.instance)
-    return step(e, more)
+  return await renderEvents(events, (e: WorkEvent): Step<WorkDone> => {
+    switch (e.event) {
+      case 'accepted':
+        for (const i of e.instances) where.set(i, 'accepted')
+        return { progress: line(where) }
+      case 'phase':
+        if (e.phase === 'running' || e.phase === 'stopped' || e.phase === 'gone') where.delete(e.instance)
+        else where.set(e.instance, e.detail)
+        return { progress: line(where) }
+      case 'done': return { done: { value: { instances: e.instances, describe: e.describe } } }
+      case 'failed': throw new CliError(e.code, e.message, exitCodes.failure)
+    }
   }, { enabled: !s.json && !s.g.quiet, note: s.note, what: `${msg.type} ${msg.path}` })
 }

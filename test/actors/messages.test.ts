@@ -81,7 +81,7 @@ M('dispatch calls the handler the table names, with its typed message', async ()
   const reject = (): Promise<never> => Promise.reject(new Error('not this one'))
   const stub: never = new Proxy({}, { get: () => reject }) as never
   const all = {
-    cluster: stub, templates: stub, cloud: stub, runnable: stub, workloads: stub,
+    cluster: stub, templates: stub, cloud: stub, runnable: stub, workloads: stub, group: stub,
     secrets: {
       'secrets.add': m => { calls.push(`add ${m.scope}/${m.name}`); return Promise.resolve({ scope: m.scope, name: m.name }) },
       'secrets.rm': reject,
