@@ -68,7 +68,7 @@ export class Peer {
       hostOf: id => this.members.hostOf(id),
       act: (path, args) => this.router.act(path, args),
     })
-    this.router = new Router(mesh, this.views, this.actors, this.remote, this.clock, () => this.stopped)
+    this.router = new Router(mesh, this.views, this.actors, this.remote, this.clock, () => this.stopped, () => this.groups)
     this.placement = new PlacementLoop(mesh, this.members, this.actors, this.clock)
     this.groups = new GroupActors(this.system, {
       runnable: this.actors.deps(),

@@ -4,6 +4,7 @@
 import type { ArrowValue } from '../../grammar/arrow/index.js'
 import type { Mesh } from '../../mesh/mesh.js'
 import type { Clock } from '../kit/clock.js'
+import { isGroupKind, type GroupActors } from '../group/actor.js'
 import type { Handlers } from '../messages/index.js'
 import type { LogItem } from '../messages/runnable.js'
 import { normalisePath } from '../paths.js'
@@ -21,7 +22,15 @@ export class Router {
     private readonly remote: RemoteActors,
     private readonly clock: Clock,
     private readonly stopped: () => boolean,
+    private readonly groups: () => GroupActors,
   ) {}
+
+  /** A path that names a group template and is not itself a wanted instance: its group actor answers. */
+  private groupPath (target: string): string | undefined {
+    const p = normalisePath(target)
+    if (decodeWant(this.mesh.get(keys.want(p)))) return undefined
+    return isGroupKind(decodeTpl(this.mesh.get(keys.tpl(p)))?.kind) ? p : undefined
+  }
 
   /** The want of an instance, or a `not-found` error saying how to run it. */
   private wanted (instance: string): WantRecord {
@@ -49,7 +58,8 @@ export class Router {
   async act (path: string, args: Record<string, ArrowValue>): Promise<ArrowValue> {
     const p = normalisePath(path)
     const i = p.lastIndexOf('/')
-    const out = await this.toOwner(p.slice(0, i), { type: 'runnable.action', action: p.slice(i + 1), args })
+    const group = this.groupPath(p.slice(0, i))
+    const out = group !== undefined ? await this.groups().action(group, p.slice(i + 1), args) : await this.toOwner(p.slice(0, i), { type: 'runnable.action', action: p.slice(i + 1), args })
     return toArrow(out.output)
   }
 
@@ -68,17 +78,33 @@ export class Router {
     })()
   }
 
+  /**
+   * The runnable messages. Sent to a group's path, describe, actions, action and logs are answered
+   * by the group actor, so `monk describe|logs|do|actions` take a group path as they take an instance.
+   */
   handlers (): Handlers<'runnable'> {
+    const group = (ctx: { target: string | undefined }): string | undefined => this.groupPath(ctx.target ?? '')
     return {
-      'runnable.describe': (_m, ctx) => Promise.resolve(this.views.describe(ctx.target ?? '')),
+      'runnable.describe': (_m, ctx) => {
+        const g = group(ctx)
+        return g !== undefined ? this.groups().describe(g) : Promise.resolve(this.views.describe(ctx.target ?? ''))
+      },
       'runnable.actions': (_m, ctx) => {
+        const g = group(ctx)
+        if (g !== undefined) return this.groups().actions(g)
         const want = this.wanted(normalisePath(ctx.target ?? ''))
         return Promise.resolve(RunnableActors.actionsOf(decodeTpl(this.mesh.get(keys.tpl(want.template)))?.value))
       },
-      'runnable.action': (m, ctx) => this.toOwner(ctx.target ?? '', m),
+      'runnable.action': (m, ctx) => {
+        const g = group(ctx)
+        return g !== undefined ? this.groups().action(g, m.action, m.args ?? {}) : this.toOwner(ctx.target ?? '', m)
+      },
       'runnable.exec': (m, ctx) => this.toOwner(ctx.target ?? '', m),
       'runnable.logs-page': (m, ctx) => this.toOwner(ctx.target ?? '', m),
-      'runnable.logs': (m, ctx) => this.logs(ctx.target ?? '', m, ctx.signal),
+      'runnable.logs': (m, ctx) => {
+        const g = group(ctx)
+        return g !== undefined ? this.groups().logs(g, m, ctx.signal) : this.logs(ctx.target ?? '', m, ctx.signal)
+      },
     }
   }
 }

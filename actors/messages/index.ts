@@ -51,7 +51,8 @@ export interface Streams {
   'workload.restart': WorkEvent
   'workload.stop': WorkEvent
   'workload.purge': WorkEvent
-  'runnable.logs': LogItem
+  /** A group's path streams its members' lines, each with its `member`. */
+  'runnable.logs': LogItem | GroupLogItem
   'cluster.grow': GrowEvent
   'group.logs': GroupLogItem
 }

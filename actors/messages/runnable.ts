@@ -3,6 +3,7 @@
 import * as v from 'valibot'
 import { list, message, name, text } from './fields.js'
 import type { Describe } from './workload.js'
+import type { GroupDescribe } from './group.js'
 import type { Request } from '../kit/index.js'
 import type { Assignment } from '../runnable/decide.js'
 
@@ -23,7 +24,8 @@ export interface ActionInfo { name: string, description: string, arguments: Reco
 export interface ExecReply { exitCode: number, stdout: string, stderr: string }
 
 export interface RunnableReplies {
-  'runnable.describe': Describe
+  /** An instance's Describe; sent to a group's path, the group's (it has `members`). */
+  'runnable.describe': Describe | GroupDescribe
   'runnable.actions': ActionInfo[]
   'runnable.action': { output: unknown }
   'runnable.exec': ExecReply

@@ -36,6 +36,10 @@ export async function describe (paths: string[], opts: { container: string[] }, 
   const { renderSummary } = await import('../format/summary.js')
   const raw = await Promise.all(paths.map(async p => await s.request(runnableActor(requirePath(p)), { type: 'runnable.describe' })))
   if (s.json) { printJson(paths.length === 1 ? raw[0] : raw); return }
-  const replies = raw.map(d => opts.container.length ? { ...d, containers: d.containers.filter(c => opts.container.includes(c.name)) } : d)
-  s.print(renderSummary(replies, { fancy: s.g.color, status: s.status }))
+  for (const d of raw) {
+    // a group's describe: its own state, then each member as an instance
+    if ('members' in d) s.print(`${d.path}  ${s.status(d.status.state)}  (${d.kind}: ${d.status.summary})`)
+    const replies = 'members' in d ? d.members : [d]
+    s.print(renderSummary(replies.map(r => opts.container.length ? { ...r, containers: r.containers.filter(c => opts.container.includes(c.name)) } : r), { fancy: s.g.color, status: s.status }))
+  }
 }

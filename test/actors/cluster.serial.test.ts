@@ -96,6 +96,9 @@ stack:
   variables:
     shared: group-loses
     group-only: from-group
+  actions:
+    hello:
+      code: '\`group says \${group-only}\`'
 `
 
 Cluster.before(async () => {
@@ -135,6 +138,19 @@ Cluster('an action returns its output through the API from any peer', async () =
   const err = await send((peers[1] as TestPeer), 'runnable/t/web', { type: 'runnable.action', action: 'greet', args: {} }).then(() => null, e => e as { code: string, message: string })
   assert.is(err?.code, 'missing-argument')
   assert.match(err?.message ?? '', /needs argument "who"/)
+})
+
+Cluster('a group path works where an instance does: do, actions, describe and logs answer through the group actor', async () => {
+  const c = peers[2] as TestPeer
+  assert.equal(await send(c, 'runnable/t/stack', { type: 'runnable.action', action: 'hello' }), { output: 'group says from-group' })
+  const acts = await send<Array<{ name: string }>>(c, 'runnable/t/stack', { type: 'runnable.actions' })
+  assert.ok(acts.some(x => x.name === 'hello'), JSON.stringify(acts))
+  const d = await send<{ path: string, members: Describe[], status: { state: string } }>(c, 'runnable/t/stack', { type: 'runnable.describe' })
+  assert.is(d.path, 't/stack')
+  assert.equal(d.members.map(m => m.instance).sort(), ['t/cache', 't/db', 't/web'])
+  const lines: Array<{ member: string, text: string }> = []
+  for await (const item of c.client.stream<{ member: string, text: string }>('runnable/t/stack', { type: 'runnable.logs', tail: 5 })) lines.push(item)
+  assert.ok(lines.some(l => l.member === 't/web' && l.text === 'web says hi'), JSON.stringify(lines))
 })
 
 Cluster('variables resolve in the documented order (set, own, inherited, group, nil)', async () => {
