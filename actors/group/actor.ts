@@ -4,7 +4,7 @@
 // logs of the whole group. Requests are answered beside the actor, so a slow action or a followed
 // log blocks nothing.
 import { runnableSpec } from '../../grammar/monkscript/runnable-spec.js'
-import { ask, spawnActor, stopActor, type ActorRef, type ActorSystem } from '../kit/index.js'
+import { ask, isAlive, spawnActor, stopActor, type ActorRef, type ActorSystem } from '../kit/index.js'
 import type { GroupDescribe, GroupLogItem, GroupMember, GroupMsg, GroupStatus } from '../messages/group.js'
 import type { ActionInfo, LogItem } from '../messages/runnable.js'
 import type { Describe } from '../messages/workload.js'
@@ -138,7 +138,7 @@ export class GroupActors {
   private ref (path: string): ActorRef<GroupMsg> {
     const p = normalisePath(path)
     const have = this.actors.get(p)
-    if (have) return have
+    if (have && isAlive(have)) return have
     const d = this.d
     const ref = spawnActor<Group, GroupMsg>(this.system, `group:${p}`, {
       init: ctx => new Group(p, d, ctx.clock),
