@@ -16,8 +16,8 @@ import { monkdRoutes } from './api/messages.js'
 import { socketPathIn } from './api/protocol.js'
 import { startApiServer } from './api/server.js'
 import { peerDispatch } from './dispatch.js'
+import { version } from '../actors/version.js'
 
-export const version = '0.1.0'
 const usage = 'usage: monkd [--home DIR] [--name NAME] [--tag T]... [--p2p-port N | --listen MULTIADDR] [--join TOKEN] [--runtime auto|docker|process] [--log-level L] [--api-port N (needs MONK_API_TOKEN)]'
 
 class UsageError extends Error {}
