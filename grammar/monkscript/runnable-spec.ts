@@ -37,8 +37,12 @@ export interface ServiceDecl { name: string, container: string | null, port: Val
 
 export interface ConnectionDecl { name: string, target: string, service: string }
 
+/** `affinity` (spec §2.7.11): a peer tag or name to run on, exclusive use, and whether busy peers are fine. */
+export interface AffinityDecl { tag?: string, name?: string, resident: boolean, ignorePressure: boolean }
+
 export interface RunnableSpec {
   path: string
+  affinity: AffinityDecl | null
   containers: ContainerDecl[]
   depends: { runnables: string[], timeoutMs: number }
   readiness: ReadinessDecl | null
@@ -141,8 +145,14 @@ export function runnableSpec (path: string, value: MapValue): { spec: RunnableSp
     connections[name] = { name, target: strip(target), service: typeof c.service === 'string' ? c.service : '' }
   }
 
+  const aff = asMap(value.affinity)
+  if (value.affinity !== undefined && value.affinity !== null && aff === undefined) bad('affinity', 'affinity must be a mapping of tag, name, resident, ignore-pressure')
+  const affinity: AffinityDecl | null = aff
+    ? { ...(typeof aff.tag === 'string' ? { tag: aff.tag } : {}), ...(typeof aff.name === 'string' ? { name: aff.name } : {}), resident: aff.resident === true, ignorePressure: aff['ignore-pressure'] === true }
+    : null
+
   const permitted = asMap(value['permitted-secrets'])
   const permittedSecrets = permitted ? Object.entries(permitted).filter(([, v]) => v !== false).map(([k]) => k) : []
 
-  return { spec: { path, containers, depends, readiness, actions, files, services, connections, permittedSecrets }, problems }
+  return { spec: { path, affinity, containers, depends, readiness, actions, files, services, connections, permittedSecrets }, problems }
 }

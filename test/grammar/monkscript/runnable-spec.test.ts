@@ -16,6 +16,7 @@ S('reads containers, hooks, depends, readiness, actions, files, services, connec
     services: { http: { container: 'main', port: 80, 'host-port': '<- 8080' } },
     connections: { db: { runnable: '/t/db', service: 'pg' }, alt: { target: 't/x' } },
     'permitted-secrets': { token: true, no: false },
+    affinity: { tag: 'edge', resident: true, 'ignore-pressure': true },
   })
   assert.equal(problems, [])
   assert.equal(spec.containers.map(c => [c.name, c.restart, c.hooks, 'hooks' in c.fields]), [['main', 'no', { 'container-started': 'mark' }, false], ['side', null, {}, false]])
@@ -26,6 +27,7 @@ S('reads containers, hooks, depends, readiness, actions, files, services, connec
   assert.equal(spec.services, [{ name: 'http', container: 'main', port: 80, hostPort: '<- 8080' }])
   assert.equal(spec.connections, { db: { name: 'db', target: 't/db', service: 'pg' }, alt: { name: 'alt', target: 't/x', service: '' } })
   assert.equal(spec.permittedSecrets, ['token'])
+  assert.equal(spec.affinity, { tag: 'edge', resident: true, ignorePressure: true })
 })
 
 S('defaults: wait 120 s, readiness every 5 s for 10 attempts; readyness is accepted', () => {
