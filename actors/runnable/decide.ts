@@ -158,12 +158,12 @@ function reset (r: RunnableRecord): RunnableRecord {
 }
 
 function observed (r: RunnableRecord, ev: Extract<RunnableEvent, { type: 'runnable.observed' }>): RunnableDecision {
-  if (!drives(r)) return same(r)
-  const want = r.assignment?.want as WantRecord
+  const want = r.assignment?.want
+  if (!drives(r) || want === undefined) return same(r)
   const current = r.started !== null && r.started.generation === want.generation && r.started.template === want.template
   if (!current && r.busy !== null) {
     // A new generation (or template) while the old one is starting or checking: replace it.
-    return begin({ ...r, op: r.op + 1, busy: null, failures: 0 }, ev, [{ type: 'abort' }])
+    return begin({ ...r, op: r.op + 1, busy: null, failures: 0 }, want, ev, [{ type: 'abort' }])
   }
   if (r.busy !== null) return same(r)
   const { containers, now, plan } = ev
@@ -173,9 +173,9 @@ function observed (r: RunnableRecord, ev: Extract<RunnableEvent, { type: 'runnab
     const rec: RunnableRecord = { ...r, started: { generation: want.generation, template: want.template }, phase: 'running', ready: true, error: null }
     return { record: rec, effects: [status(rec)] }
   }
-  if (!current) return begin({ ...r, failures: r.started !== null && r.started.generation !== want.generation ? 0 : r.failures }, ev, [])
+  if (!current) return begin({ ...r, failures: r.started !== null && r.started.generation !== want.generation ? 0 : r.failures }, want, ev, [])
   switch (r.phase) {
-    case 'waiting': return begin(r, ev, [])
+    case 'waiting': return begin(r, want, ev, [])
     case 'checking':
       if (!allRunning) return failed(r, now, `a container of ${r.instance} is not running`, plan.restart)
       if (now < r.checkAt) return { record: r, effects: [{ type: 'wake', at: r.checkAt }] }
@@ -190,17 +190,16 @@ function observed (r: RunnableRecord, ev: Extract<RunnableEvent, { type: 'runnab
         return { record: { ...r, busy: 'check' }, effects: [{ type: 'check', op: r.op }] }
       }
       if (!allRunning && plan.restart && r.retryAt > 0) {
-        if (now >= r.retryAt) return begin(r, ev, [])
+        if (now >= r.retryAt) return begin(r, want, ev, [])
         return { record: r, effects: [{ type: 'wake', at: r.retryAt }] }
       }
       return same(r)
-    default: return begin(r, ev, [])
+    default: return begin(r, want, ev, [])
   }
 }
 
 /** Starts (or keeps waiting for `depends`): the containers of this peer are replaced. */
-function begin (r: RunnableRecord, ev: Extract<RunnableEvent, { type: 'runnable.observed' }>, pre: RunnableEffect[]): RunnableDecision {
-  const want = r.assignment?.want as WantRecord
+function begin (r: RunnableRecord, want: WantRecord, ev: Extract<RunnableEvent, { type: 'runnable.observed' }>, pre: RunnableEffect[]): RunnableDecision {
   const waitSince = r.phase === 'waiting' && r.waitSince > 0 ? r.waitSince : ev.now
   const pending = ev.depends.find(d => !d.ready)
   if (pending !== undefined) {
