@@ -8,7 +8,7 @@
 // (readiness attempts) → running; failed (with the error) restarts after a backoff unless every
 // container says `restart: no`. A peer that is not the owner, or a stopped or purged instance,
 // holds nothing: it removes its containers, claim and status (and the files, on purge).
-import { backoffDelay, type RestartPolicy } from '../kit/index.js'
+import { backoffMs, type Backoff } from '../kit/index.js'
 import type { WantRecord } from '../state.js'
 
 /** This peer's part for one instance, from placement. */
@@ -109,7 +109,7 @@ export interface RunnableDecision { record: RunnableRecord, effects: RunnableEff
 export const DEPENDS_POLL_MS = 250
 
 /** Restarts after failures: 1 s, 2 s, 4 s ... up to 30 s (no jitter: one owner restarts). */
-export const restartBackoff: RestartPolicy = { initialDelayMs: 1000, factor: 2, maxDelayMs: 30_000, resetAfterMs: 0, jitter: 0 }
+export const restartBackoff: Backoff = { initialMs: 1000, factor: 2, maxMs: 30_000 }
 
 export function initialRecord (instance: string): RunnableRecord {
   return { instance, assignment: null, phase: 'idle', started: null, op: 0, busy: null, waitSince: 0, waiting: null, failures: 0, retryAt: 0, checks: 0, checkAt: 0, ready: false, error: null }
@@ -257,7 +257,7 @@ function ok (r: RunnableRecord): RunnableDecision {
 /** A failed start or a crash: restart after the backoff, unless the policy says never. */
 function failed (r: RunnableRecord, now: number, error: string, restart: boolean): RunnableDecision {
   const failures = r.failures + 1
-  const retryAt = restart ? now + backoffDelay(restartBackoff, failures, 0) : 0
+  const retryAt = restart ? now + backoffMs(restartBackoff, failures) : 0
   const rec: RunnableRecord = { ...r, phase: 'failed', ready: false, error, failures, retryAt, waiting: null }
   const effects: RunnableEffect[] = [status(rec)]
   if (retryAt > 0) effects.push({ type: 'wake', at: retryAt })
