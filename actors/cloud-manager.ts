@@ -33,8 +33,8 @@ export interface CloudManagerOptions {
 
 /** The requests as the control API decoded them (actors/messages/cloud.ts). */
 export type GrowRequest = Omit<RequestOf<'cluster.grow'>, 'type' | 'follow'>
-export type ShrinkRequest = Omit<RequestOf<'cluster.shrink'>, 'type'>
-export type PeerRemoveRequest = Omit<RequestOf<'cluster.peer-remove'>, 'type'>
+export type ShrinkRequest = Omit<RequestOf<'cluster.shrink'>, 'type' | 'follow'>
+export type PeerRemoveRequest = Omit<RequestOf<'cluster.peer-remove'>, 'type' | 'follow'>
 
 export interface NodeRow {
   name: string

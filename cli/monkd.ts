@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // monkd: the daemon. Wires the mesh, a runtime, the peer's actors and the control API together.
 import '../polyfill.js'
-import { existsSync, mkdirSync, createWriteStream } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, createWriteStream, writeSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Writable } from 'node:stream'
@@ -110,6 +110,17 @@ async function main (): Promise<void> {
   process.on('SIGINT', () => { void shutdown('SIGINT') })
   log.info({ peer: peer.id, cluster: mesh.clusterId, socket: api.socketPath, addrs: mesh.addresses() }, `monkd ${name} ready`)
   process.stdout.write(`monkd ${name} ready: peer ${peer.id} cluster ${mesh.clusterId} socket ${api.socketPath}\n`)
+  tellReady({ peerId: peer.id, name, version, socket: api.socketPath })
+}
+
+/**
+ * `monk daemon start` passes a pipe as MONK_READY_FD and waits for one line on it: monkd says it is
+ * ready there (no polling of the socket), then closes it so the starter can go.
+ */
+function tellReady (info: Record<string, string>): void {
+  const fd = Number(process.env.MONK_READY_FD ?? '')
+  if (!Number.isInteger(fd) || fd < 3) return
+  try { writeSync(fd, JSON.stringify({ ready: true, ...info }) + '\n'); closeSync(fd) } catch { /* the starter went away: nothing to tell */ }
 }
 
 /** A compact human line per log record, for a foreground daemon on a terminal. */

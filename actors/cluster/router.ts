@@ -87,7 +87,10 @@ export class Router {
     return {
       'runnable.describe': (_m, ctx) => {
         const g = group(ctx)
-        return g !== undefined ? this.groups().describe(g) : Promise.resolve(this.views.describe(ctx.target ?? ''))
+        if (g !== undefined) return this.groups().describe(g)
+        const d = this.views.describe(ctx.target ?? '')
+        if (d.state === null && d.peer === null) throw new RemoteError('not-found', `${d.instance} is not running (run it with monk run ${d.instance})`)
+        return Promise.resolve(d)
       },
       'runnable.actions': (_m, ctx) => {
         const g = group(ctx)

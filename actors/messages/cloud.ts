@@ -14,8 +14,8 @@ export const cloudRequests = {
     follow: v.optional(flag),
   }),
   'cluster.nodes': message('cluster.nodes', { names: v.optional(list(name, 0, 1000)) }),
-  'cluster.shrink': message('cluster.shrink', { name: v.optional(name), tag: v.optional(name), provider: v.optional(name), count: v.optional(int(1, 1000)), force: v.optional(flag) }),
-  'cluster.peer-remove': message('cluster.peer-remove', { ids: v.optional(list(name, 0, 1000)), tag: v.optional(name), force: v.optional(flag) }),
+  'cluster.shrink': message('cluster.shrink', { name: v.optional(name), tag: v.optional(name), provider: v.optional(name), count: v.optional(int(1, 1000)), force: v.optional(flag), follow: v.optional(flag) }),
+  'cluster.peer-remove': message('cluster.peer-remove', { ids: v.optional(list(name, 0, 1000)), tag: v.optional(name), force: v.optional(flag), follow: v.optional(flag) }),
   'cluster.providers': message('cluster.providers', {}),
   'cluster.provider-add': message('cluster.provider-add', { kind: name, credentials: strMap(65_536, 16, 1), options: v.optional(strMap(4096, 16)) }),
 } as const

@@ -54,6 +54,8 @@ export interface Streams {
   /** A group's path streams its members' lines, each with its `member`. */
   'runnable.logs': LogItem | GroupLogItem
   'cluster.grow': GrowEvent
+  'cluster.shrink': GrowEvent
+  'cluster.peer-remove': GrowEvent
   'group.logs': GroupLogItem
 }
 export type StreamOf<T extends RequestType> = T extends keyof Streams ? Streams[T] : never
