@@ -6,7 +6,6 @@ import { createHash, randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { encodeToken, parseToken } from '../mesh/cluster.js'
 import type { Mesh } from '../mesh/mesh.js'
-import type { Value } from '../mesh/value.js'
 import { bootstrap } from './cloud/bootstrap.js'
 import { checkCredentials, decodeProvider, fingerprint, providerKey, SealKey, sealFor, type Envelope, type ProviderRecord } from './cloud/credentials.js'
 import * as D from './cloud/defaults.js'
@@ -17,7 +16,8 @@ import { autoTags, isProviderKind, nodeNamePattern, providerKinds, tagPattern, t
 import { openProvider } from './cloud/registry.js'
 import { spawnActor, startSystem, tell, type ActorRef, type ActorSystem, type Logger } from './kit/index.js'
 import { decodeDrain, decodeNode, defaultNodeConfig, needsDriver, newNode, nodeKey, nodeOpKey, runTick, type NodeConfig, type NodeRecord } from './node.js'
-import { decodePeer } from './state.js'
+import { decodePeer, toValue } from './state.js'
+import { isObj } from './values.js'
 
 export interface CloudManagerOptions {
   home: string
@@ -70,7 +70,6 @@ export interface ProviderRow {
 
 type NodeMsg = { type: 'node.tick' }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array)
 
 export class CloudManager {
   private readonly self: string
@@ -221,7 +220,7 @@ export class CloudManager {
       const how = next.state === 'failed' ? `: ${next.error?.code ?? ''}: ${next.error?.message ?? ''}` : next.cloudId ? ` (${next.cloudId})` : ''
       this.o.log.info({ node: name, provider: r.provider, from: r.state, to: next.state }, `cloud: node ${name} ${r.state} → ${next.state}${how}`)
     }
-    await this.o.mesh.put(nodeKey(name), next as unknown as Value)
+    await this.o.mesh.put(nodeKey(name), toValue(next))
     if (next.state === 'gone' && drain !== null) await this.o.mesh.delete(nodeOpKey(name))
     // the next step is due at once (e.g. requested → creating): do not wait for the timer
     if (needsDriver(next, next.state === 'gone' ? null : drain) && next.state !== r.state) this.actorFor(name)
@@ -310,7 +309,7 @@ export class CloudManager {
       const envelopes: Record<string, Envelope> = { ...rec.envelopes }
       for (const id of extra) delete envelopes[id]
       for (const p of missing) envelopes[p.id] = sealFor(kind, p.id, p.key, creds)
-      await this.o.mesh.put(providerKey(kind), { ...rec, envelopes } as unknown as Value)
+      await this.o.mesh.put(providerKey(kind), toValue({ ...rec, envelopes }))
       if (missing.length > 0) this.o.log.info({ provider: kind, peers: missing.map(p => p.id) }, `cloud: shared the ${kind} credentials with ${missing.length} peer(s)`)
       if (extra.length > 0) this.o.log.warn({ provider: kind, peers: extra }, `cloud: withdrew the ${kind} credentials from ${extra.length} grown machine(s)`)
     }
@@ -338,7 +337,7 @@ export class CloudManager {
       for (const p of peers) envelopes[p.id] = sealFor(kind, p.id, p.key, creds)
     }
     const rec: ProviderRecord = { v: 1, kind, options: opts, fingerprint: fingerprint(creds), envelopes, addedAt: this.now(), addedBy: this.self }
-    await this.o.mesh.put(providerKey(kind), rec as unknown as Value)
+    await this.o.mesh.put(providerKey(kind), toValue(rec))
     this.o.log.info({ provider: kind, fingerprint: rec.fingerprint, holders: Object.keys(envelopes).length }, `cloud: ${kind} provider added`)
     return this.providerRow(rec)
   }
@@ -359,7 +358,7 @@ export class CloudManager {
     let rec = decodeProvider(this.o.mesh.get(providerKey(kind)))
     if (!rec && kind === 'local') {
       rec = { v: 1, kind, options: { dir: join(this.o.home, 'machines') }, fingerprint: '', envelopes: {}, addedAt: this.now(), addedBy: this.self }
-      await this.o.mesh.put(providerKey(kind), rec as unknown as Value)
+      await this.o.mesh.put(providerKey(kind), toValue(rec))
     }
     if (!rec) throw new GrowError('unknown-provider', `no ${kind} credentials in this cluster: run monk cluster provider add ${kind} first`)
     if (kind !== 'local' && rec.envelopes[this.self] === undefined) {
@@ -398,7 +397,7 @@ export class CloudManager {
     for (const name of names) {
       const r = newNode({ name, provider: kind, driver: this.self, growId, now, spec: { region, zone, instanceType, diskGb: disk, tags, image: req.image ?? null, keyPair: req.keyPair ?? null, bootTimeoutMs: Math.round(minutes * 60_000) } })
       await this.o.mesh.delete(nodeOpKey(name)).catch(() => {})
-      await this.o.mesh.put(nodeKey(name), r as unknown as Value)
+      await this.o.mesh.put(nodeKey(name), toValue(r))
     }
     this.o.log.info({ provider: kind, nodes: names, region, zone, instanceType }, `cloud: growing ${names.length} ${kind} machine(s): ${names.join(', ')}`)
     this.scheduleScan()

@@ -158,3 +158,19 @@ export function encodeStatus (s: StatusRecord): MapValue {
     ready: s.ready, error: s.error, waiting: s.waiting ?? null, generation: s.generation, updatedAt: s.updatedAt,
   }
 }
+
+/**
+ * Any record as a replica value, checked on the way (no cast): plain objects, arrays, strings,
+ * finite numbers, booleans, null and bytes; undefined fields are left out; anything else throws.
+ */
+export function toValue (v: unknown): Value {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean' || v instanceof Uint8Array) return v
+  if (typeof v === 'number' && Number.isFinite(v)) return v
+  if (Array.isArray(v)) return v.map(toValue)
+  if (isObj(v)) {
+    const out: { [key: string]: Value } = {}
+    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = toValue(x)
+    return out
+  }
+  throw new TypeError(`not a replica value: ${typeof v}`)
+}

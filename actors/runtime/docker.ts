@@ -388,15 +388,15 @@ export class DockerRuntime implements Runtime {
     let lastNano = 0n
     let replayedUntil = 0n
     let timer: NodeJS.Timeout | undefined
-    const sub = { ch: undefined as unknown as Channel<RuntimeEvent>, labels }
+    let sub: { ch: Channel<RuntimeEvent>, labels: Labels } | undefined
     const ch = new Channel<RuntimeEvent>(() => {
       closed = true
       clearTimeout(timer)
       current?.destroy()
-      this.eventSubscribers.delete(sub)
+      if (sub) this.eventSubscribers.delete(sub)
       this.open.delete(ch as Channel<unknown>)
     })
-    sub.ch = ch
+    sub = { ch, labels }
     const connect = async (since?: number): Promise<void> => {
       const stream = await this.docker.getEvents({
         filters: { type: ['container'], ...(Object.keys(labels).length ? { label: labelFilter(labels) } : {}) },
