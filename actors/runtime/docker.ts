@@ -1,7 +1,8 @@
 // The Docker runtime: containers on any Docker-API engine (Docker, Podman's compatible socket)
 // through dockerode. Labels make containers adoptable; Init makes stop fast.
 import Docker from 'dockerode'
-import type { Readable } from 'node:stream'
+import { isObj } from '../values.js'
+import { Readable } from 'node:stream'
 import { Channel } from './channel.js'
 import { DOCKER_SOCKET, ENGINE_PING_TIMEOUT_MS, EVENTS_RECONNECT_MS, EXEC_CAPTURE_BYTES, STOP_TIMEOUT_MS } from './defaults.js'
 import {
@@ -67,15 +68,17 @@ export class DockerRuntime implements Runtime {
 
   constructor (opts: DockerRuntimeOptions = {}) {
     this.docker = opts.docker ?? (opts.socketPath ? new Docker({ socketPath: opts.socketPath }) : new Docker())
-    const m = this.docker.modem as unknown as { socketPath?: string, host?: string, port?: number | string, protocol?: string }
-    this.endpoint = typeof m.socketPath === 'string' && m.socketPath ? `unix://${m.socketPath}` : m.host ? `${m.protocol ?? 'http'}://${m.host}:${m.port ?? ''}` : `unix://${DOCKER_SOCKET}`
+    const m: unknown = this.docker.modem // docker-modem's fields are not in the typings
+    const field = (k: string): string => isObj(m) && (typeof m[k] === 'string' || typeof m[k] === 'number') ? String(m[k]) : ''
+    this.endpoint = field('socketPath') ? `unix://${field('socketPath')}` : field('host') ? `${field('protocol') || 'http'}://${field('host')}:${field('port')}` : `unix://${DOCKER_SOCKET}`
   }
 
   /** Resolves when the engine answers within `timeoutMs`. */
   async ping (timeoutMs: number = ENGINE_PING_TIMEOUT_MS): Promise<void> {
     const signal = AbortSignal.timeout(timeoutMs)
     try {
-      await (this.docker.ping as unknown as (o: { abortSignal: AbortSignal }) => Promise<unknown>).call(this.docker, { abortSignal: signal })
+      // dockerode's ping takes {abortSignal} (its typings only know the callback form)
+      await Reflect.apply(this.docker.ping, this.docker, [{ abortSignal: signal }])
     } catch (err) {
       const e = err as EngineError
       const detail = signal.aborted ? `no answer within ${timeoutMs} ms` : (e.code ?? engineMessage(err))
@@ -314,7 +317,7 @@ export class DockerRuntime implements Runtime {
     }
     let stream: Readable
     try {
-      stream = await c.logs({ ...base, follow: true }) as unknown as Readable
+      stream = readable(await c.logs({ ...base, follow: true }))
     } catch (err) {
       throw this.fail(err, 'follow logs of', ref)
     }
@@ -350,7 +353,7 @@ export class DockerRuntime implements Runtime {
     }
     let stream: Readable
     try {
-      stream = await ex.start({ hijack: true, stdin: false }) as unknown as Readable
+      stream = readable(await ex.start({ hijack: true, stdin: false }))
     } catch (err) {
       throw this.fail(err, 'exec', ref)
     }
@@ -398,10 +401,10 @@ export class DockerRuntime implements Runtime {
     })
     sub = { ch, labels }
     const connect = async (since?: number): Promise<void> => {
-      const stream = await this.docker.getEvents({
+      const stream = readable(await this.docker.getEvents({
         filters: { type: ['container'], ...(Object.keys(labels).length ? { label: labelFilter(labels) } : {}) },
         ...(since !== undefined ? { since } : {})
-      }) as unknown as Readable
+      }))
       if (closed) { stream.destroy(); return }
       current = stream
       const split = new LineSplitter(1024 * 1024)
@@ -478,4 +481,10 @@ function toEvent (raw: DockerEvent): RuntimeEvent | undefined {
 
 function matches (have: Labels, want: Labels): boolean {
   return Object.entries(want).every(([k, v]) => have[k] === v)
+}
+
+/** A stream dockerode returned (typed as a web stream or a buffer in its typings; a Node stream at run time). */
+function readable (x: unknown): Readable {
+  if (x instanceof Readable) return x
+  throw new TypeError('the Docker engine client returned no stream')
 }
