@@ -9,11 +9,12 @@ import type { Mesh } from '../mesh/mesh.js'
 import { bootstrap } from './cloud/bootstrap.js'
 import { checkCredentials, decodeProvider, fingerprint, providerKey, SealKey, sealFor, type Envelope, type ProviderRecord } from './cloud/credentials.js'
 import * as D from './cloud/defaults.js'
-import type { RequestOf } from './messages/index.js'
 import { CredentialsError, GrowError } from './cloud/errors.js'
 import type { MonkdCommand } from './cloud/local.js'
 import { autoTags, isProviderKind, nodeNamePattern, providerKinds, tagPattern, type Credentials, type MachineSpec, type Provider, type ProviderKind, type ProviderOptions } from './cloud/provider.js'
 import { openProvider } from './cloud/registry.js'
+import type { GrowRequest, NodeRow, PeerRemoveRequest, ProviderRow, ShrinkRequest } from './cloud/rows.js'
+import { nodeRows, pickPeerRemove, pickShrink } from './cloud/select.js'
 import { spawnActor, startSystem, tell, type ActorRef, type ActorSystem, type Logger } from './kit/index.js'
 import { decodeDrain, decodeNode, defaultNodeConfig, needsDriver, newNode, nodeKey, nodeOpKey, runTick, type NodeConfig, type NodeRecord } from './node.js'
 import { decodePeer, toValue } from './state.js'
@@ -31,42 +32,7 @@ export interface CloudManagerOptions {
   takeoverGraceMs?: number
 }
 
-/** The requests as the control API decoded them (actors/messages/cloud.ts). */
-export type GrowRequest = Omit<RequestOf<'cluster.grow'>, 'type' | 'follow'>
-export type ShrinkRequest = Omit<RequestOf<'cluster.shrink'>, 'type' | 'follow'>
-export type PeerRemoveRequest = Omit<RequestOf<'cluster.peer-remove'>, 'type' | 'follow'>
-
-export interface NodeRow {
-  name: string
-  provider: ProviderKind
-  state: string
-  region: string
-  zone: string | null
-  instanceType: string
-  tags: string[]
-  cloudId: string | null
-  address: string | null
-  peerId: string | null
-  /** Whether the node's peer is alive now (joined nodes). */
-  alive: boolean
-  driver: string
-  driverName: string
-  error: { code: string, message: string } | null
-  warning: string | null
-  cleanup: string
-  requestedAt: number
-  stateAt: number
-  history: Array<{ state: string, at: number, by: string, note?: string }>
-}
-
-export interface ProviderRow {
-  kind: ProviderKind
-  options: ProviderOptions
-  fingerprint: string
-  holders: string[]
-  nodes: number
-  addedAt: number
-}
+export type { GrowRequest, NodeRow, PeerRemoveRequest, ProviderRow, ShrinkRequest } from './cloud/rows.js'
 
 type NodeMsg = { type: 'node.tick' }
 
@@ -406,27 +372,7 @@ export class CloudManager {
 
   /** `cluster.nodes`: the node records (all, or those named), with their peers' liveness. */
   nodes (names?: string[]): NodeRow[] {
-    const want = names && names.length > 0 ? new Set(names) : null
-    const alive = new Set(this.o.mesh.alive())
-    const rows: NodeRow[] = []
-    for (const { value } of this.o.mesh.scan('node/')) {
-      const r = decodeNode(value)
-      if (!r || (want && !want.has(r.name))) continue
-      rows.push({
-        name: r.name, provider: r.provider, state: r.state, region: r.spec.region, zone: r.spec.zone, instanceType: r.spec.instanceType,
-        tags: [...new Set([...r.spec.tags, ...autoTags(r.provider, { region: r.spec.region, zone: r.spec.zone })])],
-        cloudId: r.cloudId, address: r.address, peerId: r.peerId, alive: r.peerId !== null && alive.has(r.peerId),
-        driver: r.driver, driverName: this.peerName(r.driver), error: r.error, warning: r.warning, cleanup: r.cleanup,
-        requestedAt: r.requestedAt, stateAt: r.stateAt, history: r.history,
-      })
-    }
-    return rows.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }))
-  }
-
-  /** Instances a peer runs (its claims). */
-  private busy (peerId: string | null): number {
-    if (peerId === null) return 0
-    return this.o.mesh.scan('claim/').filter(e => e.key.endsWith(`/${peerId}`)).length
+    return nodeRows(this.o.mesh, names, id => this.peerName(id))
   }
 
   private async drain (rs: NodeRecord[], force: boolean): Promise<string[]> {
@@ -437,43 +383,12 @@ export class CloudManager {
 
   /** `cluster.shrink`: terminates idle grown peers (no instances), newest first; `force` takes busy ones too. */
   async shrink (req: ShrinkRequest): Promise<{ nodes: string[], skipped: Array<{ name: string, reason: string }> }> {
-    const skipped: Array<{ name: string, reason: string }> = []
-    const pick: NodeRecord[] = []
-    const all = this.o.mesh.scan('node/').map(e => decodeNode(e.value)).filter((r): r is NodeRecord => r !== undefined && (r.state === 'joined' || r.state === 'booting' || r.state === 'creating' || r.state === 'requested'))
-      .sort((a, b) => b.requestedAt - a.requestedAt || b.name.localeCompare(a.name, undefined, { numeric: true }))
-    for (const r of all) {
-      if (req.provider !== undefined && r.provider !== req.provider) continue
-      if (req.name !== undefined && r.name !== req.name && !new RegExp(`^${req.name.replace(/[^a-z0-9-]/g, '')}-\\d+$`).test(r.name)) continue
-      if (req.tag !== undefined && !r.spec.tags.includes(req.tag) && !autoTags(r.provider, { region: r.spec.region, zone: r.spec.zone }).includes(req.tag)) continue
-      const n = this.busy(r.peerId)
-      if (n > 0 && req.force !== true) { skipped.push({ name: r.name, reason: `runs ${n} instance(s) (use --force to terminate it anyway)` }); continue }
-      if (req.count !== undefined && pick.length >= req.count) continue
-      pick.push(r)
-    }
+    const { pick, skipped } = pickShrink(this.o.mesh, req)
     return { nodes: await this.drain(pick, req.force === true), skipped }
   }
 
   /** `cluster.peer-remove`: terminates the grown peers named (node name, peer name or peer id) or tagged. */
   async peerRemove (req: PeerRemoveRequest): Promise<{ nodes: string[] }> {
-    const recs = this.o.mesh.scan('node/').map(e => decodeNode(e.value)).filter((r): r is NodeRecord => r !== undefined && r.state !== 'gone' && !(r.state === 'failed' && r.cleanup !== 'pending'))
-    const pick = new Map<string, NodeRecord>()
-    for (const id of req.ids ?? []) {
-      const r = recs.find(x => x.name === id || x.peerId === id)
-      if (!r) {
-        const peer = this.o.mesh.peers().find(p => p.id === id || decodePeer(p.record).name === id)
-        if (peer) throw new GrowError('not-grown', `peer ${id} was not grown by this cluster (no machine to terminate): stop its monkd there with monk cluster exit`)
-        throw new GrowError('no-such-node', `no grown peer or node named ${id} (see monk cluster nodes)`)
-      }
-      pick.set(r.name, r)
-    }
-    if (req.tag !== undefined) {
-      for (const r of recs) if (r.spec.tags.includes(req.tag) || autoTags(r.provider, { region: r.spec.region, zone: r.spec.zone }).includes(req.tag)) pick.set(r.name, r)
-    }
-    if (pick.size === 0) throw new GrowError('no-such-node', 'no grown peer matches: give --id NAME or --tag TAG')
-    if (req.force !== true) {
-      const busy = [...pick.values()].filter(r => this.busy(r.peerId) > 0)
-      if (busy.length > 0) throw new GrowError('node-busy', `${busy.map(r => r.name).join(', ')} run(s) instances; use --force to terminate anyway (their work moves to other matching peers)`)
-    }
-    return { nodes: await this.drain([...pick.values()], req.force === true) }
+    return { nodes: await this.drain(pickPeerRemove(this.o.mesh, req), req.force === true) }
   }
 }
