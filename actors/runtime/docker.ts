@@ -4,7 +4,7 @@ import Docker from 'dockerode'
 import { isObj } from '../values.js'
 import { Readable } from 'node:stream'
 import { Channel } from './channel.js'
-import { DOCKER_SOCKET, ENGINE_PING_TIMEOUT_MS, EVENTS_RECONNECT_MS, EXEC_CAPTURE_BYTES, STOP_TIMEOUT_MS } from './defaults.js'
+import { DOCKER_SOCKET, ENGINE_PING_TIMEOUT_MS, EXEC_CAPTURE_BYTES, STOP_TIMEOUT_MS } from './defaults.js'
 import {
   ContainerNotFoundError, ContainerNotRunningError, ContainerRunningError, EngineUnreachableError, ImageNotFoundError,
   InvalidSpecError, NameConflictError, RegistryUnreachableError, RuntimeError, StartFailedError
@@ -16,6 +16,8 @@ import type {
   FieldNote, Labels, LogLine, LogOptions, PortMapping, PullProgress, RestartPolicy, Runtime, RuntimeEvent, StopOptions, Stream
 } from './runtime.js'
 import { hostNetworkPortNotes } from './spec.js'
+import { EngineEvents } from './docker-events.js'
+import { NOT_FOUND, UNREACHABLE, dateOrNull, engineMessage, labelFilter, matches, readable, status, type EngineError } from './docker-engine.js'
 
 export interface DockerRuntimeOptions {
   /** Unix socket of the engine; default: DOCKER_HOST, else /var/run/docker.sock. */
@@ -25,32 +27,7 @@ export interface DockerRuntimeOptions {
   pingTimeoutMs?: number
 }
 
-interface EngineError { statusCode?: number, code?: string, json?: { message?: string }, message?: string }
-
 const NAME = 'docker'
-
-function engineMessage (err: unknown): string {
-  const e = err as EngineError
-  return (e.json?.message ?? e.message ?? String(err)).replace(/^\(HTTP code \d+\) [^-]*- /, '').trim()
-}
-
-function status (err: unknown): number | undefined {
-  return (err as EngineError).statusCode
-}
-
-function dateOrNull (s: string | undefined): Date | null {
-  if (!s || s.startsWith('0001-')) return null
-  const d = new Date(s)
-  return Number.isNaN(d.getTime()) ? null : d
-}
-
-function labelFilter (labels: Labels): string[] {
-  return Object.entries(labels).map(([k, v]) => `${k}=${v}`)
-}
-
-/** Registry failures that mean "could not talk to it", as opposed to "it has no such image". */
-const UNREACHABLE = /dial tcp|no such host|connection refused|i\/o timeout|tls handshake|server misbehaving|network is unreachable|context deadline exceeded|client\.timeout|connection reset|temporary failure in name resolution|no route to host|server gave http response to https client/i
-const NOT_FOUND = /manifest unknown|not found|pull access denied|repository does not exist|name unknown|unauthorized/i
 
 export class DockerRuntime implements Runtime {
   readonly kind = 'docker' as const
@@ -386,59 +363,20 @@ export class DockerRuntime implements Runtime {
 
   async events (filter: { labels?: Labels } = {}): Promise<Stream<RuntimeEvent>> {
     const labels = filter.labels ?? {}
-    let current: Readable | undefined
-    let closed = false
-    let lastNano = 0n
-    let replayedUntil = 0n
-    let timer: NodeJS.Timeout | undefined
     let sub: { ch: Channel<RuntimeEvent>, labels: Labels } | undefined
+    let follower: EngineEvents | undefined
     const ch = new Channel<RuntimeEvent>(() => {
-      closed = true
-      clearTimeout(timer)
-      current?.destroy()
+      follower?.close()
       if (sub) this.eventSubscribers.delete(sub)
       this.open.delete(ch as Channel<unknown>)
     })
     sub = { ch, labels }
-    const connect = async (since?: number): Promise<void> => {
-      const stream = readable(await this.docker.getEvents({
-        filters: { type: ['container'], ...(Object.keys(labels).length ? { label: labelFilter(labels) } : {}) },
-        ...(since !== undefined ? { since } : {})
-      }))
-      if (closed) { stream.destroy(); return }
-      current = stream
-      const split = new LineSplitter(1024 * 1024)
-      stream.on('data', (chunk: Buffer) => {
-        for (const line of split.push(chunk)) {
-          if (line.trim() === '') continue
-          let raw: DockerEvent
-          try { raw = JSON.parse(line) as DockerEvent } catch { continue }
-          // timeNano exceeds 2^53: read it from the text, exactly.
-          const nano = BigInt(/"timeNano":(\d+)/.exec(line)?.[1] ?? '0')
-          if (nano !== 0n && nano <= replayedUntil) continue // seen before the reconnect
-          if (nano > lastNano) lastNano = nano
-          const ev = toEvent(raw)
-          if (ev) ch.push(ev)
-        }
-      })
-      const ended = (): void => {
-        if (closed || current !== stream) return
-        current = undefined
-        // dockerd restarted (or the connection broke): reconnect and replay from the last event seen.
-        const retry = (): void => {
-          if (closed) return
-          replayedUntil = lastNano
-          const sinceS = lastNano > 0n ? Number(lastNano / 1_000_000_000n) : Math.floor(Date.now() / 1000)
-          connect(sinceS).catch(() => { timer = setTimeout(retry, EVENTS_RECONNECT_MS) })
-        }
-        timer = setTimeout(retry, EVENTS_RECONNECT_MS)
-      }
-      stream.on('end', ended)
-      stream.on('close', ended)
-      stream.on('error', ended)
-    }
+    follower = new EngineEvents(async since => readable(await this.docker.getEvents({
+      filters: { type: ['container'], ...(Object.keys(labels).length ? { label: labelFilter(labels) } : {}) },
+      ...(since !== undefined ? { since } : {}),
+    })), ev => ch.push(ev))
     try {
-      await connect()
+      await follower.connect()
     } catch (err) {
       ch.close()
       throw this.fail(err, 'subscribe to events of', 'containers')
@@ -451,40 +389,4 @@ export class DockerRuntime implements Runtime {
   async close (): Promise<void> {
     for (const ch of [...this.open]) ch.close()
   }
-}
-
-interface DockerEvent {
-  Type?: string
-  Action?: string
-  status?: string
-  id?: string
-  timeNano?: number
-  time?: number
-  Actor?: { ID?: string, Attributes?: Record<string, string> }
-}
-
-const ACTIONS: Record<string, RuntimeEvent['type']> = { create: 'created', start: 'started', die: 'died', stop: 'stopped', destroy: 'removed', oom: 'oom' }
-/** Attributes Docker mixes into a container event besides its labels. */
-const NOT_LABELS = new Set(['name', 'image', 'exitCode', 'signal', 'execID', 'execDuration'])
-
-function toEvent (raw: DockerEvent): RuntimeEvent | undefined {
-  const type = ACTIONS[raw.Action ?? raw.status ?? '']
-  if (!type) return undefined
-  const attrs = raw.Actor?.Attributes ?? {}
-  const labels: Labels = {}
-  for (const [k, v] of Object.entries(attrs)) if (!NOT_LABELS.has(k)) labels[k] = v
-  const ms = raw.timeNano ? Math.floor(raw.timeNano / 1e6) : (raw.time ?? 0) * 1000
-  const ev: RuntimeEvent = { type, id: raw.Actor?.ID ?? raw.id ?? '', name: attrs['name'] ?? '', labels, time: new Date(ms || Date.now()) }
-  if (type === 'died' && attrs['exitCode'] !== undefined) ev.exitCode = Number(attrs['exitCode'])
-  return ev
-}
-
-function matches (have: Labels, want: Labels): boolean {
-  return Object.entries(want).every(([k, v]) => have[k] === v)
-}
-
-/** A stream dockerode returned (typed as a web stream or a buffer in its typings; a Node stream at run time). */
-function readable (x: unknown): Readable {
-  if (x instanceof Readable) return x
-  throw new TypeError('the Docker engine client returned no stream')
 }
