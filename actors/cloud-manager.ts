@@ -6,7 +6,6 @@ import { createHash, randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { encodeToken, parseToken } from '../mesh/cluster.js'
 import type { Mesh } from '../mesh/mesh.js'
-import type { Value } from '../mesh/value.js'
 import { bootstrap } from './cloud/bootstrap.js'
 import { checkCredentials, decodeProvider, fingerprint, providerKey, SealKey, sealFor, type Envelope, type ProviderRecord } from './cloud/credentials.js'
 import * as D from './cloud/defaults.js'
@@ -14,9 +13,12 @@ import { CredentialsError, GrowError } from './cloud/errors.js'
 import type { MonkdCommand } from './cloud/local.js'
 import { autoTags, isProviderKind, nodeNamePattern, providerKinds, tagPattern, type Credentials, type MachineSpec, type Provider, type ProviderKind, type ProviderOptions } from './cloud/provider.js'
 import { openProvider } from './cloud/registry.js'
+import type { GrowRequest, NodeRow, PeerRemoveRequest, ProviderRow, ShrinkRequest } from './cloud/rows.js'
+import { nodeRows, pickPeerRemove, pickShrink } from './cloud/select.js'
 import { spawnActor, startSystem, tell, type ActorRef, type ActorSystem, type Logger } from './kit/index.js'
 import { decodeDrain, decodeNode, defaultNodeConfig, needsDriver, newNode, nodeKey, nodeOpKey, runTick, type NodeConfig, type NodeRecord } from './node.js'
-import { decodePeer } from './state.js'
+import { decodePeer, toValue } from './state.js'
+import { isObj } from './values.js'
 
 export interface CloudManagerOptions {
   home: string
@@ -30,59 +32,10 @@ export interface CloudManagerOptions {
   takeoverGraceMs?: number
 }
 
-export interface GrowRequest {
-  provider: string
-  name: string
-  tags?: string[]
-  instanceType?: string
-  region?: string
-  zone?: string
-  diskSize?: number
-  count?: number
-  /** Minutes a machine may take to join. */
-  growTimeout?: number
-  keyPair?: string
-  image?: string
-}
-
-export interface ShrinkRequest { name?: string, tag?: string, provider?: string, count?: number, force?: boolean }
-export interface PeerRemoveRequest { ids?: string[], tag?: string, force?: boolean }
-
-export interface NodeRow {
-  name: string
-  provider: ProviderKind
-  state: string
-  region: string
-  zone: string | null
-  instanceType: string
-  tags: string[]
-  cloudId: string | null
-  address: string | null
-  peerId: string | null
-  /** Whether the node's peer is alive now (joined nodes). */
-  alive: boolean
-  driver: string
-  driverName: string
-  error: { code: string, message: string } | null
-  warning: string | null
-  cleanup: string
-  requestedAt: number
-  stateAt: number
-  history: Array<{ state: string, at: number, by: string, note?: string }>
-}
-
-export interface ProviderRow {
-  kind: ProviderKind
-  options: ProviderOptions
-  fingerprint: string
-  holders: string[]
-  nodes: number
-  addedAt: number
-}
+export type { GrowRequest, NodeRow, PeerRemoveRequest, ProviderRow, ShrinkRequest } from './cloud/rows.js'
 
 type NodeMsg = { type: 'node.tick' }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array)
 
 export class CloudManager {
   private readonly self: string
@@ -233,7 +186,7 @@ export class CloudManager {
       const how = next.state === 'failed' ? `: ${next.error?.code ?? ''}: ${next.error?.message ?? ''}` : next.cloudId ? ` (${next.cloudId})` : ''
       this.o.log.info({ node: name, provider: r.provider, from: r.state, to: next.state }, `cloud: node ${name} ${r.state} → ${next.state}${how}`)
     }
-    await this.o.mesh.put(nodeKey(name), next as unknown as Value)
+    await this.o.mesh.put(nodeKey(name), toValue(next))
     if (next.state === 'gone' && drain !== null) await this.o.mesh.delete(nodeOpKey(name))
     // the next step is due at once (e.g. requested → creating): do not wait for the timer
     if (needsDriver(next, next.state === 'gone' ? null : drain) && next.state !== r.state) this.actorFor(name)
@@ -322,42 +275,13 @@ export class CloudManager {
       const envelopes: Record<string, Envelope> = { ...rec.envelopes }
       for (const id of extra) delete envelopes[id]
       for (const p of missing) envelopes[p.id] = sealFor(kind, p.id, p.key, creds)
-      await this.o.mesh.put(providerKey(kind), { ...rec, envelopes } as unknown as Value)
+      await this.o.mesh.put(providerKey(kind), toValue({ ...rec, envelopes }))
       if (missing.length > 0) this.o.log.info({ provider: kind, peers: missing.map(p => p.id) }, `cloud: shared the ${kind} credentials with ${missing.length} peer(s)`)
       if (extra.length > 0) this.o.log.warn({ provider: kind, peers: extra }, `cloud: withdrew the ${kind} credentials from ${extra.length} grown machine(s)`)
     }
   }
 
   // ---- requests ----
-
-  /**
-   * Answers a control message of the cloud side (`cluster.grow`, `cluster.nodes`, `cluster.shrink`,
-   * `cluster.peer-remove`, `cluster.providers`, `cluster.provider-add`), already decoded against its
-   * schema by the control API; undefined for any other type.
-   */
-  handle (m: { type: string } & Record<string, unknown>): Promise<unknown> | undefined {
-    const strs = (v: unknown): string[] | undefined => Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined
-    const str = (v: unknown): string | undefined => typeof v === 'string' ? v : undefined
-    const num = (v: unknown): number | undefined => typeof v === 'number' ? v : undefined
-    const strMap = (v: unknown): Record<string, string> => {
-      const out: Record<string, string> = {}
-      if (isObj(v)) for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x
-      return out
-    }
-    const defined = <T extends Record<string, unknown>>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
-    switch (m.type) {
-      case 'cluster.grow': return this.grow(defined({
-        provider: str(m.provider) ?? '', name: str(m.name) ?? '', tags: strs(m.tags), instanceType: str(m.instanceType), region: str(m.region), zone: str(m.zone),
-        diskSize: num(m.diskSize), count: num(m.count), growTimeout: num(m.growTimeout), keyPair: str(m.keyPair), image: str(m.image),
-      }) as GrowRequest)
-      case 'cluster.nodes': return Promise.resolve(this.nodes(strs(m.names)))
-      case 'cluster.shrink': return this.shrink(defined({ name: str(m.name), tag: str(m.tag), provider: str(m.provider), count: num(m.count), force: m.force === true ? true : undefined }) as ShrinkRequest)
-      case 'cluster.peer-remove': return this.peerRemove(defined({ ids: strs(m.ids), tag: str(m.tag), force: m.force === true ? true : undefined }) as PeerRemoveRequest)
-      case 'cluster.providers': return Promise.resolve(this.providersList())
-      case 'cluster.provider-add': return this.providerAdd(str(m.kind) ?? '', strMap(m.credentials), strMap(m.options))
-      default: return undefined
-    }
-  }
 
   /** `cluster.provider-add`: checks the credentials against the provider, then stores them sealed for every eligible peer. */
   async providerAdd (kind: string, credentials: Credentials, options: Record<string, string>): Promise<ProviderRow> {
@@ -379,7 +303,7 @@ export class CloudManager {
       for (const p of peers) envelopes[p.id] = sealFor(kind, p.id, p.key, creds)
     }
     const rec: ProviderRecord = { v: 1, kind, options: opts, fingerprint: fingerprint(creds), envelopes, addedAt: this.now(), addedBy: this.self }
-    await this.o.mesh.put(providerKey(kind), rec as unknown as Value)
+    await this.o.mesh.put(providerKey(kind), toValue(rec))
     this.o.log.info({ provider: kind, fingerprint: rec.fingerprint, holders: Object.keys(envelopes).length }, `cloud: ${kind} provider added`)
     return this.providerRow(rec)
   }
@@ -400,7 +324,7 @@ export class CloudManager {
     let rec = decodeProvider(this.o.mesh.get(providerKey(kind)))
     if (!rec && kind === 'local') {
       rec = { v: 1, kind, options: { dir: join(this.o.home, 'machines') }, fingerprint: '', envelopes: {}, addedAt: this.now(), addedBy: this.self }
-      await this.o.mesh.put(providerKey(kind), rec as unknown as Value)
+      await this.o.mesh.put(providerKey(kind), toValue(rec))
     }
     if (!rec) throw new GrowError('unknown-provider', `no ${kind} credentials in this cluster: run monk cluster provider add ${kind} first`)
     if (kind !== 'local' && rec.envelopes[this.self] === undefined) {
@@ -439,7 +363,7 @@ export class CloudManager {
     for (const name of names) {
       const r = newNode({ name, provider: kind, driver: this.self, growId, now, spec: { region, zone, instanceType, diskGb: disk, tags, image: req.image ?? null, keyPair: req.keyPair ?? null, bootTimeoutMs: Math.round(minutes * 60_000) } })
       await this.o.mesh.delete(nodeOpKey(name)).catch(() => {})
-      await this.o.mesh.put(nodeKey(name), r as unknown as Value)
+      await this.o.mesh.put(nodeKey(name), toValue(r))
     }
     this.o.log.info({ provider: kind, nodes: names, region, zone, instanceType }, `cloud: growing ${names.length} ${kind} machine(s): ${names.join(', ')}`)
     this.scheduleScan()
@@ -448,27 +372,7 @@ export class CloudManager {
 
   /** `cluster.nodes`: the node records (all, or those named), with their peers' liveness. */
   nodes (names?: string[]): NodeRow[] {
-    const want = names && names.length > 0 ? new Set(names) : null
-    const alive = new Set(this.o.mesh.alive())
-    const rows: NodeRow[] = []
-    for (const { value } of this.o.mesh.scan('node/')) {
-      const r = decodeNode(value)
-      if (!r || (want && !want.has(r.name))) continue
-      rows.push({
-        name: r.name, provider: r.provider, state: r.state, region: r.spec.region, zone: r.spec.zone, instanceType: r.spec.instanceType,
-        tags: [...new Set([...r.spec.tags, ...autoTags(r.provider, { region: r.spec.region, zone: r.spec.zone })])],
-        cloudId: r.cloudId, address: r.address, peerId: r.peerId, alive: r.peerId !== null && alive.has(r.peerId),
-        driver: r.driver, driverName: this.peerName(r.driver), error: r.error, warning: r.warning, cleanup: r.cleanup,
-        requestedAt: r.requestedAt, stateAt: r.stateAt, history: r.history,
-      })
-    }
-    return rows.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }))
-  }
-
-  /** Instances a peer runs (its claims). */
-  private busy (peerId: string | null): number {
-    if (peerId === null) return 0
-    return this.o.mesh.scan('claim/').filter(e => e.key.endsWith(`/${peerId}`)).length
+    return nodeRows(this.o.mesh, names, id => this.peerName(id))
   }
 
   private async drain (rs: NodeRecord[], force: boolean): Promise<string[]> {
@@ -479,43 +383,12 @@ export class CloudManager {
 
   /** `cluster.shrink`: terminates idle grown peers (no instances), newest first; `force` takes busy ones too. */
   async shrink (req: ShrinkRequest): Promise<{ nodes: string[], skipped: Array<{ name: string, reason: string }> }> {
-    const skipped: Array<{ name: string, reason: string }> = []
-    const pick: NodeRecord[] = []
-    const all = this.o.mesh.scan('node/').map(e => decodeNode(e.value)).filter((r): r is NodeRecord => r !== undefined && (r.state === 'joined' || r.state === 'booting' || r.state === 'creating' || r.state === 'requested'))
-      .sort((a, b) => b.requestedAt - a.requestedAt || b.name.localeCompare(a.name, undefined, { numeric: true }))
-    for (const r of all) {
-      if (req.provider !== undefined && r.provider !== req.provider) continue
-      if (req.name !== undefined && r.name !== req.name && !new RegExp(`^${req.name.replace(/[^a-z0-9-]/g, '')}-\\d+$`).test(r.name)) continue
-      if (req.tag !== undefined && !r.spec.tags.includes(req.tag) && !autoTags(r.provider, { region: r.spec.region, zone: r.spec.zone }).includes(req.tag)) continue
-      const n = this.busy(r.peerId)
-      if (n > 0 && req.force !== true) { skipped.push({ name: r.name, reason: `runs ${n} instance(s) (use --force to terminate it anyway)` }); continue }
-      if (req.count !== undefined && pick.length >= req.count) continue
-      pick.push(r)
-    }
+    const { pick, skipped } = pickShrink(this.o.mesh, req)
     return { nodes: await this.drain(pick, req.force === true), skipped }
   }
 
   /** `cluster.peer-remove`: terminates the grown peers named (node name, peer name or peer id) or tagged. */
   async peerRemove (req: PeerRemoveRequest): Promise<{ nodes: string[] }> {
-    const recs = this.o.mesh.scan('node/').map(e => decodeNode(e.value)).filter((r): r is NodeRecord => r !== undefined && r.state !== 'gone' && !(r.state === 'failed' && r.cleanup !== 'pending'))
-    const pick = new Map<string, NodeRecord>()
-    for (const id of req.ids ?? []) {
-      const r = recs.find(x => x.name === id || x.peerId === id)
-      if (!r) {
-        const peer = this.o.mesh.peers().find(p => p.id === id || decodePeer(p.record).name === id)
-        if (peer) throw new GrowError('not-grown', `peer ${id} was not grown by this cluster (no machine to terminate): stop its monkd there with monk cluster exit`)
-        throw new GrowError('no-such-node', `no grown peer or node named ${id} (see monk cluster nodes)`)
-      }
-      pick.set(r.name, r)
-    }
-    if (req.tag !== undefined) {
-      for (const r of recs) if (r.spec.tags.includes(req.tag) || autoTags(r.provider, { region: r.spec.region, zone: r.spec.zone }).includes(req.tag)) pick.set(r.name, r)
-    }
-    if (pick.size === 0) throw new GrowError('no-such-node', 'no grown peer matches: give --id NAME or --tag TAG')
-    if (req.force !== true) {
-      const busy = [...pick.values()].filter(r => this.busy(r.peerId) > 0)
-      if (busy.length > 0) throw new GrowError('node-busy', `${busy.map(r => r.name).join(', ')} run(s) instances; use --force to terminate anyway (their work moves to other matching peers)`)
-    }
-    return { nodes: await this.drain([...pick.values()], req.force === true) }
+    return { nodes: await this.drain(pickPeerRemove(this.o.mesh, req), req.force === true) }
   }
 }

@@ -3,6 +3,7 @@
 // message). The logic is pure (`decide`: record, event → record, effects); the record lives in the
 // replica as `node/<name>`, so when the peer driving it dies another peer picks it up from there.
 // NodeDriver is the shell: it performs effects through a Provider and feeds the results back.
+import { backoffMs } from './kit/backoff.js'
 import type { Machine, MachineRef, MachineSpec, Provider, ProviderKind } from './cloud/provider.js'
 import { isProviderKind } from './cloud/provider.js'
 import { ProviderError } from './cloud/errors.js'
@@ -130,7 +131,7 @@ function fail (r: NodeRecord, now: number, by: string, code: string, message: st
 }
 
 function backoff (cfg: NodeConfig, attempts: number): number {
-  return Math.min(cfg.retryMaxMs, cfg.retryInitialMs * 2 ** Math.max(0, attempts - 1))
+  return backoffMs({ initialMs: cfg.retryInitialMs, factor: 2, maxMs: cfg.retryMaxMs }, attempts)
 }
 
 /** A transient failure: retry later, or give up after maxAttempts. */

@@ -1,6 +1,9 @@
 // Secrets sealed in the replica (DESIGN §11): AES-256-GCM under a key derived from the cluster key
 // with HKDF; the scope and name are bound as additional data, so a sealed value cannot be moved.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
+import type { Value } from '../mesh/value.js'
+import { normalisePath } from './paths.js'
+import { isObj } from './values.js'
 
 export class SecretError extends Error {
   override readonly name = 'SecretError'
@@ -26,10 +29,8 @@ export class SecretBox {
   }
 
   open (scope: string, name: string, sealed: unknown): string {
-    const s = sealed as Partial<Sealed> | null
-    if (!s || !(s.iv instanceof Uint8Array) || !(s.tag instanceof Uint8Array) || !(s.data instanceof Uint8Array)) {
-      throw new SecretError('secret-corrupt', `secret ${name} (${scope}) is not a sealed value`)
-    }
+    const s = decodeSealed(sealed)
+    if (!s) throw new SecretError('secret-corrupt', `secret ${name} (${scope}) is not a sealed value`)
     try {
       const d = createDecipheriv('aes-256-gcm', this.key, s.iv)
       d.setAAD(Buffer.from(`${scope}\0${name}`))
@@ -43,7 +44,19 @@ export class SecretBox {
 
 /** `global` or a workload path `ns/name`. */
 export function checkScope (scope: string): string {
-  const s = scope.replace(/^\/+/, '')
+  const s = normalisePath(scope)
   if (s === 'global' || /^[^\s/]+\/[^\s/]+$/.test(s)) return s
   throw new SecretError('secret-bad-scope', `secret scope must be "global" (-g) or a workload path like ns/name (-r), got "${scope}"`)
+}
+
+/** A sealed value as the replica stores it (the replica carries bytes). */
+export function encodeSealed (s: Sealed): Value {
+  return { v: 1, iv: s.iv, tag: s.tag, data: s.data }
+}
+
+/** A sealed value read from the replica, or undefined if it is not one. */
+export function decodeSealed (v: unknown): Sealed | undefined {
+  if (!isObj(v)) return undefined
+  const { iv, tag, data } = v
+  return iv instanceof Uint8Array && tag instanceof Uint8Array && data instanceof Uint8Array ? { v: 1, iv, tag, data } : undefined
 }

@@ -1,6 +1,9 @@
-// The replicated records the control plane reads and writes (DESIGN §3): keys and typed decoders.
-// Every value read from the replica came from some peer: it is decoded defensively, never trusted.
+// The replicated records the control plane reads and writes (DESIGN §3): keys, typed decoders and
+// typed writers. Every value read from the replica came from some peer: it is decoded defensively,
+// never trusted; every value written goes through an encoder here (no casts at the call sites).
 import type { MapValue } from '../grammar/monkscript/index.js'
+import type { Value } from '../mesh/value.js'
+import { isObj } from './values.js'
 
 export const keys = {
   tpl: (path: string) => `tpl/${path}`,
@@ -10,6 +13,7 @@ export const keys = {
   status: (instance: string, peer: string) => `status/${instance}/${peer}`,
   statusPrefix: (instance: string) => `status/${instance}/`,
   secret: (scope: string, name: string) => `secret/${scope}/${name}`,
+  peer: (id: string) => `peer/${id}`,
 } as const
 
 /** A loaded template: its class, value with inheritance applied, and group structure. */
@@ -53,11 +57,12 @@ export interface StatusRecord {
   services: Record<string, { host: string, port: number }>
   ready: boolean
   error: string | null
+  /** What a starting instance waits for (`depends ns/db`, `image busybox:1`, `readiness`), if known. */
+  waiting?: string | null
   generation: number
   updatedAt: number
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array)
 const str = (v: unknown, d = ''): string => typeof v === 'string' ? v : d
 const num = (v: unknown, d = 0): number => typeof v === 'number' && Number.isFinite(v) ? v : d
 const strs = (v: unknown): string[] => Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []
@@ -90,7 +95,7 @@ export function decodeStatus (v: unknown): StatusRecord | undefined {
     : []
   const services: StatusRecord['services'] = {}
   if (isObj(v.services)) for (const [k, s] of Object.entries(v.services)) if (isObj(s)) services[k] = { host: str(s.host), port: num(s.port) }
-  return { state, containers, services, ready: v.ready === true, error: typeof v.error === 'string' ? v.error : null, generation: num(v.generation), updatedAt: num(v.updatedAt) }
+  return { state, containers, services, ready: v.ready === true, error: typeof v.error === 'string' ? v.error : null, waiting: typeof v.waiting === 'string' ? v.waiting : null, generation: num(v.generation), updatedAt: num(v.updatedAt) }
 }
 
 /** The peer fields monkd publishes in `peer/<id>` beside the mesh's own (addrs, name, tags). */
@@ -99,4 +104,73 @@ export interface PeerRecord { name: string, tags: string[], addrs: string[], run
 export function decodePeer (v: unknown): PeerRecord {
   if (!isObj(v)) return { name: '', tags: [], addrs: [], runtime: '', startedAt: 0, leftAt: null }
   return { name: str(v.name), tags: strs(v.tags), addrs: strs(v.addrs), runtime: str(v.runtime), startedAt: num(v.startedAt), leftAt: typeof v.leftAt === 'number' ? v.leftAt : null }
+}
+
+// ---- readers over many entries ----
+
+type Entries = ReadonlyArray<{ key: string, value: Value }>
+
+/** `want/<inst>` entries → instance → want (undecodable entries are skipped). */
+export function readWants (entries: Entries): Map<string, WantRecord> {
+  const out = new Map<string, WantRecord>()
+  for (const { key, value } of entries) {
+    const w = decodeWant(value)
+    if (w) out.set(key.slice('want/'.length), w)
+  }
+  return out
+}
+
+/** `claim/<inst>/<peer>` entries → instance → claims. */
+export function readClaims (entries: Entries): Map<string, Array<ClaimRecord & { peerId: string }>> {
+  const out = new Map<string, Array<ClaimRecord & { peerId: string }>>()
+  for (const { key, value } of entries) {
+    const rest = key.slice('claim/'.length)
+    const i = rest.lastIndexOf('/')
+    const c = decodeClaim(value)
+    if (i < 0 || !c) continue
+    const inst = rest.slice(0, i)
+    const list = out.get(inst) ?? []
+    list.push({ peerId: rest.slice(i + 1), epoch: c.epoch, startedAt: c.startedAt })
+    out.set(inst, list)
+  }
+  return out
+}
+
+// ---- writers: each record as the replica stores it ----
+
+export function encodeTpl (t: TplRecord): MapValue {
+  return { path: t.path, kind: t.kind, value: t.value, members: [...t.members], groups: [...t.groups], file: t.file, loadedAt: t.loadedAt }
+}
+
+export function encodeWant (w: WantRecord): MapValue {
+  return { template: w.template, state: w.state, root: w.root, set: { ...w.set }, tags: [...w.tags], peer: w.peer, forceMove: w.forceMove, generation: w.generation, updatedAt: w.updatedAt }
+}
+
+export function encodeClaim (c: ClaimRecord): MapValue {
+  return { epoch: c.epoch, startedAt: c.startedAt }
+}
+
+export function encodeStatus (s: StatusRecord): MapValue {
+  const services: MapValue = {}
+  for (const [k, e] of Object.entries(s.services)) services[k] = { host: e.host, port: e.port }
+  return {
+    state: s.state, containers: s.containers.map(c => ({ name: c.name, image: c.image, status: c.status, id: c.id })), services,
+    ready: s.ready, error: s.error, waiting: s.waiting ?? null, generation: s.generation, updatedAt: s.updatedAt,
+  }
+}
+
+/**
+ * Any record as a replica value, checked on the way (no cast): plain objects, arrays, strings,
+ * finite numbers, booleans, null and bytes; undefined fields are left out; anything else throws.
+ */
+export function toValue (v: unknown): Value {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean' || v instanceof Uint8Array) return v
+  if (typeof v === 'number' && Number.isFinite(v)) return v
+  if (Array.isArray(v)) return v.map(toValue)
+  if (isObj(v)) {
+    const out: { [key: string]: Value } = {}
+    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = toValue(x)
+    return out
+  }
+  throw new TypeError(`not a replica value: ${typeof v}`)
 }

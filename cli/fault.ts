@@ -9,8 +9,10 @@ import type { Clock } from '../mesh/clock.js'
 import { parseToken } from '../mesh/cluster.js'
 import type { Mesh, MeshConfig } from '../mesh/mesh.js'
 import type { Route } from './api/routes.js'
+import type { ApiMessage } from './api/protocol.js'
 import type { Dispatch } from './api/server.js'
-import { array, integer, message, string, type Infer } from './api/schema.js'
+import type * as v from 'valibot'
+import { int, list, message, text } from '../actors/messages/fields.js'
 
 export const FAULT_FLAG = 'enable-fault-injection'
 /** The largest clock offset the endpoint accepts (10 years, to test far-ahead clocks). */
@@ -20,18 +22,22 @@ export const faultMessages = {
   /** `{enabled, offsetMs, blocked}`. */
   'fault.status': message('fault.status', {}),
   /** Cuts this peer off from `peers` (peer ids) at the transport until `fault.heal`. */
-  'fault.partition': message('fault.partition', { peers: array(string({ min: 1, max: 256 }), { max: 10_000 }) }),
+  'fault.partition': message('fault.partition', { peers: list(text(1, 256), 0, 10_000) }),
   /** Lifts every partition block. */
   'fault.heal': message('fault.heal', {}),
   /** Sets the offset (ms) added to this peer's wall clock as the mesh sees it; 0 restores it. */
-  'fault.clock': message('fault.clock', { offsetMs: integer({ min: -MAX_OFFSET_MS, max: MAX_OFFSET_MS }) }),
+  'fault.clock': message('fault.clock', { offsetMs: int(-MAX_OFFSET_MS, MAX_OFFSET_MS) }),
   /** Digest root, liveness and sha256 of every live value under `prefix` (secrets: of the plaintext). */
-  'fault.read': message('fault.read', { prefix: string({ min: 1, max: 512 }) }),
+  'fault.read': message('fault.read', { prefix: text(1, 512) }),
 } as const
 
-export type FaultMessage = Infer<typeof faultMessages[keyof typeof faultMessages]>
+export type FaultMessage = v.InferOutput<typeof faultMessages[keyof typeof faultMessages]>
 
-export const faultRoute: Route = { kind: 'fault', target: 'none', messages: faultMessages }
+function isFaultMessage<M extends ApiMessage> (m: M | FaultMessage): m is FaultMessage {
+  return Object.hasOwn(faultMessages, m.type)
+}
+
+export const faultRoute: Route<FaultMessage> = { kind: 'fault', target: 'none', messages: faultMessages }
 
 export interface FaultRead {
   digest: string
@@ -56,7 +62,7 @@ export interface FaultInjection {
   /** What to pass to startMesh: the skewable clock and the test timers, only when enabled. */
   readonly meshOptions: { clock?: Clock, config?: Partial<MeshConfig> }
   /** Routes the `fault` actor path to the fault handler, everything else to `next`. */
-  wrap: (next: Dispatch, mesh: Mesh) => Dispatch
+  wrap: <M extends ApiMessage>(next: Dispatch<M>, mesh: Mesh) => Dispatch<M | FaultMessage>
 }
 
 class FaultError extends Error {
@@ -84,11 +90,12 @@ export function faultInjection (enabled: boolean, meshConfig?: string): FaultInj
     wrap: (next, mesh) => {
       const box = new SecretBox(parseToken(mesh.token()).key)
       return (path, msg, ctx) => {
-        if (ctx.kind !== 'fault') return next(path, msg, ctx)
+        // fault.* messages are only in the `fault` route's table, so nothing else reaches here with one
+        if (!isFaultMessage(msg)) return next(path, msg, ctx)
         if (!clock) {
           return Promise.reject(new FaultError('fault-injection-disabled', 403, 'fault injection is disabled on this monkd: start it with --enable-fault-injection (test clusters only)'))
         }
-        return handle(msg as FaultMessage, mesh, clock, box)
+        return handle(msg, mesh, clock, box)
       }
     },
   }
@@ -109,7 +116,8 @@ async function handle (m: FaultMessage, mesh: Mesh, clock: OffsetClock, box: Sec
     case 'fault.read': {
       const values: Record<string, string> = {}
       for (const { key, value } of mesh.scan(m.prefix)) values[key] = hashOf(key, value, box)
-      const counters = { ...mesh.counters() } as unknown as Record<string, number>
+      const counters: Record<string, number> = {}
+      for (const [k, n] of Object.entries(mesh.counters())) if (typeof n === 'number') counters[k] = n
       const read: FaultRead = { digest: mesh.testing.digestRoot(), synced: mesh.synced, alive: mesh.alive(), values, storeErrors: counters.storeErrors ?? 0, counters }
       return read
     }

@@ -7,8 +7,9 @@ import { registerEval } from './commands/eval.js'
 import { registerLint } from './commands/lint.js'
 import { registerCommands } from './commands/registry.js'
 import { CliError, exitCodes } from './output.js'
+import { version } from '../actors/version.js'
 
-export const version = '0.1.0'
+export { version }
 
 export function buildProgram (): Command {
   const program = new Command('monk')

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // monkd: the daemon. Wires the mesh, a runtime, the peer's actors and the control API together.
 import '../polyfill.js'
-import { existsSync, mkdirSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, writeSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Writable } from 'node:stream'
@@ -15,11 +15,12 @@ import { startMesh, type Mesh } from '../mesh/mesh.js'
 import { monkdRoutes } from './api/messages.js'
 import { socketPathIn } from './api/protocol.js'
 import { startApiServer } from './api/server.js'
-import { FAULT_FLAG, faultInjection, faultRoute } from './fault.js'
+import { FAULT_FLAG, faultInjection, faultRoute, type FaultMessage } from './fault.js'
+import type { Request } from '../actors/messages/index.js'
 import { peerDispatch } from './dispatch.js'
 import { openLogFile } from './log-file.js'
+import { version } from '../actors/version.js'
 
-export const version = '0.1.0'
 const usage = 'usage: monkd [--home DIR] [--name NAME] [--tag T]... [--p2p-port N | --listen MULTIADDR] [--join TOKEN] [--runtime auto|docker|process] [--log-level L] [--api-port N (needs MONK_API_TOKEN)] [--repair] [--enable-fault-injection [--fault-mesh-config JSON]] (test clusters only)'
 
 class UsageError extends Error {}
@@ -112,12 +113,23 @@ async function main (): Promise<void> {
     file.end()
     process.exit(0)
   }
-  const dispatch = peerDispatch(peer, { status: () => ({ version, home: o.home }), stop: () => { void shutdown('daemon.stop') }, more: m => cloud.handle(m) })
-  const api = await startApiServer({ socketPath: socketPathIn(o.home), routes: [...monkdRoutes, faultRoute], dispatch: o.fault.wrap(dispatch, mesh), logger: log, info: { peerId: peer.id, version, name }, ...(o.api ? { tcp: o.api } : {}) })
+  const dispatch = peerDispatch(peer, { status: () => ({ version, home: o.home }), stop: () => { void shutdown('daemon.stop') }, cloud: { manager: cloud, mesh } })
+  const api = await startApiServer<Request | FaultMessage>({ socketPath: socketPathIn(o.home), routes: [...monkdRoutes(), faultRoute], dispatch: o.fault.wrap(dispatch, mesh), logger: log, info: { peerId: peer.id, version, name }, ...(o.api ? { tcp: o.api } : {}) })
   process.on('SIGTERM', () => { void shutdown('SIGTERM') })
   process.on('SIGINT', () => { void shutdown('SIGINT') })
   log.info({ peer: peer.id, cluster: mesh.clusterId, socket: api.socketPath, addrs: mesh.addresses() }, `monkd ${name} ready`)
   process.stdout.write(`monkd ${name} ready: peer ${peer.id} cluster ${mesh.clusterId} socket ${api.socketPath}\n`)
+  tellReady({ peerId: peer.id, name, version, socket: api.socketPath })
+}
+
+/**
+ * `monk daemon start` passes a pipe as MONK_READY_FD and waits for one line on it: monkd says it is
+ * ready there (no polling of the socket), then closes it so the starter can go.
+ */
+function tellReady (info: Record<string, string>): void {
+  const fd = Number(process.env.MONK_READY_FD ?? '')
+  if (!Number.isInteger(fd) || fd < 3) return
+  try { writeSync(fd, JSON.stringify({ ready: true, ...info }) + '\n'); closeSync(fd) } catch { /* the starter went away: nothing to tell */ }
 }
 
 /** A compact human line per log record, for a foreground daemon on a terminal. */

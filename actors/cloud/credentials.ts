@@ -6,7 +6,8 @@
 import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, createHash, type KeyObject } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { SecretBox, type Sealed } from '../secrets.js'
+import { decodeSealed, SecretBox, type Sealed } from '../secrets.js'
+import { isObj } from '../values.js'
 import { CredentialsError } from './errors.js'
 import { isProviderKind, type Credentials, type ProviderKind, type ProviderOptions } from './provider.js'
 
@@ -28,7 +29,6 @@ export interface ProviderRecord {
 
 export const providerKey = (kind: ProviderKind): string => `provider/${kind}`
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array)
 
 /** Decodes a `provider/<kind>` value defensively (it came from some peer). */
 export function decodeProvider (v: unknown): ProviderRecord | undefined {
@@ -37,8 +37,9 @@ export function decodeProvider (v: unknown): ProviderRecord | undefined {
   if (isObj(v.options)) for (const [k, x] of Object.entries(v.options)) if (typeof x === 'string') options[k] = x
   const envelopes: Record<string, Envelope> = {}
   for (const [peer, e] of Object.entries(v.envelopes)) {
-    if (!isObj(e) || !(e.epk instanceof Uint8Array) || !isObj(e.sealed)) continue
-    envelopes[peer] = { epk: e.epk, sealed: e.sealed as unknown as Sealed }
+    const sealed = isObj(e) ? decodeSealed(e.sealed) : undefined
+    if (!isObj(e) || !(e.epk instanceof Uint8Array) || !sealed) continue
+    envelopes[peer] = { epk: e.epk, sealed }
   }
   return {
     v: 1, kind: v.kind, options, envelopes,

@@ -1,4 +1,5 @@
 // Defaults of the cloud drivers and the node actor, each with the reason for its value.
+import { version } from '../version.js'
 
 /** The libp2p port grown machines listen on and the firewall opens: monkd's own default. */
 export const P2P_PORT = 44001
@@ -13,7 +14,7 @@ export const NODE_VERSION = '20.20.2'
  * What `npm install -g` installs on a grown machine. monk is not on the public registry yet, so
  * operators point the provider option `package` at a tarball URL (`npm pack` of this repository).
  */
-export const MONK_PACKAGE = 'monk@0.1.0'
+export const MONK_PACKAGE = `monk@${version}`
 
 /** Disk of a grown machine: enough for an OS, Node.js, monk and a few container images. */
 export const DISK_GB = 20

@@ -2,11 +2,11 @@
 // tags (`monk-cluster:<id>`, `monk-node:<name>`), and a cloud firewall applied by the cluster tag
 // that opens the p2p port. dots-wrapper answers raw axios responses and throws raw axios errors;
 // the errors are turned into ProviderErrors at once because they carry the Authorization header.
+import { isObj } from '../values.js'
 import { REQUEST_TIMEOUT_MS, UBUNTU } from './defaults.js'
 import { clip, ProviderError, redact, type ProviderErrorCode } from './errors.js'
 import { LABEL_CLUSTER, LABEL_NODE, type DigitalOceanCredentials, type Location, type Machine, type MachineRef, type MachineSpec, type MachineState, type Provider, type ProviderOptions } from './provider.js'
 
-interface Droplet { id: number, name: string, status: string, tags?: string[], region?: { slug?: string } | string, networks?: { v4?: Array<{ ip_address?: string, type?: string }> } }
 
 export async function openDigitalOcean (creds: DigitalOceanCredentials, options: ProviderOptions): Promise<Provider> {
   const { createApiClient } = await import('dots-wrapper')
@@ -63,14 +63,14 @@ export async function openDigitalOcean (creds: DigitalOceanCredentials, options:
         ...(spec.keyPair ? { ssh_keys: [spec.keyPair] } : {}),
         monitoring: false,
       }))
-      return toMachine(r.data.droplet as unknown as Droplet)
+      return toMachine(r.data.droplet)
     },
     async describe (ref: MachineRef): Promise<Machine | null> {
       const id = Number(ref.id)
       if (!Number.isSafeInteger(id)) return null
       try {
         const r = await call('getDroplet', `droplet ${ref.id}`, () => dots.droplet.getDroplet({ droplet_id: id }))
-        return toMachine(r.data.droplet as unknown as Droplet)
+        return toMachine(r.data.droplet)
       } catch (err) {
         if (err instanceof ProviderError && err.code === 'not-found') return null
         throw err
@@ -80,7 +80,7 @@ export async function openDigitalOcean (creds: DigitalOceanCredentials, options:
       const out: Machine[] = []
       for (let page = 1; ; page++) {
         const r = await call('listDroplets', `droplets of cluster ${cluster}`, () => dots.droplet.listDroplets({ page, per_page: 200, tag_name: `${LABEL_CLUSTER}:${cluster}` }))
-        out.push(...r.data.droplets.map(d => toMachine(d as unknown as Droplet)))
+        out.push(...r.data.droplets.map(d => toMachine(d)))
         if (!(r.data.links as { pages?: { next?: string } } | undefined)?.pages?.next) break
       }
       return out
@@ -99,15 +99,19 @@ export async function openDigitalOcean (creds: DigitalOceanCredentials, options:
   }
 }
 
-function toMachine (d: Droplet): Machine {
-  const region = typeof d.region === 'string' ? d.region : d.region?.slug ?? ''
-  const nodeTag = (d.tags ?? []).find(t => t.startsWith(`${LABEL_NODE}:`))
-  const v4 = d.networks?.v4 ?? []
+/** A droplet of the API (read defensively: the SDK's typings and the API disagree on some fields). */
+function toMachine (raw: unknown): Machine {
+  const d = isObj(raw) ? raw : {}
+  const region = typeof d.region === 'string' ? d.region : isObj(d.region) && typeof d.region.slug === 'string' ? d.region.slug : ''
+  const tags = Array.isArray(d.tags) ? d.tags.filter((t): t is string => typeof t === 'string') : []
+  const nodeTag = tags.find(t => t.startsWith(`${LABEL_NODE}:`))
+  const v4 = isObj(d.networks) && Array.isArray(d.networks.v4) ? d.networks.v4.filter(isObj) : []
+  const ip = (v4.find(n => n.type === 'public') ?? v4[0])?.ip_address
   return {
     id: String(d.id),
     name: nodeTag ? nodeTag.slice(LABEL_NODE.length + 1) : '',
-    state: stateOf(d.status),
-    address: (v4.find(n => n.type === 'public') ?? v4[0])?.ip_address ?? null,
+    state: stateOf(typeof d.status === 'string' ? d.status : ''),
+    address: typeof ip === 'string' ? ip : null,
     region,
     zone: null,
   }

@@ -11,10 +11,20 @@ export interface ProviderDeps {
 
 export async function openProvider (kind: ProviderKind, creds: Credentials, options: ProviderOptions, deps: ProviderDeps = {}): Promise<Provider> {
   const c = checkCredentials(kind, creds)
+  const field = (k: string): string => c[k] ?? '' // checkCredentials made sure each needed one is there
   switch (kind) {
-    case 'aws': return await (await import('./aws.js')).openAws(c as unknown as AwsCredentials, options)
-    case 'gcp': return await (await import('./gcp.js')).openGcp(c as unknown as GcpCredentials, options)
-    case 'digitalocean': return await (await import('./digitalocean.js')).openDigitalOcean(c as unknown as DigitalOceanCredentials, options)
+    case 'aws': {
+      const aws: AwsCredentials = { accessKeyId: field('accessKeyId'), secretAccessKey: field('secretAccessKey'), ...(c.sessionToken !== undefined ? { sessionToken: c.sessionToken } : {}) }
+      return await (await import('./aws.js')).openAws(aws, options)
+    }
+    case 'gcp': {
+      const gcp: GcpCredentials = { serviceAccount: field('serviceAccount') }
+      return await (await import('./gcp.js')).openGcp(gcp, options)
+    }
+    case 'digitalocean': {
+      const digitalocean: DigitalOceanCredentials = { token: field('token') }
+      return await (await import('./digitalocean.js')).openDigitalOcean(digitalocean, options)
+    }
     case 'local': return await (await import('./local.js')).openLocal(options, deps.monkd)
   }
 }

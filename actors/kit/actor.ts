@@ -197,7 +197,7 @@ export function spawnActor<State, Msg extends Message, Effect = never> (
 
   let nactRef: Ref<unknown>
   try {
-    nactRef = (spawn as unknown as RawSpawn)(parentNact, actorFn, nactName, {
+    nactRef = spawn(parentNact, actorFn, nactName, {
       initialStateFunc: () => ({ ready: false, state: undefined }),
       onCrash,
       afterStop,
@@ -245,10 +245,9 @@ export function encodeActorName (name: string): string {
 // ---------------------------------------------------------------------------------------------
 
 type SupervisionContext = { stop: symbol, resume: symbol, reset: symbol }
-type RawSpawn = (parent: Ref<unknown>, f: unknown, name: string, props: unknown) => Ref<unknown>
 
 function childExists (parentNact: Ref<unknown>, nactName: string): boolean {
-  const parent = systemMap.find((parentNact as unknown as { system: { name: string } }).system.name, parentNact) as { children?: Map<string, unknown> } | undefined
+  const parent = systemMap.find(parentNact.system.name, parentNact) as { children?: Map<string, unknown> } | undefined
   return parent?.children?.has(nactName) === true
 }
 

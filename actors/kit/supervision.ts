@@ -1,6 +1,7 @@
 // Supervision policy: what happens when an actor's handler throws. The default restarts the actor
 // (fresh state from its init, children stopped) after an exponential backoff, and the kit logs
 // every crash with the reason. Nothing here stops an actor silently (nact's default does).
+import { backoffMs } from './backoff.js'
 import {
   RESTART_FACTOR, RESTART_INITIAL_DELAY_MS, RESTART_JITTER, RESTART_MAX_DELAY_MS, RESTART_RESET_AFTER_MS,
 } from '../defaults.js'
@@ -44,8 +45,7 @@ export const defaultRestartPolicy: RestartPolicy = {
 
 /** Delay before restart number `crashes` (1 = first crash in a row); `random` in [0, 1). */
 export function backoffDelay (policy: RestartPolicy, crashes: number, random: number): number {
-  const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.factor ** Math.max(0, crashes - 1))
-  return Math.round(base * (1 + policy.jitter * random))
+  return backoffMs({ initialMs: policy.initialDelayMs, factor: policy.factor, maxMs: policy.maxDelayMs }, crashes, policy.jitter, random)
 }
 
 /** Counts crashes in a row for one actor; pure apart from the times it is given. */

@@ -65,7 +65,7 @@ export class ActorSystem {
       p?.reject(new AskTimeoutError(p.actor, p.type, p.timeoutMs))
     })
     // nact's typings say start(name?) but only start({ name }) names the system (stack.md §3).
-    this.nactRoot = (start as unknown as (opts: { name: string }) => Ref<never>)({ name: this.nactName })
+    this.nactRoot = start({ name: this.nactName })
   }
 
   get stopped (): boolean {

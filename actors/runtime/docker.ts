@@ -1,9 +1,10 @@
 // The Docker runtime: containers on any Docker-API engine (Docker, Podman's compatible socket)
 // through dockerode. Labels make containers adoptable; Init makes stop fast.
 import Docker from 'dockerode'
-import type { Readable } from 'node:stream'
+import { isObj } from '../values.js'
+import { Readable } from 'node:stream'
 import { Channel } from './channel.js'
-import { DOCKER_SOCKET, ENGINE_PING_TIMEOUT_MS, EVENTS_RECONNECT_MS, EXEC_CAPTURE_BYTES, STOP_TIMEOUT_MS } from './defaults.js'
+import { DOCKER_SOCKET, ENGINE_PING_TIMEOUT_MS, EXEC_CAPTURE_BYTES, STOP_TIMEOUT_MS } from './defaults.js'
 import {
   ContainerNotFoundError, ContainerNotRunningError, ContainerRunningError, EngineUnreachableError, ImageNotFoundError,
   InvalidSpecError, NameConflictError, RegistryUnreachableError, RuntimeError, StartFailedError
@@ -15,6 +16,8 @@ import type {
   FieldNote, Labels, LogLine, LogOptions, PortMapping, PullProgress, RestartPolicy, Runtime, RuntimeEvent, StopOptions, Stream
 } from './runtime.js'
 import { hostNetworkPortNotes } from './spec.js'
+import { EngineEvents } from './docker-events.js'
+import { NOT_FOUND, UNREACHABLE, dateOrNull, engineMessage, labelFilter, matches, readable, status, type EngineError } from './docker-engine.js'
 
 export interface DockerRuntimeOptions {
   /** Unix socket of the engine; default: DOCKER_HOST, else /var/run/docker.sock. */
@@ -24,32 +27,7 @@ export interface DockerRuntimeOptions {
   pingTimeoutMs?: number
 }
 
-interface EngineError { statusCode?: number, code?: string, json?: { message?: string }, message?: string }
-
 const NAME = 'docker'
-
-function engineMessage (err: unknown): string {
-  const e = err as EngineError
-  return (e.json?.message ?? e.message ?? String(err)).replace(/^\(HTTP code \d+\) [^-]*- /, '').trim()
-}
-
-function status (err: unknown): number | undefined {
-  return (err as EngineError).statusCode
-}
-
-function dateOrNull (s: string | undefined): Date | null {
-  if (!s || s.startsWith('0001-')) return null
-  const d = new Date(s)
-  return Number.isNaN(d.getTime()) ? null : d
-}
-
-function labelFilter (labels: Labels): string[] {
-  return Object.entries(labels).map(([k, v]) => `${k}=${v}`)
-}
-
-/** Registry failures that mean "could not talk to it", as opposed to "it has no such image". */
-const UNREACHABLE = /dial tcp|no such host|connection refused|i\/o timeout|tls handshake|server misbehaving|network is unreachable|context deadline exceeded|client\.timeout|connection reset|temporary failure in name resolution|no route to host|server gave http response to https client/i
-const NOT_FOUND = /manifest unknown|not found|pull access denied|repository does not exist|name unknown|unauthorized/i
 
 export class DockerRuntime implements Runtime {
   readonly kind = 'docker' as const
@@ -67,15 +45,17 @@ export class DockerRuntime implements Runtime {
 
   constructor (opts: DockerRuntimeOptions = {}) {
     this.docker = opts.docker ?? (opts.socketPath ? new Docker({ socketPath: opts.socketPath }) : new Docker())
-    const m = this.docker.modem as unknown as { socketPath?: string, host?: string, port?: number | string, protocol?: string }
-    this.endpoint = typeof m.socketPath === 'string' && m.socketPath ? `unix://${m.socketPath}` : m.host ? `${m.protocol ?? 'http'}://${m.host}:${m.port ?? ''}` : `unix://${DOCKER_SOCKET}`
+    const m: unknown = this.docker.modem // docker-modem's fields are not in the typings
+    const field = (k: string): string => isObj(m) && (typeof m[k] === 'string' || typeof m[k] === 'number') ? String(m[k]) : ''
+    this.endpoint = field('socketPath') ? `unix://${field('socketPath')}` : field('host') ? `${field('protocol') || 'http'}://${field('host')}:${field('port')}` : `unix://${DOCKER_SOCKET}`
   }
 
   /** Resolves when the engine answers within `timeoutMs`. */
   async ping (timeoutMs: number = ENGINE_PING_TIMEOUT_MS): Promise<void> {
     const signal = AbortSignal.timeout(timeoutMs)
     try {
-      await (this.docker.ping as unknown as (o: { abortSignal: AbortSignal }) => Promise<unknown>).call(this.docker, { abortSignal: signal })
+      // dockerode's ping takes {abortSignal} (its typings only know the callback form)
+      await Reflect.apply(this.docker.ping, this.docker, [{ abortSignal: signal }])
     } catch (err) {
       const e = err as EngineError
       const detail = signal.aborted ? `no answer within ${timeoutMs} ms` : (e.code ?? engineMessage(err))
@@ -314,7 +294,7 @@ export class DockerRuntime implements Runtime {
     }
     let stream: Readable
     try {
-      stream = await c.logs({ ...base, follow: true }) as unknown as Readable
+      stream = readable(await c.logs({ ...base, follow: true }))
     } catch (err) {
       throw this.fail(err, 'follow logs of', ref)
     }
@@ -350,7 +330,7 @@ export class DockerRuntime implements Runtime {
     }
     let stream: Readable
     try {
-      stream = await ex.start({ hijack: true, stdin: false }) as unknown as Readable
+      stream = readable(await ex.start({ hijack: true, stdin: false }))
     } catch (err) {
       throw this.fail(err, 'exec', ref)
     }
@@ -383,59 +363,20 @@ export class DockerRuntime implements Runtime {
 
   async events (filter: { labels?: Labels } = {}): Promise<Stream<RuntimeEvent>> {
     const labels = filter.labels ?? {}
-    let current: Readable | undefined
-    let closed = false
-    let lastNano = 0n
-    let replayedUntil = 0n
-    let timer: NodeJS.Timeout | undefined
-    const sub = { ch: undefined as unknown as Channel<RuntimeEvent>, labels }
+    let sub: { ch: Channel<RuntimeEvent>, labels: Labels } | undefined
+    let follower: EngineEvents | undefined
     const ch = new Channel<RuntimeEvent>(() => {
-      closed = true
-      clearTimeout(timer)
-      current?.destroy()
-      this.eventSubscribers.delete(sub)
+      follower?.close()
+      if (sub) this.eventSubscribers.delete(sub)
       this.open.delete(ch as Channel<unknown>)
     })
-    sub.ch = ch
-    const connect = async (since?: number): Promise<void> => {
-      const stream = await this.docker.getEvents({
-        filters: { type: ['container'], ...(Object.keys(labels).length ? { label: labelFilter(labels) } : {}) },
-        ...(since !== undefined ? { since } : {})
-      }) as unknown as Readable
-      if (closed) { stream.destroy(); return }
-      current = stream
-      const split = new LineSplitter(1024 * 1024)
-      stream.on('data', (chunk: Buffer) => {
-        for (const line of split.push(chunk)) {
-          if (line.trim() === '') continue
-          let raw: DockerEvent
-          try { raw = JSON.parse(line) as DockerEvent } catch { continue }
-          // timeNano exceeds 2^53: read it from the text, exactly.
-          const nano = BigInt(/"timeNano":(\d+)/.exec(line)?.[1] ?? '0')
-          if (nano !== 0n && nano <= replayedUntil) continue // seen before the reconnect
-          if (nano > lastNano) lastNano = nano
-          const ev = toEvent(raw)
-          if (ev) ch.push(ev)
-        }
-      })
-      const ended = (): void => {
-        if (closed || current !== stream) return
-        current = undefined
-        // dockerd restarted (or the connection broke): reconnect and replay from the last event seen.
-        const retry = (): void => {
-          if (closed) return
-          replayedUntil = lastNano
-          const sinceS = lastNano > 0n ? Number(lastNano / 1_000_000_000n) : Math.floor(Date.now() / 1000)
-          connect(sinceS).catch(() => { timer = setTimeout(retry, EVENTS_RECONNECT_MS) })
-        }
-        timer = setTimeout(retry, EVENTS_RECONNECT_MS)
-      }
-      stream.on('end', ended)
-      stream.on('close', ended)
-      stream.on('error', ended)
-    }
+    sub = { ch, labels }
+    follower = new EngineEvents(async since => readable(await this.docker.getEvents({
+      filters: { type: ['container'], ...(Object.keys(labels).length ? { label: labelFilter(labels) } : {}) },
+      ...(since !== undefined ? { since } : {}),
+    })), ev => ch.push(ev))
     try {
-      await connect()
+      await follower.connect()
     } catch (err) {
       ch.close()
       throw this.fail(err, 'subscribe to events of', 'containers')
@@ -448,34 +389,4 @@ export class DockerRuntime implements Runtime {
   async close (): Promise<void> {
     for (const ch of [...this.open]) ch.close()
   }
-}
-
-interface DockerEvent {
-  Type?: string
-  Action?: string
-  status?: string
-  id?: string
-  timeNano?: number
-  time?: number
-  Actor?: { ID?: string, Attributes?: Record<string, string> }
-}
-
-const ACTIONS: Record<string, RuntimeEvent['type']> = { create: 'created', start: 'started', die: 'died', stop: 'stopped', destroy: 'removed', oom: 'oom' }
-/** Attributes Docker mixes into a container event besides its labels. */
-const NOT_LABELS = new Set(['name', 'image', 'exitCode', 'signal', 'execID', 'execDuration'])
-
-function toEvent (raw: DockerEvent): RuntimeEvent | undefined {
-  const type = ACTIONS[raw.Action ?? raw.status ?? '']
-  if (!type) return undefined
-  const attrs = raw.Actor?.Attributes ?? {}
-  const labels: Labels = {}
-  for (const [k, v] of Object.entries(attrs)) if (!NOT_LABELS.has(k)) labels[k] = v
-  const ms = raw.timeNano ? Math.floor(raw.timeNano / 1e6) : (raw.time ?? 0) * 1000
-  const ev: RuntimeEvent = { type, id: raw.Actor?.ID ?? raw.id ?? '', name: attrs['name'] ?? '', labels, time: new Date(ms || Date.now()) }
-  if (type === 'died' && attrs['exitCode'] !== undefined) ev.exitCode = Number(attrs['exitCode'])
-  return ev
-}
-
-function matches (have: Labels, want: Labels): boolean {
-  return Object.entries(want).every(([k, v]) => have[k] === v)
 }

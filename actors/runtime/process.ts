@@ -496,10 +496,11 @@ export class ProcessRuntime implements Runtime {
 
   async events (filter: { labels?: Labels } = {}): Promise<Stream<RuntimeEvent>> {
     if (this.closed) throw new RuntimeClosedError(NAME, 'subscribe to events')
-    const sub = { ch: undefined as unknown as Channel<RuntimeEvent>, labels: filter.labels ?? {} }
-    sub.ch = new Channel<RuntimeEvent>(() => { this.subscribers.delete(sub) })
+    let sub: { ch: Channel<RuntimeEvent>, labels: Labels } | undefined
+    const ch = new Channel<RuntimeEvent>(() => { if (sub) this.subscribers.delete(sub) })
+    sub = { ch, labels: filter.labels ?? {} }
     this.subscribers.add(sub)
-    return sub.ch
+    return ch
   }
 
   async close (): Promise<void> {

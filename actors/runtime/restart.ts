@@ -1,5 +1,6 @@
 // Restart policy decisions of the process runtime (pure): whether an exited workload restarts and
 // after how long, with Docker's semantics so both runtimes behave alike.
+import { nextBackoffMs } from '../kit/backoff.js'
 import type { RestartPolicy } from './runtime.js'
 import { RESTART_BACKOFF_INITIAL_MS, RESTART_BACKOFF_MAX_MS, RESTART_BACKOFF_RESET_MS } from './defaults.js'
 
@@ -40,6 +41,5 @@ export const DEFAULT_BACKOFF: Backoff = { initialMs: RESTART_BACKOFF_INITIAL_MS,
 
 /** Delay before the next restart, given the previous delay (0 = none yet) and how long the last run lasted. */
 export function nextDelay (previousMs: number, ranMs: number, b: Backoff = DEFAULT_BACKOFF): number {
-  if (previousMs <= 0 || ranMs >= b.resetAfterMs) return b.initialMs
-  return Math.min(previousMs * 2, b.maxMs)
+  return nextBackoffMs({ initialMs: b.initialMs, factor: 2, maxMs: b.maxMs }, ranMs >= b.resetAfterMs ? 0 : previousMs)
 }

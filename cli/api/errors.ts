@@ -1,27 +1,6 @@
 // Error kinds of the control API, shared by the server and the CLI client (so this file imports
 // nothing). Each has a stable `code`; the CLI matches on codes, never on messages.
 
-/** A request body that does not match the message schema; `field` names the offending field. */
-export class SchemaError extends Error {
-  override readonly name = 'SchemaError'
-  readonly code = 'invalid-body'
-  readonly field: string
-  constructor (field: string, message: string) {
-    super(message)
-    this.field = field
-  }
-}
-
-/** A well-formed body whose `type` the addressed actor does not accept. */
-export class UnknownTypeError extends Error {
-  override readonly name = 'UnknownTypeError'
-  readonly code = 'unknown-type'
-  readonly field = 'type'
-  constructor (kind: string, type: string, known: readonly string[]) {
-    super(`'${kind}' does not accept messages of type '${type}' (accepted: ${[...known].sort().join(', ')})`)
-  }
-}
-
 /** The daemon answered with an error body `{error: {code, message, field?}}`. */
 export class ApiRequestError extends Error {
   override readonly name = 'ApiRequestError'

@@ -30,9 +30,10 @@ export type StreamFrame =
   | { readonly end: true }
   | { readonly error: ErrorBody }
 
-/** Every API message: `{type, ...fields}`. */
+/** Every API message: `{type, ...fields}` (the fields each type takes are in actors/messages). */
 export interface ApiMessage {
   readonly type: string
+  readonly [field: string]: unknown
 }
 
 export interface PingReply {

@@ -9,10 +9,11 @@ import type { AddressInfo, Socket } from 'node:net'
 import { isIP } from 'node:net'
 import type { Logger } from '../../actors/kit/log.js'
 import { CLOSE_GRACE_MS, MAX_BODY_BYTES, TCP_HOST } from './defaults.js'
-import { ApiConfigError, DaemonRunningError, SchemaError, UnknownTypeError } from './errors.js'
+import { ApiConfigError, DaemonRunningError } from './errors.js'
+import { MessageError, UnknownMessageError } from '../../actors/messages/decode.js'
+import { isObj } from '../../actors/values.js'
 import { ACTORS_PREFIX, API_VERSION, JSON_TYPE, NDJSON_TYPE, PING_PATH, actorPathOf, type ApiMessage, type ErrorBody, type StreamFrame } from './protocol.js'
 import { RouteTable, type Route } from './routes.js'
-import { isPlainObject } from './schema.js'
 import { claimSocketPath } from './socket.js'
 
 export interface DispatchContext {
@@ -30,15 +31,15 @@ export interface DispatchContext {
  * resolve with) an AsyncIterable to stream. Throw an error with a string `code` (and optionally
  * a numeric `status`) to answer with that error.
  */
-export type Dispatch = (path: string, message: ApiMessage, ctx: DispatchContext) => Promise<unknown> | AsyncIterable<unknown>
+export type Dispatch<M extends ApiMessage = ApiMessage> = (path: string, message: M, ctx: DispatchContext) => Promise<unknown> | AsyncIterable<unknown>
 
-export interface ApiServerOptions {
+export interface ApiServerOptions<M extends ApiMessage = ApiMessage> {
   /** `$MONK_HOME/monkd.sock`; a stale file is removed, a live one refuses the start. */
   readonly socketPath: string
   /** Optional TCP listener; needs a token and, unless `allowNonLoopback`, a loopback host. */
   readonly tcp?: { readonly port: number, readonly token: string, readonly host?: string, readonly allowNonLoopback?: boolean }
-  readonly routes: readonly Route[]
-  readonly dispatch: Dispatch
+  readonly routes: readonly Route<M>[]
+  readonly dispatch: Dispatch<M>
   readonly logger?: Logger
   readonly maxBodyBytes?: number
   /** Extra fields of the GET /v1/ping answer (version, peer id...). */
@@ -65,8 +66,8 @@ const codeStatus: Readonly<Record<string, number>> = {
   'ask-timeout': 504,
 }
 
-export async function startApiServer (opts: ApiServerOptions): Promise<ApiServer> {
-  const routes = new RouteTable(opts.routes)
+export async function startApiServer<M extends ApiMessage = ApiMessage> (opts: ApiServerOptions<M>): Promise<ApiServer> {
+  const routes = new RouteTable<M>(opts.routes)
   const maxBody = opts.maxBodyBytes ?? MAX_BODY_BYTES
   const log = opts.logger
   if (opts.tcp) {
@@ -118,12 +119,12 @@ export async function startApiServer (opts: ApiServerOptions): Promise<ApiServer
     } catch (e) {
       return sendError(res, 400, { code: 'invalid-json', message: `request body is not valid JSON: ${(e as Error).message}` })
     }
-    if (!isPlainObject(parsed)) return sendError(res, 400, { code: 'invalid-body', message: 'the request body must be a JSON object {type, ...}', field: '' })
-    let message: ApiMessage
+    if (!isObj(parsed)) return sendError(res, 400, { code: 'invalid-body', message: 'the request body must be a JSON object {type, ...}', field: '' })
+    let message: M
     try {
       message = RouteTable.decode(route, parsed)
     } catch (e) {
-      if (e instanceof SchemaError || e instanceof UnknownTypeError) return sendError(res, 400, { code: e.code, message: `${path}: ${e.message}`, field: e.field })
+      if (e instanceof MessageError || e instanceof UnknownMessageError) return sendError(res, 400, { code: e.code, message: `${path}: ${e.message}`, field: e.field })
       throw e
     }
 

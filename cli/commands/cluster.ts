@@ -17,7 +17,7 @@ export function peersTable (rows: readonly PeerRow[], status: (s: string) => str
 }
 
 async function tokenOf (s: Session): Promise<string> {
-  const reply = await s.request<{ token?: unknown }>('peer', { type: 'cluster.token' })
+  const reply = await s.request('peer', { type: 'cluster.token' })
   if (typeof reply?.token !== 'string') throw new CliError('bad-response', 'monkd answered cluster.token without a token')
   return reply.token
 }
@@ -35,7 +35,7 @@ async function clusterOfToken (token: string): Promise<string> {
 /** The cluster of the running local monkd, or undefined when none runs. */
 async function runningCluster (s: Session): Promise<string | undefined> {
   try {
-    const info = await s.request<{ clusterId?: unknown }>('peer', { type: 'cluster.info' })
+    const info = await s.request('peer', { type: 'cluster.info' })
     return typeof info?.clusterId === 'string' ? info.clusterId : ''
   } catch (e) {
     if ((e as { code?: string }).code === 'daemon-down') return undefined
@@ -51,7 +51,7 @@ async function waitForPeers (s: Session, timeoutMs: number): Promise<PeerRow[]> 
   const deadline = Date.now() + timeoutMs
   try {
     for (;;) {
-      const rows = await s.request<PeerRow[]>('peer', { type: 'cluster.peers' })
+      const rows = await s.request('peer', { type: 'cluster.peers' })
       if (rows.filter(r => r.alive).length > 1) return rows
       if (Date.now() > deadline) throw new CliError('join-failed', `monkd runs but reached no peer of the cluster within ${timeoutMs / 1000} s: is the token current (monk cluster token on a member) and its addresses reachable? See ${s.home}/logs/monkd.log`)
       await new Promise(resolve => setTimeout(resolve, POLL_MS))
@@ -86,7 +86,7 @@ export async function join (joinToken: string, flags: DaemonFlags & { timeout: s
   const wanted = await clusterOfToken(joinToken)
   const current = await runningCluster(s)
   if (current !== undefined && current === wanted) {
-    const peers = await s.request<PeerRow[]>('peer', { type: 'cluster.peers' })
+    const peers = await s.request('peer', { type: 'cluster.peers' })
     if (s.json) { printJson(peers); return }
     s.print(peersTable(peers, s.status))
     s.note(`Already a member of cluster ${wanted}`)
@@ -112,8 +112,8 @@ export async function join (joinToken: string, flags: DaemonFlags & { timeout: s
  */
 export async function leave (_opts: unknown, cmd: Command): Promise<void> {
   const s = session(cmd)
-  const info = await s.request<{ clusterId?: string }>('peer', { type: 'cluster.info' })
-  const others = (await s.request<PeerRow[]>('peer', { type: 'cluster.peers' })).filter(p => p.alive).length - 1
+  const info = await s.request('peer', { type: 'cluster.info' })
+  const others = (await s.request('peer', { type: 'cluster.peers' })).filter(p => p.alive).length - 1
   if (others <= 0) {
     if (s.json) { printJson({ left: false, alone: true, clusterId: info.clusterId ?? null }); return }
     s.note(`This peer is on its own already (cluster ${info.clusterId ?? '?'})`)
@@ -126,7 +126,7 @@ export async function leave (_opts: unknown, cmd: Command): Promise<void> {
   const kept = `${s.home}/data.left-${info.clusterId ?? 'cluster'}-${Date.now()}`
   if (existsSync(`${s.home}/data`)) renameSync(`${s.home}/data`, kept)
   const started = await startDaemon(s, recorded)
-  const now = await s.request<{ clusterId?: string }>('peer', { type: 'cluster.info' })
+  const now = await s.request('peer', { type: 'cluster.info' })
   if (s.json) { printJson({ left: info.clusterId ?? null, clusterId: now.clusterId ?? null, token: oldToken, kept }); return }
   s.print(oldToken)
   s.note(`Left cluster ${info.clusterId ?? '?'} (its ${others} peer(s) took over this peer's workloads); monkd runs again as a new cluster ${now.clusterId ?? '?'} (pid ${started.pid}). The token above rejoins the old cluster from another home; its data is kept in ${kept}`)
@@ -135,7 +135,7 @@ export async function leave (_opts: unknown, cmd: Command): Promise<void> {
 /** The action of `monk cluster peers` (its flags are in registry.ts). */
 export async function peers (opts: { tag?: string, active?: boolean }, cmd: Command): Promise<void> {
   const s = session(cmd)
-  const rows = (await s.request<PeerRow[]>('peer', { type: 'cluster.peers' }))
+  const rows = (await s.request('peer', { type: 'cluster.peers' }))
     .filter(r => opts.tag === undefined || r.tags.includes(opts.tag))
     .filter(r => opts.active !== true || r.alive)
   if (s.json) { printJson(rows); return }
@@ -145,7 +145,7 @@ export async function peers (opts: { tag?: string, active?: boolean }, cmd: Comm
 /** The action of `monk cluster info` (its flags are in registry.ts). */
 export async function info (_opts: unknown, cmd: Command): Promise<void> {
   const s = session(cmd)
-  const info = await s.request<unknown>('peer', { type: 'cluster.info' })
+  const info = await s.request('peer', { type: 'cluster.info' })
   if (s.json) { printJson(info); return }
   const { stringify } = await import('yaml')
   s.print(stringify(info, { lineWidth: 0 }))
@@ -155,7 +155,7 @@ export async function info (_opts: unknown, cmd: Command): Promise<void> {
 export async function peerTags (args: string[], opts: { tag: string[] }, cmd: Command): Promise<void> {
   const s = session(cmd)
   const tags = [...opts.tag, ...args].flatMap(t => t.split(',')).map(t => t.trim()).filter(t => t !== '')
-  const reply = await s.request<unknown>('peer', { type: 'cluster.peer-tags', tags })
+  const reply = await s.request('peer', { type: 'cluster.peer-tags', tags })
   if (s.json) { printJson(reply ?? { tags }); return }
   s.note(tags.length ? `Peer tags: ${tags.join(', ')}` : 'Peer tags cleared')
 }

@@ -81,8 +81,9 @@ async function answers (s: Session, timeoutMs = 2_000): Promise<Record<string, u
 }
 
 /**
- * Starts monkd detached with `args` (recorded for later restarts) and waits until it answers.
- * Returns its pid and ping info. Fails with `daemon-start-failed` (and the log's tail) if it exits first.
+ * Starts monkd detached with `args` (recorded for later restarts) and waits for the line it writes
+ * on a pipe when it is ready (MONK_READY_FD), then asks it once for its ping info. Returns its pid
+ * and that info. Fails with `daemon-start-failed` (and the log's tail) if it exits first.
  */
 export async function startDaemon (s: Session, args: readonly string[]): Promise<{ pid: number, log: string, info: Record<string, unknown> }> {
   const [{ spawn }, fs, { join }, { progress }] = await Promise.all([import('node:child_process'), import('node:fs'), import('node:path'), import('../format/spinner.js')])
@@ -91,30 +92,33 @@ export async function startDaemon (s: Session, args: readonly string[]): Promise
   const log = join(logs, 'monkd.log')
   const fd = fs.openSync(log, 'a')
   const { node, script } = await monkdCommand()
-  const child = spawn(process.execPath, [...node, script, '--home', s.home, ...args], { detached: true, stdio: ['ignore', fd, fd], env: process.env })
+  const child = spawn(process.execPath, [...node, script, '--home', s.home, ...args], { detached: true, stdio: ['ignore', fd, fd, 'pipe'], env: { ...process.env, MONK_READY_FD: '3' } })
   fs.closeSync(fd)
-  let exited: string | undefined
-  child.once('exit', (code, signal) => { exited = signal ?? String(code) })
-  child.once('error', e => { exited = e.message })
-  child.unref()
   const pid = child.pid ?? 0
   fs.writeFileSync(await recordFile(s), JSON.stringify({ args, pid }) + '\n', { mode: 0o600 })
   const p = progress({ enabled: !s.json && !s.g.quiet })
-  p.update(`waiting for monkd (pid ${pid}) to answer on ${s.socket}`)
-  const deadline = Date.now() + DAEMON_START_TIMEOUT_MS
+  p.update(`waiting for monkd (pid ${pid}) to be ready on ${s.socket}`)
+  const ready = child.stdio[3]
+  let timer: NodeJS.Timeout | undefined
+  const outcome = await new Promise<{ ready: true } | { ready: false, why: string }>(resolve => {
+    let said = ''
+    ready?.on('data', (b: Buffer) => { said += b.toString('utf8'); if (said.includes('\n')) resolve({ ready: true }) })
+    ready?.once('error', () => {})
+    child.once('exit', (code, signal) => resolve({ ready: false, why: `monkd exited (${signal ?? String(code)}) before it was ready` }))
+    child.once('error', e => resolve({ ready: false, why: `monkd could not start: ${e.message}` }))
+    timer = setTimeout(() => resolve({ ready: false, why: `monkd was not ready within ${DAEMON_START_TIMEOUT_MS / 1000} s` }), DAEMON_START_TIMEOUT_MS)
+  })
+  clearTimeout(timer)
+  ready?.destroy()
+  child.unref()
   try {
-    for (;;) {
-      const info = await answers(s, 1_000)
-      if (info) return { pid, log, info }
-      if (exited !== undefined || Date.now() > deadline) {
-        const { CliError } = await import('../output.js')
-        const tail = fs.readFileSync(log, 'utf8').trimEnd().split('\n').slice(-8).map(l => `  ${l}`).join('\n')
-        if (exited === undefined) try { process.kill(pid, 'SIGTERM') } catch {}
-        const why = exited !== undefined ? `monkd exited (${exited}) before it answered` : `monkd did not answer within ${DAEMON_START_TIMEOUT_MS / 1000} s`
-        throw new CliError('daemon-start-failed', `${why} on ${s.socket}; see ${log}${tail ? `:\n${tail}` : ''}`)
-      }
-      await new Promise(resolve => setTimeout(resolve, POLL_MS / 2))
-    }
+    const info = outcome.ready ? await answers(s, 5_000) : undefined
+    if (info) return { pid, log, info }
+    const { CliError } = await import('../output.js')
+    const tail = fs.readFileSync(log, 'utf8').trimEnd().split('\n').slice(-8).map(l => `  ${l}`).join('\n')
+    if (child.exitCode === null) try { process.kill(pid, 'SIGTERM') } catch {}
+    const why = outcome.ready ? 'monkd said it was ready but does not answer' : outcome.why
+    throw new CliError('daemon-start-failed', `${why} on ${s.socket}; see ${log}${tail ? `:\n${tail}` : ''}`)
   } finally {
     p.done()
   }
@@ -128,7 +132,7 @@ export async function stopDaemon (s: Session): Promise<boolean> {
   p.update(`waiting for monkd to leave its cluster and stop (${s.socket})`)
   try {
     try {
-      await s.request<unknown>('peer', { type: 'daemon.stop' }, { timeoutMs: DAEMON_STOP_TIMEOUT_MS })
+      await s.request('peer', { type: 'daemon.stop' }, { timeoutMs: DAEMON_STOP_TIMEOUT_MS })
     } catch (e) {
       // The daemon may close the connection as it goes; only a refusal it sent counts.
       const code = (e as { code?: string }).code

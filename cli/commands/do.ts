@@ -37,7 +37,7 @@ export async function doAction (target: string, args: string[], _opts: unknown, 
   const s = session(cmd)
   const { path, action } = splitAction(target)
   const parsed = parsePairs(args, 'an action argument')
-  const reply = await s.request<unknown>(runnableActor(path), { type: 'runnable.action', action, ...(args.length ? { args: parsed } : {}) })
+  const reply = await s.request(runnableActor(path), { type: 'runnable.action', action, ...(args.length ? { args: parsed } : {}) })
   const output = reply !== null && typeof reply === 'object' && !Array.isArray(reply) && 'output' in reply ? (reply as { output: unknown }).output : reply
   if (s.json) { printJson({ output }); return }
   if (output === null || output === undefined) return
@@ -48,7 +48,7 @@ export async function doAction (target: string, args: string[], _opts: unknown, 
 export async function actions (path: string, _opts: unknown, cmd: Command): Promise<void> {
   const s = session(cmd)
   const p = requirePath(path)
-  const reply = await s.request<unknown>(runnableActor(p), { type: 'runnable.actions' })
+  const reply = await s.request(runnableActor(p), { type: 'runnable.actions' })
   const list = actionList(reply)
   if (s.json) { printJson(list); return }
   s.print(table(['ACTION', 'DESCRIPTION', 'ARGUMENTS'], list.map(a => [`${p}/${a.name}`, a.description ?? '', argsText(a)])))

@@ -15,7 +15,7 @@ export function normaliseExec (r: ExecReply | null): { exitCode: number, stdout:
 }
 
 async function execOnce (s: Session, path: string, cmd: string[], container: string | undefined): Promise<{ exitCode: number, stdout: string, stderr: string }> {
-  return normaliseExec(await s.request<ExecReply>(runnableActor(path), { type: 'runnable.exec', cmd, ...(container !== undefined ? { container } : {}) }))
+  return normaliseExec(await s.request(runnableActor(path), { type: 'runnable.exec', cmd, ...(container !== undefined ? { container } : {}) }))
 }
 
 const MARK = '\u001e'

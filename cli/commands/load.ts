@@ -76,7 +76,7 @@ export async function loadKit (s: Session, paths: readonly string[]): Promise<{ 
   const p = progress({ enabled: !s.json && !s.g.quiet })
   p.update(`monkd is compiling ${Object.keys(kit.files).length} files`)
   try {
-    const reply = await s.request<LoadReply>('peer', { type: 'templates.load', files: kit.files, paths: kit.paths })
+    const reply = await s.request('peer', { type: 'templates.load', files: kit.files, paths: kit.paths })
     return { reply, kit }
   } finally {
     p.done()

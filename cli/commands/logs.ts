@@ -21,7 +21,7 @@ export async function logs (path: string, flags: Flags, cmd: Command): Promise<v
   process.once('SIGTERM', leave)
   process.stdout.on('error', onPipe)
   try {
-    const items = s.stream<LogItem>(runnableActor(requirePath(path)), {
+    const items = s.stream(runnableActor(requirePath(path)), {
       type: 'runnable.logs',
       ...(flags.follow === true ? { follow: true } : {}),
       ...(flags.all === true ? {} : { tail: last }),
@@ -29,7 +29,8 @@ export async function logs (path: string, flags: Flags, cmd: Command): Promise<v
     })
     for await (const item of items) {
       if (s.json) { process.stdout.write(JSON.stringify(item) + '\n'); continue }
-      const pre = (flags.timestamps === true ? dim(s.g.color, item.time) + ' ' : '') + (flags.prefix === true ? dim(s.g.color, `${item.container} | `) : '')
+      const member = 'member' in item ? dim(s.g.color, `${item.member} | `) : '' // a group's logs always say whose line it is
+      const pre = (flags.timestamps === true ? dim(s.g.color, item.time) + ' ' : '') + member + (flags.prefix === true ? dim(s.g.color, `${item.container} | `) : '')
       const text = item.text.endsWith('\n') ? item.text : item.text + '\n'
       ;(item.stream === 'stderr' ? process.stderr : process.stdout).write(pre + text)
     }

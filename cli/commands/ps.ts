@@ -19,7 +19,7 @@ export function psTable (rows: readonly PsRow[], status: (s: string) => string):
 /** The action of `monk ps` (its flags are in registry.ts). */
 export async function ps (opts: { all?: boolean, peer?: string, tag?: string }, cmd: Command): Promise<void> {
   const s = session(cmd)
-  const rows = await s.request<PsRow[]>('peer', {
+  const rows = await s.request('peer', {
     type: 'workload.ps',
     ...(opts.all === true ? { all: true } : {}),
     ...(opts.peer !== undefined ? { peer: opts.peer } : {}),
@@ -33,13 +33,13 @@ export async function ps (opts: { all?: boolean, peer?: string, tag?: string }, 
 /** The action of `monk describe` (its flags are in registry.ts). */
 export async function describe (paths: string[], opts: { container: string[] }, cmd: Command): Promise<void> {
   const s = session(cmd)
-  const { normaliseDescribe, renderSummary } = await import('../format/summary.js')
-  const raw = await Promise.all(paths.map(async p => await s.request<unknown>(runnableActor(requirePath(p)), { type: 'runnable.describe' })))
+  const { renderSummary } = await import('../format/summary.js')
+  const raw = await Promise.all(paths.map(async p => await s.request(runnableActor(requirePath(p)), { type: 'runnable.describe' })))
   if (s.json) { printJson(paths.length === 1 ? raw[0] : raw); return }
-  const replies = raw.map((r, i) => {
-    const d = normaliseDescribe(r, requirePath(paths[i]!))
-    if (opts.container.length && d.containers) d.containers = d.containers.filter(c => opts.container.includes(c.name))
-    return d
-  })
-  s.print(renderSummary(replies, { fancy: s.g.color, status: s.status }))
+  for (const d of raw) {
+    // a group's describe: its own state, then each member as an instance
+    if ('members' in d) s.print(`${d.path}  ${s.status(d.status.state)}  (${d.kind}: ${d.status.summary})`)
+    const replies = 'members' in d ? d.members : [d]
+    s.print(renderSummary(replies.map(r => opts.container.length ? { ...r, containers: r.containers.filter(c => opts.container.includes(c.name)) } : r), { fancy: s.g.color, status: s.status }))
+  }
 }

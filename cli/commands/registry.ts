@@ -5,15 +5,8 @@
 import { Option, type Command } from 'commander'
 import { registerClusterGrow } from './cluster-grow.js'
 import { DAEMON_START_TIMEOUT_MS, LOG_LAST, STOP_TIMEOUT_S, WAIT_TIMEOUT_S } from './defaults.js'
+import { lazy } from './lazy.js'
 import { collect } from './vars.js'
-
-/** An action whose module is imported when the command runs. */
-function lazy<M> (load: () => Promise<M>, pick: (m: M) => (...args: never[]) => Promise<void>): (...args: unknown[]) => Promise<void> {
-  return async (...args) => {
-    const fn = pick(await load()) as unknown as (...a: unknown[]) => Promise<void>
-    await fn(...args)
-  }
-}
 
 /** run, update and up: where to run, variables, and how long to wait. */
 function runOptions (cmd: Command, withForce = true): Command {

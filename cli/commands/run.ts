@@ -1,12 +1,11 @@
-// `monk run`, `monk update` and `monk up`: send the desired state, then wait (with progress) until
-// the instances run or fail, and print the run summary tree of spec §4.1.
+// `monk run`, `monk update` and `monk up`: one request per path; the daemon streams its progress
+// until the instances run or one fails, and the CLI prints the run summary tree of spec §4.1.
 import type { Command } from 'commander'
-import type { PsRow } from '../api/messages.js'
-import type { DescribeReply } from '../format/summary.js'
+import type { Describe, RequestOf } from '../api/messages.js'
 import { CliError, exitCodes, printJson } from '../output.js'
-import { instancesOf, requirePath, runnableActor, session, type PeerMessage, type Session } from './session.js'
+import { requirePath, session, type Session } from './session.js'
 import { runVariables } from './vars.js'
-import { generationsBefore, waitForInstances } from './wait.js'
+import { followWork } from './wait.js'
 
 interface RunFlags {
   tag?: string[]
@@ -25,7 +24,7 @@ function timeoutOf (flags: RunFlags): number {
 }
 
 /** The workload.run / workload.update message for one path. */
-async function workloadMessage (type: 'workload.run' | 'workload.update', path: string, flags: RunFlags): Promise<Extract<PeerMessage, { type: 'workload.run' | 'workload.update' }>> {
+async function workloadMessage (type: 'workload.run' | 'workload.update', path: string, flags: RunFlags): Promise<RequestOf<'workload.run'> | RequestOf<'workload.update'>> {
   const tags = (flags.tag ?? []).flatMap(t => t.split(',')).map(t => t.trim()).filter(t => t !== '')
   const set = await runVariables(flags)
   return {
@@ -38,38 +37,29 @@ async function workloadMessage (type: 'workload.run' | 'workload.update', path: 
   }
 }
 
-/** Describes each instance for the summary; a failed describe falls back to its ps row. */
-export async function describeAll (s: Session, instances: readonly string[], rows: readonly PsRow[]): Promise<DescribeReply[]> {
-  const { normaliseDescribe } = await import('../format/summary.js')
-  return Promise.all(instances.map(async i => {
-    try {
-      return normaliseDescribe(await s.request<unknown>(runnableActor(i), { type: 'runnable.describe' }), i)
-    } catch {
-      const row = rows.find(r => r.instance === i)
-      return row ? { ...row } : { instance: i }
-    }
-  }))
-}
-
 /** Prints the run summary tree (text) and the hint lines (stderr). */
-export async function printSummary (s: Session, replies: readonly DescribeReply[]): Promise<void> {
+export async function printSummary (s: Session, replies: readonly Describe[]): Promise<void> {
   const { renderSummary } = await import('../format/summary.js')
   s.print(renderSummary(replies, { fancy: s.g.color, status: s.status }))
   const first = replies[0]?.instance
   if (first !== undefined) s.note(`\nLogs: monk logs ${first}   Shell: monk shell ${first}   Actions: monk actions ${first}`)
 }
 
-/** Sends run/update for each path, waits unless --no-wait, prints the summary. */
+/**
+ * Sends run/update for each path — one request per path; with waiting (the default) the daemon
+ * streams its progress on that same request until the instances run or one fails — then prints
+ * the summary from the daemon's last event.
+ */
 export async function runPaths (s: Session, type: 'workload.run' | 'workload.update', paths: readonly string[], flags: RunFlags, extra: Record<string, unknown> = {}): Promise<void> {
   const timeoutS = timeoutOf(flags)
   const instances: string[] = []
-  const before = new Map<string, number>()
+  const described: Describe[] = []
   for (const p of paths) {
     const message = await workloadMessage(type, requirePath(p), flags)
-    if (type === 'workload.update' && flags.wait) for (const [i, g] of await generationsBefore(s, requirePath(p))) before.set(i, g)
-    const reply = await s.request<unknown>('peer', message)
-    const got = instancesOf(reply)
-    instances.push(...(got.length ? got : [requirePath(p)]))
+    if (!flags.wait) { instances.push(...(await s.request('peer', message)).instances); continue }
+    const done = await followWork(s, message, timeoutS)
+    instances.push(...done.instances)
+    described.push(...done.describe)
   }
   if (!flags.wait) {
     if (s.json) printJson({ ...extra, instances })
@@ -79,9 +69,8 @@ export async function runPaths (s: Session, type: 'workload.run' | 'workload.upd
     }
     return
   }
-  const rows = await waitForInstances(s, instances, { goal: 'running', timeoutS, newerThan: before })
-  if (s.json) { printJson({ ...extra, instances, rows }); return }
-  await printSummary(s, await describeAll(s, instances, rows))
+  if (s.json) { printJson({ ...extra, instances, describe: described }); return }
+  await printSummary(s, described)
 }
 
 /** The action of `monk run` (its flags are in registry.ts). */

@@ -43,7 +43,7 @@ export async function add (arg: string, flags: ScopeFlags, cmd: Command): Promis
   const name = eq < 0 ? arg : arg.slice(0, eq)
   if (name === '') throw new CliError('bad-flag', 'the secret needs a name: NAME=VALUE', exitCodes.usage)
   const value = eq < 0 ? await readStdin() : arg.slice(eq + 1)
-  await s.request<unknown>('peer', { type: 'secrets.add', scope, name, value })
+  await s.request('peer', { type: 'secrets.add', scope, name, value })
   if (s.json) { printJson({ scope, name }); return }
   s.note(`Secret ${name} saved (${scope === 'global' ? 'global' : `for ${scope}`})`)
 }
@@ -52,7 +52,7 @@ export async function add (arg: string, flags: ScopeFlags, cmd: Command): Promis
 export async function rm (name: string, flags: ScopeFlags, cmd: Command): Promise<void> {
   const s = session(cmd)
   const scope = scopeOf(flags)!
-  await s.request<unknown>('peer', { type: 'secrets.rm', scope, name })
+  await s.request('peer', { type: 'secrets.rm', scope, name })
   if (s.json) { printJson({ scope, name, removed: true }); return }
   s.note(`Secret ${name} removed (${scope === 'global' ? 'global' : `for ${scope}`})`)
 }
@@ -61,7 +61,7 @@ export async function rm (name: string, flags: ScopeFlags, cmd: Command): Promis
 export async function list (flags: ScopeFlags, cmd: Command): Promise<void> {
   const s = session(cmd)
   const scope = scopeOf(flags, true)
-  const rows = secretRows(await s.request<unknown>('peer', { type: 'secrets.list', ...(scope !== undefined ? { scope } : {}) }), scope)
+  const rows = secretRows(await s.request('peer', { type: 'secrets.list', ...(scope !== undefined ? { scope } : {}) }), scope)
   if (s.json) { printJson(rows); return }
   s.print(table(['NAME', 'SCOPE'], rows.map(r => [r.name, r.scope])))
   if (rows.length === 0) s.note('No secrets. Add one with: monk secrets add -g NAME=VALUE')

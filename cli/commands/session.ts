@@ -5,21 +5,24 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import type { ApiClient, RequestOptions, StreamOptions } from '../api/client.js'
-import type { peerMessages, runnableMessages } from '../api/messages.js'
+import type { PeerMessage, ReplyOf, RunnableMessage, StreamOf } from '../api/messages.js'
 import type { ApiMessage } from '../api/protocol.js'
-import type { Infer } from '../api/schema.js'
+import { normalisePath } from '../../actors/paths.js'
 import { CliError, exitCodes, globals, green, red, yellow, type GlobalOptions } from '../output.js'
 
-/** Every message the `peer` actor accepts, typed from the protocol's decoders (compile-time only). */
-export type PeerMessage = { [K in keyof typeof peerMessages]: Infer<typeof peerMessages[K]> }[keyof typeof peerMessages]
-/** Every message a `runnable/<instance>` actor accepts. */
-export type RunnableMessage = { [K in keyof typeof runnableMessages]: Infer<typeof runnableMessages[K]> }[keyof typeof runnableMessages]
+export type { PeerMessage, RunnableMessage }
 export type RunnablePath = `runnable/${string}`
 
-/** `request`/`stream` accept only messages of the addressed actor kind. */
-export interface Send<Ret> {
-  <R>(path: 'peer', message: PeerMessage, opts?: Ret extends 'stream' ? StreamOptions : RequestOptions): Ret extends 'stream' ? AsyncGenerator<R, void, undefined> : Promise<R>
-  <R>(path: RunnablePath, message: RunnableMessage, opts?: Ret extends 'stream' ? StreamOptions : RequestOptions): Ret extends 'stream' ? AsyncGenerator<R, void, undefined> : Promise<R>
+/** One message to the addressed actor kind; the reply type is the message's (actors/messages). */
+export interface Request {
+  <M extends PeerMessage>(path: 'peer', message: M, opts?: RequestOptions): Promise<ReplyOf<M['type']>>
+  <M extends RunnableMessage>(path: RunnablePath, message: M, opts?: RequestOptions): Promise<ReplyOf<M['type']>>
+}
+
+/** A streamed reply; the item type is the message's stream type. */
+export interface Stream {
+  <M extends PeerMessage>(path: 'peer', message: M, opts?: StreamOptions): AsyncGenerator<StreamOf<M['type']>, void, undefined>
+  <M extends RunnableMessage>(path: RunnablePath, message: M, opts?: StreamOptions): AsyncGenerator<StreamOf<M['type']>, void, undefined>
 }
 
 export interface Session {
@@ -30,9 +33,9 @@ export interface Session {
   readonly socket: string
   readonly json: boolean
   /** One message to one actor; daemon errors become CliErrors with the daemon's code. */
-  request: Send<'request'>
-  /** A streamed reply (logs --follow); errors as for request. */
-  stream: Send<'stream'>
+  request: Request
+  /** A streamed reply (logs --follow, a waited run); errors as for request. */
+  stream: Stream
   /** Resolves if monkd answers its ping; rejects with a CliError (`daemon-down`) otherwise. */
   ping: (opts?: RequestOptions) => Promise<Record<string, unknown>>
   /** Data for humans on stdout (never with --output json). */
@@ -62,18 +65,18 @@ export function session (cmd: Command): Session {
     home,
     socket,
     json,
-    async request<R> (path: string, message: ApiMessage, opts?: RequestOptions): Promise<R> {
+    async request (path: string, message: ApiMessage, opts?: RequestOptions): Promise<never> {
       const c = await getClient()
       try {
-        return await c.request<R>(path, message, opts)
+        return await c.request<never>(path, message, opts)
       } catch (e) {
         throw cliErrorOf(e)
       }
     },
-    stream: async function * <T> (path: string, message: ApiMessage, opts?: StreamOptions): AsyncGenerator<T, void, undefined> {
+    stream: async function * (path: string, message: ApiMessage, opts?: StreamOptions): AsyncGenerator<never, void, undefined> {
       const c = await getClient()
       try {
-        yield * c.stream<T>(path, message, opts)
+        yield * c.stream<never>(path, message, opts)
       } catch (e) {
         throw cliErrorOf(e)
       }
@@ -115,10 +118,7 @@ export function runnableActor (path: string): RunnablePath {
 
 /** A template path as the daemon knows it: no leading slash, no `templates/local/` or `local/` prefix. */
 export function templatePath (path: string): string {
-  const p = path.replace(/^\/+/, '').replace(/\/+$/, '')
-  if (p.startsWith('templates/local/')) return p.slice('templates/local/'.length)
-  if (p.startsWith('local/') && p.split('/').length > 2) return p.slice('local/'.length)
-  return p
+  return normalisePath(path)
 }
 
 /** Rejects an empty or whitespace path before anything is sent. */

@@ -8,7 +8,7 @@ import { session } from './session.js'
 /** The action of `monk status` (its flags are in registry.ts). */
 export async function status (_opts: unknown, cmd: Command): Promise<void> {
   const s = session(cmd)
-  const st = await s.request<Record<string, unknown>>('peer', { type: 'peer.status' })
+  const st = await s.request('peer', { type: 'peer.status' })
   if (s.json) { printJson(st); return }
   const { stringify } = await import('yaml')
   s.print(`daemon: ready (${s.socket})\n${stringify(st, { lineWidth: 0 })}`)

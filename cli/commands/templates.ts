@@ -17,7 +17,7 @@ export async function list (filter: string | undefined, opts: { runnables?: bool
   const s = session(cmd)
   if (opts.runnables === true && opts.groups === true) throw new CliError('bad-flag', 'use --runnables or --groups, not both', exitCodes.usage)
   const kind = opts.runnables === true ? 'runnable' : opts.groups === true ? 'group' : undefined
-  const reply = await s.request<unknown>('peer', { type: 'templates.list', ...(kind !== undefined ? { kind } : {}) })
+  const reply = await s.request('peer', { type: 'templates.list', ...(kind !== undefined ? { kind } : {}) })
   const rows = templateRows(reply)
     .filter(r => filter === undefined || r.path.includes(filter))
     .filter(r => opts.local !== true || (r.repo ?? 'local') === 'local')
@@ -32,7 +32,7 @@ export async function list (filter: string | undefined, opts: { runnables?: bool
 /** The action of `monk info` (its flags are in registry.ts). */
 export async function info (path: string, _opts: unknown, cmd: Command): Promise<void> {
   const s = session(cmd)
-  const reply = await s.request<unknown>('peer', { type: 'templates.info', path: requirePath(path) })
+  const reply = await s.request('peer', { type: 'templates.info', path: requirePath(path) })
   if (s.json) { printJson(reply); return }
   const { stringify } = await import('yaml')
   s.print(stringify(reply, { lineWidth: 0 }))

@@ -18,6 +18,14 @@ export interface ProgressOptions {
   readonly tty?: boolean
   /** Injected for tests. */
   readonly now?: () => number
+  /** Runs `fn` once after `ms` (injected for tests); returns a cancel. */
+  readonly after?: (fn: () => void, ms: number) => () => void
+}
+
+const realAfter = (fn: () => void, ms: number): () => void => {
+  const t = setTimeout(fn, ms)
+  t.unref()
+  return () => clearTimeout(t)
 }
 
 const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
@@ -47,6 +55,8 @@ export function progress (opts: ProgressOptions): Progress {
     timer = setInterval(draw, SPINNER_FRAME_MS)
     timer.unref()
   }
+  // on a pipe, work that outlasts the delay shows where it is then, even if nothing changed since
+  const cancelFlush = tty ? () => {} : (opts.after ?? realAfter)(() => { if (text !== '' && text !== printed) { stream.write(`… ${text}\n`); printed = text } }, PROGRESS_LINE_DELAY_MS)
   return {
     update (t) {
       text = t
@@ -55,6 +65,7 @@ export function progress (opts: ProgressOptions): Progress {
     },
     done (final) {
       if (timer) clearInterval(timer)
+      cancelFlush()
       timer = undefined
       clear()
       if (final !== undefined) stream.write(final + '\n')

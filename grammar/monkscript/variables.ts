@@ -215,11 +215,14 @@ function isScript (v: unknown): v is string {
   return typeof v === 'string' && v.trimStart().startsWith('<-')
 }
 
-/** Convert a value to a declared type (spec §2.6: values are coerced). nil stays nil. */
-export function coerce (name: string, type: VarType | null, v: ArrowValue): ArrowValue {
+/**
+ * Convert a value to a declared type (spec §2.6: values are coerced). nil stays nil. Variables and
+ * action arguments (spec §2.7.7) share it, so `yes` is a bool for both.
+ */
+export function coerce (name: string, type: VarType | null, v: ArrowValue, what: 'variable' | 'argument' = 'variable'): ArrowValue {
   if (type === null || v === null) return v
   const bad = (): never => {
-    throw new ArrowError('variable-type', `variable ${name} is declared ${type} but its value ${JSON.stringify(toS(v))} is not ${type === 'int' ? 'an int' : `a ${type}`}`)
+    throw new ArrowError(what === 'variable' ? 'variable-type' : 'bad-argument', `${what} ${name} is declared ${type} but its value ${JSON.stringify(toS(v))} is not ${type === 'int' ? 'an int' : `a ${type}`}`)
   }
   switch (type) {
     case 'string':

@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { decode as decodeCbor, encode as encodeCbor } from 'cborg'
+import { ACTOR_PROTOCOL } from '../../actors/cluster/remote.js'
 import { startTestPeer, until, type TestPeer } from '../helpers/monkd.js'
-import type { PeerMessage, PsRow, RunnableMessage } from '../../cli/api/messages.js'
+import type { Describe, PeerMessage, PsRow, RunnableMessage } from '../../cli/api/messages.js'
 
 /** A typed request: the message is checked against the protocol at compile time. */
 const send = <R = unknown>(p: TestPeer, path: string, msg: PeerMessage | RunnableMessage): Promise<R> => p.client.request<R>(path, msg)
@@ -94,6 +96,9 @@ stack:
   variables:
     shared: group-loses
     group-only: from-group
+  actions:
+    hello:
+      code: '\`group says \${group-only}\`'
 `
 
 Cluster.before(async () => {
@@ -133,6 +138,19 @@ Cluster('an action returns its output through the API from any peer', async () =
   const err = await send((peers[1] as TestPeer), 'runnable/t/web', { type: 'runnable.action', action: 'greet', args: {} }).then(() => null, e => e as { code: string, message: string })
   assert.is(err?.code, 'missing-argument')
   assert.match(err?.message ?? '', /needs argument "who"/)
+})
+
+Cluster('a group path works where an instance does: do, actions, describe and logs answer through the group actor', async () => {
+  const c = peers[2] as TestPeer
+  assert.equal(await send(c, 'runnable/t/stack', { type: 'runnable.action', action: 'hello' }), { output: 'group says from-group' })
+  const acts = await send<Array<{ name: string }>>(c, 'runnable/t/stack', { type: 'runnable.actions' })
+  assert.ok(acts.some(x => x.name === 'hello'), JSON.stringify(acts))
+  const d = await send<{ path: string, members: Describe[], status: { state: string } }>(c, 'runnable/t/stack', { type: 'runnable.describe' })
+  assert.is(d.path, 't/stack')
+  assert.equal(d.members.map(m => m.instance).sort(), ['t/cache', 't/db', 't/web'])
+  const lines: Array<{ member: string, text: string }> = []
+  for await (const item of c.client.stream<{ member: string, text: string }>('runnable/t/stack', { type: 'runnable.logs', tail: 5 })) lines.push(item)
+  assert.ok(lines.some(l => l.member === 't/web' && l.text === 'web says hi'), JSON.stringify(lines))
 })
 
 Cluster('variables resolve in the documented order (set, own, inherited, group, nil)', async () => {
@@ -179,10 +197,30 @@ Cluster('logs, exec and describe answer from a peer that does not run the instan
   assert.ok(lines.some(l => l.text === 'web says hi' && l.container === 'main'), JSON.stringify(lines))
   const ex = await send<{ exitCode: number, stdout: string }>(other, 'runnable/t/web', { type: 'runnable.exec', cmd: ['sh', '-c', 'echo from-$((40+2)); exit 3'] })
   assert.equal([ex.exitCode, ex.stdout], [3, 'from-42\n'])
-  const d = await send<{ peer: string, status: { state: string } }>(other, 'runnable/t/web', { type: 'runnable.describe' })
+  // describe answers from the asking peer's replica: the owner serves no request for it
+  const owner = peers.find(p => p.peer.id === web.peer) as TestPeer
+  const served = owner.peer.remoteStats.served
+  const d = await send<Describe>(other, 'runnable/t/web', { type: 'runnable.describe' })
   assert.is(d.peer, web.peer)
-  assert.is(d.status.state, 'running')
+  assert.is(d.status, 'running')
+  assert.ok(d.containers.some(c => c.name === 'main' && c.status === 'running'), JSON.stringify(d))
+  assert.is(owner.peer.remoteStats.served, served, 'describe took no hop to the owner')
   await until('the container-started hook ran its action', () => existsSync(join(dir, 'hook.txt')) && readFileSync(join(dir, 'hook.txt'), 'utf8') === 'hooked\n', 10_000)
+})
+
+Cluster('a malformed /monk/actor/1 request is answered with a typed error and counted; the peer keeps serving', async () => {
+  const [a, b] = peers as [TestPeer, TestPeer]
+  const before = b.peer.remoteStats.malformed
+  const garbage = [new Uint8Array([0xff, 0x00, 0x13]), encodeCbor({ v: 1, instance: 't/web', msg: { type: 'runnable.exec', cmd: 'not-a-list' } }), encodeCbor({ v: 2, instance: 't/web', msg: { type: 'runnable.action', action: 'x' } }), encodeCbor('just a string')]
+  for (const bytes of garbage) {
+    const reply = decodeCbor(await a.mesh.request(b.peer.id, ACTOR_PROTOCOL, bytes, { timeoutMs: 10_000 })) as { ok: boolean, error?: { code: string, message: string } }
+    assert.is(reply.ok, false)
+    assert.is(reply.error?.code, 'bad-request')
+    assert.match(reply.error?.message ?? '', /malformed actor request/)
+  }
+  assert.is(b.peer.remoteStats.malformed, before + garbage.length)
+  const st = await send<{ peerId: string }>(b, 'peer', { type: 'peer.status' })
+  assert.is(st.peerId, b.peer.id)
 })
 
 Cluster('a peer that joins moves nothing that runs', async () => {

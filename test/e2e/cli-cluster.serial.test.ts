@@ -31,6 +31,49 @@ pinned:
   inherits: ./worker
 `)
 
+// A group whose web waits for db (readiness takes seconds), and a runnable that cannot start.
+const stackNs = `${ns}s`
+const stackDir = join(base, 'stack')
+mkdirSync(stackDir)
+writeFileSync(join(stackDir, 'stack.yaml'), `namespace: ${stackNs}
+db:
+  defines: runnable
+  containers:
+    main:
+      image: monk-test/busybox
+      image-tag: "1"
+      bash: exec sleep 3600
+  checks:
+    readiness:
+      code: exec("main", "sh", "-c", "sleep 2; echo ok") "ok" contains?
+      period: 1
+web:
+  defines: runnable
+  depends:
+    wait-for:
+      runnables: [${stackNs}/db]
+      timeout: 60
+  containers:
+    main:
+      image: monk-test/busybox
+      image-tag: "1"
+      bash: exec sleep 3600
+stack:
+  defines: group
+  members: [db, web]
+needs:
+  defines: runnable
+  depends:
+    wait-for:
+      runnables: [${stackNs}/nowhere]
+      timeout: 2
+  containers:
+    main:
+      image: monk-test/busybox
+      image-tag: "1"
+      bash: exec sleep 3600
+`)
+
 const peers: E2ePeer[] = []
 /** Peers a test SIGKILLed: later tests ask the live ones. */
 const killed = new Set<E2ePeer>()
@@ -83,6 +126,25 @@ C('load on beta, run from alpha: --tag places on gamma, --peer on beta; ps agree
   }
   assert.match((await a.monk('ps', '--peer', 'gamma')).out, new RegExp(`^${ns}/pinned\\s+running\\s+gamma`, 'm'))
   assert.not.match((await a.monk('ps', '--tag', 'edge')).out, new RegExp(`${ns}/worker`))
+})
+
+C('monk run on the cluster: one request; the daemon says what it waits for (depends, readiness) and when it runs or failed', async () => {
+  const [a, b] = peers as [E2ePeer, E2ePeer, E2ePeer]
+  assert.is((await b.monk('load', stackDir)).code, 0)
+  await until('the stack reached alpha', async () => (await a.json<Array<{ path: string }>>('list', stackNs)).length === 4)
+  const r = await a.monk('run', `${stackNs}/stack`)
+  assert.is(r.code, 0, r.err)
+  assert.match(r.err, new RegExp(`${stackNs}/web: waiting for depends ${stackNs}/db`), r.err)
+  assert.match(r.err, new RegExp(`${stackNs}/db: waiting for readiness on (alpha|beta|gamma)`), r.err)
+  assert.match(r.out, new RegExp(`^${stackNs}/db  running$`, 'm'))
+  assert.match(r.out, new RegExp(`^${stackNs}/web  running$`, 'm'))
+  const rows = await a.json<PsRow[]>('ps')
+  assert.equal(rows.filter(x => x.instance.startsWith(`${stackNs}/`)).map(x => x.status), ['running', 'running'], 'the daemon said running when ps agrees')
+  const failed = await a.monk('run', '--timeout', '60', `${stackNs}/needs`)
+  assert.is(failed.code, 1, failed.err)
+  assert.match(failed.err, new RegExp(`monk: ${stackNs}/needs failed on peer (alpha|beta|gamma): .*${stackNs}/nowhere`), failed.err)
+  assert.equal(await a.json('purge', `${stackNs}/stack`), { instances: [`${stackNs}/db`, `${stackNs}/web`] })
+  assert.equal(await a.json('purge', `${stackNs}/needs`), { instances: [`${stackNs}/needs`] })
 })
 
 C('logs (also --follow), exec and do from alpha are answered by the owner peer', async () => {

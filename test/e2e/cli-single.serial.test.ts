@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { PeerRow, PsRow } from '../../cli/api/messages.js'
+import type { Describe, PeerRow, PsRow } from '../../cli/api/messages.js'
 import { cleanup, e2eBase, ensureBuilt, monkJs, peerIn, startPeer, until, type E2ePeer } from '../helpers/cli-e2e.js'
 
 const base = e2eBase('single')
@@ -175,13 +175,14 @@ S('secrets: added, listed, removed; the value never appears in any output or the
   assert.not.ok(readFileSync(join(p.home, 'logs/monkd.log'), 'utf8').includes(value), 'monkd.log holds the secret')
 })
 
-S('run --output json: {"instances", "rows"} and nothing on stderr; -q keeps only the data', async () => {
+S('run --output json: {"instances", "describe"} and nothing on stderr; -q keeps only the data', async () => {
   const r = await p.monk('--output', 'json', 'run', `${ns}/helper`)
   assert.is(r.code, 0, r.err)
   assert.is(r.err, '')
-  const j = JSON.parse(r.out) as { instances: string[], rows: PsRow[] }
+  const j = JSON.parse(r.out) as { instances: string[], describe: Describe[] }
   assert.equal(j.instances, [`${ns}/helper`])
-  assert.is(j.rows[0]?.status, 'running')
+  assert.is(j.describe[0]?.status, 'running')
+  assert.is(j.describe[0]?.instance, `${ns}/helper`)
   const q = await p.monk('-q', 'stop', `${ns}/helper`)
   assert.is(q.code, 0, q.err)
   assert.is(q.err, '')

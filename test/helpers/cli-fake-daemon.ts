@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { monkdRoutes, type LoadReply, type LogItem, type PeerRow, type PsRow } from '../../cli/api/messages.js'
+import { monkdRoutes, type Describe, type Goal, type LoadReply, type LogItem, type PeerRow, type PsRow, type WorkEvent } from '../../cli/api/messages.js'
 import { socketPathIn, type ApiMessage } from '../../cli/api/protocol.js'
 import { startApiServer, type ApiServer, type DispatchContext } from '../../cli/api/server.js'
 import { loadPaths, memorySource, type LoadResult } from '../../grammar/monkscript/index.js'
@@ -30,6 +30,8 @@ export interface FakeDaemon {
   /** Every message received, in order (path and message). */
   seen: Array<{ path: string, message: ApiMessage & Record<string, unknown> }>
   instances: Map<string, FakeInstance>
+  /** Paths that start slowly (about 1.5 s of waited progress), to see progress rendered. */
+  slow: Set<string>
   secrets: Map<string, string>
   /** Items sent per follow stream, and how many follow streams ended (client left). */
   followEnded: number
@@ -46,6 +48,7 @@ export async function startFakeDaemon (opts: { home?: string, startPolls?: numbe
   const seen: FakeDaemon['seen'] = []
   const instances = new Map<string, FakeInstance>()
   const secrets = new Map<string, string>()
+  const slow = new Set<string>()
   const peers: PeerRow[] = [
     { id: '12D3KooWAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA1', name: 'p1', tags: ['web'], alive: true, addrs: ['/ip4/127.0.0.1/tcp/44001'] },
     { id: '12D3KooWBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB2', name: 'p2', tags: [], alive: false, addrs: ['/ip4/127.0.0.1/tcp/44002'] },
@@ -73,7 +76,7 @@ export async function startFakeDaemon (opts: { home?: string, startPolls?: numbe
         generation: (prev?.generation ?? 0) + 1,
         restartLag: 0,
         row: { instance: p, peer: peers[0]!.id, peerName, status: 'starting', containers: [{ name: 'main', image, status: 'created' }] },
-        startsIn: opts.startPolls ?? 2,
+        startsIn: slow.has(p) ? 150 : opts.startPolls ?? 2,
         ...(p.endsWith('/broken') ? { failWith: 'container main exited with code 1' } : {}),
         vars: set ?? {},
       })
@@ -88,6 +91,39 @@ export async function startFakeDaemon (opts: { home?: string, startPolls?: numbe
       if (i.failWith) { i.row.status = 'failed'; i.row.error = i.failWith; i.row.containers[0]!.status = 'exited' } else { i.row.status = 'running'; i.row.containers[0]!.status = 'running' }
     }
   }
+
+  const describe = (name: string): Describe => {
+    const i = instances.get(name)
+    if (!i) return { instance: name, template: null, state: null, status: null, peer: null, peerName: null, containers: [], ports: [], ready: false, error: null, waiting: null, generation: 0 }
+    const r = i.row
+    const starting = r.status === 'starting' || i.restartLag > 0
+    return {
+      instance: r.instance, template: r.instance, state: r.status === 'stopped' ? 'stop' : 'run', status: starting ? 'starting' : r.status, peer: r.peer, peerName: r.peerName,
+      containers: r.containers.map(c => ({ ...c })), ports: r.status === 'running' ? [{ service: 'kv', host: '127.0.0.1', port: 18480 }] : [],
+      ready: r.status === 'running', error: r.error ?? null, waiting: starting ? (i.startsIn > 1 ? `image ${r.containers[0]?.image ?? '?'}` : 'readiness') : null, generation: i.generation,
+    }
+  }
+
+  /** A waited request: like monkd, streams phases until every instance reached the goal or one failed. */
+  async function * work (names: string[], goal: Goal, signal: AbortSignal): AsyncGenerator<WorkEvent> {
+    yield { event: 'accepted', instances: names, goal }
+    while (!signal.aborted) {
+      tick()
+      let pending = 0
+      for (const n of names) {
+        const d = describe(n)
+        if (goal === 'gone') { if (d.state !== null) pending++; continue }
+        if (goal === 'stopped') { if (d.status !== 'stopped') pending++; continue }
+        if (d.status === 'failed') { yield { event: 'failed', code: 'run-failed', instance: n, message: `${n} failed on peer ${d.peerName ?? '?'}: ${d.error ?? '?'} (see monk logs ${n})`, describe: names.map(describe) }; return }
+        if (d.status === 'running') continue
+        pending++
+        yield { event: 'phase', instance: n, phase: d.waiting?.startsWith('image') === true ? 'pulling' : 'readiness', peer: d.peer, peerName: d.peerName, detail: `waiting for ${d.waiting ?? '?'}` }
+      }
+      if (pending === 0) { yield { event: 'done', goal, instances: names, describe: names.map(describe) }; return }
+      await new Promise(resolve => setTimeout(resolve, 10))
+    }
+  }
+  const answer = (m: Record<string, unknown>, names: string[], goal: Goal, signal: AbortSignal): unknown => m.wait === true ? work(names, goal, signal) : { instances: names }
 
   async function * logs (target: string, follow: boolean, tail: number | undefined, signal: AbortSignal): AsyncGenerator<LogItem> {
     const all = Array.from({ length: 30 }, (_, n) => ({ time: new Date(1_700_000_000_000 + n * 1000).toISOString(), stream: n % 10 === 9 ? 'stderr' as const : 'stdout' as const, container: 'main', text: `${target} line ${n}` }))
@@ -130,24 +166,24 @@ export async function startFakeDaemon (opts: { home?: string, startPolls?: numbe
           const running = paths.filter(p => instances.has(p))
           for (const p of running) { const i = instances.get(p)!; i.vars = { ...i.vars, ...(m.set as Record<string, string> | undefined) }; i.restartLag = 2 }
           start(paths.filter(p => !instances.has(p)), m.set as Record<string, string> | undefined)
-          return { instances: paths }
+          return answer(m, paths, 'running', ctx.signal)
         }
-        return { instances: start(paths, m.set as Record<string, string> | undefined) }
+        return answer(m, start(paths, m.set as Record<string, string> | undefined), 'running', ctx.signal)
       }
       case 'workload.restart': {
         const ps = membersOf(m.path as string)
         for (const p of ps) inst(p).restartLag = 2
-        return { instances: ps }
+        return answer(m, ps, 'running', ctx.signal)
       }
       case 'workload.stop': {
         const ps = membersOf(m.path as string)
         for (const p of ps) { const i = inst(p); i.row.status = 'stopped'; for (const c of i.row.containers) c.status = 'exited' }
-        return { instances: ps }
+        return answer(m, ps, 'stopped', ctx.signal)
       }
       case 'workload.purge': {
         const ps = membersOf(m.path as string)
         for (const p of ps) instances.delete(p)
-        return { instances: ps }
+        return answer(m, ps, 'gone', ctx.signal)
       }
       case 'workload.ps': {
         tick()
@@ -164,15 +200,7 @@ export async function startFakeDaemon (opts: { home?: string, startPolls?: numbe
       case 'cluster.info': return { peerId: peers[0]!.id, name: 'p1', tags: peers[0]!.tags, clusterId: '0123456789abcdef', peers: 1, addrs: peers[0]!.addrs, token: 'bW9uay10b2tlbg' }
       case 'cluster.peer-tags': peers[0]!.tags = m.tags as string[]; return { tags: m.tags }
       case 'daemon.stop': setTimeout(() => { void server?.close() }, 10); return { stopping: true }
-      case 'runnable.describe': {
-        // monkd's shape: the want's state and the owner's status record.
-        const i = inst(ctx.target)
-        const r = i.row
-        return {
-          instance: r.instance, template: r.instance, state: r.status === 'stopped' ? 'stop' : 'run', peer: r.peer, peerName: r.peerName,
-          status: { state: r.status, containers: r.containers.map(c => ({ ...c, id: `c-${c.name}` })), services: r.status === 'running' ? { kv: { host: '127.0.0.1', port: 18480 } } : {}, ready: r.status === 'running', error: r.error ?? null, generation: i.generation, updatedAt: 0 },
-        }
-      }
+      case 'runnable.describe': inst(ctx.target); return describe(ctx.target!)
       case 'runnable.actions': inst(ctx.target); return [{ name: 'put', description: 'store an entry', arguments: { key: { type: 'string' }, value: { type: 'string', default: 'hello' } } }]
       case 'runnable.action': {
         inst(ctx.target)
@@ -195,9 +223,9 @@ export async function startFakeDaemon (opts: { home?: string, startPolls?: numbe
     }
   }
 
-  server = await startApiServer({ socketPath: socket, routes: monkdRoutes, dispatch, info: { peerId: peers[0]!.id, version: '0.1.0-fake', name: 'p1' } })
+  server = await startApiServer({ socketPath: socket, routes: monkdRoutes(), dispatch, info: { peerId: peers[0]!.id, version: '0.1.0-fake', name: 'p1' } })
   return {
-    home, socket, server, seen, instances, secrets,
+    home, socket, server, seen, instances, slow, secrets,
     get followEnded () { return state.followEnded },
     close: async () => {
       await server!.close()

@@ -26,7 +26,7 @@ export async function startTestPeer (name: string, opts: { join?: string, tags?:
   const peer = await Peer.start({ home, name, tags: opts.tags ?? [], mesh, runtime, log })
   const api = await startApiServer({
     socketPath: join(home, 'monkd.sock'),
-    routes: monkdRoutes,
+    routes: monkdRoutes(),
     dispatch: peerDispatch(peer),
   })
   const client = createClient({ socketPath: api.socketPath })

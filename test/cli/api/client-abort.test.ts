@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createClient } from '../../../cli/api/client.js'
-import { message } from '../../../cli/api/schema.js'
+import { message } from '../../../actors/messages/fields.js'
 import { startApiServer } from '../../../cli/api/server.js'
 
 const Abort = suite('client stream abort')

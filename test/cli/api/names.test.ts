@@ -21,7 +21,7 @@ Names.before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'monk-names-'))
   server = await startApiServer({
     socketPath: socketPathIn(dir),
-    routes: monkdRoutes,
+    routes: monkdRoutes(),
     dispatch: (path, msg) => { seen.push({ path, msg }); return Promise.resolve({ ok: true }) },
     info: { peer: 'p1' },
   })

@@ -10,13 +10,14 @@ import { createClient, type ApiClient } from '../../../cli/api/client.js'
 import { ApiProtocolError, ApiRequestError, ApiTimeoutError, DaemonDownError, DaemonRunningError, SocketPathError, type ApiConfigError } from '../../../cli/api/errors.js'
 import { socketPathIn, type ApiMessage } from '../../../cli/api/protocol.js'
 import type { Route } from '../../../cli/api/routes.js'
-import { array, integer, message, optional, string } from '../../../cli/api/schema.js'
+import * as v from 'valibot'
+import { message, text } from '../../../actors/messages/fields.js'
 import { startApiServer, type ApiServer, type Dispatch, type DispatchContext } from '../../../cli/api/server.js'
 import { waitFor } from '../../helpers/actors-wait.js'
 
 const routes: Route[] = [
-  { kind: 'peer', target: 'none', messages: { 'peer.echo': message('peer.echo', { text: string(), tags: optional(array(string({ min: 1 }))) }), 'peer.fail': message('peer.fail', { code: optional(string()), status: optional(integer()) }), 'peer.hang': message('peer.hang', {}) } },
-  { kind: 'runnable', target: 'required', messages: { 'runnable.logs': message('runnable.logs', { lines: integer({ min: 0 }) }), 'runnable.describe': message('runnable.describe', {}) } },
+  { kind: 'peer', target: 'none', messages: { 'peer.echo': message('peer.echo', { text: text(0, 1000), tags: v.optional(v.array(text(1, 100))) }), 'peer.fail': message('peer.fail', { code: v.optional(text(0, 100)), status: v.optional(v.pipe(v.number(), v.integer())) }), 'peer.hang': message('peer.hang', {}) } },
+  { kind: 'runnable', target: 'required', messages: { 'runnable.logs': message('runnable.logs', { lines: v.pipe(v.number(), v.integer(), v.minValue(0)) }), 'runnable.describe': message('runnable.describe', {}) } },
 ]
 
 interface Seen { path: string, message: ApiMessage, ctx: DispatchContext }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { PsRow } from '../../../cli/api/messages.js'
+import type { Describe, PsRow } from '../../../cli/api/messages.js'
 import { startFakeDaemon, type FakeDaemon } from '../../helpers/cli-fake-daemon.js'
 import { monkIn } from '../../helpers/cli-run.js'
 
@@ -93,9 +93,9 @@ W('run a group: waits until both members run, prints the run tree; JSON {instanc
   assert.match(r.err, /monk logs t\/a/)
   const j = await monk('--output', 'json', 'run', 't/a')
   assert.is(j.code, 0)
-  const body = json<{ instances: string[], rows: PsRow[] }>(j)
+  const body = json<{ instances: string[], describe: Describe[] }>(j)
   assert.equal(body.instances, ['t/a'])
-  assert.is(body.rows[0]?.status, 'running')
+  assert.is(body.describe[0]?.status, 'running')
   assert.is(j.err, '', 'no progress or notes with --output json')
 })
 
@@ -104,7 +104,25 @@ W('run sends tags, peer, --set over --variables-file, force-move', async () => {
   writeFileSync(vf, 'port: 8080\ntitle: from-file\n')
   const r = await monk('run', '-t', 'web,edge', '--tag', 'eu', '-p', 'p1', '-s', 'title=from-flag', '--set', 'x=a=b', '--variables-file', vf, '-f', 't/b')
   assert.is(r.code, 0, r.err)
-  assert.equal(last('workload.run'), { type: 'workload.run', path: 't/b', tags: ['web', 'edge', 'eu'], peer: 'p1', set: { port: '8080', title: 'from-flag', x: 'a=b' }, forceMove: true })
+  assert.equal(last('workload.run'), { type: 'workload.run', path: 't/b', tags: ['web', 'edge', 'eu'], peer: 'p1', set: { port: '8080', title: 'from-flag', x: 'a=b' }, forceMove: true, wait: true, timeout: 300 })
+})
+
+W('monk run X sends exactly one request; the daemon streams the progress; the CLI renders it', async () => {
+  const before = d.seen.length
+  d.slow.add('t/a')
+  const r = await monk('run', '--timeout', '30', 't/a')
+  d.slow.delete('t/a')
+  assert.is(r.code, 0, r.err)
+  assert.equal(d.seen.slice(before).map(x => x.message.type), ['workload.run'], 'one request, no polling')
+  assert.equal(last('workload.run'), { type: 'workload.run', path: 't/a', wait: true, timeout: 30 })
+  assert.match(r.err, /t\/a: waiting for (image monk-test\/busybox|readiness)/, 'the daemon\'s progress is shown')
+  assert.match(r.out, /^t\/a  running/m)
+  for (const args of [['stop', 't/a'], ['restart', 't/a'], ['update', 't/a']]) {
+    const n = d.seen.length
+    const x = await monk(...args)
+    assert.is(x.code, 0, x.err)
+    assert.is(d.seen.length - n, 1, `${args.join(' ')} sends one request`)
+  }
 })
 
 W('run failures: bad variables file (exit 1, nothing sent), failed instance, unknown path, no such peer', async () => {
@@ -157,9 +175,10 @@ W('describe prints the tree; unknown instance fails with the daemon\'s message',
   const r = await monk('describe', 't/a')
   assert.is(r.code, 0, r.err)
   assert.match(r.out, /^t\/a  running\n└─ peer p1/)
-  const j = json<{ instance: string, peer: string, status: { state: string } }>(await monk('--output', 'json', 'describe', 't/a'))
+  const j = json<Describe>(await monk('--output', 'json', 'describe', 't/a'))
   assert.is(j.instance, 't/a')
-  assert.is(j.status.state, 'running', 'JSON is the daemon\'s describe reply as is')
+  assert.is(j.status, 'running', 'JSON is the daemon\'s describe reply as is')
+  assert.equal(j.ports, [{ service: 'kv', host: '127.0.0.1', port: 18480 }])
   const missing = await monk('describe', 't/zzz')
   assert.is(missing.code, 1)
   assert.match(missing.err, /no instance t\/zzz/)
@@ -186,7 +205,7 @@ W('stop waits until stopped; restart until running; purge until gone; JSON {inst
   assert.is(d.instances.get('t/b')?.row.status, 'running')
   const p = await monk('--output', 'json', 'purge', '-x', 't/b')
   assert.equal(json(p), { instances: ['t/b'] })
-  assert.equal(last('workload.purge'), { type: 'workload.purge', path: 't/b', excise: true })
+  assert.equal(last('workload.purge'), { type: 'workload.purge', path: 't/b', excise: true, wait: true, timeout: 60 })
   assert.is(d.instances.has('t/b'), false)
 })
 
@@ -196,7 +215,7 @@ W('update sends workload.update and waits for the new generation to run', async 
   assert.is(r.code, 0, r.err)
   assert.is(d.instances.get('t/a')?.generation, gen + 1)
   assert.is(d.instances.get('t/a')?.row.status, 'running')
-  assert.equal(last('workload.update'), { type: 'workload.update', path: 't/a', set: { a: '1' } })
+  assert.equal(last('workload.update'), { type: 'workload.update', path: 't/a', set: { a: '1' }, wait: true, timeout: 300 })
 })
 
 W('up loads then runs the only group; a kit with errors stops before running', async () => {

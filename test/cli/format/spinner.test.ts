@@ -32,6 +32,18 @@ Spinner('pipe: nothing in the first second, then one line per change', () => {
   assert.is(out.text, '… ns/a: starting\n… ns/a: waiting for readiness\ndone\n')
 })
 
+Spinner('pipe: what it waits for at the one-second mark is printed even if nothing changes after', () => {
+  const out = sink(false)
+  let flush: (() => void) | undefined
+  const p = progress({ stream: out, enabled: true, now: () => 0, after: fn => { flush = fn; return () => { flush = undefined } } })
+  p.update('ns/front: waiting for depends ns/db')
+  assert.is(out.text, '')
+  flush?.()
+  assert.is(out.text, '… ns/front: waiting for depends ns/db\n')
+  p.done()
+  assert.is(flush, undefined, 'done cancels the flush')
+})
+
 Spinner('terminal: frames name what we wait for, clipped to the width, cleared at the end', async () => {
   const out = sink(true)
   let now = 0

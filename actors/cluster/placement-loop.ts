@@ -1,0 +1,65 @@
+// The placement loop of one peer: on every replica change (`want/`, `claim/`, `tpl/`, `peer/`) or
+// membership change it runs `place()` (pure, placement.ts) over the wants, the claims and the live
+// peers, and tells each runnable actor its assignment. Bursts of changes coalesce into one pass.
+import type { Mesh } from '../../mesh/mesh.js'
+import type { Clock, Timer } from '../kit/clock.js'
+import { place, type DesiredInstance } from '../placement.js'
+import { decodeTpl, keys, readClaims, readWants, type WantRecord } from '../state.js'
+import type { Membership } from './membership.js'
+import type { Assignment, RunnableActors } from './runnables.js'
+
+/** Coalesces bursts of replica changes into one placement pass. */
+export const PLACE_DEBOUNCE_MS = 15
+
+export class PlacementLoop {
+  private timer: Timer | null = null
+  private stopped = false
+
+  constructor (private readonly mesh: Mesh, private readonly members: Membership, private readonly actors: RunnableActors, private readonly clock: Clock) {}
+
+  schedule (): void {
+    if (this.stopped || this.timer) return
+    this.timer = this.clock.setTimeout(() => { this.timer = null; this.placeNow() }, PLACE_DEBOUNCE_MS)
+  }
+
+  stop (): void {
+    this.stopped = true
+    this.timer?.cancel()
+  }
+
+  placeNow (): void {
+    if (this.stopped || !this.mesh.synced) return
+    const self = this.mesh.peerId
+    const wants = readWants(this.mesh.scan('want/'))
+    const claims = readClaims(this.mesh.scan('claim/'))
+    const instances: DesiredInstance[] = []
+    for (const [inst, w] of wants) if (w.state === 'run') instances.push(this.desired(inst, w))
+    const result = place({ instances, peers: this.members.views(), claims })
+    const mine = [...claims.entries()].filter(([, cs]) => cs.some(c => c.peerId === self)).map(([i]) => i)
+    for (const inst of new Set([...wants.keys(), ...mine, ...this.actors.names()])) {
+      const w = wants.get(inst)
+      const p = result.byInstance.get(inst)
+      const a: Assignment = {
+        want: w,
+        owner: p !== undefined && p.owner === self,
+        epoch: p && p.owner !== null ? p.epoch : 0,
+        ownerId: p?.owner ?? null,
+        unplacedReason: p && p.owner === null ? p.message : null,
+        purge: w === undefined,
+      }
+      this.actors.assign(inst, a)
+    }
+  }
+
+  private desired (inst: string, w: WantRecord): DesiredInstance {
+    const aff = decodeTpl(this.mesh.get(keys.tpl(w.template)))?.value.affinity
+    const affinity = aff && typeof aff === 'object' && !Array.isArray(aff) ? aff : undefined
+    return {
+      key: inst,
+      ...(w.tags.length ? { tags: w.tags } : {}),
+      ...(w.peer !== null ? { peer: w.peer } : {}),
+      ...(affinity ? { affinity: { ...(typeof affinity.tag === 'string' ? { tag: affinity.tag } : {}), ...(typeof affinity.name === 'string' ? { name: affinity.name } : {}), resident: affinity.resident === true, ignorePressure: affinity['ignore-pressure'] === true } } : {}),
+      ...(w.forceMove > 0 ? { forceMove: w.forceMove } : {}),
+    }
+  }
+}

@@ -1,0 +1,97 @@
+// What the cluster knows about instances, answered from the local replica (every peer holds it,
+// so `describe` and `ps` take no network hop): the owner (live claimant with the highest epoch),
+// its status record, and what a starting instance waits for.
+import type { Mesh } from '../../mesh/mesh.js'
+import type { Describe, PsRow } from '../messages/workload.js'
+import { normalisePath } from '../paths.js'
+import { decodeStatus, decodeTpl, decodeWant, keys, readClaims, readWants, type ClaimRecord, type StatusRecord, type TplRecord } from '../state.js'
+import { isObj } from '../values.js'
+import type { Membership } from './membership.js'
+
+type Claims = ReadonlyMap<string, ReadonlyArray<ClaimRecord & { peerId: string }>>
+
+export class InstanceViews {
+  constructor (private readonly mesh: Mesh, private readonly members: Membership) {}
+
+  claims (): Claims { return readClaims(this.mesh.scan('claim/')) }
+
+  /** The peer that runs `instance` (its live claimant), or null. */
+  ownerOf (instance: string, claims: Claims = this.claims(), alive: ReadonlySet<string> = this.members.alive()): string | null {
+    const cs = (claims.get(instance) ?? []).filter(c => alive.has(c.peerId)).sort((a, b) => b.epoch - a.epoch)
+    return cs[0]?.peerId ?? null
+  }
+
+  describe (instance: string, claims?: Claims): Describe {
+    const inst = normalisePath(instance)
+    const want = decodeWant(this.mesh.get(keys.want(inst)))
+    const owner = this.ownerOf(inst, claims)
+    const st = owner !== null ? decodeStatus(this.mesh.get(keys.status(inst, owner))) : undefined
+    const tpl = want ? decodeTpl(this.mesh.get(keys.tpl(want.template))) : undefined
+    const status: Describe['status'] = want?.state === 'stop' ? 'stopped' : st?.state ?? (want && owner === null ? 'not placed' : want ? 'starting' : null)
+    return {
+      instance: inst,
+      template: want?.template ?? null,
+      state: want?.state ?? null,
+      status,
+      peer: owner,
+      peerName: owner !== null ? this.members.nameOf(owner) : null,
+      containers: (st?.containers ?? []).map(c => ({ name: c.name, image: c.image, status: c.status })),
+      ports: Object.entries(st?.services ?? {}).map(([service, e]) => ({ service, host: e.host, port: e.port })),
+      ready: st?.ready ?? false,
+      error: st?.error ?? null,
+      waiting: status === 'starting' ? this.waitingFor(st, tpl) : null,
+      generation: st?.generation ?? 0,
+    }
+  }
+
+  /**
+   * What a starting instance waits for: its owner's own word when it wrote one, else read from how
+   * far it got: a `depends.wait-for` target not running and ready, its images, or its readiness.
+   */
+  waitingFor (st: StatusRecord | undefined, tpl: TplRecord | undefined): string | null {
+    if (st?.waiting) return st.waiting
+    if (st === undefined || st.containers.length === 0) {
+      const dep = this.pendingDepends(tpl)
+      if (dep !== undefined) return `depends ${dep}`
+      const images = imagesOf(tpl)
+      return images.length ? `image ${images.join(', ')}` : 'a peer to start it'
+    }
+    return st.ready ? null : 'readiness'
+  }
+
+  private pendingDepends (tpl: TplRecord | undefined): string | undefined {
+    const deps = tpl?.value.depends
+    const wf = isObj(deps) ? deps['wait-for'] : undefined
+    const list = isObj(wf) && Array.isArray(wf.runnables) ? wf.runnables.filter((x): x is string => typeof x === 'string') : []
+    for (const raw of list) {
+      const target = normalisePath(raw)
+      const ok = this.mesh.scan(keys.statusPrefix(target)).some(e => { const s = decodeStatus(e.value); return s?.state === 'running' && s.ready })
+      if (!ok) return target
+    }
+    return undefined
+  }
+
+  ps (o: { all?: boolean | undefined, peer?: string | undefined, tag?: string | undefined }): PsRow[] {
+    const peers = this.members.byId()
+    const claims = this.claims() // one scan of claim/ for the whole listing
+    const alive = this.members.alive()
+    const rows: PsRow[] = []
+    for (const [inst, w] of readWants(this.mesh.scan('want/'))) {
+      if (w.state !== 'run' && o.all !== true) continue
+      const owner = this.ownerOf(inst, claims, alive)
+      const st = owner !== null ? decodeStatus(this.mesh.get(keys.status(inst, owner))) : undefined
+      const pr = owner !== null ? peers.get(owner) : undefined
+      if (o.peer !== undefined && owner !== o.peer && pr?.name !== o.peer) continue
+      if (o.tag !== undefined && !(pr?.tags ?? []).includes(o.tag)) continue
+      const status = w.state === 'stop' ? 'stopped' : st?.state ?? 'starting'
+      rows.push({ instance: inst, peer: owner ?? '', peerName: pr?.name ?? '', status, containers: (st?.containers ?? []).map(c => ({ name: c.name, image: c.image, status: c.status })), ...(st?.error ? { error: st.error } : {}) })
+    }
+    return rows.sort((a, b) => a.instance.localeCompare(b.instance))
+  }
+}
+
+function imagesOf (tpl: TplRecord | undefined): string[] {
+  const cs = tpl?.value.containers
+  if (!isObj(cs)) return []
+  return Object.values(cs).flatMap(c => isObj(c) && typeof c.image === 'string' ? [c.image] : [])
+}

@@ -1,0 +1,42 @@
+// The cluster actor's own messages: this peer's status, the peer list, the join token, this
+// peer's tags, and the daemon's stop (which only the daemon can do: given as `stop`).
+import type { Mesh } from '../../mesh/mesh.js'
+import type { Membership } from '../cluster/membership.js'
+import type { Handlers } from '../messages/index.js'
+import type { StatusReply } from '../messages/cluster.js'
+
+export interface ClusterExtras {
+  /** Fields added to `peer.status` (version, home). */
+  status?: () => { version?: string, home?: string }
+  /** `daemon.stop`: the daemon's shutdown; absent = refused. */
+  stop?: () => void
+}
+
+export interface ClusterSelf { name: string, tags: string[], runtime: string }
+
+/** Delay before the daemon stops, so the reply reaches the asker first. */
+const STOP_DELAY_MS = 50
+
+export function clusterHandlers (mesh: Mesh, members: Membership, self: ClusterSelf, extras: ClusterExtras = {}): Handlers<'cluster'> {
+  const status = (): StatusReply => ({
+    peerId: mesh.peerId, name: self.name, tags: [...self.tags], runtime: self.runtime, clusterId: mesh.clusterId, synced: mesh.synced,
+    peers: mesh.alive().length, addrs: mesh.addresses(), ...extras.status?.(),
+  })
+  return {
+    'peer.status': () => Promise.resolve(status()),
+    'cluster.peers': () => Promise.resolve(members.rows()),
+    'cluster.token': () => Promise.resolve({ token: mesh.token() }),
+    'cluster.info': () => Promise.resolve({ ...status(), token: mesh.token() }),
+    'cluster.peer-tags': async m => {
+      self.tags.splice(0, self.tags.length, ...m.tags)
+      await mesh.announce({ tags: m.tags })
+      return { tags: m.tags }
+    },
+    'daemon.stop': () => {
+      const stop = extras.stop
+      if (!stop) return Promise.reject(Object.assign(new Error('this peer cannot be stopped through the API'), { code: 'unsupported' }))
+      setTimeout(stop, STOP_DELAY_MS)
+      return Promise.resolve({ stopping: true })
+    },
+  }
+}

@@ -1,0 +1,47 @@
+// Messages of the cluster actor (one per peer): its status, the peer list, the join token, tags,
+// and the daemon's own stop. Requests are valibot schemas; replies are the types monkd answers.
+import * as v from 'valibot'
+import { message, tags } from './fields.js'
+
+export const clusterRequests = {
+  'peer.status': message('peer.status', {}),
+  'cluster.peers': message('cluster.peers', {}),
+  'cluster.token': message('cluster.token', {}),
+  'cluster.info': message('cluster.info', {}),
+  'cluster.peer-tags': message('cluster.peer-tags', { tags }),
+  'daemon.stop': message('daemon.stop', {}),
+} as const
+
+export type ClusterRequest = v.InferOutput<typeof clusterRequests[keyof typeof clusterRequests]>
+
+export interface StatusReply {
+  peerId: string
+  name: string
+  tags: string[]
+  runtime: string
+  clusterId: string
+  synced: boolean
+  /** Live peers, this one included. */
+  peers: number
+  addrs: string[]
+  /** monkd's version (package.json) and home; added by the daemon. */
+  version?: string
+  home?: string
+}
+
+export interface PeerRow {
+  id: string
+  name: string
+  tags: string[]
+  alive: boolean
+  addrs: string[]
+}
+
+export interface ClusterReplies {
+  'peer.status': StatusReply
+  'cluster.peers': PeerRow[]
+  'cluster.token': { token: string }
+  'cluster.info': StatusReply & { token: string }
+  'cluster.peer-tags': { tags: string[] }
+  'daemon.stop': { stopping: true }
+}

@@ -1,0 +1,78 @@
+// Messages of the workloads handler: run, update, restart, stop and purge a path (a runnable or a
+// group), and list what runs. With `wait: true` the reply is a stream of WorkEvents that ends when
+// the daemon says the work is done (running, stopped, gone) or failed: the CLI only renders them.
+import * as v from 'valibot'
+import { flag, message, name, path, tags, vars } from './fields.js'
+
+/** Seconds the daemon watches a waited request before it ends the stream with a timeout. */
+const timeout = v.pipe(v.number('a number of seconds'), v.minValue(0.001, 'a number of seconds from 0.001 to 86400'), v.maxValue(86_400, 'a number of seconds from 0.001 to 86400'))
+const waited = { wait: v.optional(flag), timeout: v.optional(timeout) }
+const runFields = { path, tags: v.optional(tags), peer: v.optional(name), set: v.optional(vars), forceMove: v.optional(flag), ...waited }
+
+export const workloadRequests = {
+  'workload.run': message('workload.run', runFields),
+  'workload.update': message('workload.update', runFields),
+  'workload.stop': message('workload.stop', { path, ...waited }),
+  'workload.restart': message('workload.restart', { path, ...waited }),
+  'workload.purge': message('workload.purge', { path, excise: v.optional(flag), ...waited }),
+  'workload.ps': message('workload.ps', { all: v.optional(flag), peer: v.optional(name), tag: v.optional(name) }),
+} as const
+
+export type WorkloadRequest = v.InferOutput<typeof workloadRequests[keyof typeof workloadRequests]>
+export type WorkRequest = Exclude<WorkloadRequest, { type: 'workload.ps' }>
+
+export type InstanceState = 'starting' | 'running' | 'stopped' | 'failed'
+
+export interface ContainerRow { name: string, image: string, status: string }
+
+export interface PsRow {
+  instance: string
+  peer: string
+  peerName: string
+  status: InstanceState
+  containers: ContainerRow[]
+  error?: string
+}
+
+/** A published port of an instance (one spelling: a service endpoint from the status record). */
+export interface PortRow { service: string, host: string, port: number }
+
+/** `runnable.describe` (answered from the local replica), and the rows of a run summary. */
+export interface Describe {
+  instance: string
+  template: string | null
+  /** The wanted state: run or stop; null when nothing is wanted (purged). */
+  state: 'run' | 'stop' | null
+  status: InstanceState | 'not placed' | null
+  peer: string | null
+  peerName: string | null
+  containers: ContainerRow[]
+  ports: PortRow[]
+  ready: boolean
+  error: string | null
+  /** What a starting instance waits for (`depends ns/db`, `image busybox:1`, `readiness`). */
+  waiting: string | null
+  generation: number
+}
+
+export type Goal = 'running' | 'stopped' | 'gone'
+
+/** Where an instance is on its way to the goal, as the daemon sees it in the replica. */
+export type Phase = 'placing' | 'depends' | 'pulling' | 'readiness' | 'running' | 'stopping' | 'stopped' | 'removing' | 'gone' | 'failed'
+
+export type WorkEvent =
+  | { event: 'accepted', instances: string[], goal: Goal }
+  | { event: 'phase', instance: string, phase: Phase, peer: string | null, peerName: string | null, detail: string }
+  | { event: 'done', goal: Goal, instances: string[], describe: Describe[] }
+  | { event: 'failed', code: 'run-failed' | 'timeout', instance: string, message: string, describe: Describe[] }
+
+export interface WorkReply { instances: string[] }
+
+export interface WorkloadReplies {
+  'workload.run': WorkReply
+  'workload.update': WorkReply
+  'workload.stop': WorkReply
+  'workload.restart': WorkReply
+  'workload.purge': WorkReply
+  'workload.ps': PsRow[]
+}

@@ -1,0 +1,69 @@
+// The Arrow host of one runnable: what its scripts (variables, checks, actions) may reach outside
+// the interpreter: its permitted secrets, exec into its own containers, other runnables' published
+// services and placement (read from the replica), HTTP, `act`, and time (the injected clock).
+import { ArrowError, toPlain, type ArrowHost, type ArrowValue } from '../../grammar/arrow/index.js'
+import { normalisePath } from '../paths.js'
+import { decodeStatus, keys } from '../state.js'
+import type { InstanceContext, Template } from './context.js'
+
+const HTTP_TIMEOUT_MS = 10_000
+
+export function runnableHost (ctx: InstanceContext, t: Template): ArrowHost {
+  const d = ctx.d
+  const { spec } = t
+  const containers = spec.containers.map(c => c.name)
+  const endpoint = (name: string): { host: string, port: number } => {
+    const c = spec.connections[name]
+    if (!c) throw new ArrowError('host-error', `${spec.path} has no connection "${name}"`)
+    for (const e of d.scan(keys.statusPrefix(c.target))) {
+      const s = decodeStatus(e.value)
+      const svc = s?.services[c.service] ?? Object.values(s?.services ?? {})[0]
+      if (s?.state === 'running' && svc) return svc
+    }
+    throw new ArrowError('host-error', `connection ${name}: ${c.target} is not running (no published service "${c.service}")`)
+  }
+  const hostOfRunnable = (runnable: string): string => {
+    const claims = d.scan(keys.claimPrefix(normalisePath(runnable)))
+    const peer = claims[0]?.key.slice(claims[0].key.lastIndexOf('/') + 1)
+    if (!peer) throw new ArrowError('host-error', `${runnable} is not running anywhere`)
+    return d.hostOf(peer)
+  }
+  return {
+    secret (name: string): string | null {
+      if (!spec.permittedSecrets.includes(name)) throw new ArrowError('host-error', `${spec.path} may not read secret "${name}": list it under permitted-secrets`)
+      for (const scope of [spec.path, ctx.instance, 'global']) {
+        const sealed = d.get(keys.secret(scope, name))
+        if (sealed !== undefined) return d.secrets.open(scope, name, sealed)
+      }
+      throw new ArrowError('host-error', `secret "${name}" does not exist (add it with monk secrets add)`)
+    },
+    async exec (args: string[]): Promise<string> {
+      let cname = args[0] ?? ''
+      let cmd = args.slice(1)
+      if (!containers.includes(cname) && args.length > 2 && containers.includes(args[1] ?? '')) { cname = args[1] ?? ''; cmd = args.slice(2) }
+      if (!containers.includes(cname)) throw new ArrowError('host-error', `exec: ${spec.path} has no container "${cname}" (containers: ${containers.join(', ')})`)
+      const c = await ctx.pick(cname)
+      return (await d.runtime.exec(c.id, cmd)).stdout
+    },
+    containerName: (c: string) => ctx.nameOf(c),
+    getHostname: (runnable: string) => hostOfRunnable(runnable),
+    peerIpAddress: (runnable: string) => hostOfRunnable(runnable),
+    localIp: () => d.hostOf(d.peerId),
+    connectionHostname: (name: string) => endpoint(name).host,
+    connectionIp: (name: string) => endpoint(name).host,
+    connectionPort: (name: string) => endpoint(name).port,
+    servicePort: (runnable: string, service: string) => {
+      for (const e of d.scan(keys.statusPrefix(normalisePath(runnable)))) { const p = decodeStatus(e.value)?.services[service]?.port; if (p !== undefined) return p }
+      throw new ArrowError('host-error', `service-port: ${runnable} publishes no service "${service}"`)
+    },
+    runnablePeers: (runnable: string) => d.scan(keys.claimPrefix(normalisePath(runnable))).map(e => e.key.slice(e.key.lastIndexOf('/') + 1)),
+    async httpGet (url: string): Promise<string | null> {
+      try { const r = await fetch(url, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) }); return await r.text() } catch { return null }
+    },
+    async httpPost (url: string, body: ArrowValue): Promise<string | null> {
+      try { const r = await fetch(url, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(toPlain(body)), signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) }); return await r.text() } catch { return null }
+    },
+    act: (path: string, args) => d.act(path, Object.fromEntries(Object.entries(args))),
+    sleep: (ms: number) => new Promise<void>(resolve => { ctx.clock.setTimeout(resolve, ms) }),
+  }
+}

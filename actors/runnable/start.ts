@@ -1,0 +1,132 @@
+// The start pipeline of the runnable actor's `start` effect: evaluate the variables and the
+// container fields (Arrow), render `files` into the instance directory, then replace and start each
+// container with its hooks. Also the two other things that need evaluated values: one readiness
+// attempt and the published services. Nothing here waits on time: `decide` schedules.
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { compile, renderTemplate, toPlain, toS, truthy, type ArrowValue } from '../../grammar/arrow/index.js'
+import type { FileDecl } from '../../grammar/monkscript/runnable-spec.js'
+import type { Value } from '../../grammar/monkscript/index.js'
+import { missingRequired, resolveEnv, type ScopeVars } from '../../grammar/monkscript/variables.js'
+import { containerSpec } from '../runtime/spec.js'
+import { LABEL_CONTAINER, LABEL_INSTANCE, LABEL_PEER } from '../runtime/runtime.js'
+import type { StatusRecord, WantRecord } from '../state.js'
+import { runHook } from './actions.js'
+import type { InstanceContext, Template } from './context.js'
+import { filePath, instanceDir } from './dirs.js'
+import { RunnableError } from './errors.js'
+import { runnableHost } from './host.js'
+
+/** Progress of a start, for status (`waiting`): e.g. `image busybox:1`. */
+export type Progress = (waiting: string) => void
+
+/** Runs the start pipeline; resolves with the services to publish, or throws a RunnableError. */
+export async function startContainers (ctx: InstanceContext, want: WantRecord, signal: AbortSignal, progress: Progress): Promise<void> {
+  const t = ctx.runnable(want)
+  const vars = ctx.vars(want, t, runnableHost(ctx, t))
+  const missing = missingRequired(vars.scope)
+  if (missing.length) throw new RunnableError('required-variable', `${ctx.instance}: required variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ha${missing.length > 1 ? 've' : 's'} no value (set with --set ${missing[0]}=...)`)
+  if (t.spec.containers.length === 0) throw new RunnableError('no-containers', `${want.template} has no containers`)
+  const env = await resolveEnv(vars)
+  const rootOf = (container: string): string => join(instanceDir(ctx.d.home, ctx.instance), 'files', container)
+  const files = await renderFiles(t, vars, rootOf)
+  const rt = ctx.d.runtime
+  for (const c of await ctx.containers()) if (!t.spec.containers.some(x => ctx.nameOf(x.name) === c.name)) await ctx.removeContainers([c])
+  for (const decl of t.spec.containers) {
+    if (signal.aborted) return
+    const fields = await evaluateFields(decl.fields, vars)
+    const environment = Array.isArray(fields.environment) ? fields.environment : []
+    const built = containerSpec(fields, { instance: ctx.instance, container: decl.name, peer: ctx.d.peerId, name: ctx.nameOf(decl.name) })
+    const spec = built.spec
+    for (const n of built.notes) ctx.d.log.warn({ instance: ctx.instance, container: decl.name, field: n.field }, `${ctx.instance}/${decl.name}: ${n.field} ${n.reason}`)
+    spec.env = { ...env, ...spec.env, MONK_ROOTFS: rt.kind === 'process' ? rootOf(decl.name) : '' }
+    for (const e of environment) if (typeof e === 'string' && e.includes('=')) spec.env[e.slice(0, e.indexOf('='))] = e.slice(e.indexOf('=') + 1)
+    if (!spec.restart || spec.restart.name === 'no') spec.restart = fields.restart === undefined ? { name: 'always' } : spec.restart
+    for (const f of files.filter(f => f.container === decl.name)) {
+      mkdirSync(dirname(f.hostPath), { recursive: true })
+      writeFileSync(f.hostPath, f.contents)
+      chmodSync(f.hostPath, f.mode)
+      if (rt.kind === 'docker') spec.mounts.push({ hostPath: f.hostPath, containerPath: f.path, readOnly: false })
+    }
+    spec.labels = { ...spec.labels, [LABEL_INSTANCE]: ctx.instance, [LABEL_CONTAINER]: decl.name, [LABEL_PEER]: ctx.d.peerId }
+    if (spec.image !== '') { progress(`image ${spec.image}`); await rt.ensureImage(spec.image) }
+    if (signal.aborted) return
+    try { await rt.remove(spec.name, { force: true }) } catch { /* not there */ }
+    runHook(ctx, want, decl.hooks['container-starting'], 'container-starting')
+    const c = await rt.create(spec)
+    await rt.start(c.id)
+    runHook(ctx, want, decl.hooks['container-started'], 'container-started')
+  }
+}
+
+/** One readiness attempt (spec §2.7.6); a script error counts as not ready. */
+export async function checkReady (ctx: InstanceContext, want: WantRecord): Promise<boolean> {
+  const t = ctx.runnable(want)
+  const r = t.spec.readiness
+  if (r === null) return true
+  const vars = ctx.vars(want, t, runnableHost(ctx, t))
+  try {
+    let code = r.code
+    // A `<-` code builds the check's code (spec §2.7.6).
+    if (code.trimStart().startsWith('<-')) code = toS(await compile(code, 'value').run({ ...vars.ctx, vars }))
+    return truthy(await compile(code, 'code').run({ ...vars.ctx, vars }))
+  } catch (err) {
+    ctx.d.log.debug({ instance: ctx.instance, err }, `readiness attempt of ${ctx.instance} failed`)
+    return false
+  }
+}
+
+/** The services this instance publishes (host of this peer, evaluated ports). */
+export async function services (ctx: InstanceContext, want: WantRecord): Promise<StatusRecord['services']> {
+  const out: StatusRecord['services'] = {}
+  const t = ctx.runnable(want)
+  if (t.spec.services.length === 0) return out
+  const vars = ctx.vars(want, t, runnableHost(ctx, t))
+  for (const s of t.spec.services) {
+    const port = Number(await evaluateValue(s.hostPort ?? s.port, vars))
+    if (Number.isFinite(port)) out[s.name] = { host: ctx.d.hostOf(ctx.d.peerId), port }
+  }
+  return out
+}
+
+interface RenderedFile { container: string, path: string, hostPath: string, contents: string, mode: number }
+
+async function renderFiles (t: Template, vars: ScopeVars, rootOf: (container: string) => string): Promise<RenderedFile[]> {
+  if (t.spec.files.length === 0) return []
+  const out: RenderedFile[] = []
+  const all = await vars.all()
+  for (const f of t.spec.files) {
+    const hostPath = fileHostPath(rootOf(f.container), f)
+    let contents = toS(await evaluateValue(f.contents, vars) as ArrowValue)
+    if (!f.raw) contents = renderTemplate(contents, name => all.get(name) ?? null)
+    out.push({ container: f.container, path: f.path, hostPath, contents, mode: f.mode })
+  }
+  return out
+}
+
+function fileHostPath (rootfs: string, f: FileDecl): string {
+  if (!f.container || f.container.includes('/') || f.container === '.' || f.container === '..') throw new RunnableError('bad-file', `files.${f.id}.container ${JSON.stringify(f.container)} is not a container name`)
+  return filePath(rootfs, f.path, f.id)
+}
+
+/** Container fields with every Arrow value evaluated (lists keep order; nil items are dropped). */
+async function evaluateFields (fields: Record<string, Value>, vars: ScopeVars): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(fields)) out[k] = await evaluateValue(v, vars)
+  return out
+}
+
+export async function evaluateValue (v: Value, vars: ScopeVars): Promise<unknown> {
+  if (typeof v === 'string' && v.trimStart().startsWith('<-')) return toPlain(await compile(v, 'value').run({ ...vars.ctx, vars }))
+  if (Array.isArray(v)) {
+    const out: unknown[] = []
+    for (const x of v) { const e = await evaluateValue(x, vars); if (e !== null && e !== undefined) out.push(e) }
+    return out
+  }
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const [k, x] of Object.entries(v)) out[k] = await evaluateValue(x, vars)
+    return out
+  }
+  return v
+}
