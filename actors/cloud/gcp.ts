@@ -6,10 +6,29 @@ import { createHash, createSign } from 'node:crypto'
 import type { protos } from '@google-cloud/compute'
 import { REQUEST_TIMEOUT_MS, UBUNTU } from './defaults.js'
 import { clip, CredentialsError, ProviderError, redact, type ProviderErrorCode } from './errors.js'
+import { isObj } from '../values.js'
 import { LABEL_CLUSTER, LABEL_NODE, type GcpCredentials, type Location, type Machine, type MachineRef, type MachineSpec, type MachineState, type Provider, type ProviderOptions } from './provider.js'
 
 type Instance = protos.google.cloud.compute.v1.IInstance
-type Operation = protos.google.cloud.compute.v1.IOperation
+/** What monk reads of a compute Operation (the SDK's IOperation fits it). */
+interface Operation {
+  name?: string | null
+  status?: unknown
+  error?: { errors?: Array<{ code?: string | null, message?: string | null }> | null } | null
+}
+
+/**
+ * The compute Operation an insert/delete started. The REST transport returns it as the LRO's
+ * `latestResponse`, which google-gax types as a longrunning.Operation: read it defensively.
+ */
+function latestOf (lro: unknown): Operation | undefined {
+  const l = isObj(lro) && isObj(lro.latestResponse) ? lro.latestResponse : undefined
+  if (l === undefined) return undefined
+  const errors = isObj(l.error) && Array.isArray(l.error.errors)
+    ? l.error.errors.filter(isObj).map(e => ({ code: typeof e.code === 'string' ? e.code : null, message: typeof e.message === 'string' ? e.message : null }))
+    : []
+  return { name: typeof l.name === 'string' ? l.name : null, status: l.status, ...(errors.length ? { error: { errors } } : {}) }
+}
 
 export async function openGcp (creds: GcpCredentials, options: ProviderOptions): Promise<Provider> {
   let sa: { client_email?: string, private_key?: string, private_key_id?: string, project_id?: string }
@@ -63,7 +82,7 @@ export async function openGcp (creds: GcpCredentials, options: ProviderOptions):
         }
         try {
           const [op] = await firewalls.insert({ project, firewallResource: { name, network: 'global/networks/default', direction: 'INGRESS', allowed: [{ IPProtocol: 'tcp', ports: [String(port)] }], sourceRanges: ['0.0.0.0/0'], targetTags: [`monk-${cluster}`], description: `monk cluster ${cluster}: p2p port ${port}` } }, callOpts)
-          const latest = (op as unknown as { latestResponse?: Operation }).latestResponse
+          const latest = latestOf(op)
           if (latest?.name && latest.status !== 'DONE') {
             const [done] = await globalOps.wait({ project, operation: latest.name }, callOpts)
             checkOp(done, 'firewalls.insert', `firewall ${name}`, secrets)
@@ -109,7 +128,7 @@ export async function openGcp (creds: GcpCredentials, options: ProviderOptions):
       }
       try {
         const [op] = await instances.insert({ project, zone, instanceResource: resource, requestId: uuidOf(spec.idempotencyToken) }, callOpts)
-        await waitZone(zone, (op as unknown as { latestResponse?: Operation }).latestResponse, 'instances.insert', what)
+        await waitZone(zone, latestOf(op), 'instances.insert', what)
       } catch (err) {
         const m = err instanceof ProviderError ? err : mapError('instances.insert', what, err, secrets)
         if (m.providerCode !== 'alreadyExists') throw m
@@ -130,7 +149,7 @@ export async function openGcp (creds: GcpCredentials, options: ProviderOptions):
       const zone = zoneOf(ref)
       try {
         const [op] = await instances.delete({ project, zone, instance: ref.id }, callOpts)
-        await waitZone(zone, (op as unknown as { latestResponse?: Operation }).latestResponse, 'instances.delete', `instance ${ref.id} in ${zone}`)
+        await waitZone(zone, latestOf(op), 'instances.delete', `instance ${ref.id} in ${zone}`)
       } catch (err) {
         const m = err instanceof ProviderError ? err : mapError('instances.delete', `instance ${ref.id} in ${zone}`, err, secrets)
         if (m.code !== 'not-found') throw m
