@@ -5,7 +5,7 @@
 //   silent  SIGSTOP of the owner's monkd AND its workloads (process-runtime process groups, Docker
 //           containers paused): a machine that vanishes without closing its connections.
 //           Everything gets SIGCONT / unpause afterwards, before cleanup.
-// Usage: npm run bench -- failover [--peers 3,5,10] [--instances 10] [--trials 2]
+// Usage: npm run bench -- failover [--append] [--peers 3,5,10] [--instances 10] [--trials 2]
 //          [--runtimes process,docker] [--faults kill,silent | --silent] [--no-build]
 // Targets: p50 <= 3 s at N = 5 with the process runtime; at 50 peers / 20 instances p50 <= 1 s after
 // SIGKILL and <= 3 s silent.
@@ -157,4 +157,7 @@ console.table(rows)
 const target = rows.find(r => r.runtime === 'process' && r.fault === 'kill' && r.peers === 5)
 if (target) console.log(`target: process runtime, N=5: p50 ${String(target.failover_ms_p50)} ms (<= 3000 ms) ${Number(target.failover_ms_p50) <= 3000 ? 'OK' : 'MISSED'}`)
 mkdirSync(join(root, 'benchmarks/results'), { recursive: true })
-writeFileSync(join(root, 'benchmarks/results/failover.json'), JSON.stringify(rows, null, 2) + '\n')
+// --append keeps the rows of earlier runs (e.g. 50 peers × 20 instances beside 3–10 peers × 10)
+const resultFile = join(root, 'benchmarks/results/failover.json')
+const earlier: unknown[] = process.argv.includes('--append') ? (() => { try { const old: unknown = JSON.parse(readFileSync(resultFile, 'utf8')); return Array.isArray(old) ? old : [] } catch { return [] } })() : []
+writeFileSync(resultFile, JSON.stringify([...earlier, ...rows], null, 2) + '\n')

@@ -2,6 +2,7 @@
 // its own home (a small tmpfs when the machine allows, for the full-disk fault) and a fixed port,
 // so a peer restarted from its home is found where it was. Watches every exit: one the harness
 // did not cause is a crash.
+import { MONKD_NODE_FLAGS } from '../cli/node-flags.js'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -126,7 +127,7 @@ export class Cluster {
   async startNode (i: number, join?: string): Promise<void> {
     const n = this.nodes[i]!
     if (n.running) throw new Error(`${n.name} is already running`)
-    const args = [...monkdCommand(), '--home', n.home, '--name', n.name, '--listen', `/ip4/127.0.0.1/tcp/${n.port}`,
+    const args = [...MONKD_NODE_FLAGS, ...monkdCommand(), '--home', n.home, '--name', n.name, '--listen', `/ip4/127.0.0.1/tcp/${n.port}`,
       '--runtime', this.o.runtime, '--log-level', this.o.logLevel ?? 'info', '--enable-fault-injection',
       ...(this.o.meshConfig ? ['--fault-mesh-config', JSON.stringify(this.o.meshConfig)] : []),
       ...(join ? ['--join', join] : [])]

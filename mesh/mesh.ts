@@ -213,6 +213,7 @@ export class Mesh {
   private isSynced = false
   private purgeHorizon: number
   private syncedWaiters: Array<() => void> = []
+  private selfRecord: Record<string, Value> | undefined
   private syncTimer: NodeJS.Timeout | undefined
   private purgeTimer: NodeJS.Timeout | undefined
   private state: 'running' | 'stopping' | 'stopped' = 'running'
@@ -520,7 +521,10 @@ export class Mesh {
   /** Writes `peer/<self>`: the current record + `fields`; addresses and startedAt always the mesh's own. */
   private async writeSelf (fields: Record<string, Value>, initial = false): Promise<void> {
     const key = `peer/${this.peerId}`
-    const current = this.p.replica.get(key)
+    // the record this peer last wrote, even if its write is still on its way to disk: a write is
+    // applied only once persisted, so two overlapping writeSelf calls (markSynced's `synced: true`
+    // and the daemon's announce) must not each start from the replica's older value and drop the other's field
+    const current = this.selfRecord ?? this.p.replica.get(key)
     const base = (typeof current === 'object' && current !== null && !Array.isArray(current) && !(current instanceof Uint8Array) ? current : {}) as Record<string, Value>
     // a restart rewrites the record without leftAt: the peer is back
     const { leftAt: _left, ...rest } = base
@@ -534,6 +538,7 @@ export class Mesh {
       addrs: this.p.node.getMultiaddrs().map(a => a.decapsulateCode(421).toString()),
       startedAt: this.startedAt,
     }
+    this.selfRecord = record
     await this.write(key, record)
   }
 

@@ -25,5 +25,12 @@ for (const f of walk(join(root, 'grammar')).filter(f => /\.generated\.(js|d\.ts)
   mkdirSync(dirname(out), { recursive: true })
   writeFileSync(out, outputText)
 }
+// the monkd bin (npm bin, cloud machines' systemd unit) starts node with monkd's flags (cli/node-flags.ts)
+{
+  const { MONKD_NODE_FLAGS } = await import(join(root, 'dist/cli/node-flags.js'))
+  const bin = join(root, 'dist/cli/monkd.js')
+  const text = readFileSync(bin, 'utf8')
+  writeFileSync(bin, text.replace(/^#!.*\n/, `#!/usr/bin/env -S node ${MONKD_NODE_FLAGS.join(' ')}\n`))
+}
 for (const bin of ['dist/cli/monk.js', 'dist/cli/monkd.js']) if (existsSync(join(root, bin))) chmodSync(join(root, bin), 0o755)
 console.log('build: dist/ ready')

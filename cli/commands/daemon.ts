@@ -64,10 +64,11 @@ async function monkdCommand (): Promise<{ node: string[], script: string }> {
   const ts = here.endsWith('.ts')
   const script = fileURLToPath(new URL(`../monkd.${ts ? 'ts' : 'js'}`, here))
   const polyfill = pathToFileURL(fileURLToPath(new URL(`../../polyfill.${ts ? 'ts' : 'js'}`, here))).href
-  if (!ts) return { node: ['--import', polyfill], script }
+  const { MONKD_NODE_FLAGS } = await import('../node-flags.js')
+  if (!ts) return { node: [...MONKD_NODE_FLAGS, '--import', polyfill], script }
   let tsx: string
   try { tsx = import.meta.resolve('tsx') } catch { tsx = new URL('../../node_modules/tsx/dist/loader.mjs', here).href }
-  return { node: ['--import', tsx, '--import', polyfill], script }
+  return { node: [...MONKD_NODE_FLAGS, '--import', tsx, '--import', polyfill], script }
 }
 
 async function answers (s: Session, timeoutMs = 2_000): Promise<Record<string, unknown> | undefined> {

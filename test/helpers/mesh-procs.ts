@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { MONKD_NODE_FLAGS } from '../../cli/node-flags.js'
 import type { MeshConfig } from '../../mesh/index.js'
 import type { PeerCommand, PeerEvent } from './mesh-peer.js'
 
@@ -22,7 +23,7 @@ const builtPeerScript = join(root, 'dist/test/helpers/mesh-peer.js')
  * worker thread instead of one per core. They cannot be set from inside the process
  * (v8.setFlagsFromString comes after the heap is set up).
  */
-export const peerNodeFlags = ['--max-semi-space-size=2', '--v8-pool-size=1']
+export const peerNodeFlags = MONKD_NODE_FLAGS
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 

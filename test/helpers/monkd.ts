@@ -14,6 +14,7 @@ import { monkdRoutes } from '../../cli/api/messages.js'
 import { peerDispatch } from '../../cli/dispatch.js'
 import { startApiServer, type ApiServer } from '../../cli/api/server.js'
 import { root, tsNode } from './cli.js'
+import { MONKD_NODE_FLAGS } from '../../cli/node-flags.js'
 
 export interface TestPeer { name: string, home: string, peer: Peer, mesh: Mesh, api: ApiServer, client: ApiClient, runtime: ProcessRuntime, stop: () => Promise<void> }
 
@@ -60,7 +61,7 @@ export interface MonkdProcess { name: string, home: string, child: ChildProcess,
 
 /** Starts `monkd` as a real process and waits until its socket answers. */
 export async function spawnMonkd (name: string, home: string, args: string[] = []): Promise<MonkdProcess> {
-  const child = spawn(process.execPath, [...tsNode, join(root, 'cli/monkd.ts'), '--home', home, '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } })
+  const child = spawn(process.execPath, [...MONKD_NODE_FLAGS, ...tsNode, join(root, 'cli/monkd.ts'), '--home', home, '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } })
   let out = ''
   child.stdout?.on('data', d => { out += String(d) })
   child.stderr?.on('data', d => { out += String(d) })
