@@ -322,16 +322,17 @@ export class Mesh {
 
   /**
    * Writes `value` under `key`: fsynced, then applied locally (listeners fire) before the promise
-   * resolves, gossiped within `gossipBatchMs`. On StoreError nothing was applied or sent. Rejects
+   * resolves with the write's HLC, gossiped within `gossipBatchMs`. A newer write of the same key
+   * that arrived meanwhile stays the value (last writer wins). On StoreError nothing was applied or sent. Rejects
    * with KeyError, OwnershipError, ValueError, StoreError or StoppedError.
    */
-  async put (key: string, value: Value): Promise<void> {
-    await this.write(key, value)
+  async put (key: string, value: Value): Promise<Hlc | undefined> {
+    return await this.write(key, value)
   }
 
   /** Deletes `key` (a tombstone replicated like a write). Same guarantees and errors as put(). */
-  async delete (key: string): Promise<void> {
-    await this.write(key, undefined)
+  async delete (key: string): Promise<Hlc | undefined> {
+    return await this.write(key, undefined)
   }
 
   /**
@@ -470,10 +471,13 @@ export class Mesh {
   // ---- internals ----
 
   /** A local write: persisted (fsynced) first, then applied and gossiped; a failed store write leaves no trace. */
-  private async write (key: string, value: Value | undefined): Promise<void> {
+  /** Resolves with the write's HLC once it is on disk (undefined: deleting what is absent, a no-op). */
+  private async write (key: string, value: Value | undefined): Promise<Hlc | undefined> {
     this.checkRunning()
     const entry = this.p.replica.stamp(key, value)
-    if (entry) await this.commit(entry)
+    if (!entry) return undefined
+    await this.commit(entry)
+    return entry.hlc
   }
 
   private async commit (entry: Entry): Promise<void> {

@@ -100,8 +100,8 @@ export class RunnableActors {
       secrets: d.secrets,
       get: k => d.mesh.get(k),
       scan: p => d.mesh.scan(p),
-      put: (k, v: Value) => d.mesh.put(k, v),
-      del: k => d.mesh.delete(k),
+      put: async (k, v: Value) => { await d.mesh.put(k, v) },
+      del: async k => { await d.mesh.delete(k) },
       hostOf: id => d.hostOf(id),
       act: (path, args) => d.act(path, args),
     }

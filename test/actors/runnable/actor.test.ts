@@ -48,7 +48,7 @@ A.before(async () => {
   actor = spawnRunnable(system, 't/app', {
     peerId: mesh.peerId, peerName: 'solo', home: join(dir, 'home'), runtime, log: silentLogger,
     secrets: new SecretBox(parseToken(mesh.token()).key),
-    get: k => mesh.get(k), scan: p => mesh.scan(p), put: (k, v) => mesh.put(k, v), del: k => mesh.delete(k),
+    get: k => mesh.get(k), scan: p => mesh.scan(p), put: async (k, v) => { await mesh.put(k, v) }, del: async k => { await mesh.delete(k) },
     hostOf: () => '127.0.0.1',
     act: () => Promise.reject(new Error('no act in this test')),
   })
