@@ -2,7 +2,7 @@
 // membership change it runs `place()` (pure, placement.ts) over the wants, the claims and the live
 // peers, and tells each runnable actor its assignment. Bursts of changes coalesce into one pass.
 import type { Mesh } from '../../mesh/mesh.js'
-import type { Clock, Timer } from '../kit/clock.js'
+import type { Scheduler, Timer } from '../kit/clock.js'
 import { place, type DesiredInstance } from '../placement.js'
 import { decodeTpl, keys, readClaims, readWants, type WantRecord } from '../state.js'
 import type { Membership } from './membership.js'
@@ -15,7 +15,7 @@ export class PlacementLoop {
   private timer: Timer | null = null
   private stopped = false
 
-  constructor (private readonly mesh: Mesh, private readonly members: Membership, private readonly actors: RunnableActors, private readonly clock: Clock) {}
+  constructor (private readonly mesh: Mesh, private readonly members: Membership, private readonly actors: RunnableActors, private readonly clock: Scheduler) {}
 
   schedule (): void {
     if (this.stopped || this.timer) return
