@@ -19,7 +19,7 @@ import { clusterHandlers, type ClusterExtras } from './handlers/cluster.js'
 import { secretHandlers } from './handlers/secrets.js'
 import { templateHandlers } from './handlers/templates.js'
 import { workloadHandlers } from './handlers/workloads.js'
-import { startSystem, systemClock, type ActorSystem, type Clock, type Logger, type Timer } from './kit/index.js'
+import { startSystem, systemScheduler, type ActorSystem, type Scheduler, type Logger, type Timer } from './kit/index.js'
 import type { AllHandlers, Handlers } from './messages/index.js'
 import { LABEL_INSTANCE, LABEL_PEER, type Runtime } from './runtime/runtime.js'
 import { SecretBox } from './secrets.js'
@@ -35,12 +35,12 @@ export interface PeerOptions {
   mesh: Mesh
   runtime: Runtime
   log: Logger
-  clock?: Clock
+  clock?: Scheduler
 }
 
 export class Peer {
   readonly id: string
-  private readonly clock: Clock
+  private readonly clock: Scheduler
   private readonly system: ActorSystem
   private readonly members: Membership
   private readonly views: InstanceViews
@@ -57,7 +57,7 @@ export class Peer {
   private constructor (private readonly o: PeerOptions) {
     const mesh = o.mesh
     this.id = mesh.peerId
-    this.clock = o.clock ?? systemClock
+    this.clock = o.clock ?? systemScheduler
     this.system = startSystem(`monkd-${this.id.slice(-8)}`, { logger: o.log })
     this.box = new SecretBox(parseToken(mesh.token()).key)
     this.members = new Membership(mesh, this.clock)

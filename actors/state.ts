@@ -2,6 +2,7 @@
 // typed writers. Every value read from the replica came from some peer: it is decoded defensively,
 // never trusted; every value written goes through an encoder here (no casts at the call sites).
 import type { MapValue } from '../grammar/monkscript/index.js'
+import { runnableSpec, type RunnableSpec } from '../grammar/monkscript/runnable-spec.js'
 import type { Value } from '../mesh/value.js'
 import { isObj } from './values.js'
 
@@ -70,6 +71,21 @@ const strs = (v: unknown): string[] => Array.isArray(v) ? v.filter((x): x is str
 export function decodeTpl (v: unknown): TplRecord | undefined {
   if (!isObj(v) || typeof v.path !== 'string' || !isObj(v.value)) return undefined
   return { path: v.path, kind: str(v.kind, 'abstract'), value: v.value as MapValue, members: strs(v.members), groups: strs(v.groups), file: str(v.file), loadedAt: num(v.loadedAt) }
+}
+
+const specs = new WeakMap<MapValue, RunnableSpec>()
+
+/**
+ * A template's typed runnable spec (grammar/ reads the YAML once; actors never walk it). Its
+ * problems are the runnable actor's to report; readers here only need the typed parts. Cached per
+ * replica value: a record's value object is replaced, never changed, when the template changes.
+ */
+export function specOf (tpl: TplRecord): RunnableSpec {
+  const hit = specs.get(tpl.value)
+  if (hit !== undefined && hit.path === tpl.path) return hit
+  const { spec } = runnableSpec(tpl.path, tpl.value)
+  specs.set(tpl.value, spec)
+  return spec
 }
 
 export function decodeWant (v: unknown): WantRecord | undefined {

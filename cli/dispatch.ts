@@ -3,7 +3,7 @@
 import type { CloudManager } from '../actors/cloud-manager.js'
 import { cloudHandlers } from '../actors/handlers/cloud.js'
 import type { ClusterExtras } from '../actors/handlers/cluster.js'
-import { systemClock } from '../actors/kit/clock.js'
+import { systemScheduler } from '../actors/kit/clock.js'
 import { dispatch, type AllHandlers, type Handlers, type Request } from '../actors/messages/index.js'
 import type { Peer } from '../actors/peer.js'
 import type { Mesh } from '../mesh/mesh.js'
@@ -21,6 +21,6 @@ const noCloud: Handlers<'cloud'> = {
 }
 
 export function peerDispatch (peer: Peer, o: DispatchOptions = {}): Dispatch<Request> {
-  const all: AllHandlers = { ...peer.handlers(o), cloud: o.cloud ? cloudHandlers(o.cloud.manager, o.cloud.mesh, systemClock) : noCloud }
+  const all: AllHandlers = { ...peer.handlers(o), cloud: o.cloud ? cloudHandlers(o.cloud.manager, o.cloud.mesh, systemScheduler) : noCloud }
   return (_path, msg: Request, ctx) => dispatch(all, msg, { target: ctx.target, signal: ctx.signal })
 }

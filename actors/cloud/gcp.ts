@@ -4,6 +4,7 @@
 // JWT). The SDK is 144 MB and takes 1-2 s to import, so it is only loaded when a gcp node is driven.
 import { createHash, createSign } from 'node:crypto'
 import type { protos } from '@google-cloud/compute'
+import type { AuthClient, gaxios } from 'google-auth-library'
 import { REQUEST_TIMEOUT_MS, UBUNTU } from './defaults.js'
 import { clip, CredentialsError, ProviderError, redact, type ProviderErrorCode } from './errors.js'
 import { isObj } from '../values.js'
@@ -42,7 +43,7 @@ export async function openGcp (creds: GcpCredentials, options: ProviderOptions):
   const endpoint = options.endpoint ? new URL(options.endpoint) : null
   const common = {
     projectId: project,
-    authClient: selfSignedAuth(sa.client_email, sa.private_key, sa.private_key_id) as never,
+    authClient: await selfSignedAuth(sa.client_email, sa.private_key, sa.private_key_id),
     fallback: true as const,
     ...(endpoint ? { apiEndpoint: endpoint.hostname, port: Number(endpoint.port || (endpoint.protocol === 'https:' ? 443 : 80)), protocol: endpoint.protocol.replace(':', '') } : {}),
   }
@@ -164,9 +165,12 @@ export async function openGcp (creds: GcpCredentials, options: ProviderOptions):
 /**
  * Google's "self-signed JWT" authentication for service accounts: an RS256 JWT with the API as
  * audience, signed with the key and sent as the bearer token; no token exchange, so no call to
- * oauth2.googleapis.com. google-gax's REST transport only needs `getRequestHeaders` and `fetch`.
+ * oauth2.googleapis.com. A subclass of the library's own AuthClient, so the SDK takes it as its
+ * `authClient`; google-gax's REST transport sends through its `fetch`, which the base class routes
+ * to `request`. The library is loaded with the SDK (it is the SDK's, pinned by google-gax).
  */
-function selfSignedAuth (email: string, key: string, keyId: string | undefined): { getRequestHeaders: () => Promise<Headers>, fetch: (url: string, init: RequestInit) => Promise<Response> } {
+async function selfSignedAuth (email: string, key: string, keyId: string | undefined): Promise<AuthClient> {
+  const { AuthClient } = await import('google-auth-library')
   let cached: { token: string, exp: number } | null = null
   const token = (): string => {
     const now = Math.floor(Date.now() / 1000)
@@ -178,14 +182,22 @@ function selfSignedAuth (email: string, key: string, keyId: string | undefined):
     cached = { token: `${head}.${body}.${sig}`, exp: now + 3600 }
     return cached.token
   }
-  return {
-    getRequestHeaders: async () => new Headers({ authorization: `Bearer ${token()}` }),
-    fetch: async (url, init) => {
-      const headers = new Headers(init.headers)
+  class SelfSignedJwt extends AuthClient {
+    async getRequestHeaders (): Promise<Headers> {
+      return new Headers({ authorization: `Bearer ${token()}` })
+    }
+
+    async getAccessToken (): Promise<{ token: string }> {
+      return { token: token() }
+    }
+
+    async request<T> (opts: gaxios.GaxiosOptions): gaxios.GaxiosPromise<T> {
+      const headers = new Headers(opts.headers)
       headers.set('authorization', `Bearer ${token()}`)
-      return await fetch(url, { method: init.method ?? 'GET', headers, body: init.body ?? null, signal: init.signal ?? null })
-    },
+      return await this.transporter.request<T>({ ...opts, headers })
+    }
   }
+  return new SelfSignedJwt()
 }
 
 function toMachine (i: Instance, zone: string): Machine {

@@ -2,7 +2,7 @@
 // container merged in arrival order; elsewhere they come from the owner over `/monk/actor/1` as
 // pages (`runnable.logs-page`), and a follow polls for the lines written since the last page,
 // re-finding the owner each time (it may move).
-import type { Clock } from '../kit/clock.js'
+import type { Scheduler } from '../kit/clock.js'
 import type { LogItem } from '../messages/runnable.js'
 import type { LogStreams } from './runnables.js'
 
@@ -41,7 +41,7 @@ export async function * pagedLogs (
   page: (o: { tail?: number, since?: string }) => Promise<LogItem[]>,
   opts: { follow?: boolean | undefined, tail?: number | undefined },
   signal: AbortSignal,
-  clock: Clock,
+  clock: Scheduler,
   stopped: () => boolean,
 ): AsyncGenerator<LogItem> {
   const first = await page(opts.tail !== undefined ? { tail: opts.tail } : {})

@@ -2,7 +2,7 @@
 // tags and the host other peers reach a peer on. Read from the replica's `peer/` records and the
 // mesh's heartbeats; nothing here writes.
 import type { Mesh } from '../../mesh/mesh.js'
-import type { Clock } from '../kit/clock.js'
+import type { Scheduler } from '../kit/clock.js'
 import type { PeerRow } from '../messages/cluster.js'
 import type { PeerView } from '../placement.js'
 import { decodePeer, keys, type PeerRecord } from '../state.js'
@@ -17,7 +17,7 @@ export const UNKNOWN_GRACE_MS = 3000
 export class Membership {
   private readonly startedAt: number
 
-  constructor (private readonly mesh: Mesh, private readonly clock: Clock) {
+  constructor (private readonly mesh: Mesh, private readonly clock: Scheduler) {
     this.startedAt = clock.now()
   }
 

@@ -2,9 +2,9 @@
 // membership change it runs `place()` (pure, placement.ts) over the wants, the claims and the live
 // peers, and tells each runnable actor its assignment. Bursts of changes coalesce into one pass.
 import type { Mesh } from '../../mesh/mesh.js'
-import type { Clock, Timer } from '../kit/clock.js'
+import type { Scheduler, Timer } from '../kit/clock.js'
 import { place, type DesiredInstance } from '../placement.js'
-import { decodeTpl, keys, readClaims, readWants, type WantRecord } from '../state.js'
+import { decodeTpl, keys, readClaims, readWants, specOf, type WantRecord } from '../state.js'
 import type { Membership } from './membership.js'
 import type { Assignment, RunnableActors } from './runnables.js'
 
@@ -15,7 +15,7 @@ export class PlacementLoop {
   private timer: Timer | null = null
   private stopped = false
 
-  constructor (private readonly mesh: Mesh, private readonly members: Membership, private readonly actors: RunnableActors, private readonly clock: Clock) {}
+  constructor (private readonly mesh: Mesh, private readonly members: Membership, private readonly actors: RunnableActors, private readonly clock: Scheduler) {}
 
   schedule (): void {
     if (this.stopped || this.timer) return
@@ -52,13 +52,13 @@ export class PlacementLoop {
   }
 
   private desired (inst: string, w: WantRecord): DesiredInstance {
-    const aff = decodeTpl(this.mesh.get(keys.tpl(w.template)))?.value.affinity
-    const affinity = aff && typeof aff === 'object' && !Array.isArray(aff) ? aff : undefined
+    const tpl = decodeTpl(this.mesh.get(keys.tpl(w.template)))
+    const affinity = tpl ? specOf(tpl).affinity : null
     return {
       key: inst,
       ...(w.tags.length ? { tags: w.tags } : {}),
       ...(w.peer !== null ? { peer: w.peer } : {}),
-      ...(affinity ? { affinity: { ...(typeof affinity.tag === 'string' ? { tag: affinity.tag } : {}), ...(typeof affinity.name === 'string' ? { name: affinity.name } : {}), resident: affinity.resident === true, ignorePressure: affinity['ignore-pressure'] === true } } : {}),
+      ...(affinity ? { affinity } : {}),
       ...(w.forceMove > 0 ? { forceMove: w.forceMove } : {}),
     }
   }

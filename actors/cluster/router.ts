@@ -3,7 +3,7 @@
 // instance, else forwarded to the owner over `/monk/actor/1`; logs stream from wherever they live.
 import type { ArrowValue } from '../../grammar/arrow/index.js'
 import type { Mesh } from '../../mesh/mesh.js'
-import type { Clock } from '../kit/clock.js'
+import type { Scheduler } from '../kit/clock.js'
 import { isGroupKind, type GroupActors } from '../group/actor.js'
 import type { Handlers } from '../messages/index.js'
 import type { LogItem } from '../messages/runnable.js'
@@ -20,7 +20,7 @@ export class Router {
     private readonly views: InstanceViews,
     private readonly actors: RunnableActors,
     private readonly remote: RemoteActors,
-    private readonly clock: Clock,
+    private readonly clock: Scheduler,
     private readonly stopped: () => boolean,
     private readonly groups: () => GroupActors,
   ) {}

@@ -6,7 +6,7 @@ import type { ArrowValue } from '../../grammar/arrow/index.js'
 import type { MapValue, Value } from '../../grammar/monkscript/index.js'
 import { runnableSpec } from '../../grammar/monkscript/runnable-spec.js'
 import type { Mesh } from '../../mesh/mesh.js'
-import { ask, tell, type ActorRef, type ActorSystem, type Clock, type Logger } from '../kit/index.js'
+import { ask, tell, type ActorRef, type ActorSystem, type Scheduler, type Logger } from '../kit/index.js'
 import type { ActionInfo, ExecReply, LogItem, LogStreams, RunnableMsg, RunnableRequest } from '../messages/runnable.js'
 import { actionInfos, spawnRunnable, type Assignment, type RunnableDeps } from '../runnable/index.js'
 import type { Runtime } from '../runtime/runtime.js'
@@ -34,7 +34,7 @@ export interface RunnableHostDeps {
   runtime: Runtime
   log: Logger
   secrets: SecretBox
-  clock: Clock
+  clock: Scheduler
   hostOf: (peerId: string) => string
   act: (path: string, args: Record<string, ArrowValue>) => Promise<ArrowValue>
 }

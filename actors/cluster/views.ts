@@ -4,8 +4,7 @@
 import type { Mesh } from '../../mesh/mesh.js'
 import type { Describe, PsRow } from '../messages/workload.js'
 import { normalisePath } from '../paths.js'
-import { decodeStatus, decodeTpl, decodeWant, keys, readClaims, readWants, type ClaimRecord, type StatusRecord, type TplRecord } from '../state.js'
-import { isObj } from '../values.js'
+import { decodeStatus, decodeTpl, decodeWant, keys, readClaims, readWants, specOf, type ClaimRecord, type StatusRecord, type TplRecord } from '../state.js'
 import type { Membership } from './membership.js'
 
 type Claims = ReadonlyMap<string, ReadonlyArray<ClaimRecord & { peerId: string }>>
@@ -60,10 +59,7 @@ export class InstanceViews {
   }
 
   private pendingDepends (tpl: TplRecord | undefined): string | undefined {
-    const deps = tpl?.value.depends
-    const wf = isObj(deps) ? deps['wait-for'] : undefined
-    const list = isObj(wf) && Array.isArray(wf.runnables) ? wf.runnables.filter((x): x is string => typeof x === 'string') : []
-    for (const raw of list) {
+    for (const raw of tpl ? specOf(tpl).depends.runnables : []) {
       const target = normalisePath(raw)
       const ok = this.mesh.scan(keys.statusPrefix(target)).some(e => { const s = decodeStatus(e.value); return s?.state === 'running' && s.ready })
       if (!ok) return target
@@ -91,7 +87,5 @@ export class InstanceViews {
 }
 
 function imagesOf (tpl: TplRecord | undefined): string[] {
-  const cs = tpl?.value.containers
-  if (!isObj(cs)) return []
-  return Object.values(cs).flatMap(c => isObj(c) && typeof c.image === 'string' ? [c.image] : [])
+  return tpl ? specOf(tpl).containers.flatMap(c => typeof c.fields.image === 'string' ? [c.fields.image] : []) : []
 }

@@ -3,7 +3,6 @@
 // members' rows in the local replica, its actions (run here, in the group's scope), and describe and
 // logs of the whole group. Requests are answered beside the actor, so a slow action or a followed
 // log blocks nothing.
-import { runnableSpec } from '../../grammar/monkscript/runnable-spec.js'
 import { ask, isAlive, spawnActor, stopActor, type ActorRef, type ActorSystem } from '../kit/index.js'
 import type { GroupDescribe, GroupLogItem, GroupMember, GroupMsg, GroupStatus } from '../messages/group.js'
 import type { ActionInfo, LogItem } from '../messages/runnable.js'
@@ -13,7 +12,7 @@ import { actionArguments, actionInfos, actionOf, runActionCode } from '../runnab
 import { InstanceContext, type RunnableDeps } from '../runnable/context.js'
 import { RunnableError } from '../runnable/errors.js'
 import { runnableHost } from '../runnable/host.js'
-import { decodeTpl, keys, type WantRecord } from '../state.js'
+import { decodeTpl, keys, specOf, type WantRecord } from '../state.js'
 import { mergeMembers } from './logs.js'
 import { aggregate, startOrder, type MemberDecl } from './status.js'
 
@@ -40,7 +39,7 @@ export function groupMembers (get: (key: string) => unknown, path: string): Memb
       if (seen.has(m)) continue
       seen.add(m)
       const t = decodeTpl(get(keys.tpl(m)))
-      if (t?.kind === 'runnable') out.push({ path: m, depends: runnableSpec(t.path, t.value).spec.depends.runnables })
+      if (t?.kind === 'runnable') out.push({ path: m, depends: specOf(t).depends.runnables })
       else if (isGroupKind(t?.kind)) walk(m)
     }
   }

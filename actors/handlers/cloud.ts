@@ -5,7 +5,7 @@
 import type { Mesh } from '../../mesh/mesh.js'
 import type { CloudManager, NodeRow } from '../cloud-manager.js'
 import { BOOT_TIMEOUT_MS } from '../cloud/defaults.js'
-import type { Clock } from '../kit/clock.js'
+import type { Scheduler } from '../kit/clock.js'
 import type { GrowEvent } from '../messages/grow.js'
 import type { Handlers } from '../messages/index.js'
 
@@ -18,7 +18,7 @@ export const settled = (r: NodeRow): boolean => r.state === 'joined' || r.state 
 /** A machine being terminated is done when gone, or failed. */
 const ended = (r: NodeRow): boolean => r.state === 'gone' || r.state === 'failed'
 
-export function cloudHandlers (cm: CloudManager, mesh: Mesh, clock: Clock): Handlers<'cloud'> {
+export function cloudHandlers (cm: CloudManager, mesh: Mesh, clock: Scheduler): Handlers<'cloud'> {
   return {
     'cluster.grow': async (m, ctx) => {
       const { follow, ...req } = m
@@ -43,7 +43,7 @@ export function cloudHandlers (cm: CloudManager, mesh: Mesh, clock: Clock): Hand
   }
 }
 
-async function * followNodes (cm: CloudManager, mesh: Mesh, clock: Clock, grown: { nodes: string[], growId: string, skipped?: Array<{ name: string, reason: string }> }, timeoutMs: number, done: (r: NodeRow) => boolean, signal: AbortSignal): AsyncGenerator<GrowEvent> {
+async function * followNodes (cm: CloudManager, mesh: Mesh, clock: Scheduler, grown: { nodes: string[], growId: string, skipped?: Array<{ name: string, reason: string }> }, timeoutMs: number, done: (r: NodeRow) => boolean, signal: AbortSignal): AsyncGenerator<GrowEvent> {
   yield { event: 'accepted', nodes: grown.nodes, growId: grown.growId, ...(grown.skipped ? { skipped: grown.skipped } : {}) }
   const bell: { wake: (() => void) | null } = { wake: null }
   const ring = (): void => { const w = bell.wake; bell.wake = null; w?.() }

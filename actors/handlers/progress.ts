@@ -4,7 +4,7 @@
 // then `done` or `failed`. Deciding whether a workload runs happens here, not in the CLI.
 import type { Mesh } from '../../mesh/mesh.js'
 import type { InstanceViews } from '../cluster/views.js'
-import type { Clock } from '../kit/clock.js'
+import type { Scheduler } from '../kit/clock.js'
 import type { Describe, Goal, Phase, WorkEvent } from '../messages/workload.js'
 import { decodeStatus, decodeWant, keys } from '../state.js'
 
@@ -20,7 +20,7 @@ export interface WatchOptions {
 
 interface Progress { reached: boolean, phase: Phase, failed?: string }
 
-export async function * watchWork (mesh: Mesh, views: InstanceViews, clock: Clock, o: WatchOptions): AsyncGenerator<WorkEvent> {
+export async function * watchWork (mesh: Mesh, views: InstanceViews, clock: Scheduler, o: WatchOptions): AsyncGenerator<WorkEvent> {
   yield { event: 'accepted', instances: [...o.instances], goal: o.goal }
   const bell: { wake: (() => void) | null } = { wake: null }
   const ring = (): void => { const w = bell.wake; bell.wake = null; w?.() }

@@ -1,7 +1,7 @@
 // The templates handler: `monk load` compiles the files it is sent (actors/templates.ts) into
 // `tpl/` records; list and info read them back from the local replica.
 import type { Mesh } from '../../mesh/mesh.js'
-import type { Clock } from '../kit/clock.js'
+import type { Scheduler } from '../kit/clock.js'
 import type { Handlers } from '../messages/index.js'
 import type { Diagnostic } from '../messages/templates.js'
 import { normalisePath } from '../paths.js'
@@ -11,7 +11,7 @@ import { WorkloadError } from './workloads.js'
 
 const shape = (d: Diagnostic): Diagnostic => ({ code: d.code, message: d.message, file: d.file, line: d.line, column: d.column })
 
-export function templateHandlers (mesh: Mesh, clock: Clock): Handlers<'templates'> {
+export function templateHandlers (mesh: Mesh, clock: Scheduler): Handlers<'templates'> {
   return {
     'templates.load': async m => {
       const c = compileTemplates(m.files, m.paths, clock.now())

@@ -5,7 +5,7 @@
 import { buildScope, missingRequired } from '../../grammar/monkscript/variables.js'
 import type { Mesh } from '../../mesh/mesh.js'
 import type { InstanceViews } from '../cluster/views.js'
-import type { Clock } from '../kit/clock.js'
+import type { Scheduler } from '../kit/clock.js'
 import type { Handlers, HandlerContext } from '../messages/index.js'
 import type { Goal, WorkEvent, WorkReply, WorkRequest } from '../messages/workload.js'
 import { normalisePath } from '../paths.js'
@@ -22,7 +22,7 @@ export const DEFAULT_WAIT_S = 300
 
 interface RunOptions { tags?: string[] | undefined, peer?: string | undefined, set?: Record<string, string> | undefined, forceMove?: boolean | undefined, restart?: boolean | undefined }
 
-export function workloadHandlers (mesh: Mesh, views: InstanceViews, clock: Clock): Handlers<'workloads'> {
+export function workloadHandlers (mesh: Mesh, views: InstanceViews, clock: Scheduler): Handlers<'workloads'> {
   const w = new Workloads(mesh, views, clock)
   return {
     'workload.run': (m, ctx) => w.answer(m, ctx, 'running', () => w.run(m.path, m)),
@@ -35,7 +35,7 @@ export function workloadHandlers (mesh: Mesh, views: InstanceViews, clock: Clock
 }
 
 class Workloads {
-  constructor (private readonly mesh: Mesh, private readonly views: InstanceViews, private readonly clock: Clock) {}
+  constructor (private readonly mesh: Mesh, private readonly views: InstanceViews, private readonly clock: Scheduler) {}
 
   /** The plain reply, or (wait: true) a stream of progress that starts with the request's effect. */
   answer (m: WorkRequest, ctx: HandlerContext, goal: Goal, act: () => Promise<WorkReply>): Promise<WorkReply | AsyncIterable<WorkEvent>> {

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module'
 import { dispatch, spawn, type Ref } from 'nact'
 import { ActorCrashedError, ActorSpawnError, ActorStoppedError } from '../errors.js'
-import type { Clock, Timer } from './clock.js'
+import type { Scheduler, Timer } from './clock.js'
 import { markStopped, stopTree, type ActorRecord } from './record.js'
 import type { Logger } from './log.js'
 import type { Message, ReplyTo } from './messages.js'
@@ -48,7 +48,7 @@ export interface ActorContext<Msg> {
   readonly self: ActorRef<Msg>
   readonly system: ActorSystem
   readonly log: Logger
-  readonly clock: Clock
+  readonly clock: Scheduler
   /** Sends `msg` to this actor after `ms` (system clock); cancelled if the actor stops first. */
   after: (ms: number, msg: Msg) => Timer
 }

@@ -1,7 +1,7 @@
 // Timeouts for many concurrent requests with one clock timer per distinct timeout length, instead
 // of one timer per request (200,000 pending asks with their own timers spent more time in the
 // garbage collector than in the actors). Entries of one length expire in the order they were added.
-import type { Clock, Timer } from './clock.js'
+import type { Scheduler, Timer } from './clock.js'
 
 interface Bucket {
   ids: number[]
@@ -14,7 +14,7 @@ export class Deadlines {
   private readonly buckets = new Map<number, Bucket>()
 
   /** `expire(id)` is called once per id whose deadline passed; it must ignore ids already settled. */
-  constructor (private readonly clock: Clock, private readonly expire: (id: number) => void) {}
+  constructor (private readonly clock: Scheduler, private readonly expire: (id: number) => void) {}
 
   /**
    * Adds a deadline `timeoutMs` from now. There is no removal: a settled id simply expires as a

@@ -3,7 +3,7 @@
 // timers to cancel when the system stops.
 import { start, stop as nactStop, type Ref } from 'nact'
 import { ActorStoppedError, AskTimeoutError } from '../errors.js'
-import { systemClock, type Clock, type Timer } from './clock.js'
+import { systemScheduler, type Scheduler, type Timer } from './clock.js'
 import { Deadlines } from './deadlines.js'
 import { silentLogger, type Logger } from './log.js'
 import { stopTree, type ActorRecord } from './record.js'
@@ -12,7 +12,7 @@ export interface SystemOptions {
   /** Where crashes, restarts and stops are logged (pino-compatible). Default: silent. */
   readonly logger?: Logger
   /** Time source for backoff, ask timeouts and scheduled messages. Default: the real clock. */
-  readonly clock?: Clock
+  readonly clock?: Scheduler
   /** Uniform in [0, 1), for backoff jitter. Default: Math.random. */
   readonly random?: () => number
 }
@@ -35,7 +35,7 @@ export class ActorSystem {
   /** The name given to startSystem (the nact system gets a unique one: several peers may share a process). */
   readonly name: string
   readonly logger: Logger
-  readonly clock: Clock
+  readonly clock: Scheduler
   readonly random: () => number
   /** @internal */
   readonly nactRoot: Ref<never>
@@ -57,7 +57,7 @@ export class ActorSystem {
   constructor (name: string, options: SystemOptions) {
     this.name = name
     this.logger = options.logger ?? silentLogger
-    this.clock = options.clock ?? systemClock
+    this.clock = options.clock ?? systemScheduler
     this.random = options.random ?? Math.random
     this.nactName = `${name}.${++systemSeq}`
     this.deadlines = new Deadlines(this.clock, id => {

@@ -5,7 +5,7 @@ import type { ArrowHost, ArrowValue } from '../../grammar/arrow/index.js'
 import type { MapValue, Value } from '../../grammar/monkscript/index.js'
 import { runnableSpec, type RunnableSpec } from '../../grammar/monkscript/runnable-spec.js'
 import { buildScope, builtinVariables, ScopeVars } from '../../grammar/monkscript/variables.js'
-import type { Clock, Logger } from '../kit/index.js'
+import type { Scheduler, Logger } from '../kit/index.js'
 import { containerName } from '../runtime/spec.js'
 import { LABEL_CONTAINER, LABEL_INSTANCE, LABEL_PEER, type ContainerSummary, type Runtime } from '../runtime/runtime.js'
 import type { SecretBox } from '../secrets.js'
@@ -37,7 +37,7 @@ export interface Template { tpl: TplRecord, spec: RunnableSpec }
 export class InstanceContext {
   private cached: { key: string, loadedAt: number, t: Template } | null = null
 
-  constructor (readonly instance: string, readonly d: RunnableDeps, readonly clock: Clock) {}
+  constructor (readonly instance: string, readonly d: RunnableDeps, readonly clock: Scheduler) {}
 
   /** The loaded template at `path`, with its spec; problems of the spec are logged once per load. */
   template (path: string): Template | undefined {

@@ -1,9 +1,9 @@
-// A clock for tests: time moves only when the test calls advance(), firing due timers in order.
-import type { Clock, Timer } from '../../actors/kit/clock.js'
+// A scheduler for tests: time moves only when the test calls advance(), firing due timers in order.
+import type { Scheduler, Timer } from '../../actors/kit/clock.js'
 
 interface Entry { at: number, seq: number, fn: () => void, live: boolean }
 
-export class ManualClock implements Clock {
+export class ManualScheduler implements Scheduler {
   private t: number
   private seq = 0
   private entries: Entry[] = []
@@ -13,6 +13,8 @@ export class ManualClock implements Clock {
   }
 
   now = (): number => this.t
+
+  monotonic = (): number => this.t
 
   setTimeout = (fn: () => void, ms: number): Timer => {
     const e: Entry = { at: this.t + Math.max(0, ms), seq: this.seq++, fn, live: true }

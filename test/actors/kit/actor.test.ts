@@ -5,7 +5,7 @@ import {
   ask, encodeActorName, isAlive, spawnActor, startSystem, stopActor, tell,
   type ActorRef, type ActorSystem, type ReplyTo,
 } from '../../../actors/kit/index.js'
-import { ManualClock } from '../../helpers/actors-clock.js'
+import { ManualScheduler } from '../../helpers/actors-clock.js'
 import { captureLogger } from '../../helpers/actors-log.js'
 import { settle, waitFor } from '../../helpers/actors-wait.js'
 
@@ -14,10 +14,10 @@ type CounterMsg =
   | { type: 'counter.boom', why: string }
   | { type: 'counter.get', replyTo: ReplyTo<number> }
 
-interface Harness { system: ActorSystem, clock: ManualClock, log: ReturnType<typeof captureLogger>, inits: number }
+interface Harness { system: ActorSystem, clock: ManualScheduler, log: ReturnType<typeof captureLogger>, inits: number }
 
 function harness (): Harness {
-  const clock = new ManualClock()
+  const clock = new ManualScheduler()
   const log = captureLogger()
   return { system: startSystem('test', { clock, logger: log, random: () => 0 }), clock, log, inits: 0 }
 }

@@ -2,7 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ActorStoppedError, AskTimeoutError } from '../../../actors/errors.js'
 import { ask, spawnActor, startSystem, stopActor, tell, type ActorSystem, type ReplyTo } from '../../../actors/kit/index.js'
-import { ManualClock } from '../../helpers/actors-clock.js'
+import { ManualScheduler } from '../../helpers/actors-clock.js'
 import { waitFor } from '../../helpers/actors-wait.js'
 
 type EchoMsg =
@@ -66,7 +66,7 @@ Ask('200,000 concurrent asks are all answered, none times out (nact query ids wo
 })
 
 Ask('an actor that does not answer: typed ask-timeout error after the timeout, not before', async () => {
-  const clock = new ManualClock()
+  const clock = new ManualScheduler()
   system = startSystem('timeout', { clock })
   const e = echo(system)
   let outcome: unknown
@@ -94,7 +94,7 @@ Ask('with the real clock, a 30 ms timeout fires', async () => {
 })
 
 Ask('a stopped actor: immediate typed actor-stopped error, with no timer started', async () => {
-  const clock = new ManualClock()
+  const clock = new ManualScheduler()
   system = startSystem('stopped', { clock })
   const e = echo(system)
   stopActor(e)
@@ -107,7 +107,7 @@ Ask('a stopped actor: immediate typed actor-stopped error, with no timer started
 })
 
 Ask('an actor that stops while asks wait on it fails them at once', async () => {
-  const clock = new ManualClock()
+  const clock = new ManualScheduler()
   system = startSystem('stopping', { clock })
   const e = echo(system)
   const waiting = [1, 2, 3].map(() => ask(e, replyTo => ({ type: 'echo.hold', replyTo }), 60_000).catch((x: unknown) => x))
@@ -119,7 +119,7 @@ Ask('an actor that stops while asks wait on it fails them at once', async () => 
 })
 
 Ask('replyTo.fail rejects the ask with the given error; a late reply is dropped', async () => {
-  const clock = new ManualClock()
+  const clock = new ManualScheduler()
   system = startSystem('fail', { clock })
   const e = echo(system)
   const err = await ask(e, replyTo => ({ type: 'echo.refuse', replyTo })).catch((x: unknown) => x)
@@ -145,7 +145,7 @@ Ask('correlation ids increase by one per ask within a system', async () => {
 })
 
 Ask('stopping the system rejects every pending ask with actor-stopped', async () => {
-  system = startSystem('shutdown', { clock: new ManualClock() })
+  system = startSystem('shutdown', { clock: new ManualScheduler() })
   const e = echo(system)
   const waiting = ask(e, replyTo => ({ type: 'echo.hold', replyTo }), 60_000).catch((x: unknown) => x)
   await waitFor('held', () => system.pendingRequests === 1)

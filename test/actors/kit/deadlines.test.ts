@@ -1,12 +1,12 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Deadlines } from '../../../actors/kit/deadlines.js'
-import { ManualClock } from '../../helpers/actors-clock.js'
+import { ManualScheduler } from '../../helpers/actors-clock.js'
 
 const D = suite('actor kit: deadlines')
 
 D('expires each id once at its deadline, one clock timer per timeout length', () => {
-  const clock = new ManualClock()
+  const clock = new ManualScheduler()
   const expired: number[] = []
   const d = new Deadlines(clock, id => expired.push(id))
   d.add(1, 100)
@@ -28,7 +28,7 @@ D('expires each id once at its deadline, one clock timer per timeout length', ()
 })
 
 D('many deadlines in one bucket expire in order and the bucket compacts', () => {
-  const clock = new ManualClock()
+  const clock = new ManualScheduler()
   const expired: number[] = []
   const d = new Deadlines(clock, id => expired.push(id))
   // id i is added at t0 + i and expires at t0 + i + 1000
@@ -43,7 +43,7 @@ D('many deadlines in one bucket expire in order and the bucket compacts', () => 
 })
 
 D('an id added from inside expire is scheduled, not lost', () => {
-  const clock = new ManualClock()
+  const clock = new ManualScheduler()
   const expired: number[] = []
   const d = new Deadlines(clock, id => { expired.push(id); if (id === 1) d.add(2, 100) })
   d.add(1, 100)
@@ -54,7 +54,7 @@ D('an id added from inside expire is scheduled, not lost', () => {
 })
 
 D('clear() cancels everything', () => {
-  const clock = new ManualClock()
+  const clock = new ManualScheduler()
   const expired: number[] = []
   const d = new Deadlines(clock, id => expired.push(id))
   d.add(1, 10)

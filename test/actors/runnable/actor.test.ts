@@ -15,7 +15,7 @@ import { spawnRunnable, type Assignment } from '../../../actors/runnable/index.j
 import { ProcessRuntime } from '../../../actors/runtime/process.js'
 import { SecretBox } from '../../../actors/secrets.js'
 import { decodeStatus, encodeTpl, encodeWant, type WantRecord } from '../../../actors/state.js'
-import { ManualClock } from '../../helpers/actors-clock.js'
+import { ManualScheduler } from '../../helpers/actors-clock.js'
 import { until } from '../../helpers/monkd.js'
 
 const A = suite('runnable: the actor on an injected clock (real mesh, process runtime)')
@@ -38,7 +38,7 @@ let mesh: Mesh
 let runtime: ProcessRuntime
 let system: ActorSystem
 let actor: ActorRef<RunnableMsg>
-const clock = new ManualClock()
+const clock = new ManualScheduler()
 const want: WantRecord = { template: 't/app', state: 'run', root: 't/app', set: {}, tags: [], peer: null, forceMove: 0, generation: 1, updatedAt: 0 }
 
 A.before(async () => {
