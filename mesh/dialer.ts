@@ -4,7 +4,7 @@
 //     refilled from the membership list and the addresses peers publish in `peer/<id>`;
 //   - whatever probes, anti-entropy and requests use right now: `need(peer)` dials on demand,
 //     `touch(peer)` marks a connection as used;
-// and closes a connection that is above `max`, outside the gossipsub mesh and unused for `idleMs`.
+// and closes connections above `max` that are unused for `idleMs` (outside the gossipsub mesh first).
 // Before closing, it tells the other side on /monk/<cid>/conn/1 ("idle bye"), so neither side
 // takes the close for a crash: `onClosed` fires only for closes nobody announced (the membership's
 // accelerator). Peers believed down are retried one at a time, so a healed partition reconnects.
@@ -220,7 +220,7 @@ export class Connections {
     this.closeIdle(now)
   }
 
-  /** Closes connections above `max` that are outside the gossipsub mesh and unused for `idleMs`, oldest use first. */
+  /** Closes connections above `max` unused for `idleMs`: outside the gossipsub mesh first, then oldest use first. */
   private closeIdle (now: number): void {
     const { node, topic, max, idleMs } = this.init
     const conns = node.getConnections().filter(c => c.status === 'open')
@@ -230,10 +230,13 @@ export class Connections {
     for (const [peer, cs] of byPeer) if (cs.some(c => inUse(c, since))) this.lastUsed.set(peer, now)
     let excess = byPeer.size - max
     if (excess <= 0) return
+    // peers outside the gossipsub mesh go first; a mesh peer unused by us is closed too when the
+    // others do not bring the count down: gossipsub grafts another of the peers we keep (the ones
+    // probes, sync and requests use), so the mesh never pins connections above the bound
     const mesh = new Set(node.services.pubsub.getMeshPeers(topic))
     const idle = [...byPeer.keys()]
-      .filter(p => !mesh.has(p) && !this.closing.has(p) && now - (this.lastUsed.get(p) ?? 0) >= idleMs)
-      .sort((a, b) => (this.lastUsed.get(a) ?? 0) - (this.lastUsed.get(b) ?? 0))
+      .filter(p => !this.closing.has(p) && now - (this.lastUsed.get(p) ?? 0) >= idleMs)
+      .sort((a, b) => Number(mesh.has(a)) - Number(mesh.has(b)) || (this.lastUsed.get(a) ?? 0) - (this.lastUsed.get(b) ?? 0))
     for (const peer of idle) {
       if (excess-- <= 0) break
       this.closing.add(peer)
