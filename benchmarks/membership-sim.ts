@@ -18,7 +18,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { SeededRandom } from '../mesh/clock.js'
 import { defaults } from '../mesh/defaults.js'
-import { Swim, type SwimConfig } from '../mesh/swim.js'
+import { Swim, swimConfig, type SwimConfig } from '../mesh/swim.js'
 import type { SwimMessage } from '../mesh/swim-codec.js'
 import { RingTopology } from '../mesh/swim-ring.js'
 
@@ -36,20 +36,7 @@ const latencyMs = Number(option('latency-ms', '2'))
 const seed = Number(option('seed', '1'))
 const warmupMs = 5000
 
-const config: SwimConfig = {
-  probeIntervalMs: defaults.swimProbeIntervalMs,
-  probeTimeoutMs: defaults.swimProbeTimeoutMs,
-  indirectChecks: defaults.swimIndirectChecks,
-  suspicionMinMs: defaults.swimSuspicionMinMs,
-  suspicionMaxMult: defaults.swimSuspicionMaxMult,
-  refusedSuspicionMs: defaults.swimRefusedSuspicionMs,
-  awarenessMax: defaults.swimAwarenessMax,
-  gossipIntervalMs: defaults.swimGossipIntervalMs,
-  gossipFanout: defaults.swimGossipFanout,
-  retransmitMult: defaults.swimRetransmitMult,
-  maxPiggyback: defaults.swimMaxPiggyback,
-  lateTickMs: defaults.swimLateTickMs,
-}
+const config: SwimConfig = swimConfig(defaults)
 
 interface Row {
   peers: number

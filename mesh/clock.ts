@@ -46,3 +46,14 @@ export class SeededRandom implements Random {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
+
+/** Shuffles `xs` in place (Fisher–Yates) with `random`; returns it. */
+export function shuffle<T> (xs: T[], random: Random): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(random.next() * (i + 1))
+    const t = xs[i]!
+    xs[i] = xs[j]!
+    xs[j] = t
+  }
+  return xs
+}

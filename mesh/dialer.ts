@@ -11,7 +11,7 @@
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
-import type { Clock, Random } from './clock.js'
+import { shuffle, type Clock, type Random } from './clock.js'
 import { FrameReader, FrameWriter } from './framing.js'
 import type { Gater } from './gater.js'
 import type { MeshNode } from './node.js'
@@ -326,14 +326,4 @@ export class Connections {
  */
 function inUse (c: Connection, since: number): boolean {
   return c.streams.some(s => s.timeline.open >= since)
-}
-
-function shuffle<T> (xs: T[], random: Random): T[] {
-  for (let i = xs.length - 1; i > 0; i--) {
-    const j = Math.floor(random.next() * (i + 1))
-    const t = xs[i]!
-    xs[i] = xs[j]!
-    xs[j] = t
-  }
-  return xs
 }

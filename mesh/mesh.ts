@@ -13,7 +13,7 @@ import { Gossip } from './gossip.js'
 import { HlcClock, type Hlc } from './hlc.js'
 import { Liveness, type DownReason, type PeerState } from './liveness.js'
 import { Membership } from './membership.js'
-import type { SwimConfig } from './swim.js'
+import { swimConfig } from './swim.js'
 import { createNode, type MeshNode } from './node.js'
 import { Replica, type ChangeListener } from './replica.js'
 import { Rpc, type RequestHandler } from './rpc.js'
@@ -119,24 +119,6 @@ export async function startMesh (options: MeshOptions): Promise<Mesh> {
   } catch (err) {
     await store.close().catch(() => {})
     throw err
-  }
-}
-
-/** The SWIM parameters out of the mesh config. */
-function swimConfig (c: MeshConfig): SwimConfig {
-  return {
-    probeIntervalMs: c.swimProbeIntervalMs,
-    probeTimeoutMs: c.swimProbeTimeoutMs,
-    indirectChecks: c.swimIndirectChecks,
-    suspicionMinMs: c.swimSuspicionMinMs,
-    suspicionMaxMult: c.swimSuspicionMaxMult,
-    refusedSuspicionMs: c.swimRefusedSuspicionMs,
-    awarenessMax: c.swimAwarenessMax,
-    gossipIntervalMs: c.swimGossipIntervalMs,
-    gossipFanout: c.swimGossipFanout,
-    retransmitMult: c.swimRetransmitMult,
-    maxPiggyback: c.swimMaxPiggyback,
-    lateTickMs: c.swimLateTickMs,
   }
 }
 

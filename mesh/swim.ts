@@ -17,7 +17,8 @@
 // Every deadline is acted on only at a call that comes after another call at or past it: the
 // shell sleeps in between, so the messages that arrived while the event loop was blocked are
 // read before a timeout is believed.
-import type { Random } from './clock.js'
+import { shuffle, type Random } from './clock.js'
+import type { MeshDefaults } from './defaults.js'
 import { Awareness } from './awareness.js'
 import { Suspicion } from './suspicion.js'
 import { BroadcastQueue } from './swim-broadcasts.js'
@@ -613,12 +614,20 @@ function reasonOf (m: Member): DownReason | undefined {
   return undefined
 }
 
-function shuffle<T> (xs: T[], random: Random): T[] {
-  for (let i = xs.length - 1; i > 0; i--) {
-    const j = Math.floor(random.next() * (i + 1))
-    const t = xs[i]!
-    xs[i] = xs[j]!
-    xs[j] = t
+/** The SWIM parameters out of the mesh config (defaults.ts and its overrides). */
+export function swimConfig (c: { readonly [K in keyof MeshDefaults]: number }): SwimConfig {
+  return {
+    probeIntervalMs: c.swimProbeIntervalMs,
+    probeTimeoutMs: c.swimProbeTimeoutMs,
+    indirectChecks: c.swimIndirectChecks,
+    suspicionMinMs: c.swimSuspicionMinMs,
+    suspicionMaxMult: c.swimSuspicionMaxMult,
+    refusedSuspicionMs: c.swimRefusedSuspicionMs,
+    awarenessMax: c.swimAwarenessMax,
+    gossipIntervalMs: c.swimGossipIntervalMs,
+    gossipFanout: c.swimGossipFanout,
+    retransmitMult: c.swimRetransmitMult,
+    maxPiggyback: c.swimMaxPiggyback,
+    lateTickMs: c.swimLateTickMs,
   }
-  return xs
 }

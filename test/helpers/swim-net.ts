@@ -3,24 +3,11 @@
 // of every event and message.
 import { SeededRandom } from '../../mesh/clock.js'
 import { defaults } from '../../mesh/defaults.js'
-import { Swim, type SwimConfig, type SwimEvent } from '../../mesh/swim.js'
+import { Swim, swimConfig, type SwimConfig, type SwimEvent } from '../../mesh/swim.js'
 import type { SwimMessage } from '../../mesh/swim-codec.js'
 import { RingTopology } from '../../mesh/swim-ring.js'
 
-export const testConfig: SwimConfig = {
-  probeIntervalMs: defaults.swimProbeIntervalMs,
-  probeTimeoutMs: defaults.swimProbeTimeoutMs,
-  indirectChecks: defaults.swimIndirectChecks,
-  suspicionMinMs: defaults.swimSuspicionMinMs,
-  suspicionMaxMult: defaults.swimSuspicionMaxMult,
-  refusedSuspicionMs: defaults.swimRefusedSuspicionMs,
-  awarenessMax: defaults.swimAwarenessMax,
-  gossipIntervalMs: defaults.swimGossipIntervalMs,
-  gossipFanout: defaults.swimGossipFanout,
-  retransmitMult: defaults.swimRetransmitMult,
-  maxPiggyback: defaults.swimMaxPiggyback,
-  lateTickMs: defaults.swimLateTickMs,
-}
+export const testConfig: SwimConfig = swimConfig(defaults)
 
 export interface Logged { at: number; node: string; event: SwimEvent }
 export interface Sent { at: number; from: string; to: string; msg: SwimMessage }
