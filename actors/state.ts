@@ -26,6 +26,10 @@ export interface TplRecord {
   members: string[]
   /** Enclosing groups, innermost first. */
   groups: string[]
+  /** Paths this template inherits from, nearest first. */
+  chain: string[]
+  /** Set when a later load broke this template (its parent or a member went away): it keeps this record until loaded again. */
+  problem?: string
   file: string
   loadedAt: number
 }
@@ -70,7 +74,9 @@ const strs = (v: unknown): string[] => Array.isArray(v) ? v.filter((x): x is str
 
 export function decodeTpl (v: unknown): TplRecord | undefined {
   if (!isObj(v) || typeof v.path !== 'string' || !isObj(v.value)) return undefined
-  return { path: v.path, kind: str(v.kind, 'abstract'), value: v.value as MapValue, members: strs(v.members), groups: strs(v.groups), file: str(v.file), loadedAt: num(v.loadedAt) }
+  const t: TplRecord = { path: v.path, kind: str(v.kind, 'abstract'), value: v.value as MapValue, members: strs(v.members), groups: strs(v.groups), chain: strs(v.chain), file: str(v.file), loadedAt: num(v.loadedAt) }
+  if (typeof v.problem === 'string') t.problem = v.problem
+  return t
 }
 
 const specs = new WeakMap<MapValue, RunnableSpec>()
@@ -155,7 +161,9 @@ export function readClaims (entries: Entries): Map<string, Array<ClaimRecord & {
 // ---- writers: each record as the replica stores it ----
 
 export function encodeTpl (t: TplRecord): MapValue {
-  return { path: t.path, kind: t.kind, value: t.value, members: [...t.members], groups: [...t.groups], file: t.file, loadedAt: t.loadedAt }
+  const out: MapValue = { path: t.path, kind: t.kind, value: t.value, members: [...t.members], groups: [...t.groups], chain: [...t.chain], file: t.file, loadedAt: t.loadedAt }
+  if (t.problem !== undefined) out.problem = t.problem
+  return out
 }
 
 export function encodeWant (w: WantRecord): MapValue {

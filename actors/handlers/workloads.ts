@@ -9,7 +9,8 @@ import type { Scheduler } from '../kit/clock.js'
 import type { Handlers, HandlerContext } from '../messages/index.js'
 import type { Goal, WorkEvent, WorkReply, WorkRequest } from '../messages/workload.js'
 import { normalisePath } from '../paths.js'
-import { decodeTpl, decodeWant, encodeWant, keys, type WantRecord } from '../state.js'
+import { decodeTpl, decodeWant, encodeTpl, encodeWant, keys, type WantRecord } from '../state.js'
+import { composeTemplates, currentTpls, decodeDef, priorDefs } from '../templates.js'
 import { watchWork } from './progress.js'
 
 export class WorkloadError extends Error {
@@ -49,6 +50,7 @@ class Workloads {
     const p = normalisePath(path)
     const tpl = decodeTpl(this.mesh.get(keys.tpl(p)))
     if (!tpl) throw new WorkloadError('not-found', `no template "${p}" is loaded (monk load it first; monk list shows what is loaded)`)
+    if (tpl.problem !== undefined) throw new WorkloadError('template-broken', `${p}: ${tpl.problem} (load it again, or what it builds on, to run or update it)`)
     if (tpl.kind === 'runnable') return [{ instance: p, template: p }]
     if (tpl.kind !== 'group' && tpl.kind !== 'process-group') throw new WorkloadError('not-runnable', `${p} is a ${tpl.kind}; only runnables and groups can run`)
     const out: Array<{ instance: string, template: string }> = []
@@ -115,8 +117,14 @@ class Workloads {
     const list = this.instancesOf(path)
     for (const { instance } of list) await this.mesh.delete(keys.want(instance))
     if (excise) {
-      for (const { template } of list) await this.mesh.delete(keys.tpl(template))
-      await this.mesh.delete(keys.tpl(normalisePath(path)))
+      const gone = new Set([...list.map(l => l.template), normalisePath(path)])
+      for (const p of gone) {
+        await this.mesh.delete(keys.tpl(p))
+        for (const e of this.mesh.scan('def/')) if (decodeDef(e.value)?.path === p) await this.mesh.delete(e.key)
+      }
+      // templates built on what was excised keep their last definition, marked with the problem
+      const c = composeTemplates(priorDefs(this.mesh), currentTpls(this.mesh), {}, [], this.clock.now())
+      for (const r of c.records) await this.mesh.put(keys.tpl(r.path), encodeTpl(r))
     }
     return { instances: list.map(l => l.instance) }
   }
