@@ -9,7 +9,7 @@ import type { Scheduler } from '../kit/clock.js'
 import type { Handlers, HandlerContext } from '../messages/index.js'
 import type { Goal, WorkEvent, WorkReply, WorkRequest } from '../messages/workload.js'
 import { normalisePath } from '../paths.js'
-import { decodeTpl, decodeWant, encodeTpl, encodeWant, keys, type WantRecord } from '../state.js'
+import { decodeTpl, decodeWant, encodeTpl, encodeWant, keys, readWants, type WantRecord } from '../state.js'
 import { composeTemplates, currentTpls, decodeDef, priorDefs } from '../templates.js'
 import { watchWork } from './progress.js'
 
@@ -29,7 +29,7 @@ export function workloadHandlers (mesh: Mesh, views: InstanceViews, clock: Sched
     'workload.run': (m, ctx) => w.answer(m, ctx, 'running', () => w.run(m.path, m)),
     'workload.update': (m, ctx) => w.answer(m, ctx, 'running', () => w.run(m.path, { ...m, restart: true })),
     'workload.restart': (m, ctx) => w.answer(m, ctx, 'running', () => w.run(m.path, { restart: true })),
-    'workload.stop': (m, ctx) => w.answer(m, ctx, 'stopped', () => w.stop(m.path)),
+    'workload.stop': (m, ctx) => w.answer(m, ctx, 'stopped', () => w.stop(m)),
     'workload.purge': (m, ctx) => w.answer(m, ctx, 'gone', () => w.purge(m.path, m.excise === true)),
     'workload.ps': m => Promise.resolve(views.ps(m)),
   }
@@ -104,13 +104,28 @@ class Workloads {
     return { instances: list.map(l => l.instance) }
   }
 
-  async stop (path: string): Promise<WorkReply> {
-    const list = this.instancesOf(path)
-    for (const { instance } of list) {
-      const prev = decodeWant(this.mesh.get(keys.want(instance)))
+  /**
+   * Stops a path's instances, or (`all`) every instance that is wanted running; `tag` keeps only
+   * instances run with that tag (`run --tag T`) or owned by a peer that carries it.
+   */
+  async stop (m: { path?: string | undefined, all?: boolean | undefined, tag?: string | undefined }): Promise<WorkReply> {
+    if (m.path === undefined && m.all !== true && m.tag === undefined) throw new WorkloadError('bad-request', 'stop needs a path, --all or --tag')
+    if (m.path !== undefined && m.all === true) throw new WorkloadError('bad-request', 'stop takes a path or --all, not both')
+    const wants = readWants(this.mesh.scan('want/'))
+    let list = m.path !== undefined ? this.instancesOf(m.path).map(l => l.instance) : [...wants].filter(([, w]) => w.state === 'run').map(([i]) => i).sort()
+    if (m.tag !== undefined) {
+      const tag = m.tag
+      const peers = this.views.peerTags()
+      list = list.filter(i => {
+        const owner = this.views.ownerOf(i)
+        return (wants.get(i)?.tags ?? []).includes(tag) || (owner !== null && (peers.get(owner) ?? []).includes(tag))
+      })
+    }
+    for (const instance of list) {
+      const prev = wants.get(instance)
       if (prev) await this.mesh.put(keys.want(instance), encodeWant({ ...prev, state: 'stop', updatedAt: this.clock.now() }))
     }
-    return { instances: list.map(l => l.instance) }
+    return { instances: list }
   }
 
   async purge (path: string, excise: boolean): Promise<WorkReply> {

@@ -12,7 +12,8 @@ const runFields = { path, tags: v.optional(tags), peer: v.optional(name), set: v
 export const workloadRequests = {
   'workload.run': message('workload.run', runFields),
   'workload.update': message('workload.update', runFields),
-  'workload.stop': message('workload.stop', { path, ...waited }),
+  /** A path, or every running instance (`all`), or those run with or placed on a tag (`tag`; with a path, only its instances). */
+  'workload.stop': message('workload.stop', { path: v.optional(path), all: v.optional(flag), tag: v.optional(name), ...waited }),
   'workload.restart': message('workload.restart', { path, ...waited }),
   'workload.purge': message('workload.purge', { path, excise: v.optional(flag), ...waited }),
   'workload.ps': message('workload.ps', { all: v.optional(flag), peer: v.optional(name), tag: v.optional(name) }),
