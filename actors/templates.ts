@@ -39,6 +39,8 @@ export interface ComposedTemplates extends CompiledTemplates {
   changed: string[]
   /** Earlier templates that no longer resolve: their last record stays, marked with the problem. */
   broken: Array<{ path: string, problem: string }>
+  /** Secrets the loaded MANIFESTs say must exist before running (SECRET), where each is named. */
+  secrets: Array<{ name: string, file: string, line: number, column: number }>
 }
 
 /**
@@ -87,7 +89,8 @@ export function composeTemplates (prior: readonly TplDef[], current: ReadonlyMap
   const defs: TplDef[] = fresh.map(n => ({ path: n.path, namespace: n.namespace, name: n.name, repo: n.repo, pos: n.pos, value: n.value, locs: n.locs }))
   const counts: Record<string, number> = {}
   for (const n of fresh) counts[n.kind] = (counts[n.kind] ?? 0) + 1
-  return { records, files: result.files.length, errors, warnings, counts, defs, dropped, changed, broken }
+  const secrets = result.manifests.flatMap(m => m.secretsAt.map(x => ({ name: x.name, file: m.file, line: x.line, column: x.column })))
+  return { records, files: result.files.length, errors, warnings, counts, defs, dropped, changed, broken, secrets }
 }
 
 function sameValue (a: unknown, b: unknown): boolean {

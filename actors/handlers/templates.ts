@@ -15,6 +15,11 @@ export function templateHandlers (mesh: Mesh, clock: Scheduler): Handlers<'templ
   return {
     'templates.load': async m => {
       const c = composeTemplates(priorDefs(mesh), currentTpls(mesh), m.files, m.paths, clock.now())
+      // MANIFEST SECRET: secrets the kit needs before it runs (spec §2.11, §5.2)
+      for (const x of c.secrets) {
+        if (mesh.get(keys.secret('global', x.name)) !== undefined) continue
+        c.warnings.push({ code: 'secret-missing', message: `the kit needs secret "${x.name}" before it runs; add it with monk secrets add -g ${x.name}=VALUE`, file: x.file, line: x.line, column: x.column, severity: 'warning' })
+      }
       if (c.errors.length === 0) {
         for (const d of c.dropped) await mesh.delete(defKey(d.repo, d.path))
         for (const d of c.defs) await mesh.put(defKey(d.repo, d.path), encodeDef(d))
