@@ -1,0 +1,111 @@
+// Workloads as kits are written, against one real monkd (process runtime) driven by the built
+// `monk`: loads that compose (a later load inherits from, groups and overrides an earlier one; a
+// removed parent is reported and what runs keeps running), nested per-member variables files,
+// and `stop --tag` / `stop --all`.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import type { PsRow } from '../../cli/api/messages.js'
+import { cleanup, e2eBase, ensureBuilt, peerIn, startPeer, until, type E2ePeer } from '../helpers/cli-e2e.js'
+
+const base = e2eBase('loads')
+const ns = `ld${process.pid}`
+const dir = join(base, 'kit')
+mkdirSync(dir)
+const file = (name: string, text: string): string => { const f = join(dir, name); writeFileSync(f, text); return f }
+
+const baseYaml = `namespace: ${ns}
+base:
+  variables:
+    greeting: {type: string, value: hello, env: GREETING}
+  containers:
+    main:
+      image: monk-test/busybox
+      image-tag: "1"
+      bash: while true; do echo "$GREETING from base"; sleep 0.2; done
+`
+const appYaml = `namespace: ${ns}
+app:
+  defines: runnable
+  inherits: ${ns}/base
+  containers:
+    main:
+      bash: while true; do echo "$GREETING from app"; sleep 0.2; done
+helper:
+  defines: runnable
+  inherits: ./base
+`
+const stackYaml = `namespace: ${ns}
+stack:
+  defines: group
+  members: [app, helper]
+`
+
+let p: E2ePeer
+const S = suite('composed loads and workloads against one monkd')
+S.before(async () => {
+  ensureBuilt()
+  p = peerIn('solo', base)
+  await startPeer(p, ['--tag', 'edge'])
+})
+S.after(async () => { await cleanup([p], base) })
+
+const ps = async (): Promise<PsRow[]> => await p.json<PsRow[]>('ps', '--all')
+const logs = async (inst: string): Promise<string> => (await p.monk('logs', '--last', '5', inst)).out
+
+S('two loads compose: the second inherits from the first, then a group of both loads', async () => {
+  const b = await p.monk('load', file('base.yaml', baseYaml))
+  assert.is(b.code, 0, b.err + b.out)
+  const a = await p.monk('load', file('app.yaml', appYaml))
+  assert.is(a.code, 0, a.err + a.out)
+  assert.match(a.out, /^Loaded 2 runnables in 1 file with 0 errors and 0 warnings$/m)
+  const info = await p.json<{ chain: string[], value: { containers: { main: Record<string, string> } } }>('info', `${ns}/app`)
+  assert.equal(info.chain, [`${ns}/base`])
+  assert.is(info.value.containers.main['image-tag'], '1', 'the image comes from the first load')
+  const g = await p.monk('load', file('stack.yaml', stackYaml))
+  assert.is(g.code, 0, g.err + g.out)
+  assert.equal((await p.json<{ members: string[] }>('info', `${ns}/stack`)).members, [`${ns}/app`, `${ns}/helper`])
+  // the group runs, with a nested per-member variables file
+  const vf = file('vars.yaml', `greeting: hi\n${ns}:\n  app:\n    greeting: hey\n`)
+  const r = await p.monk('run', '--variables-file', vf, `${ns}/stack`)
+  assert.is(r.code, 0, r.err + r.out)
+  await until('app logs "hey from app"', async () => /^hey from app$/m.test(await logs(`${ns}/app`)))
+  await until('helper logs "hi from base"', async () => /^hi from base$/m.test(await logs(`${ns}/helper`)))
+})
+
+S('a removed parent is reported; what runs keeps running; update refuses until the parent is back', async () => {
+  const r = await p.monk('load', file('base.yaml', `namespace: ${ns}\nother:\n  defines: runnable\n  inherits: ./app\n`))
+  assert.is(r.code, 0, r.err + r.out)
+  assert.match(r.out, new RegExp(`app\\.yaml:2:1: warning template-broken: ${ns}/app inherits "${ns}/base", which is not defined`))
+  const info = await p.json<{ problem?: string }>('info', `${ns}/app`)
+  assert.match(info.problem ?? '', /base/)
+  const row = (await ps()).find(x => x.instance === `${ns}/app`)
+  assert.is(row?.status, 'running', 'the workload keeps running')
+  const u = await p.monk('update', `${ns}/app`)
+  assert.is(u.code, 1)
+  assert.match(u.err, /template-broken|inherits/)
+  // loading the parent again heals it
+  const back = await p.monk('load', file('base2.yaml', baseYaml))
+  assert.is(back.code, 0, back.err + back.out)
+  assert.is((await p.json<{ problem?: string }>('info', `${ns}/app`)).problem, undefined)
+  const u2 = await p.monk('update', `${ns}/app`)
+  assert.is(u2.code, 0, u2.err + u2.out)
+})
+
+S('stop --tag stops what runs on a tagged peer; stop --all stops the rest', async () => {
+  const none = await p.json<{ instances: string[] }>('stop', '--tag', 'nosuchtag')
+  assert.equal(none.instances, [])
+  assert.equal((await ps()).filter(x => x.status === 'running').map(x => x.instance).sort(), [`${ns}/app`, `${ns}/helper`])
+  const t = await p.json<{ instances: string[] }>('stop', '--tag', 'edge', `${ns}/helper`)
+  assert.equal(t.instances, [`${ns}/helper`])
+  assert.equal((await ps()).map(x => `${x.instance} ${x.status}`).sort(), [`${ns}/app running`, `${ns}/helper stopped`])
+  const all = await p.json<{ instances: string[] }>('stop', '--all')
+  assert.equal(all.instances, [`${ns}/app`])
+  assert.equal((await ps()).map(x => `${x.instance} ${x.status}`).sort(), [`${ns}/app stopped`, `${ns}/helper stopped`])
+  const both = await p.monk('stop', '--all', `${ns}/app`)
+  assert.is(both.code, 2)
+  assert.match(both.err, /paths or --all/)
+})
+
+S.run()
