@@ -46,8 +46,10 @@ export interface WantRecord {
   peer: string | null
   /** --force-move marker (see placement.DesiredInstance.forceMove); 0 = none. */
   forceMove: number
-  /** Bumped by `monk restart` / `monk update` so the owner replaces its containers. */
+  /** Bumped by `monk restart` / `monk update` so the owner starts the instance again. */
   generation: number
+  /** Bumped by `monk restart` only: every container is replaced; `update` replaces only those whose spec changed. */
+  restarts?: number
   updatedAt: number
 }
 
@@ -100,7 +102,7 @@ export function decodeWant (v: unknown): WantRecord | undefined {
   if (isObj(v.set)) for (const [k, x] of Object.entries(v.set)) if (typeof x === 'string') set[k] = x
   return {
     template: v.template, state: v.state === 'stop' ? 'stop' : 'run', root: str(v.root, v.template), set, tags: strs(v.tags),
-    peer: typeof v.peer === 'string' ? v.peer : null, forceMove: num(v.forceMove), generation: num(v.generation), updatedAt: num(v.updatedAt),
+    peer: typeof v.peer === 'string' ? v.peer : null, forceMove: num(v.forceMove), generation: num(v.generation), restarts: num(v.restarts), updatedAt: num(v.updatedAt),
   }
 }
 
@@ -167,7 +169,7 @@ export function encodeTpl (t: TplRecord): MapValue {
 }
 
 export function encodeWant (w: WantRecord): MapValue {
-  return { template: w.template, state: w.state, root: w.root, set: { ...w.set }, tags: [...w.tags], peer: w.peer, forceMove: w.forceMove, generation: w.generation, updatedAt: w.updatedAt }
+  return { template: w.template, state: w.state, root: w.root, set: { ...w.set }, tags: [...w.tags], peer: w.peer, forceMove: w.forceMove, generation: w.generation, restarts: w.restarts ?? 0, updatedAt: w.updatedAt }
 }
 
 export function encodeClaim (c: ClaimRecord): MapValue {

@@ -21,14 +21,14 @@ export class WorkloadError extends Error {
 /** Seconds a waited request is watched when the asker gives no timeout. */
 export const DEFAULT_WAIT_S = 300
 
-interface RunOptions { tags?: string[] | undefined, peer?: string | undefined, set?: Record<string, string> | undefined, forceMove?: boolean | undefined, restart?: boolean | undefined }
+interface RunOptions { tags?: string[] | undefined, peer?: string | undefined, set?: Record<string, string> | undefined, forceMove?: boolean | undefined, restart?: boolean | undefined, replaceAll?: boolean | undefined }
 
 export function workloadHandlers (mesh: Mesh, views: InstanceViews, clock: Scheduler): Handlers<'workloads'> {
   const w = new Workloads(mesh, views, clock)
   return {
     'workload.run': (m, ctx) => w.answer(m, ctx, 'running', () => w.run(m.path, m)),
     'workload.update': (m, ctx) => w.answer(m, ctx, 'running', () => w.run(m.path, { ...m, restart: true })),
-    'workload.restart': (m, ctx) => w.answer(m, ctx, 'running', () => w.run(m.path, { restart: true })),
+    'workload.restart': (m, ctx) => w.answer(m, ctx, 'running', () => w.run(m.path, { restart: true, replaceAll: true })),
     'workload.stop': (m, ctx) => w.answer(m, ctx, 'stopped', () => w.stop(m)),
     'workload.purge': (m, ctx) => w.answer(m, ctx, 'gone', () => w.purge(m.path, m.excise === true)),
     'workload.ps': m => Promise.resolve(views.ps(m)),
@@ -89,6 +89,7 @@ class Workloads {
         peer: o.peer ?? prev?.peer ?? null,
         forceMove: o.forceMove === true ? Math.max(0, ...(claims.get(instance) ?? []).map(c => c.epoch)) + 1 : prev?.forceMove ?? 0,
         generation: (prev?.generation ?? 0) + (o.restart === true || !prev || prev.state !== 'run' ? 1 : 0),
+        restarts: (prev?.restarts ?? 0) + (o.replaceAll === true ? 1 : 0),
         updatedAt: this.clock.now(),
       }
       // A required variable without a value fails the run before anything starts anywhere.
