@@ -7,7 +7,9 @@ import type { Mesh } from '../../mesh/mesh.js'
 import type { InstanceViews } from '../cluster/views.js'
 import type { Scheduler } from '../kit/clock.js'
 import type { Handlers, HandlerContext } from '../messages/index.js'
-import type { Goal, WorkEvent, WorkReply, WorkRequest } from '../messages/workload.js'
+import type { Goal, UpdatePlan, WorkEvent, WorkReply, WorkRequest } from '../messages/workload.js'
+import { isMap } from '../../grammar/monkscript/index.js'
+import { appliedKey, decodeApplied, encodeApplied, planUpdate, type Applied } from './update-plan.js'
 import { normalisePath } from '../paths.js'
 import { decodeTpl, decodeWant, encodeTpl, encodeWant, keys, readWants, type WantRecord } from '../state.js'
 import { composeTemplates, currentTpls, decodeDef, priorDefs } from '../templates.js'
@@ -21,13 +23,13 @@ export class WorkloadError extends Error {
 /** Seconds a waited request is watched when the asker gives no timeout. */
 export const DEFAULT_WAIT_S = 300
 
-interface RunOptions { tags?: string[] | undefined, peer?: string | undefined, set?: Record<string, string> | undefined, forceMove?: boolean | undefined, restart?: boolean | undefined, replaceAll?: boolean | undefined }
+interface RunOptions { dryRun?: boolean | undefined, tags?: string[] | undefined, peer?: string | undefined, set?: Record<string, string> | undefined, forceMove?: boolean | undefined, restart?: boolean | undefined, replaceAll?: boolean | undefined }
 
 export function workloadHandlers (mesh: Mesh, views: InstanceViews, clock: Scheduler): Handlers<'workloads'> {
   const w = new Workloads(mesh, views, clock)
   return {
     'workload.run': (m, ctx) => w.answer(m, ctx, 'running', () => w.run(m.path, m)),
-    'workload.update': (m, ctx) => w.answer(m, ctx, 'running', () => w.run(m.path, { ...m, restart: true })),
+    'workload.update': (m, ctx) => m.dryRun === true ? w.run(m.path, { ...m, restart: true }) : w.answer(m, ctx, 'running', () => w.run(m.path, { ...m, restart: true })),
     'workload.restart': (m, ctx) => w.answer(m, ctx, 'running', () => w.run(m.path, { restart: true, replaceAll: true })),
     'workload.stop': (m, ctx) => w.answer(m, ctx, 'stopped', () => w.stop(m)),
     'workload.purge': (m, ctx) => w.answer(m, ctx, 'gone', () => w.purge(m.path, m.excise === true)),
@@ -73,6 +75,8 @@ class Workloads {
     const root = normalisePath(path)
     const claims = this.views.claims()
     const wants: Array<[string, WantRecord]> = []
+    const applied: Array<[string, Applied]> = []
+    const plan: UpdatePlan[] = []
     for (const { instance, template } of list) {
       const prev = decodeWant(this.mesh.get(keys.want(instance)))
       const set: Record<string, string> = {}
@@ -98,10 +102,15 @@ class Workloads {
         const groups = tpl.groups.map(g => decodeTpl(this.mesh.get(keys.tpl(g)))?.value).filter(v => v !== undefined)
         const missing = missingRequired(buildScope(tpl.value, groups, w.set))
         if (missing.length) throw new WorkloadError('required-variable', `${instance}: required variable ${missing.join(', ')} has no value (give it with --set ${instance}/${missing[0] ?? ''}=VALUE or a variables file)`)
+        const now: Applied = { value: tpl.value, set: w.set, groups: groups.map(g => isMap(g.variables) ? { variables: g.variables } : {}) }
+        applied.push([instance, now])
+        if (o.dryRun === true) plan.push(planUpdate(instance, decodeApplied(this.mesh.get(appliedKey(instance))), now, prev?.state === 'run'))
       }
       wants.push([instance, w])
     }
+    if (o.dryRun === true) return { instances: list.map(l => l.instance), plan }
     for (const [instance, w] of wants) await this.mesh.put(keys.want(instance), encodeWant(w))
+    for (const [instance, a] of applied) await this.mesh.put(appliedKey(instance), encodeApplied(a))
     return { instances: list.map(l => l.instance) }
   }
 
@@ -131,7 +140,7 @@ class Workloads {
 
   async purge (path: string, excise: boolean): Promise<WorkReply> {
     const list = this.instancesOf(path)
-    for (const { instance } of list) await this.mesh.delete(keys.want(instance))
+    for (const { instance } of list) { await this.mesh.delete(keys.want(instance)); await this.mesh.delete(appliedKey(instance)) }
     if (excise) {
       const gone = new Set([...list.map(l => l.template), normalisePath(path)])
       for (const p of gone) {

@@ -11,7 +11,8 @@ const runFields = { path, tags: v.optional(tags), peer: v.optional(name), set: v
 
 export const workloadRequests = {
   'workload.run': message('workload.run', runFields),
-  'workload.update': message('workload.update', runFields),
+  /** `dryRun`: change nothing; the reply's `plan` says what an update would replace and why. */
+  'workload.update': message('workload.update', { ...runFields, dryRun: v.optional(flag) }),
   /** A path, or every running instance (`all`), or those run with or placed on a tag (`tag`; with a path, only its instances). */
   'workload.stop': message('workload.stop', { path: v.optional(path), all: v.optional(flag), tag: v.optional(name), ...waited }),
   'workload.restart': message('workload.restart', { path, ...waited }),
@@ -67,7 +68,18 @@ export type WorkEvent =
   | { event: 'done', goal: Goal, instances: string[], describe: Describe[] }
   | { event: 'failed', code: 'run-failed' | 'timeout', instance: string, message: string, describe: Describe[] }
 
-export interface WorkReply { instances: string[] }
+/** What `update --dry-run` finds for one instance: start it, update it (replace, keep), or nothing. */
+export interface UpdatePlan {
+  instance: string
+  action: 'start' | 'update' | 'unchanged'
+  /** Containers an update replaces, and those it keeps. */
+  replace: string[]
+  keep: string[]
+  /** Field-level differences from what was last applied: `~ path: old → new`, `+ path: v`, `- path: v`. */
+  changes: string[]
+}
+
+export interface WorkReply { instances: string[], plan?: UpdatePlan[] }
 
 export interface WorkloadReplies {
   'workload.run': WorkReply

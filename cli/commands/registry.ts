@@ -63,6 +63,7 @@ export function registerCommands (program: Command): void {
 
   runOptions(program.command('update'))
     .description('apply a changed definition or variables to a running workload (starts it if needed)')
+    .option('--dry-run', 'change nothing: show what changed since the last run/update and which containers an update replaces')
     .argument('<paths...>', 'template paths')
     .action(lazy(() => import('./run.js'), m => m.update))
 

@@ -74,6 +74,25 @@ S('two loads compose: the second inherits from the first, then a group of both l
   await until('helper logs "hi from base"', async () => /^hi from base$/m.test(await logs(`${ns}/helper`)))
 })
 
+S('update --dry-run: what changed since the last run, which containers an update replaces; nothing changes', async () => {
+  type Plan = { plan: Array<{ instance: string, action: string, replace: string[], keep: string[], changes: string[] }> }
+  const same = await p.json<Plan>('update', '--dry-run', `${ns}/stack`)
+  assert.equal(same.plan.map(x => `${x.instance} ${x.action}`), [`${ns}/app unchanged`, `${ns}/helper unchanged`])
+  const r = await p.monk('load', file('app.yaml', appYaml + '  containers:\n    main:\n      bash: while true; do echo "$GREETING from helper"; sleep 0.2; done\n'))
+  assert.is(r.code, 0, r.err + r.out)
+  const changed = await p.json<Plan>('update', '--dry-run', '--set', 'extra=1', `${ns}/app`)
+  assert.equal(changed.plan.map(x => [x.instance, x.action, x.replace]), [[`${ns}/app`, 'update', ['main']]])
+  assert.equal(changed.plan[0]!.changes, ['+ --set extra: "1"'])
+  const text = await p.monk('update', '--dry-run', `${ns}/stack`)
+  assert.is(text.code, 0, text.err)
+  assert.match(text.out, new RegExp(`^${ns}/app: unchanged$`, 'm'))
+  assert.ok(text.out.includes(`${ns}/helper: update replaces main\n  ~ containers/main/bash: "while true; do echo \\"$GREETING from base\\"; sleep 0.2; done" → "while true; do echo \\"$GREETING from helper`), text.out)
+  // nothing was applied: the helper still runs the old definition
+  await new Promise(resolve => setTimeout(resolve, 500))
+  assert.match(await logs(`${ns}/helper`), /^hi from base$/m)
+  assert.equal((await p.json<Plan>('update', '--dry-run', `${ns}/app`)).plan[0]!.action, 'unchanged', 'the --set of a dry run was not kept')
+})
+
 S('a removed parent is reported; what runs keeps running; update refuses until the parent is back', async () => {
   const r = await p.monk('load', file('base.yaml', `namespace: ${ns}\nother:\n  defines: runnable\n  inherits: ./app\n`))
   assert.is(r.code, 0, r.err + r.out)
