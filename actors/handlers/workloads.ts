@@ -53,8 +53,8 @@ class Workloads {
     const tpl = decodeTpl(this.mesh.get(keys.tpl(p)))
     if (!tpl) throw new WorkloadError('not-found', `no template "${p}" is loaded (monk load it first; monk list shows what is loaded)`)
     if (tpl.problem !== undefined) throw new WorkloadError('template-broken', `${p}: ${tpl.problem} (load it again, or what it builds on, to run or update it)`)
-    if (tpl.kind === 'runnable') return [{ instance: p, template: p }]
-    if (tpl.kind !== 'group' && tpl.kind !== 'process-group') throw new WorkloadError('not-runnable', `${p} is a ${tpl.kind}; only runnables and groups can run`)
+    if (tpl.kind === 'runnable' || tpl.kind === 'service') return [{ instance: p, template: p }]
+    if (tpl.kind !== 'group' && tpl.kind !== 'process-group') throw new WorkloadError('not-runnable', `${p} is a ${tpl.kind}; only runnables, services and groups can run`)
     const out: Array<{ instance: string, template: string }> = []
     const seen = new Set<string>([p])
     const walk = (g: string): void => {
@@ -62,7 +62,7 @@ class Workloads {
         if (seen.has(m)) continue
         seen.add(m)
         const mt = decodeTpl(this.mesh.get(keys.tpl(m)))
-        if (mt?.kind === 'runnable') out.push({ instance: m, template: m })
+        if (mt?.kind === 'runnable' || mt?.kind === 'service') out.push({ instance: m, template: m })
         else if (mt?.kind === 'group' || mt?.kind === 'process-group') walk(m)
       }
     }

@@ -27,7 +27,8 @@ export async function startContainers (ctx: InstanceContext, want: WantRecord, s
   const vars = ctx.vars(want, t, runnableHost(ctx, t))
   const missing = missingRequired(vars.scope)
   if (missing.length) throw new RunnableError('required-variable', `${ctx.instance}: required variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ha${missing.length > 1 ? 've' : 's'} no value (set with --set ${missing[0]}=...)`)
-  if (t.spec.containers.length === 0) throw new RunnableError('no-containers', `${want.template} has no containers`)
+  // A service node (spec §2.9) has no containers: its variables, services and actions are all it has.
+  if (t.spec.containers.length === 0 && t.tpl.kind !== 'service') throw new RunnableError('no-containers', `${want.template} has no containers`)
   const env = await resolveEnv(vars)
   const rootOf = (container: string): string => join(instanceDir(ctx.d.home, ctx.instance), 'files', container)
   const files = await renderFiles(t, vars, rootOf)
@@ -98,7 +99,10 @@ export async function services (ctx: InstanceContext, want: WantRecord): Promise
   const vars = ctx.vars(want, t, runnableHost(ctx, t))
   for (const s of t.spec.services) {
     const port = Number(await evaluateValue(s.hostPort ?? s.port, vars))
-    if (Number.isFinite(port)) out[s.name] = { host: ctx.d.hostOf(ctx.d.peerId), port }
+    // `address`: a service that lives outside containers says where it is (spec §2.7.3)
+    const address = s.address !== null ? await evaluateValue(s.address, vars) : null
+    const host = typeof address === 'string' && address !== '' ? address : ctx.d.hostOf(ctx.d.peerId)
+    if (Number.isFinite(port)) out[s.name] = { host, port }
   }
   return out
 }

@@ -49,7 +49,7 @@ S.before(async () => {
   p = peerIn('solo', base)
   await startPeer(p, ['--tag', 'edge'])
 })
-S.after(async () => { await cleanup([p], base) })
+S.after(async () => { if (p !== undefined) await cleanup([p], base) })
 
 const ps = async (): Promise<PsRow[]> => await p.json<PsRow[]>('ps', '--all')
 const logs = async (inst: string): Promise<string> => (await p.monk('logs', '--last', '5', inst)).out
@@ -125,6 +125,69 @@ S('stop --tag stops what runs on a tagged peer; stop --all stops the rest', asyn
   const both = await p.monk('stop', '--all', `${ns}/app`)
   assert.is(both.code, 2)
   assert.match(both.err, /paths or --all/)
+})
+
+S('logs of a stopped workload stay readable until purge', async () => {
+  const l = await p.monk('logs', '--last', '3', `${ns}/app`)
+  assert.is(l.code, 0, l.err)
+  assert.match(l.out, /^hey from app$/m)
+  const n = l.out.split('\n').filter(Boolean).length
+  assert.is(n, 3)
+  assert.equal(await p.json('purge', `${ns}/stack`), { instances: [`${ns}/app`, `${ns}/helper`] })
+  const gone = await p.monk('logs', `${ns}/app`)
+  assert.is.not(gone.code, 0)
+  assert.match(gone.err, /not running/)
+})
+
+S('a service without containers: a service node with variables and actions, used through a connection', async () => {
+  const svc = `namespace: ${ns}
+api:
+  defines: service
+  variables:
+    port: {type: int, value: 8899}
+    region: eu
+  services:
+    http:
+      address: 127.0.0.2
+      port: <- $port
+  actions:
+    where:
+      code: '\`region \${region}\`'
+client:
+  defines: runnable
+  depends:
+    wait-for:
+      runnables: [${ns}/api]
+  connections:
+    api: {target: ${ns}/api, service: http}
+  variables:
+    host: {type: string, value: '<- connection-hostname("api")', env: API_HOST}
+    port: {type: int, value: '<- connection-port("api")', env: API_PORT}
+  containers:
+    main:
+      image: monk-test/busybox
+      image-tag: "1"
+      bash: while true; do echo "to $API_HOST:$API_PORT"; sleep 0.2; done
+both:
+  defines: group
+  members: [api, client]
+`
+  const l = await p.monk('load', file('svc.yaml', svc))
+  assert.is(l.code, 0, l.err + l.out)
+  assert.match(l.out, /1 service/)
+  const r = await p.monk('run', `${ns}/both`)
+  assert.is(r.code, 0, r.err + r.out)
+  const rows = await ps()
+  const api = rows.find(x => x.instance === `${ns}/api`)
+  assert.is(api?.status, 'running', 'the group walk runs the service node')
+  assert.equal(api?.containers, [])
+  const d = await p.json<{ ports: Array<{ service: string, host: string, port: number }> }>('describe', `${ns}/api`)
+  assert.equal(d.ports, [{ service: 'http', host: '127.0.0.2', port: 8899 }])
+  await until('client logs the service it connects to', async () => /^to 127\.0\.0\.2:8899$/m.test(await logs(`${ns}/client`)))
+  const act = await p.monk('do', `${ns}/api/where`)
+  assert.is(act.code, 0, act.err)
+  assert.match(act.out, /region eu/)
+  assert.equal(await p.json('purge', `${ns}/both`), { instances: [`${ns}/api`, `${ns}/client`] })
 })
 
 S.run()

@@ -117,5 +117,18 @@ if (!available.ok) {
     assert.is.not(after.a, before.a)
     assert.is.not(after.b, before.b)
   })
+
+  U('stop keeps the containers, stopped, with their logs; purge removes them', async () => {
+    await load(kit('echo b says hi; exec sleep 3601', 'two'))
+    await want({ ...base, generation: 6 })
+    const running = await runningAt(6)
+    await want({ ...base, generation: 6, state: 'stop' })
+    await until('stopped, containers kept', async () => { const l = await runtime.list({ 'monk.instance': path }); return l.length === 2 && l.every(c => !c.running) })
+    const lines: string[] = []
+    for await (const l of await runtime.logs(running.b!, { follow: false })) lines.push(l.text)
+    assert.equal(lines, ['b says hi'])
+    tell(actor, { type: 'runnable.assign', assignment: { want: undefined, owner: false, epoch: 1, ownerId: null, unplacedReason: null, purge: true } })
+    await until('purged', async () => (await runtime.list({ 'monk.instance': path })).length === 0)
+  })
 }
 U.run()
