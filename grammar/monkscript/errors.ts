@@ -15,6 +15,7 @@ export const codes = {
   manifestUnknown: 'manifest-unknown-keyword',
   manifestMissing: 'manifest-missing-file',
   manifestNotActedOn: 'manifest-not-acted-on',
+  notActedOn: 'not-acted-on',
   inheritsCycle: 'inherits-cycle',
   inheritsDangling: 'inherits-dangling',
   inheritsBadValue: 'inherits-bad-value',
