@@ -190,4 +190,20 @@ both:
   assert.equal(await p.json('purge', `${ns}/both`), { instances: [`${ns}/api`, `${ns}/client`] })
 })
 
+S('MANIFEST: SECRET names a secret to add before running (warned until it exists); IMAGE is a warning saying what to do', async () => {
+  const kit = join(base, 'seckit')
+  mkdirSync(kit)
+  writeFileSync(join(kit, 'MANIFEST'), `REPO seckit\nLOAD s.yaml\nSECRET ${ns}-token\nIMAGE my/app:1 ${ns}/s . Dockerfile\n`)
+  writeFileSync(join(kit, 's.yaml'), `namespace: ${ns}\ns:\n  defines: runnable\n  containers:\n    main:\n      image: my/app:1\n`)
+  const first = await p.monk('load', kit)
+  assert.is(first.code, 0, first.err + first.out)
+  assert.match(first.out, new RegExp(`MANIFEST:3:8: warning secret-missing: the kit needs secret "${ns}-token" before it runs; add it with monk secrets add -g ${ns}-token=VALUE`))
+  assert.match(first.out, /MANIFEST:4:1: warning manifest-not-acted-on: IMAGE my\/app:1 is not built by monk: .*docker build -t my\/app:1 -f Dockerfile \./)
+  const add = await p.monk('secrets', 'add', '-g', `${ns}-token=s3cret`)
+  assert.is(add.code, 0, add.err)
+  const again = await p.monk('load', kit)
+  assert.is(again.code, 0, again.err)
+  assert.not.match(again.out, /secret-missing/)
+})
+
 S.run()
