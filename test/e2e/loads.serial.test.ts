@@ -206,4 +206,19 @@ S('MANIFEST: SECRET names a secret to add before running (warned until it exists
   assert.not.match(again.out, /secret-missing/)
 })
 
+S('purge --excise removes a template: what inherits from it keeps its last definition, marked', async () => {
+  // base.yaml now defines `other`, which inherits ./app (loaded earlier)
+  assert.equal((await p.json<{ chain: string[] }>('info', `${ns}/other`)).chain, [`${ns}/app`, `${ns}/base`])
+  const x = await p.monk('purge', '-x', `${ns}/app`)
+  assert.is(x.code, 0, x.err)
+  const gone = await p.monk('info', `${ns}/app`)
+  assert.is.not(gone.code, 0)
+  const other = await p.json<{ problem?: string, value: { containers?: unknown } }>('info', `${ns}/other`)
+  assert.match(other.problem ?? '', new RegExp(`inherits "./app", which is not defined`))
+  assert.ok(other.value.containers, 'the last good definition stays')
+  const run = await p.monk('run', `${ns}/other`)
+  assert.is(run.code, 1)
+  assert.match(run.err, /load it again/)
+})
+
 S.run()
