@@ -100,7 +100,7 @@ export async function services (ctx: InstanceContext, want: WantRecord): Promise
   for (const s of t.spec.services) {
     const port = Number(await evaluateValue(s.hostPort ?? s.port, vars))
     // `address`: a service that lives outside containers says where it is (spec §2.7.3)
-    const address = s.address !== null ? await evaluateValue(s.address, vars) : null
+    const address = s.address !== undefined ? await evaluateValue(s.address, vars) : null
     const host = typeof address === 'string' && address !== '' ? address : ctx.d.hostOf(ctx.d.peerId)
     if (Number.isFinite(port)) out[s.name] = { host, port }
   }
