@@ -7,7 +7,7 @@ import type { Mesh } from '../../mesh/mesh.js'
 import type { InstanceViews } from '../cluster/views.js'
 import type { Scheduler } from '../kit/clock.js'
 import type { Handlers, HandlerContext } from '../messages/index.js'
-import type { Goal, UpdatePlan, WorkEvent, WorkReply, WorkRequest } from '../messages/workload.js'
+import type { Goal, Skipped, UpdatePlan, WorkEvent, WorkReply, WorkRequest } from '../messages/workload.js'
 import { isMap } from '../../grammar/monkscript/index.js'
 import { appliedKey, decodeApplied, encodeApplied, planUpdate, type Applied } from './update-plan.js'
 import { normalisePath } from '../paths.js'
@@ -44,11 +44,15 @@ class Workloads {
   answer (m: WorkRequest, ctx: HandlerContext, goal: Goal, act: () => Promise<WorkReply>): Promise<WorkReply | AsyncIterable<WorkEvent>> {
     if (m.wait !== true) return act()
     // a refused request (unknown path, missing variable) is the request's error, not a broken stream
-    return act().then(({ instances }): AsyncIterable<WorkEvent> => watchWork(this.mesh, this.views, this.clock, { instances, goal, timeoutS: m.timeout ?? DEFAULT_WAIT_S, signal: ctx.signal }))
+    return act().then(({ instances, skipped }): AsyncIterable<WorkEvent> => watchWork(this.mesh, this.views, this.clock, { instances, ...(skipped ? { skipped } : {}), goal, timeoutS: m.timeout ?? DEFAULT_WAIT_S, signal: ctx.signal }))
   }
 
-  /** Instances a path stands for: a runnable itself, or every runnable member of a group (recursively). */
-  instancesOf (path: string): Array<{ instance: string, template: string }> {
+  /**
+   * Instances a path stands for: a runnable or service itself, or every runnable and service
+   * member of a group (recursively). Members monk does not run (entities, abstract nodes) go to
+   * `skipped` with the reason, so a group walk never drops one silently.
+   */
+  instancesOf (path: string, skipped: Skipped[] = []): Array<{ instance: string, template: string }> {
     const p = normalisePath(path)
     const tpl = decodeTpl(this.mesh.get(keys.tpl(p)))
     if (!tpl) throw new WorkloadError('not-found', `no template "${p}" is loaded (monk load it first; monk list shows what is loaded)`)
@@ -64,6 +68,7 @@ class Workloads {
         const mt = decodeTpl(this.mesh.get(keys.tpl(m)))
         if (mt?.kind === 'runnable' || mt?.kind === 'service') out.push({ instance: m, template: m })
         else if (mt?.kind === 'group' || mt?.kind === 'process-group') walk(m)
+        else skipped.push({ path: m, kind: mt?.kind ?? 'missing', why: mt === undefined ? 'it is not loaded' : mt.kind.startsWith('entity') || mt.kind === 'module' ? 'monk does not run entities' : mt.kind === 'abstract' ? 'an abstract node (no defines) does not run' : `a ${mt.kind} does not run` })
       }
     }
     walk(p)
@@ -71,7 +76,8 @@ class Workloads {
   }
 
   async run (path: string, o: RunOptions): Promise<WorkReply> {
-    const list = this.instancesOf(path)
+    const skipped: Skipped[] = []
+    const list = this.instancesOf(path, skipped)
     const root = normalisePath(path)
     const claims = this.views.claims()
     const wants: Array<[string, WantRecord]> = []
@@ -108,10 +114,11 @@ class Workloads {
       }
       wants.push([instance, w])
     }
-    if (o.dryRun === true) return { instances: list.map(l => l.instance), plan }
+    const more = skipped.length ? { skipped } : {}
+    if (o.dryRun === true) return { instances: list.map(l => l.instance), plan, ...more }
     for (const [instance, w] of wants) await this.mesh.put(keys.want(instance), encodeWant(w))
     for (const [instance, a] of applied) await this.mesh.put(appliedKey(instance), encodeApplied(a))
-    return { instances: list.map(l => l.instance) }
+    return { instances: list.map(l => l.instance), ...more }
   }
 
   /**

@@ -63,7 +63,7 @@ export type Goal = 'running' | 'stopped' | 'gone'
 export type Phase = 'placing' | 'depends' | 'pulling' | 'readiness' | 'running' | 'stopping' | 'stopped' | 'removing' | 'gone' | 'failed'
 
 export type WorkEvent =
-  | { event: 'accepted', instances: string[], goal: Goal }
+  | { event: 'accepted', instances: string[], goal: Goal, skipped?: Skipped[] }
   | { event: 'phase', instance: string, phase: Phase, peer: string | null, peerName: string | null, detail: string }
   | { event: 'done', goal: Goal, instances: string[], describe: Describe[] }
   | { event: 'failed', code: 'run-failed' | 'timeout', instance: string, message: string, describe: Describe[] }
@@ -79,7 +79,10 @@ export interface UpdatePlan {
   changes: string[]
 }
 
-export interface WorkReply { instances: string[], plan?: UpdatePlan[] }
+/** A group member a run does not start, and why (entities, abstract nodes, members not loaded). */
+export interface Skipped { path: string, kind: string, why: string }
+
+export interface WorkReply { instances: string[], plan?: UpdatePlan[], skipped?: Skipped[] }
 
 export interface WorkloadReplies {
   'workload.run': WorkReply

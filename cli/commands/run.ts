@@ -57,7 +57,12 @@ export async function runPaths (s: Session, type: 'workload.run' | 'workload.upd
   const described: Describe[] = []
   for (const p of paths) {
     const message = await workloadMessage(type, requirePath(p), flags)
-    if (!flags.wait) { instances.push(...(await s.request('peer', message)).instances); continue }
+    if (!flags.wait) {
+      const reply = await s.request('peer', message)
+      for (const x of reply.skipped ?? []) s.note(`not started: ${x.path} (${x.kind}): ${x.why}`)
+      instances.push(...reply.instances)
+      continue
+    }
     const done = await followWork(s, message, timeoutS)
     instances.push(...done.instances)
     described.push(...done.describe)

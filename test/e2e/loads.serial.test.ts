@@ -168,15 +168,18 @@ client:
       image: monk-test/busybox
       image-tag: "1"
       bash: while true; do echo "to $API_HOST:$API_PORT"; sleep 0.2; done
+docs:
+  description: notes that only inheritors use
 both:
   defines: group
-  members: [api, client]
+  members: [api, client, docs]
 `
   const l = await p.monk('load', file('svc.yaml', svc))
   assert.is(l.code, 0, l.err + l.out)
   assert.match(l.out, /1 service/)
   const r = await p.monk('run', `${ns}/both`)
   assert.is(r.code, 0, r.err + r.out)
+  assert.match(r.err, new RegExp(`not started: ${ns}/docs \\(abstract\\): an abstract node \\(no defines\\) does not run`), 'the group walk says what it does not start')
   const rows = await ps()
   const api = rows.find(x => x.instance === `${ns}/api`)
   assert.is(api?.status, 'running', 'the group walk runs the service node')
