@@ -85,10 +85,18 @@ class Shell {
       case 'start': return this.start(e.op)
       case 'check': return this.check(e.op)
       case 'status': return await this.writeStatus(e)
-      case 'unstatus':
+      case 'unstatus': {
+        // a stopped instance whose containers stay here (e.g. found again after a daemon restart)
+        // says so, so its logs can be found until purge
+        const a = this.record.assignment
+        if (a?.want?.state === 'stop' && !a.purge && (await this.ctx.containers()).length > 0) {
+          await this.writeStatus({ type: 'status', state: 'stopped', ready: false, error: null, waiting: null })
+          return
+        }
         this.status = null
         if (d.get(keys.status(inst, d.peerId)) !== undefined) await d.del(keys.status(inst, d.peerId))
         return
+      }
       case 'purge': rmSync(instanceDir(d.home, inst), { recursive: true, force: true }); return
       case 'wake': {
         if (this.wake !== null && this.wake.at <= e.at) return

@@ -127,8 +127,14 @@ S('stop --tag stops what runs on a tagged peer; stop --all stops the rest', asyn
   assert.match(both.err, /paths or --all/)
 })
 
-S('logs of a stopped workload stay readable until purge', async () => {
-  const l = await p.monk('logs', '--last', '3', `${ns}/app`)
+S('logs of a stopped workload stay readable until purge, also after a daemon restart', async () => {
+  const before = await p.monk('logs', '--last', '3', `${ns}/app`)
+  assert.is(before.code, 0, before.err)
+  assert.match(before.out, /^hey from app$/m)
+  const down = await p.monk('daemon', 'stop')
+  assert.is(down.code, 0, down.err)
+  await startPeer(p, ['--tag', 'edge'])
+  const l = await until('logs of the stopped app after the restart', async () => { const x = await p.monk('logs', '--last', '3', `${ns}/app`); return x.code === 0 ? x : undefined }, 30_000, 500)
   assert.is(l.code, 0, l.err)
   assert.match(l.out, /^hey from app$/m)
   const n = l.out.split('\n').filter(Boolean).length
