@@ -2,7 +2,7 @@
 // engine: the runnable actor with a one-peer mesh as the replica. A container whose evaluated spec
 // and files are the same keeps its id; a changed one is replaced; `monk restart` (restarts + 1)
 // replaces them all.
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { suite } from 'uvu'
@@ -89,6 +89,7 @@ if (!available.ok) {
     for (const c of await runtime.list({ 'monk.instance': path })) await runtime.remove(c.id, { force: true }).catch(() => {})
     await runtime.close()
     await mesh.stop()
+    rmSync(dir, { recursive: true, force: true })
   })
 
   U('an update that changes nothing keeps every container; one that changes b replaces only b', async () => {
