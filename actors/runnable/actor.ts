@@ -53,6 +53,7 @@ class Shell {
       readiness: spec?.readiness ?? null,
       dependsTimeoutMs: spec?.depends.timeoutMs ?? 0,
       restart: spec === undefined || spec.containers.length === 0 || spec.containers.some(c => c.restart !== 'no'),
+      containerless: t?.tpl.kind === 'service',
     }
   }
 
@@ -84,10 +85,18 @@ class Shell {
       case 'start': return this.start(e.op)
       case 'check': return this.check(e.op)
       case 'status': return await this.writeStatus(e)
-      case 'unstatus':
+      case 'unstatus': {
+        // a stopped instance whose containers stay here (e.g. found again after a daemon restart)
+        // says so, so its logs can be found until purge
+        const a = this.record.assignment
+        if (a?.want?.state === 'stop' && !a.purge && (await this.ctx.containers()).length > 0) {
+          await this.writeStatus({ type: 'status', state: 'stopped', ready: false, error: null, waiting: null })
+          return
+        }
         this.status = null
         if (d.get(keys.status(inst, d.peerId)) !== undefined) await d.del(keys.status(inst, d.peerId))
         return
+      }
       case 'purge': rmSync(instanceDir(d.home, inst), { recursive: true, force: true }); return
       case 'wake': {
         if (this.wake !== null && this.wake.at <= e.at) return
@@ -97,10 +106,15 @@ class Shell {
     }
   }
 
-  /** Removes this peer's containers of the instance once any start in flight has ended. */
+  /**
+   * Removes this peer's containers of the instance once any start in flight has ended. A stop on
+   * the owner stops them instead and keeps them, so their logs stay readable until purge.
+   */
   private async remove (hooks: boolean): Promise<void> {
     await this.inflight
-    const list = await this.ctx.containers()
+    const a = this.record.assignment
+    const keep = a !== null && a.want?.state === 'stop' && !a.purge
+    const list = (await this.ctx.containers()).filter(c => !keep || c.running)
     if (list.length === 0) return
     const want = this.want()
     const t = want ? this.ctx.template(want.template) : undefined
@@ -109,7 +123,8 @@ class Shell {
       runHook(this.ctx, want, t.spec.containers.find(x => x.name === c.labels[LABEL_CONTAINER])?.hooks[event], event)
     }
     for (const c of list) hook(c, 'container-stopping')
-    await this.ctx.removeContainers(list)
+    if (keep) await this.ctx.stopContainers(list)
+    else await this.ctx.removeContainers(list)
     for (const c of list) hook(c, 'container-stopped')
   }
 

@@ -57,6 +57,8 @@ export interface Plan {
   dependsTimeoutMs: number
   /** False when every container says `restart: no`: a failure stays failed. */
   restart: boolean
+  /** A `service` node (spec §2.9): no containers, so nothing to watch: started is running. */
+  containerless?: boolean
 }
 
 /** A container of this instance on this peer, as the runtime lists it. */
@@ -144,7 +146,10 @@ function assigned (prev: RunnableRecord, a: Assignment): RunnableDecision {
     const effects: RunnableEffect[] = []
     if (r.busy !== null) effects.push({ type: 'abort' })
     effects.push({ type: 'remove', hooks: true }, { type: 'unclaim' })
-    const stop = a.owner && a.want?.state === 'stop'
+    // A stop (the want says stop) on the owner, or on the peer that ran it (placement places only
+    // wanted-running instances, so a stopped one has no owner): its status says stopped and its
+    // containers stay, stopped, so their logs can be read until purge.
+    const stop = a.want?.state === 'stop' && (a.owner || prev.started !== null || prev.phase === 'stopped' || prev.phase === 'running' || prev.phase === 'failed')
     effects.push(stop ? { type: 'status', state: 'stopped', ready: false, error: null, waiting: null } : { type: 'unstatus' })
     if (a.purge) effects.push({ type: 'purge' })
     return { record: { ...reset(r), phase: stop ? 'stopped' : 'idle' }, effects }
@@ -167,7 +172,7 @@ function observed (r: RunnableRecord, ev: Extract<RunnableEvent, { type: 'runnab
   }
   if (r.busy !== null) return same(r)
   const { containers, now, plan } = ev
-  const allRunning = containers.length > 0 && containers.every(c => c.running)
+  const allRunning = plan.containerless === true || (containers.length > 0 && containers.every(c => c.running))
   if (r.started === null && allRunning && ev.prior !== null && ev.prior.generation === want.generation && ev.prior.state === 'running') {
     // A restarted daemon finds its containers up and its earlier status running: adopt them.
     const rec: RunnableRecord = { ...r, started: { generation: want.generation, template: want.template }, phase: 'running', ready: true, error: null }

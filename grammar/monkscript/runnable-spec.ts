@@ -33,7 +33,7 @@ export interface ActionDecl { name: string, code: string, description: string, a
 
 export interface FileDecl { id: string, container: string, path: string, contents: Value, mode: number, raw: boolean }
 
-export interface ServiceDecl { name: string, container: string | null, port: Value, hostPort: Value | null }
+export interface ServiceDecl { name: string, container: string | null, port: Value, hostPort: Value | null, address?: Value }
 
 export interface ConnectionDecl { name: string, target: string, service: string }
 
@@ -134,7 +134,7 @@ export function runnableSpec (path: string, value: MapValue): { spec: RunnableSp
   for (const [name, raw] of Object.entries(asMap(value.services) ?? {})) {
     const s = asMap(raw)
     if (!s) continue
-    services.push({ name, container: typeof s.container === 'string' ? s.container : null, port: s.port ?? null, hostPort: s['host-port'] ?? null })
+    services.push({ name, container: typeof s.container === 'string' ? s.container : null, port: s.port ?? null, hostPort: s['host-port'] ?? null, ...(s.address !== undefined && s.address !== null ? { address: s.address } : {}) })
   }
 
   const connections: Record<string, ConnectionDecl> = {}
