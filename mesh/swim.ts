@@ -197,7 +197,7 @@ export class Swim {
   nextWake (): number {
     let t = this.nextProbeAt
     if (this.queue.size > 0) t = Math.min(t, this.nextGossipAt)
-    for (const p of this.probes.values()) if (!p.opening) t = Math.min(t, p.indirect || p.kind === 'confirm' ? p.endAt : p.directAt)
+    for (const p of this.probes.values()) if (!p.opening) t = Math.min(t, p.indirect ? p.endAt : p.directAt)
     for (const r of this.relays.values()) t = Math.min(t, r.nackAt)
     for (const id of this.suspects) {
       const s = this.members.get(id)?.suspicion
@@ -215,9 +215,7 @@ export class Swim {
     const due = (d: number): boolean => now >= d && this.seenAt >= d
     for (const [seq, p] of this.probes) {
       if (p.opening) continue
-      if (p.kind === 'confirm') {
-        if (due(p.endAt)) this.probeFailed(seq, p, false, now)
-      } else if (!p.indirect && due(p.directAt)) {
+      if (!p.indirect && due(p.directAt)) {
         this.askHelpers(seq, p)
       } else if (p.indirect && due(p.endAt)) {
         this.probeFailed(seq, p, false, now)
@@ -316,8 +314,7 @@ export class Swim {
         if (p.target !== peer || !p.opening) continue
         p.opening = false
         this.timeProbe(p, now)
-        if (p.kind === 'confirm') this.probeFailed(seq, p, false, now)
-        else this.askHelpers(seq, p)
+        this.askHelpers(seq, p)
       }
       this.settle(now)
       return
@@ -409,9 +406,8 @@ export class Swim {
   /** Sets the deadlines of a probe whose ping leaves now. */
   private timeProbe (p: Probe, now: number): void {
     const timeout = this.awareness.scale(this.cfg.probeTimeoutMs)
-    const end = p.kind === 'confirm' ? now + timeout : now + this.awareness.scale(this.cfg.probeIntervalMs)
     p.directAt = now + timeout
-    p.endAt = Math.max(end, now + timeout)
+    p.endAt = Math.max(now + this.awareness.scale(this.cfg.probeIntervalMs), p.directAt)
   }
 
   private askHelpers (seq: number, p: Probe): void {
