@@ -607,6 +607,9 @@ export class Mesh {
       }
       this.purgeHorizon = horizon
     }
+    // a tombstone old enough but not acknowledged by some live peer: ask that peer now
+    const lag = this.tombstones.laggard(this.liveness.alive().filter(p => !this.gater.isBlocked(p)))
+    if (lag !== undefined) void this.sync.syncWith(lag)
     const removed = this.p.replica.purge(entries)
     const { tombstoneMinAgeMs, syncIntervalMs } = this.p.config
     this.tombstones.removed(removed, tombstoneMinAgeMs + 10 * syncIntervalMs)

@@ -50,6 +50,31 @@ export class TombstoneCollector {
     return entry.value === undefined && p !== undefined && compareHlc(p.entry.hlc, entry.hlc) === 0
   }
 
+  /**
+   * The peer of `candidates` (live, reachable) whose acknowledgement holds back the purge of a
+   * tombstone old enough to go, the one acknowledged longest ago; undefined when none does. The mesh
+   * syncs with it at once: left to random anti-entropy partners, a peer needs ~N·ln N rounds to hear
+   * from all N others, so a peer that came back (or healed) kept tombstones the others had purged,
+   * and the replicas differed, for tens of seconds to minutes.
+   */
+  laggard (candidates: Iterable<string>): string | undefined {
+    const now = this.init.clock.monotonic()
+    let newest = -Infinity
+    for (const { appliedAt } of this.init.replica.tombstones()) {
+      const age = now - appliedAt
+      if (age >= this.init.minAgeMs && age < this.init.ttlMs) newest = Math.max(newest, appliedAt)
+    }
+    if (newest === -Infinity) return undefined
+    const required = new Set(this.init.requiredPeers())
+    let pick: string | undefined
+    let oldest = Infinity
+    for (const p of candidates) {
+      const at = this.acks.get(p) ?? -Infinity
+      if (required.has(p) && at <= newest && (pick === undefined || at < oldest)) { pick = p; oldest = at }
+    }
+    return pick
+  }
+
   /** Tombstones that may be purged now. Pure with respect to the replica: does not remove them. */
   purgeable (): Entry[] { return this.select().entries }
 
