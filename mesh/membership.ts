@@ -121,6 +121,9 @@ export class Membership {
     await this.init.node.unhandle(this.init.protocol).catch(() => {})
   }
 
+  /** This peer's current incarnation (a leave raises it by one). */
+  get incarnation (): number { return this.swim.incarnation }
+
   /** The peers membership probes or is probed by: the connections it keeps in use. */
   neighbours (): string[] { return this.swim.neighbours() }
 
@@ -163,7 +166,7 @@ export class Membership {
     const now = this.init.clock.monotonic()
     for (const { key, value } of this.init.replica.scan('peer/')) {
       const id = key.slice('peer/'.length)
-      if (id !== this.init.self && advertised(value).left && this.swim.state(id) !== 'left') this.swim.left(id, now)
+      if (id !== this.init.self && this.swim.state(id) !== 'left' && recordLeft(value, this.swim.member(id))) this.swim.left(id, now)
     }
     this.rebuild()
     this.schedule()
@@ -254,6 +257,18 @@ export class Membership {
       stream.abort(new Error('swim stream closed'))
     }
   }
+}
+
+/**
+ * True when a `peer/<id>` record says its peer left and membership does not know it back since: a
+ * record written by `leave()` carries `leftInc`, the incarnation it left with, and a peer restarted
+ * from its home is alive at a higher one. A stale record (its new one not here yet) must not mark a
+ * peer that came back left again: it would stay left here, never probed nor synced with.
+ */
+export function recordLeft (value: unknown, known: { state: string; inc: number } | undefined): boolean {
+  if (!advertised(value).left) return false
+  const leftInc = (value as { leftInc?: unknown }).leftInc
+  return !(typeof leftInc === 'number' && known !== undefined && known.state !== 'left' && known.inc > leftInc)
 }
 
 /** True when a dial failed because the port refused the connection (no process listens). */

@@ -427,7 +427,8 @@ export class Mesh {
    */
   async leave (): Promise<void> {
     if (this.state !== 'running') return
-    await this.writeSelf({ leftAt: this.p.clock.now() }).catch(() => {})
+    // leftInc: the incarnation the leave goes out with; a restart comes back above it (membership.ts recordLeft)
+    await this.writeSelf({ leftAt: this.p.clock.now(), leftInc: this.membership.incarnation + 1 }).catch(() => {})
     await this.gossip.flush()
     await this.membership.leave()
     await this.stop()
@@ -513,7 +514,7 @@ export class Mesh {
     const current = this.selfRecord ?? this.p.replica.get(key)
     const base = (typeof current === 'object' && current !== null && !Array.isArray(current) && !(current instanceof Uint8Array) ? current : {}) as Record<string, Value>
     // a restart rewrites the record without leftAt: the peer is back
-    const { leftAt: _left, ...rest } = base
+    const { leftAt: _left, leftInc: _leftInc, ...rest } = base
     const { name, tags } = this.p.options
     const record: Record<string, Value> = {
       ...rest,
