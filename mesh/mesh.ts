@@ -608,8 +608,10 @@ export class Mesh {
       }
       this.purgeHorizon = horizon
     }
-    // a tombstone old enough but not acknowledged by some live peer: ask that peer now
-    const lag = this.tombstones.laggard(this.liveness.alive().filter(p => !this.gater.isBlocked(p)))
+    // a tombstone old enough but not acknowledged by some live peers: sync with one of them now
+    // (a random one: a peer whose exchanges keep failing must not starve the others)
+    const lags = this.tombstones.laggards(this.liveness.alive().filter(p => !this.gater.isBlocked(p)))
+    const lag = lags[Math.floor(this.p.random.next() * lags.length)]
     if (lag !== undefined) void this.sync.syncWith(lag)
     const removed = this.p.replica.purge(entries)
     const { tombstoneMinAgeMs, syncIntervalMs } = this.p.config
