@@ -48,6 +48,8 @@ export interface FaultRead {
   storeErrors: number
   /** The mesh's counters and gauges (heartbeats, syncs, connections...), for diagnosis. */
   counters: Record<string, number>
+  /** This peer's view of every other one (membership state, why down, suspect, connected), for diagnosis. */
+  members: Array<{ id: string; state: string; reason?: string; suspect: boolean; connected: boolean }>
 }
 
 /** The wall clock plus an adjustable offset; monotonic time is never skewed. */
@@ -118,7 +120,8 @@ async function handle (m: FaultMessage, mesh: Mesh, clock: OffsetClock, box: Sec
       for (const { key, value } of mesh.scan(m.prefix)) values[key] = hashOf(key, value, box)
       const counters: Record<string, number> = {}
       for (const [k, n] of Object.entries(mesh.counters())) if (typeof n === 'number') counters[k] = n
-      const read: FaultRead = { digest: mesh.testing.digestRoot(), synced: mesh.synced, alive: mesh.alive(), values, storeErrors: counters.storeErrors ?? 0, counters }
+      const members = mesh.peers().filter(p => !p.self).map(p => ({ id: p.id, state: p.state, ...(p.reason ? { reason: p.reason } : {}), suspect: p.suspect, connected: p.connected }))
+      const read: FaultRead = { digest: mesh.testing.digestRoot(), synced: mesh.synced, alive: mesh.alive(), values, storeErrors: counters.storeErrors ?? 0, counters, members }
       return read
     }
   }

@@ -125,6 +125,9 @@ export class Membership {
     await this.init.node.unhandle(this.init.protocol).catch(() => {})
   }
 
+  /** This peer's current incarnation (a leave raises it by one). */
+  get incarnation (): number { return this.swim.incarnation }
+
   /** The peers membership probes or is probed by: the connections it keeps in use. */
   neighbours (): string[] { return this.swim.neighbours() }
 
@@ -175,7 +178,7 @@ export class Membership {
     const now = this.init.clock.monotonic()
     for (const { key, value } of this.init.replica.scan('peer/')) {
       const id = key.slice('peer/'.length)
-      if (id !== this.init.self && advertised(value).left && this.swim.state(id) !== 'left') this.swim.left(id, now)
+      if (id !== this.init.self && this.swim.state(id) !== 'left' && recordLeft(value, this.swim.member(id))) this.swim.left(id, now)
     }
     this.rebuild()
     this.schedule()
@@ -199,6 +202,15 @@ export class Membership {
     if (msg.type === 'ping') counters.probes++
     connections.touch(to)
     let o = this.outbound.get(to)
+    // a stream that is no longer open, or that stopped draining (maxQueued frames waiting), delivers
+    // nothing: if its end went unnoticed (no down event, no reported close) every later probe, ack
+    // and refutation to that peer would be dropped for good, and the two would disagree on whether
+    // the other is alive until a restart (chaos seed 2). Open a new one instead.
+    if (o?.stream !== undefined && (o.stream.status !== 'open' || !['ready', 'writing'].includes(o.stream.writeStatus) || (o.writer?.pending ?? 0) >= maxQueued)) {
+      this.outbound.delete(to)
+      o.stream.abort(new Error('swim stream stalled or closed'))
+      o = undefined
+    }
     if (!o) {
       o = { writer: undefined, queue: [], stream: undefined }
       this.outbound.set(to, o)
@@ -270,6 +282,18 @@ export class Membership {
       stream.abort(new Error('swim stream closed'))
     }
   }
+}
+
+/**
+ * True when a `peer/<id>` record says its peer left and membership does not know it back since: a
+ * record written by `leave()` carries `leftInc`, the incarnation it left with, and a peer restarted
+ * from its home is alive at a higher one. A stale record (its new one not here yet) must not mark a
+ * peer that came back left again: it would stay left here, never probed nor synced with.
+ */
+export function recordLeft (value: unknown, known: { state: string; inc: number } | undefined): boolean {
+  if (!advertised(value).left) return false
+  const leftInc = (value as { leftInc?: unknown }).leftInc
+  return !(typeof leftInc === 'number' && known !== undefined && known.state !== 'left' && known.inc > leftInc)
 }
 
 /** True when a dial failed because the port refused the connection (no process listens). */

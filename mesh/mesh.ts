@@ -429,7 +429,8 @@ export class Mesh {
    */
   async leave (): Promise<void> {
     if (this.state !== 'running') return
-    await this.writeSelf({ leftAt: this.p.clock.now() }).catch(() => {})
+    // leftInc: the incarnation the leave goes out with; a restart comes back above it (membership.ts recordLeft)
+    await this.writeSelf({ leftAt: this.p.clock.now(), leftInc: this.membership.incarnation + 1 }).catch(() => {})
     await this.gossip.flush()
     await this.membership.leave()
     await this.stop()
@@ -515,7 +516,7 @@ export class Mesh {
     const current = this.selfRecord ?? this.p.replica.get(key)
     const base = (typeof current === 'object' && current !== null && !Array.isArray(current) && !(current instanceof Uint8Array) ? current : {}) as Record<string, Value>
     // a restart rewrites the record without leftAt: the peer is back
-    const { leftAt: _left, ...rest } = base
+    const { leftAt: _left, leftInc: _leftInc, ...rest } = base
     const { name, tags } = this.p.options
     const record: Record<string, Value> = {
       ...rest,
@@ -612,6 +613,11 @@ export class Mesh {
       }
       this.purgeHorizon = horizon
     }
+    // a tombstone old enough but not acknowledged by some live peers: sync with one of them now
+    // (a random one: a peer whose exchanges keep failing must not starve the others)
+    const lags = this.tombstones.laggards(this.liveness.alive().filter(p => !this.gater.isBlocked(p)))
+    const lag = lags[Math.floor(this.p.random.next() * lags.length)]
+    if (lag !== undefined) void this.sync.syncWith(lag)
     const removed = this.p.replica.purge(entries)
     const { tombstoneMinAgeMs, syncIntervalMs } = this.p.config
     this.tombstones.removed(removed, tombstoneMinAgeMs + 10 * syncIntervalMs)

@@ -255,7 +255,7 @@ export class Swim {
     if (from === this.self) return
     // updates first: a leaving peer's last messages carry both its new incarnation and its leave
     for (const u of msg.updates) this.apply(u, now)
-    this.claimAlive(from, msg.inc, now)
+    this.claimAlive(from, msg.inc, now, msg.updates.some(u => u.kind === 'left' && u.peer === from))
     switch (msg.type) {
       case 'ping': this.send(from, { type: 'ack', seq: msg.seq, inc: this.inc, updates: this.replyUpdates(from) }); break
       case 'ack': this.handleAck(msg.seq); break
@@ -522,14 +522,20 @@ export class Swim {
     // a claim about an older incarnation is already refuted (and a stale alive changes nothing)
     if (u.inc < this.inc || (u.kind === 'alive' && u.inc === this.inc)) return
     this.inc = Math.max(this.inc, u.inc) + 1
-    if (u.kind !== 'alive') this.awareness.apply(1)
+    if (u.kind === 'suspect' || u.kind === 'dead') this.awareness.apply(1)
     this.enqueue({ kind: 'alive', peer: this.self, inc: this.inc }, now)
     // tell the accuser directly too: it is the one whose timer is running
     if (u.kind === 'suspect' || u.kind === 'dead') this.send(u.from, { type: 'gossip', seq: 0, inc: this.inc, updates: [{ kind: 'alive', peer: this.self, inc: this.inc }] })
   }
 
-  /** A message from `peer` carrying its incarnation proves it alive at that incarnation. */
-  private claimAlive (peer: string, inc: number, now: number): void {
+  /**
+   * A message from `peer` carrying its incarnation proves it alive at that incarnation. A peer we
+   * hold left that talks to us without leaving in the same message came back (restarted from its
+   * home): above its leave incarnation it is up again; at or below it (restarted within the second,
+   * or a stale `leftAt` record marked it left again) it is told the verdict and refutes, as a peer
+   * held dead is. Without that it stayed left in our view for good, never probed nor synced with.
+   */
+  private claimAlive (peer: string, inc: number, now: number, leaving = false): void {
     const m = this.members.get(peer)
     if (!m) {
       if (this.init.assumeAlive === true && (inc === 0 || this.init.topology().ids.has(peer))) {
@@ -541,11 +547,13 @@ export class Swim {
       this.sendView(peer)
       return
     }
-    if (inc > m.inc && m.state !== 'left') {
-      const back = m.state === 'dead'
+    if (inc > m.inc && !(m.state === 'left' && leaving)) {
+      const back = m.state === 'dead' || m.state === 'left'
       this.markAlive(peer, inc, now)
       this.enqueue({ kind: 'alive', peer, inc }, now)
       if (back) this.sendView(peer)
+    } else if (m.state === 'left' && !leaving) {
+      this.send(peer, { type: 'gossip', seq: 0, inc: this.inc, updates: [{ kind: 'left', peer, inc: m.inc }] })
     }
   }
 

@@ -50,6 +50,24 @@ export class TombstoneCollector {
     return entry.value === undefined && p !== undefined && compareHlc(p.entry.hlc, entry.hlc) === 0
   }
 
+  /**
+   * The peers of `candidates` (live, reachable) whose acknowledgement holds back the purge of a
+   * tombstone old enough to go. The mesh syncs with one of them at once: left to random anti-entropy
+   * partners, a peer needs ~N·ln N rounds to hear from all N others, so a peer that came back (or
+   * healed) kept tombstones the others had purged, and the replicas differed, for minutes.
+   */
+  laggards (candidates: Iterable<string>): string[] {
+    const now = this.init.clock.monotonic()
+    let newest = -Infinity
+    for (const { appliedAt } of this.init.replica.tombstones()) {
+      const age = now - appliedAt
+      if (age >= this.init.minAgeMs && age < this.init.ttlMs) newest = Math.max(newest, appliedAt)
+    }
+    if (newest === -Infinity) return []
+    const required = new Set(this.init.requiredPeers())
+    return [...candidates].filter(p => required.has(p) && (this.acks.get(p) ?? -Infinity) <= newest)
+  }
+
   /** Tombstones that may be purged now. Pure with respect to the replica: does not remove them. */
   purgeable (): Entry[] { return this.select().entries }
 

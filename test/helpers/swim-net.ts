@@ -29,22 +29,31 @@ export class SwimNet {
   /** Peers whose dials are refused (a killed process on a reachable host). */
   readonly refusing = new Set<string>()
 
-  constructor (n: number, opts: { config?: Partial<SwimConfig>; seed?: number; assumeAlive?: boolean; rings?: number } = {}) {
+  constructor (n: number, private readonly opts: { config?: Partial<SwimConfig>; seed?: number; assumeAlive?: boolean; rings?: number } = {}) {
     this.ids = Array.from({ length: n }, (_, i) => `n${String(i).padStart(2, '0')}`)
     this.topology = new RingTopology(this.ids, opts.rings ?? defaults.swimRings)
-    for (const [i, self] of this.ids.entries()) {
-      this.nodes.set(self, new Swim({
-        self,
-        incarnation: 0,
-        config: { ...testConfig, ...opts.config },
-        random: new SeededRandom((opts.seed ?? 1) * 1000 + i),
-        topology: () => this.topology,
-        assumeAlive: opts.assumeAlive ?? true,
-        now: 0,
-        transport: { send: (to, msg) => { this.send(self, to, msg) } },
-        onEvent: event => { this.events.push({ at: this.now, node: self, event }) },
-      }))
-    }
+    for (const [i, self] of this.ids.entries()) this.nodes.set(self, this.machine(self, i, 0, opts.assumeAlive ?? true))
+  }
+
+  private machine (self: string, i: number, incarnation: number, assumeAlive: boolean): Swim {
+    return new Swim({
+      self,
+      incarnation,
+      config: { ...testConfig, ...this.opts.config },
+      random: new SeededRandom((this.opts.seed ?? 1) * 1000 + i + this.now),
+      topology: () => this.topology,
+      assumeAlive,
+      now: this.now,
+      transport: { send: (to, msg) => { this.send(self, to, msg) } },
+      onEvent: event => { this.events.push({ at: this.now, node: self, event }) },
+    })
+  }
+
+  /** A killed peer started again (a new process from its home) with `incarnation`; it knows the others only from the topology. */
+  restart (id: string, incarnation: number): void {
+    this.killed.delete(id)
+    this.flight = this.flight.filter(f => f.to !== id)
+    this.nodes.set(id, this.machine(id, this.ids.indexOf(id), incarnation, false))
   }
 
   node (id: string): Swim { return this.nodes.get(id)! }

@@ -4,6 +4,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { SeededRandom } from '../../mesh/clock.js'
 import { defaults } from '../../mesh/defaults.js'
+import { recordLeft } from '../../mesh/membership.js'
 import { Swim } from '../../mesh/swim.js'
 import type { SwimMessage } from '../../mesh/swim-codec.js'
 import { RingTopology } from '../../mesh/swim-ring.js'
@@ -292,6 +293,32 @@ Machine('a new member is probed only by its observers; the rest wait for gossip,
   if (!isSubject) assert.not.ok(pinged.has('m19'), 'no straggler probe within the grace')
   for (; t < testConfig.probeIntervalMs * 40; t++) if (s.nextWake() <= t) s.tick(t)
   assert.ok(pinged.has('m19'), 'a member nobody told us about is probed after the grace')
+})
+
+// chaos seed 1, round 4: a peer that left (SIGTERM) and restarted from its home must be accepted
+// again, whatever incarnation it restarts with (a peer held left that talks to us is told, and refutes)
+Machine('a peer that left and restarts is alive everywhere again: with a newer incarnation, or the same one', () => {
+  for (const [label, restartInc] of [['newer incarnation', 10], ['restarted within the second (incarnation not above its leave)', 0]] as const) {
+    const net = new SwimNet(6, { assumeAlive: false })
+    net.runUntil(2000)
+    net.node('n02').leave(net.now)
+    net.kill('n02')
+    net.runUntil(2600)
+    assert.is(net.about('n02', 'down').length, 5, `${label}: left everywhere`)
+    net.restart('n02', restartInc)
+    net.runUntil(5000)
+    for (const id of net.ids) if (id !== 'n02') assert.is(net.node(id).state('n02'), 'alive', `${label}: ${id} holds n02 ${net.node(id).state('n02')}`)
+    for (const id of net.ids) if (id !== 'n02') assert.is(net.node('n02').state(id), 'alive', `${label}: n02 holds ${id} ${net.node('n02').state(id)}`)
+  }
+})
+
+Machine('a stale leave record does not mark a peer that came back (alive above the incarnation it left with) left again', () => {
+  const record = { addrs: [], leftAt: 1_000, leftInc: 7 }
+  assert.is(recordLeft(record, { state: 'alive', inc: 9 }), false, 'restarted above its leave incarnation')
+  assert.is(recordLeft(record, { state: 'alive', inc: 7 }), true, 'alive at the incarnation it leaves with: the leave')
+  assert.is(recordLeft(record, undefined), true, 'not heard from since: left')
+  assert.is(recordLeft({ addrs: [], leftAt: 1_000 }, { state: 'alive', inc: 9 }), true, 'a record without leftInc (older peers): left')
+  assert.is(recordLeft({ addrs: [] }, undefined), false, 'no leftAt: not left')
 })
 
 Machine.run()
