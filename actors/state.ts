@@ -56,6 +56,8 @@ export interface StatusRecord {
   containers: Array<{ name: string, image: string, status: string, id: string }>
   /** Resolved service endpoints (for connections): name → host, port. */
   services: Record<string, { host: string, port: number }>
+  /** Volumes on the owner (declared ones and `paths` binds): directory, where mounted, declared size. */
+  volumes?: Array<{ name: string, host: string, mounts: string[], size: number | null, kind: string }>
   ready: boolean
   error: string | null
   /** What a starting instance waits for (`depends ns/db`, `image busybox:1`, `readiness`), if known. */
@@ -111,7 +113,10 @@ export function decodeStatus (v: unknown): StatusRecord | undefined {
     : []
   const services: StatusRecord['services'] = {}
   if (isObj(v.services)) for (const [k, s] of Object.entries(v.services)) if (isObj(s)) services[k] = { host: str(s.host), port: num(s.port) }
-  return { state, containers, services, ready: v.ready === true, error: typeof v.error === 'string' ? v.error : null, waiting: typeof v.waiting === 'string' ? v.waiting : null, generation: num(v.generation), updatedAt: num(v.updatedAt) }
+  const volumes = Array.isArray(v.volumes)
+    ? v.volumes.filter(isObj).map(x => ({ name: str(x.name), host: str(x.host), mounts: strs(x.mounts), size: typeof x.size === 'number' ? x.size : null, kind: str(x.kind, 'local') }))
+    : []
+  return { state, containers, services, volumes, ready: v.ready === true, error: typeof v.error === 'string' ? v.error : null, waiting: typeof v.waiting === 'string' ? v.waiting : null, generation: num(v.generation), updatedAt: num(v.updatedAt) }
 }
 
 /** The peer fields monkd publishes in `peer/<id>` beside the mesh's own (addrs, name, tags). */
@@ -171,6 +176,7 @@ export function encodeStatus (s: StatusRecord): MapValue {
   for (const [k, e] of Object.entries(s.services)) services[k] = { host: e.host, port: e.port }
   return {
     state: s.state, containers: s.containers.map(c => ({ name: c.name, image: c.image, status: c.status, id: c.id })), services,
+    ...(s.volumes && s.volumes.length ? { volumes: s.volumes.map(v => ({ name: v.name, host: v.host, mounts: [...v.mounts], size: v.size, kind: v.kind })) } : {}),
     ready: s.ready, error: s.error, waiting: s.waiting ?? null, generation: s.generation, updatedAt: s.updatedAt,
   }
 }

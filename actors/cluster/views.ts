@@ -24,7 +24,7 @@ export class InstanceViews {
     const inst = normalisePath(instance)
     const want = decodeWant(this.mesh.get(keys.want(inst)))
     const owner = this.ownerOf(inst, claims)
-    const st = owner !== null ? decodeStatus(this.mesh.get(keys.status(inst, owner))) : undefined
+    const st = owner !== null ? decodeStatus(this.mesh.get(keys.status(inst, owner))) : want?.state === 'stop' ? this.stoppedStatus(inst) : undefined
     const tpl = want ? decodeTpl(this.mesh.get(keys.tpl(want.template))) : undefined
     const status: Describe['status'] = want?.state === 'stop' ? 'stopped' : st?.state ?? (want && owner === null ? 'not placed' : want ? 'starting' : null)
     return {
@@ -36,11 +36,22 @@ export class InstanceViews {
       peerName: owner !== null ? this.members.nameOf(owner) : null,
       containers: (st?.containers ?? []).map(c => ({ name: c.name, image: c.image, status: c.status })),
       ports: Object.entries(st?.services ?? {}).map(([service, e]) => ({ service, host: e.host, port: e.port })),
+      ...(st?.volumes?.length ? { volumes: st.volumes } : {}),
       ready: st?.ready ?? false,
       error: st?.error ?? null,
       waiting: status === 'starting' ? this.waitingFor(st, tpl) : null,
       generation: st?.generation ?? 0,
     }
+  }
+
+  /** A stopped instance has no claimant: the newest `stopped` status a peer wrote (it lists the volumes kept). */
+  private stoppedStatus (inst: string): StatusRecord | undefined {
+    let best: StatusRecord | undefined
+    for (const e of this.mesh.scan(keys.statusPrefix(inst))) {
+      const s = decodeStatus(e.value)
+      if (s?.state === 'stopped' && (best === undefined || s.updatedAt > best.updatedAt)) best = s
+    }
+    return best
   }
 
   /**
@@ -75,12 +86,12 @@ export class InstanceViews {
     for (const [inst, w] of readWants(this.mesh.scan('want/'))) {
       if (w.state !== 'run' && o.all !== true) continue
       const owner = this.ownerOf(inst, claims, alive)
-      const st = owner !== null ? decodeStatus(this.mesh.get(keys.status(inst, owner))) : undefined
+      const st = owner !== null ? decodeStatus(this.mesh.get(keys.status(inst, owner))) : w.state === 'stop' ? this.stoppedStatus(inst) : undefined
       const pr = owner !== null ? peers.get(owner) : undefined
       if (o.peer !== undefined && owner !== o.peer && pr?.name !== o.peer) continue
       if (o.tag !== undefined && !(pr?.tags ?? []).includes(o.tag)) continue
       const status = w.state === 'stop' ? 'stopped' : st?.state ?? 'starting'
-      rows.push({ instance: inst, peer: owner ?? '', peerName: pr?.name ?? '', status, containers: (st?.containers ?? []).map(c => ({ name: c.name, image: c.image, status: c.status })), ...(st?.error ? { error: st.error } : {}) })
+      rows.push({ instance: inst, peer: owner ?? '', peerName: pr?.name ?? '', status, containers: (st?.containers ?? []).map(c => ({ name: c.name, image: c.image, status: c.status })), ...(st?.volumes?.length ? { volumes: st.volumes } : {}), ...(st?.error ? { error: st.error } : {}) })
     }
     return rows.sort((a, b) => a.instance.localeCompare(b.instance))
   }

@@ -31,8 +31,13 @@ export interface PsRow {
   peerName: string
   status: InstanceState
   containers: ContainerRow[]
+  /** Present when the instance has volumes on its owner. */
+  volumes?: VolumeRow[]
   error?: string
 }
+
+/** A volume on the owner: declared (`volumes`) or a `paths` bind; its directory and where it is mounted. */
+export interface VolumeRow { name: string, host: string, mounts: string[], size: number | null, kind: string }
 
 /** A published port of an instance (one spelling: a service endpoint from the status record). */
 export interface PortRow { service: string, host: string, port: number }
@@ -48,6 +53,8 @@ export interface Describe {
   peerName: string | null
   containers: ContainerRow[]
   ports: PortRow[]
+  /** Present when the instance has volumes on its owner. */
+  volumes?: VolumeRow[]
   ready: boolean
   error: string | null
   /** What a starting instance waits for (`depends ns/db`, `image busybox:1`, `readiness`). */

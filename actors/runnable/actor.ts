@@ -14,6 +14,7 @@ import { decide, drives, initialRecord, type Plan, type RunnableEffect, type Run
 import { instanceDir } from './dirs.js'
 import { RunnableError } from './errors.js'
 import { checkReady, services, startContainers } from './start.js'
+import { purgeVolumes, type VolumeRow } from './volumes.js'
 
 export type { RunnableDeps }
 
@@ -24,6 +25,8 @@ class Shell {
   private inflight: Promise<void> = Promise.resolve()
   private wake: { at: number, timer: Timer } | null = null
   private status: StatusRecord | null = null
+  /** The volumes the last start mounted (null: none started since the daemon came up). */
+  private volumes: VolumeRow[] | null = null
 
   constructor (readonly ctx: InstanceContext, private readonly a: ActorContext<RunnableMsg>) {
     this.record = initialRecord(ctx.instance)
@@ -88,7 +91,11 @@ class Shell {
         this.status = null
         if (d.get(keys.status(inst, d.peerId)) !== undefined) await d.del(keys.status(inst, d.peerId))
         return
-      case 'purge': rmSync(instanceDir(d.home, inst), { recursive: true, force: true }); return
+      case 'purge':
+        rmSync(instanceDir(d.home, inst), { recursive: true, force: true })
+        purgeVolumes(d.home, inst)
+        this.volumes = null
+        return
       case 'wake': {
         if (this.wake !== null && this.wake.at <= e.at) return
         this.wake?.timer.cancel()
@@ -124,7 +131,8 @@ class Shell {
     this.inflight = (async () => {
       await previous
       try {
-        await startContainers(this.ctx, want, aborter.signal, waiting => tell(self, { type: 'runnable.progressed', op, waiting }))
+        const vols = await startContainers(this.ctx, want, aborter.signal, waiting => tell(self, { type: 'runnable.progressed', op, waiting }))
+        if (!aborter.signal.aborted) this.volumes = vols
         if (!aborter.signal.aborted) tell(self, { type: 'runnable.started', op })
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err)
@@ -150,6 +158,7 @@ class Shell {
       state: e.state,
       containers: cs.map(c => ({ name: c.labels[LABEL_CONTAINER] ?? c.name, image: c.image, status: c.state, id: c.id })),
       services: svc,
+      volumes: this.volumes ?? this.status?.volumes ?? [],
       ready: e.ready,
       error: e.error,
       waiting: e.waiting,

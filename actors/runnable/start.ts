@@ -16,12 +16,13 @@ import type { InstanceContext, Template } from './context.js'
 import { filePath, instanceDir } from './dirs.js'
 import { RunnableError } from './errors.js'
 import { runnableHost } from './host.js'
+import { containerFiles, instanceVolumeDir, linkMounts, noteMounts, resolveVolumes, type VolumeRow } from './volumes.js'
 
 /** Progress of a start, for status (`waiting`): e.g. `image busybox:1`. */
 export type Progress = (waiting: string) => void
 
-/** Runs the start pipeline; resolves with the services to publish, or throws a RunnableError. */
-export async function startContainers (ctx: InstanceContext, want: WantRecord, signal: AbortSignal, progress: Progress): Promise<void> {
+/** Runs the start pipeline; resolves with the volumes it mounted, or throws a RunnableError. */
+export async function startContainers (ctx: InstanceContext, want: WantRecord, signal: AbortSignal, progress: Progress): Promise<VolumeRow[]> {
   const t = ctx.runnable(want)
   const vars = ctx.vars(want, t, runnableHost(ctx, t))
   const missing = missingRequired(vars.scope)
@@ -31,18 +32,28 @@ export async function startContainers (ctx: InstanceContext, want: WantRecord, s
   const rootOf = (container: string): string => join(instanceDir(ctx.d.home, ctx.instance), 'files', container)
   const files = await renderFiles(t, vars, rootOf)
   const rt = ctx.d.runtime
+  const warn = (field: string, message: string): void => { ctx.d.log.warn({ instance: ctx.instance, field }, `${ctx.instance}: ${field}: ${message}`) }
+  const volumes = await resolveVolumes(t.spec.volumes, vars, instanceVolumeDir(ctx.d.home, ctx.instance), evaluateValue as (v: unknown, vars: ScopeVars) => Promise<unknown>, warn)
+  const volumeHosts = Object.fromEntries([...volumes].map(([k, v]) => [k, v.host]))
+  const all = await vars.all()
   for (const c of await ctx.containers()) if (!t.spec.containers.some(x => ctx.nameOf(x.name) === c.name)) await ctx.removeContainers([c])
   for (const decl of t.spec.containers) {
-    if (signal.aborted) return
+    if (signal.aborted) return [...volumes.values()]
     const fields = await evaluateFields(decl.fields, vars)
     const environment = Array.isArray(fields.environment) ? fields.environment : []
-    const built = containerSpec(fields, { instance: ctx.instance, container: decl.name, peer: ctx.d.peerId, name: ctx.nameOf(decl.name) })
+    const built = containerSpec(fields, { instance: ctx.instance, container: decl.name, peer: ctx.d.peerId, name: ctx.nameOf(decl.name) }, { volumes: volumeHosts })
     const spec = built.spec
     for (const n of built.notes) ctx.d.log.warn({ instance: ctx.instance, container: decl.name, field: n.field }, `${ctx.instance}/${decl.name}: ${n.field} ${n.reason}`)
     spec.env = { ...env, ...spec.env, MONK_ROOTFS: rt.kind === 'process' ? rootOf(decl.name) : '' }
     for (const e of environment) if (typeof e === 'string' && e.includes('=')) spec.env[e.slice(0, e.indexOf('='))] = e.slice(e.indexOf('=') + 1)
     if (!spec.restart || spec.restart.name === 'no') spec.restart = fields.restart === undefined ? { name: 'always' } : spec.restart
-    for (const f of files.filter(f => f.container === decl.name)) {
+    const own = containerFiles(fields.files, decl.name).map(f => ({
+      container: decl.name, path: f.path, hostPath: filePath(rootOf(decl.name), f.path, `containers.${decl.name}.files`), mode: f.mode,
+      contents: f.raw ? f.contents : renderTemplate(f.contents, name => all.get(name) ?? null),
+    }))
+    noteMounts(volumes, decl.name, spec.mounts, new Set())
+    if (rt.kind === 'process') spec.mounts = linkMounts(rootOf(decl.name), spec.mounts)
+    for (const f of [...files.filter(f => f.container === decl.name), ...own]) {
       mkdirSync(dirname(f.hostPath), { recursive: true })
       writeFileSync(f.hostPath, f.contents)
       chmodSync(f.hostPath, f.mode)
@@ -50,13 +61,14 @@ export async function startContainers (ctx: InstanceContext, want: WantRecord, s
     }
     spec.labels = { ...spec.labels, [LABEL_INSTANCE]: ctx.instance, [LABEL_CONTAINER]: decl.name, [LABEL_PEER]: ctx.d.peerId }
     if (spec.image !== '') { progress(`image ${spec.image}`); await rt.ensureImage(spec.image) }
-    if (signal.aborted) return
+    if (signal.aborted) return [...volumes.values()]
     try { await rt.remove(spec.name, { force: true }) } catch { /* not there */ }
     runHook(ctx, want, decl.hooks['container-starting'], 'container-starting')
     const c = await rt.create(spec)
     await rt.start(c.id)
     runHook(ctx, want, decl.hooks['container-started'], 'container-started')
   }
+  return [...volumes.values()]
 }
 
 /** One readiness attempt (spec §2.7.6); a script error counts as not ready. */

@@ -35,6 +35,15 @@ export interface FileDecl { id: string, container: string, path: string, content
 
 export interface ServiceDecl { name: string, container: string | null, port: Value, hostPort: Value | null }
 
+/**
+ * `volumes.<name>` (spec §2.7.9): fields may be Arrow, evaluated at start. `kind` local (or absent)
+ * is a directory on the peer; other kinds (cloud disks) and `backup` are reported, not provisioned.
+ */
+export interface VolumeDecl { name: string, kind: Value, size: Value, path: Value, cloudName: Value, backup: boolean }
+
+/** `checks.liveness` (spec §2.7.6): Arrow code; `attempts` failures in a row restart the containers. */
+export interface LivenessDecl { code: string, periodMs: number, initialDelayMs: number, attempts: number }
+
 export interface ConnectionDecl { name: string, target: string, service: string }
 
 /** `affinity` (spec §2.7.11): a peer tag or name to run on, exclusive use, and whether busy peers are fine. */
@@ -46,6 +55,8 @@ export interface RunnableSpec {
   containers: ContainerDecl[]
   depends: { runnables: string[], timeoutMs: number }
   readiness: ReadinessDecl | null
+  liveness: LivenessDecl | null
+  volumes: VolumeDecl[]
   actions: Record<string, ActionDecl>
   files: FileDecl[]
   services: ServiceDecl[]
@@ -59,6 +70,7 @@ export interface SpecProblem { field: string, message: string }
 export const DEFAULT_WAIT_TIMEOUT_S = 120
 export const DEFAULT_CHECK_ATTEMPTS = 10
 export const DEFAULT_CHECK_PERIOD_S = 5
+export const DEFAULT_LIVENESS_ATTEMPTS = 3
 const VAR_TYPES: ReadonlySet<string> = new Set(['string', 'int', 'float', 'bool', 'bigint'])
 
 const asMap = (v: Value | undefined): MapValue | undefined => typeof v === 'object' && v !== null && !Array.isArray(v) ? v : undefined
@@ -102,6 +114,27 @@ export function runnableSpec (path: string, value: MapValue): { spec: RunnableSp
         attempts: Math.max(1, Math.floor(num(r.attempts, 'checks.readiness.attempts', DEFAULT_CHECK_ATTEMPTS))),
       }
     : null
+
+  const l = asMap(checks?.liveness)
+  if (checks?.liveness !== undefined && l === undefined) bad('checks.liveness', 'checks.liveness must be a mapping of code, period, initialDelay, attempts')
+  const liveness: LivenessDecl | null = l && typeof l.code === 'string'
+    ? {
+        code: l.code,
+        periodMs: num(l.period, 'checks.liveness.period', DEFAULT_CHECK_PERIOD_S) * 1000,
+        initialDelayMs: num(l.initialDelay, 'checks.liveness.initialDelay', 0) * 1000,
+        attempts: Math.max(1, Math.floor(num(l.attempts, 'checks.liveness.attempts', DEFAULT_LIVENESS_ATTEMPTS))),
+      }
+    : null
+  if (l && liveness === null && containers.length > 0) bad('checks.liveness.code', 'checks.liveness has no code: a runnable\'s liveness check needs Arrow code (a code-less liveness is only for entities)')
+
+  const volumes: VolumeDecl[] = []
+  for (const [name, raw] of Object.entries(asMap(value.volumes) ?? {})) {
+    if (name === 'defines') continue
+    const v = asMap(raw)
+    if (!v) { bad(`volumes.${name}`, `volumes.${name} must be a mapping of kind, size, name, path, backup`); continue }
+    volumes.push({ name, kind: v.kind ?? null, size: v.size ?? null, path: v.path ?? null, cloudName: v.name ?? null, backup: v.backup !== undefined && v.backup !== null })
+  }
+  if (value.volumes !== undefined && value.volumes !== null && asMap(value.volumes) === undefined) bad('volumes', 'volumes must be a mapping volume-name → {kind, size, name, path, backup}')
 
   const actions: Record<string, ActionDecl> = {}
   for (const [name, raw] of Object.entries(asMap(value.actions) ?? {})) {
@@ -154,5 +187,5 @@ export function runnableSpec (path: string, value: MapValue): { spec: RunnableSp
   const permitted = asMap(value['permitted-secrets'])
   const permittedSecrets = permitted ? Object.entries(permitted).filter(([, v]) => v !== false).map(([k]) => k) : []
 
-  return { spec: { path, affinity, containers, depends, readiness, actions, files, services, connections, permittedSecrets }, problems }
+  return { spec: { path, affinity, containers, depends, readiness, liveness, volumes, actions, files, services, connections, permittedSecrets }, problems }
 }
