@@ -87,10 +87,18 @@ class Shell {
       case 'start': return this.start(e.op)
       case 'check': return this.check(e.op)
       case 'status': return await this.writeStatus(e)
-      case 'unstatus':
+      case 'unstatus': {
+        const mine = decodeStatus(d.get(keys.status(inst, d.peerId)))
+        if (mine !== undefined && this.want()?.state === 'stop') {
+          // Stopped where it ran: the record stays, as `stopped`, listing the volumes kept here.
+          this.status ??= mine
+          if (mine.state !== 'stopped') await this.writeStatus({ type: 'status', state: 'stopped', ready: false, error: null, waiting: null })
+          return
+        }
         this.status = null
-        if (d.get(keys.status(inst, d.peerId)) !== undefined) await d.del(keys.status(inst, d.peerId))
+        if (mine !== undefined) await d.del(keys.status(inst, d.peerId))
         return
+      }
       case 'purge':
         rmSync(instanceDir(d.home, inst), { recursive: true, force: true })
         purgeVolumes(d.home, inst)
