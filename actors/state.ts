@@ -55,7 +55,7 @@ export interface StatusRecord {
   state: InstanceState
   containers: Array<{ name: string, image: string, status: string, id: string }>
   /** Resolved service endpoints (for connections): name → host, port. */
-  services: Record<string, { host: string, port: number }>
+  services: Record<string, { host: string, port: number, protocol?: 'tcp' | 'udp', published?: boolean }>
   /** Volumes on the owner (declared ones and `paths` binds): directory, where mounted, declared size. */
   volumes?: Array<{ name: string, host: string, mounts: string[], size: number | null, kind: string }>
   ready: boolean
@@ -112,7 +112,11 @@ export function decodeStatus (v: unknown): StatusRecord | undefined {
     ? v.containers.filter(isObj).map(c => ({ name: str(c.name), image: str(c.image), status: str(c.status), id: str(c.id) }))
     : []
   const services: StatusRecord['services'] = {}
-  if (isObj(v.services)) for (const [k, s] of Object.entries(v.services)) if (isObj(s)) services[k] = { host: str(s.host), port: num(s.port) }
+  if (isObj(v.services)) {
+    for (const [k, s] of Object.entries(v.services)) {
+      if (isObj(s)) services[k] = { host: str(s.host), port: num(s.port), ...(s.protocol === 'tcp' || s.protocol === 'udp' ? { protocol: s.protocol } : {}), ...(s.published === true ? { published: true } : {}) }
+    }
+  }
   const volumes = Array.isArray(v.volumes)
     ? v.volumes.filter(isObj).map(x => ({ name: str(x.name), host: str(x.host), mounts: strs(x.mounts), size: typeof x.size === 'number' ? x.size : null, kind: str(x.kind, 'local') }))
     : []
@@ -173,7 +177,7 @@ export function encodeClaim (c: ClaimRecord): MapValue {
 
 export function encodeStatus (s: StatusRecord): MapValue {
   const services: MapValue = {}
-  for (const [k, e] of Object.entries(s.services)) services[k] = { host: e.host, port: e.port }
+  for (const [k, e] of Object.entries(s.services)) services[k] = { host: e.host, port: e.port, ...(e.protocol ? { protocol: e.protocol } : {}), ...(e.published ? { published: true } : {}) }
   return {
     state: s.state, containers: s.containers.map(c => ({ name: c.name, image: c.image, status: c.status, id: c.id })), services,
     ...(s.volumes && s.volumes.length ? { volumes: s.volumes.map(v => ({ name: v.name, host: v.host, mounts: [...v.mounts], size: v.size, kind: v.kind })) } : {}),

@@ -115,6 +115,7 @@ class Shell {
   /** Removes this peer's containers of the instance once any start in flight has ended. */
   private async remove (hooks: boolean): Promise<void> {
     await this.inflight
+    this.d.ports?.release(this.ctx.instance)
     const list = await this.ctx.containers()
     if (list.length === 0) return
     const want = this.want()

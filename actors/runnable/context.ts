@@ -11,6 +11,7 @@ import type { SecretBox } from '../secrets.js'
 import { decodeTpl, keys, type TplRecord, type WantRecord } from '../state.js'
 import { RunnableError } from './errors.js'
 import { instanceVolumeDir } from './volumes.js'
+import type { HostPorts } from './ports.js'
 
 /** What a runnable needs from the peer around it. */
 export interface RunnableDeps {
@@ -29,6 +30,8 @@ export interface RunnableDeps {
   hostOf: (peerId: string) => string
   /** `act`: run an action of another runnable wherever it lives. */
   act: (path: string, args: Record<string, ArrowValue>) => Promise<ArrowValue>
+  /** Host ports held by the instances of this peer (shared by its runnable actors). */
+  ports?: HostPorts
 }
 
 /** A template with its typed spec (computed once per loaded version). */

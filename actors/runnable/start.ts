@@ -16,6 +16,7 @@ import type { InstanceContext, Template } from './context.js'
 import { filePath, instanceDir } from './dirs.js'
 import { RunnableError } from './errors.js'
 import { runnableHost } from './host.js'
+import { bindings, checkReplica, dockerMappings, type Binding } from './ports.js'
 import { containerFiles, instanceVolumeDir, linkMounts, noteMounts, resolveVolumes, type VolumeRow } from './volumes.js'
 
 /** Progress of a start, for status (`waiting`): e.g. `image busybox:1`. */
@@ -28,11 +29,15 @@ export async function startContainers (ctx: InstanceContext, want: WantRecord, s
   const missing = missingRequired(vars.scope)
   if (missing.length) throw new RunnableError('required-variable', `${ctx.instance}: required variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ha${missing.length > 1 ? 've' : 's'} no value (set with --set ${missing[0]}=...)`)
   if (t.spec.containers.length === 0) throw new RunnableError('no-containers', `${want.template} has no containers`)
+  const warn = (field: string, message: string): void => { ctx.d.log.warn({ instance: ctx.instance, field }, `${ctx.instance}: ${field}: ${message}`) }
+  // Host ports first: a clash fails the start before anything is created.
+  const binds = await serviceBindings(ctx, t, vars, warn)
+  checkReplica(ctx.instance, ctx.d.peerId, binds, ctx.d.scan)
+  ctx.d.ports?.claim(ctx.instance, binds)
   const env = await resolveEnv(vars)
   const rootOf = (container: string): string => join(instanceDir(ctx.d.home, ctx.instance), 'files', container)
   const files = await renderFiles(t, vars, rootOf)
   const rt = ctx.d.runtime
-  const warn = (field: string, message: string): void => { ctx.d.log.warn({ instance: ctx.instance, field }, `${ctx.instance}: ${field}: ${message}`) }
   const volumes = await resolveVolumes(t.spec.volumes, vars, instanceVolumeDir(ctx.d.home, ctx.instance), evaluateValue as (v: unknown, vars: ScopeVars) => Promise<unknown>, warn)
   const volumeHosts = Object.fromEntries([...volumes].map(([k, v]) => [k, v.host]))
   const all = await vars.all()
@@ -43,6 +48,10 @@ export async function startContainers (ctx: InstanceContext, want: WantRecord, s
     const environment = Array.isArray(fields.environment) ? fields.environment : []
     const built = containerSpec(fields, { instance: ctx.instance, container: decl.name, peer: ctx.d.peerId, name: ctx.nameOf(decl.name) }, { volumes: volumeHosts })
     const spec = built.spec
+    if (rt.kind === 'docker') {
+      const maps = dockerMappings(binds, decl.name, ctx.d.hostOf(ctx.d.peerId)).filter(m => !spec.ports.some(p => p.containerPort === m.containerPort && p.protocol === m.protocol))
+      if (maps.length) { spec.ports.push(...maps); spec.network = 'bridge' }
+    }
     for (const n of built.notes) ctx.d.log.warn({ instance: ctx.instance, container: decl.name, field: n.field }, `${ctx.instance}/${decl.name}: ${n.field} ${n.reason}`)
     spec.env = { ...env, ...spec.env, MONK_ROOTFS: rt.kind === 'process' ? rootOf(decl.name) : '' }
     for (const e of environment) if (typeof e === 'string' && e.includes('=')) spec.env[e.slice(0, e.indexOf('='))] = e.slice(e.indexOf('=') + 1)
@@ -88,15 +97,24 @@ export async function checkReady (ctx: InstanceContext, want: WantRecord): Promi
   }
 }
 
-/** The services this instance publishes (host of this peer, evaluated ports). */
+/** The host bindings of the instance's services (evaluated); see ports.ts. */
+async function serviceBindings (ctx: InstanceContext, t: Template, vars: ScopeVars, warn: (field: string, message: string) => void): Promise<Binding[]> {
+  return await bindings(t.spec.services, t.spec.containers[0]?.name ?? '', vars, evaluateValue as (v: unknown, vars: ScopeVars) => Promise<unknown>, ctx.d.runtime.kind, warn)
+}
+
+/** The services this instance publishes: the peer's cluster address and the host port of each. */
 export async function services (ctx: InstanceContext, want: WantRecord): Promise<StatusRecord['services']> {
   const out: StatusRecord['services'] = {}
   const t = ctx.runnable(want)
   if (t.spec.services.length === 0) return out
   const vars = ctx.vars(want, t, runnableHost(ctx, t))
+  const host = ctx.d.hostOf(ctx.d.peerId)
+  for (const b of await serviceBindings(ctx, t, vars, () => {})) out[b.service] = { host, port: b.hostPort, protocol: b.protocol, ...(b.publish ? { published: true } : {}) }
+  // a `custom` service with a port (a data endpoint) is still reachable by its connections
   for (const s of t.spec.services) {
+    if (s.name in out) continue
     const port = Number(await evaluateValue(s.hostPort ?? s.port, vars))
-    if (Number.isFinite(port)) out[s.name] = { host: ctx.d.hostOf(ctx.d.peerId), port }
+    if (Number.isInteger(port) && port > 0) out[s.name] = { host, port }
   }
   return out
 }
