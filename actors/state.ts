@@ -58,6 +58,8 @@ export interface StatusRecord {
   services: Record<string, { host: string, port: number, protocol?: 'tcp' | 'udp', published?: boolean }>
   /** Volumes on the owner (declared ones and `paths` binds): directory, where mounted, declared size. */
   volumes?: Array<{ name: string, host: string, mounts: string[], size: number | null, kind: string }>
+  /** Recent events on the owner (liveness restarts), oldest first. */
+  events?: Array<{ at: number, message: string }>
   ready: boolean
   error: string | null
   /** What a starting instance waits for (`depends ns/db`, `image busybox:1`, `readiness`), if known. */
@@ -120,7 +122,8 @@ export function decodeStatus (v: unknown): StatusRecord | undefined {
   const volumes = Array.isArray(v.volumes)
     ? v.volumes.filter(isObj).map(x => ({ name: str(x.name), host: str(x.host), mounts: strs(x.mounts), size: typeof x.size === 'number' ? x.size : null, kind: str(x.kind, 'local') }))
     : []
-  return { state, containers, services, volumes, ready: v.ready === true, error: typeof v.error === 'string' ? v.error : null, waiting: typeof v.waiting === 'string' ? v.waiting : null, generation: num(v.generation), updatedAt: num(v.updatedAt) }
+  const events = Array.isArray(v.events) ? v.events.filter(isObj).map(x => ({ at: num(x.at), message: str(x.message) })) : []
+  return { state, containers, services, volumes, events, ready: v.ready === true, error: typeof v.error === 'string' ? v.error : null, waiting: typeof v.waiting === 'string' ? v.waiting : null, generation: num(v.generation), updatedAt: num(v.updatedAt) }
 }
 
 /** The peer fields monkd publishes in `peer/<id>` beside the mesh's own (addrs, name, tags). */
@@ -181,6 +184,7 @@ export function encodeStatus (s: StatusRecord): MapValue {
   return {
     state: s.state, containers: s.containers.map(c => ({ name: c.name, image: c.image, status: c.status, id: c.id })), services,
     ...(s.volumes && s.volumes.length ? { volumes: s.volumes.map(v => ({ name: v.name, host: v.host, mounts: [...v.mounts], size: v.size, kind: v.kind })) } : {}),
+    ...(s.events && s.events.length ? { events: s.events.map(e => ({ at: e.at, message: e.message })) } : {}),
     ready: s.ready, error: s.error, waiting: s.waiting ?? null, generation: s.generation, updatedAt: s.updatedAt,
   }
 }

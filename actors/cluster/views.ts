@@ -37,6 +37,7 @@ export class InstanceViews {
       containers: (st?.containers ?? []).map(c => ({ name: c.name, image: c.image, status: c.status })),
       ports: Object.entries(st?.services ?? {}).map(([service, e]) => ({ service, host: e.host, port: e.port })),
       ...(st?.volumes?.length ? { volumes: st.volumes } : {}),
+      ...(st?.events?.length ? { events: st.events.map(e => ({ time: new Date(e.at).toISOString(), message: e.message })) } : {}),
       ready: st?.ready ?? false,
       error: st?.error ?? null,
       waiting: status === 'starting' ? this.waitingFor(st, tpl) : null,

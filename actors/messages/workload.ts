@@ -55,6 +55,8 @@ export interface Describe {
   ports: PortRow[]
   /** Present when the instance has volumes on its owner. */
   volumes?: VolumeRow[]
+  /** Recent events on the owner (liveness restarts), oldest first; present when there are any. */
+  events?: Array<{ time: string, message: string }>
   ready: boolean
   error: string | null
   /** What a starting instance waits for (`depends ns/db`, `image busybox:1`, `readiness`). */

@@ -13,7 +13,7 @@ import { InstanceContext, type RunnableDeps } from './context.js'
 import { decide, drives, initialRecord, type Plan, type RunnableEffect, type RunnableEvent, type RunnableRecord } from './decide.js'
 import { instanceDir } from './dirs.js'
 import { RunnableError } from './errors.js'
-import { checkReady, services, startContainers } from './start.js'
+import { checkLive, checkReady, services, startContainers } from './start.js'
 import { purgeVolumes, type VolumeRow } from './volumes.js'
 
 export type { RunnableDeps }
@@ -54,6 +54,7 @@ class Shell {
     const spec = t?.spec
     return {
       readiness: spec?.readiness ?? null,
+      liveness: spec?.liveness ?? null,
       dependsTimeoutMs: spec?.depends.timeoutMs ?? 0,
       restart: spec === undefined || spec.containers.length === 0 || spec.containers.some(c => c.restart !== 'no'),
     }
@@ -86,6 +87,7 @@ class Shell {
       case 'remove': return await this.remove(e.hooks)
       case 'start': return this.start(e.op)
       case 'check': return this.check(e.op)
+      case 'live': return this.live(e.op)
       case 'status': return await this.writeStatus(e)
       case 'unstatus': {
         const mine = decodeStatus(d.get(keys.status(inst, d.peerId)))
@@ -158,6 +160,13 @@ class Shell {
     void checkReady(this.ctx, want).then(ready => tell(self, { type: 'runnable.checked', op, ready }), () => tell(self, { type: 'runnable.checked', op, ready: false }))
   }
 
+  private live (op: number): void {
+    const want = this.want()
+    if (!want) return
+    const self = this.a.self
+    void checkLive(this.ctx, want).then(r => tell(self, { type: 'runnable.live-checked', op, alive: r.alive, detail: r.detail }), (err: unknown) => tell(self, { type: 'runnable.live-checked', op, alive: false, detail: err instanceof Error ? err.message : String(err) }))
+  }
+
   private async writeStatus (e: Extract<RunnableEffect, { type: 'status' }>): Promise<void> {
     const want = this.want()
     const cs = e.state === 'stopped' ? [] : await this.ctx.containers()
@@ -168,6 +177,7 @@ class Shell {
       containers: cs.map(c => ({ name: c.labels[LABEL_CONTAINER] ?? c.name, image: c.image, status: c.state, id: c.id })),
       services: svc,
       volumes: this.volumes ?? this.status?.volumes ?? [],
+      events: this.record.events.length ? this.record.events : this.status?.events ?? [],
       ready: e.ready,
       error: e.error,
       waiting: e.waiting,
@@ -244,6 +254,7 @@ export function spawnRunnable (parent: ActorSystem, instance: string, deps: Runn
         case 'runnable.start-failed': await s.apply({ type: 'runnable.start-failed', now, op: msg.op, error: msg.error, plan: s.plan() }); break
         case 'runnable.progressed': await s.apply({ type: 'runnable.progressed', now, op: msg.op, waiting: msg.waiting }); break
         case 'runnable.checked': await s.apply({ type: 'runnable.checked', now, op: msg.op, ready: msg.ready, plan: s.plan() }); break
+        case 'runnable.live-checked': await s.apply({ type: 'runnable.live-checked', now, op: msg.op, alive: msg.alive, detail: msg.detail, plan: s.plan() }); break
         default: s.request(msg)
       }
       return s

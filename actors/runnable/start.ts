@@ -97,6 +97,22 @@ export async function checkReady (ctx: InstanceContext, want: WantRecord): Promi
   }
 }
 
+/** One liveness attempt (spec §2.7.6): alive when the code's result is truthy; a script error is not alive, with why. */
+export async function checkLive (ctx: InstanceContext, want: WantRecord): Promise<{ alive: boolean, detail: string }> {
+  const t = ctx.runnable(want)
+  const l = t.spec.liveness
+  if (l === null) return { alive: true, detail: '' }
+  const vars = ctx.vars(want, t, runnableHost(ctx, t))
+  try {
+    let code = l.code
+    if (code.trimStart().startsWith('<-')) code = toS(await compile(code, 'value').run({ ...vars.ctx, vars }))
+    const ok = truthy(await compile(code, 'code').run({ ...vars.ctx, vars }))
+    return { alive: ok, detail: ok ? '' : 'the check was false' }
+  } catch (err) {
+    return { alive: false, detail: err instanceof Error ? err.message.slice(0, 200) : String(err) }
+  }
+}
+
 /** The host bindings of the instance's services (evaluated); see ports.ts. */
 async function serviceBindings (ctx: InstanceContext, t: Template, vars: ScopeVars, warn: (field: string, message: string) => void): Promise<Binding[]> {
   return await bindings(t.spec.services, t.spec.containers[0]?.name ?? '', vars, evaluateValue as (v: unknown, vars: ScopeVars) => Promise<unknown>, ctx.d.runtime.kind, warn)

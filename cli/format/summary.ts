@@ -13,7 +13,7 @@ export interface SummaryStyle {
 
 const marks = {
   path: ['🔩 ', ''], peer: ['🧊 Peer ', 'peer '], container: ['📦 ', 'container '], image: ['🧩 ', 'image '],
-  port: ['🔌 open ', 'port '], volume: ['💾 ', 'volume '], error: ['❗ ', 'error: '], waiting: ['⏳ ', 'waiting for '],
+  port: ['🔌 open ', 'port '], volume: ['💾 ', 'volume '], event: ['📣 ', 'event '], error: ['❗ ', 'error: '], waiting: ['⏳ ', 'waiting for '],
 } as const
 
 export function portText (p: PortRow): string {
@@ -43,6 +43,7 @@ export function summaryNodes (replies: readonly Describe[], style: SummaryStyle)
       ...(r.containers.length === 0 ? (r.volumes ?? []).map(v => ({ label: `${m('volume')}${volumeText(v)}` })) : []),
       ...(r.waiting !== null && r.waiting !== '' && r.status !== 'running' ? [{ label: `${m('waiting')}${r.waiting}` }] : []),
       ...(r.error !== null && r.error !== '' ? [{ label: `${m('error')}${r.error}` }] : []),
+      ...(r.events ?? []).map(e => ({ label: `${m('event')}${e.time} ${e.message}` })),
     ]
     const status = r.status !== null ? `  ${style.status(r.status)}` : ''
     return { label: `${m('path')}${r.instance}${status}`, children: [{ label: peerLabel, children: [...containers, ...extra] }] }
