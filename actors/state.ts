@@ -127,11 +127,13 @@ export function decodeStatus (v: unknown): StatusRecord | undefined {
 }
 
 /** The peer fields monkd publishes in `peer/<id>` beside the mesh's own (addrs, name, tags). */
-export interface PeerRecord { name: string, tags: string[], addrs: string[], runtime: string, startedAt: number, leftAt: number | null }
+export interface PeerRecord { name: string, tags: string[], addrs: string[], runtime: string, startedAt: number, leftAt: number | null, capacity?: Record<string, number> }
 
 export function decodePeer (v: unknown): PeerRecord {
   if (!isObj(v)) return { name: '', tags: [], addrs: [], runtime: '', startedAt: 0, leftAt: null }
-  return { name: str(v.name), tags: strs(v.tags), addrs: strs(v.addrs), runtime: str(v.runtime), startedAt: num(v.startedAt), leftAt: typeof v.leftAt === 'number' ? v.leftAt : null }
+  const capacity: Record<string, number> = {}
+  if (isObj(v.capacity)) for (const [k, x] of Object.entries(v.capacity)) if (typeof x === 'number' && Number.isFinite(x) && x >= 0) capacity[k] = x
+  return { name: str(v.name), tags: strs(v.tags), addrs: strs(v.addrs), runtime: str(v.runtime), startedAt: num(v.startedAt), leftAt: typeof v.leftAt === 'number' ? v.leftAt : null, ...(isObj(v.capacity) ? { capacity } : {}) }
 }
 
 // ---- readers over many entries ----

@@ -10,7 +10,7 @@ import type { Membership } from './membership.js'
 type Claims = ReadonlyMap<string, ReadonlyArray<ClaimRecord & { peerId: string }>>
 
 export class InstanceViews {
-  constructor (private readonly mesh: Mesh, private readonly members: Membership) {}
+  constructor (private readonly mesh: Mesh, private readonly members: Membership, private readonly unplaced: (instance: string) => string | null = () => null) {}
 
   claims (): Claims { return readClaims(this.mesh.scan('claim/')) }
 
@@ -18,6 +18,18 @@ export class InstanceViews {
   ownerOf (instance: string, claims: Claims = this.claims(), alive: ReadonlySet<string> = this.members.alive()): string | null {
     const cs = (claims.get(instance) ?? []).filter(c => alive.has(c.peerId)).sort((a, b) => b.epoch - a.epoch)
     return cs[0]?.peerId ?? null
+  }
+
+  /** The resource requests of the instances `peerId` runs (its live claims), summed. */
+  reserved (peerId: string): Record<string, number> {
+    const claims = this.claims()
+    const out: Record<string, number> = {}
+    for (const [inst, w] of readWants(this.mesh.scan('want/'))) {
+      if (w.state !== 'run' || this.ownerOf(inst, claims) !== peerId) continue
+      const tpl = decodeTpl(this.mesh.get(keys.tpl(w.template)))
+      for (const [r, n] of Object.entries(tpl ? specOf(tpl).requests : {})) out[r] = (out[r] ?? 0) + n
+    }
+    return out
   }
 
   describe (instance: string, claims?: Claims): Describe {
@@ -40,7 +52,7 @@ export class InstanceViews {
       ...(st?.events?.length ? { events: st.events.map(e => ({ time: new Date(e.at).toISOString(), message: e.message })) } : {}),
       ready: st?.ready ?? false,
       error: st?.error ?? null,
-      waiting: status === 'starting' ? this.waitingFor(st, tpl) : null,
+      waiting: status === 'starting' ? this.waitingFor(st, tpl) : status === 'not placed' ? this.unplaced(inst) ?? 'a peer to run it' : null,
       generation: st?.generation ?? 0,
     }
   }
@@ -92,7 +104,8 @@ export class InstanceViews {
       if (o.peer !== undefined && owner !== o.peer && pr?.name !== o.peer) continue
       if (o.tag !== undefined && !(pr?.tags ?? []).includes(o.tag)) continue
       const status = w.state === 'stop' ? 'stopped' : st?.state ?? 'starting'
-      rows.push({ instance: inst, peer: owner ?? '', peerName: pr?.name ?? '', status, containers: (st?.containers ?? []).map(c => ({ name: c.name, image: c.image, status: c.status })), ...(st?.volumes?.length ? { volumes: st.volumes } : {}), ...(st?.error ? { error: st.error } : {}) })
+      const why = w.state === 'run' && owner === null ? this.unplaced(inst) : null
+      rows.push({ instance: inst, peer: owner ?? '', peerName: pr?.name ?? '', status, ...(why !== null ? { waiting: why } : {}), containers: (st?.containers ?? []).map(c => ({ name: c.name, image: c.image, status: c.status })), ...(st?.volumes?.length ? { volumes: st.volumes } : {}), ...(st?.error ? { error: st.error } : {}) })
     }
     return rows.sort((a, b) => a.instance.localeCompare(b.instance))
   }

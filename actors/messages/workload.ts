@@ -33,6 +33,8 @@ export interface PsRow {
   containers: ContainerRow[]
   /** Present when the instance has volumes on its owner. */
   volumes?: VolumeRow[]
+  /** Why no peer runs it (placement's explanation), when none does. */
+  waiting?: string
   error?: string
 }
 

@@ -255,7 +255,7 @@ export function containerSpec (fields: Record<string, unknown>, id: ContainerIde
   spec.network = opts.network ?? (needsBridge ? 'bridge' : 'host')
 
   for (const key of Object.keys(fields)) {
-    if (key === 'resources') notes.push({ field: 'resources', reason: 'resource/device requests (e.g. GPUs) are not supported by the runtimes' })
+    if (key === 'resources') notes.push({ field: 'resources', reason: 'requests are reserved by placement (a peer without room is passed over); the runtime neither limits the container nor passes devices (e.g. GPUs) to it' })
     else if (!known.has(key)) notes.push({ field: key, reason: 'not a container field monk knows; ignored' })
   }
   return { spec, notes }

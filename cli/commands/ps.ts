@@ -13,7 +13,7 @@ export function psTable (rows: readonly PsRow[], status: (s: string) => string):
     r.instance,
     status(r.status),
     r.peerName || r.peer || '-',
-    r.containers.length ? r.containers.map(c => `${c.name}: ${c.status} (${c.image})`).join(', ') : (r.error ?? '-'),
+    r.containers.length ? r.containers.map(c => `${c.name}: ${c.status} (${c.image})`).join(', ') : (r.error ?? (r.waiting !== undefined ? `waiting: ${r.waiting}` : '-')),
     ...(withVolumes ? [r.volumes?.length ? r.volumes.map(v => `${v.name}: ${v.host}`).join(', ') : '-'] : []),
   ]))
 }

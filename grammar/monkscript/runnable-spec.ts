@@ -64,6 +64,10 @@ export interface RunnableSpec {
   connections: Record<string, ConnectionDecl>
   /** Secret names the runnable's scripts may read. */
   permittedSecrets: string[]
+  /** Resource requests of all containers together (`containers.*.resources.requests`): cpu in cores, memory in bytes, others as counts. */
+  requests: Record<string, number>
+  /** `scale.value` as a whole number of replicas when it is a literal (or a plain number script), else null. */
+  scale: number | null
 }
 
 export interface SpecProblem { field: string, message: string }
@@ -185,8 +189,51 @@ export function runnableSpec (path: string, value: MapValue): { spec: RunnableSp
     ? { ...(typeof aff.tag === 'string' ? { tag: aff.tag } : {}), ...(typeof aff.name === 'string' ? { name: aff.name } : {}), resident: aff.resident === true, ignorePressure: aff['ignore-pressure'] === true }
     : null
 
+  const requests: Record<string, number> = {}
+  for (const c of containers) {
+    const res = c.fields.resources
+    if (res === undefined || res === null) continue
+    const rm = asMap(res)
+    if (!rm) { bad(`containers.${c.name}.resources`, `containers.${c.name}.resources must be a mapping with requests`); continue }
+    for (const [k, raw] of Object.entries(asMap(rm.requests) ?? {})) {
+      const field = `containers.${c.name}.resources.requests.${k}`
+      const n = quantity(k, raw)
+      if (n === null) { bad(field, `${field} must be an amount (cpu: 2 or 500m, memory: 512Mi, 2G or bytes, others: a count), got ${JSON.stringify(raw)}`); continue }
+      requests[k] = (requests[k] ?? 0) + n
+    }
+  }
+
+  let scale: number | null = null
+  if (value.scale !== undefined && value.scale !== null) {
+    const sm = asMap(value.scale)
+    const raw = sm ? sm.value : value.scale
+    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+(\.0+)?\s*$/.test(raw) ? Number(raw) : NaN
+    if (Number.isInteger(n) && n >= 0) scale = n
+    else bad('scale.value', `scale.value must be a whole number of replicas; ${JSON.stringify(raw)} is not one (metric-driven scaling is not supported: set the count with monk scale PATH N)`)
+    for (const k of Object.keys(sm ?? {})) if (k !== 'value' && k !== 'defines') bad(`scale.${k}`, `scale.${k} is not acted on: replicas are set by scale.value or monk scale PATH N`)
+  }
+
   const permitted = asMap(value['permitted-secrets'])
   const permittedSecrets = permitted ? Object.entries(permitted).filter(([, v]) => v !== false).map(([k]) => k) : []
 
-  return { spec: { path, affinity, containers, depends, readiness, liveness, volumes, actions, files, services, connections, permittedSecrets }, problems }
+  return { spec: { path, affinity, containers, depends, readiness, liveness, volumes, actions, files, services, connections, permittedSecrets, requests, scale }, problems }
+}
+
+const MEMORY_UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, ki: 1024, mi: 1024 ** 2, gi: 1024 ** 3, ti: 1024 ** 4 }
+
+/** A resource amount: `cpu` in cores (`2`, `0.5`, `500m`), `memory` in bytes (`512Mi`, `2G`, `1073741824`), others as counts. */
+export function quantity (name: string, raw: Value | undefined): number | null {
+  if (typeof raw === 'number') return Number.isFinite(raw) && raw >= 0 ? raw : null
+  if (typeof raw !== 'string') return null
+  const t = raw.trim()
+  if (name === 'cpu') {
+    const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(t)
+    return m ? Number(m[1]) / (m[2] === 'm' ? 1000 : 1) : null
+  }
+  if (name === 'memory') {
+    const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(t)
+    const unit = m ? MEMORY_UNITS[(m[2] ?? '').toLowerCase()] : undefined
+    return m && unit !== undefined ? Math.round(Number(m[1]) * unit) : null
+  }
+  return /^\d+(\.\d+)?$/.test(t) ? Number(t) : null
 }

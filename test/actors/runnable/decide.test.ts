@@ -114,7 +114,7 @@ for (const c of cases) {
 const Live = suite('runnable: decide (liveness)')
 const live: Plan = { ...plain, liveness: { periodMs: 1000, initialDelayMs: 0, attempts: 2 } }
 const liveRunning = (): RunnableRecord => run(fresh(), assign(1000, own()), observe(1000, { plan: live }), { type: 'runnable.started', now: 2000, op: 1, plan: live }).record
-const liveCheck = (now: number, alive: boolean): RunnableEvent => ({ type: 'runnable.live-checked', now, op: 1, alive, detail: alive ? '' : 'no heartbeat', plan: live })
+const liveCheck = (now: number, alive: boolean, op = 1): RunnableEvent => ({ type: 'runnable.live-checked', now, op, alive, detail: alive ? '' : 'no heartbeat', plan: live })
 Live('running: the first attempt one period after the first look, then one per period while alive', () => {
   const a = run(liveRunning(), observe(2100, { up: [true], plan: live }))
   assert.equal(kinds(a.effects), ['wake:3100'])
@@ -141,7 +141,7 @@ Live('failures below attempts keep it running; reaching attempts restarts the co
 })
 Live('a stale result (older op) or one without liveness in the plan changes nothing', () => {
   const r = run(liveRunning(), observe(2100, { up: [true], plan: live }), observe(3100, { up: [true], plan: live })).record
-  assert.equal(decide(r, { ...liveCheck(3150, false), op: 0 }).effects, [])
+  assert.equal(decide(r, liveCheck(3150, false, 0)).effects, [])
   assert.equal(decide(liveRunning(), observe(9000, { up: [true], plan: plain })).effects, [])
 })
 
