@@ -5,6 +5,7 @@ import type { MapValue } from '../grammar/monkscript/index.js'
 import { runnableSpec, type RunnableSpec } from '../grammar/monkscript/runnable-spec.js'
 import type { Value } from '../mesh/value.js'
 import { isObj } from './values.js'
+import { parseInstanceKey, replicaKeys } from './placement.js'
 
 export const keys = {
   tpl: (path: string) => `tpl/${path}`,
@@ -45,6 +46,8 @@ export interface WantRecord {
   /** Bumped by `monk restart` / `monk update` so the owner replaces its containers. */
   generation: number
   updatedAt: number
+  /** Replicas set by `monk scale` (wins over the template's `scale.value`); absent: the template's. */
+  scale?: number
 }
 
 export interface ClaimRecord { epoch: number, startedAt: number }
@@ -99,7 +102,32 @@ export function decodeWant (v: unknown): WantRecord | undefined {
   return {
     template: v.template, state: v.state === 'stop' ? 'stop' : 'run', root: str(v.root, v.template), set, tags: strs(v.tags),
     peer: typeof v.peer === 'string' ? v.peer : null, forceMove: num(v.forceMove), generation: num(v.generation), updatedAt: num(v.updatedAt),
+    ...(typeof v.scale === 'number' && Number.isInteger(v.scale) && v.scale >= 0 ? { scale: v.scale } : {}),
   }
+}
+
+/** The want of an instance key: its own, or for a replica `ns/app#k` the want of `ns/app`. */
+export function wantAt (get: (key: string) => unknown, instance: string): WantRecord | undefined {
+  const own = decodeWant(get(keys.want(instance)))
+  if (own !== undefined) return own
+  const { base, replica } = parseInstanceKey(instance)
+  return replica === null ? undefined : decodeWant(get(keys.want(base)))
+}
+
+/** Replicas of a want: its `monk scale` count, else its template's `scale.value`, else null (not scaled). */
+export function scaleOf (w: WantRecord, tpl: TplRecord | undefined): number | null {
+  return w.scale ?? (tpl ? specOf(tpl).scale : null)
+}
+
+/** The instance keys a want stands for: itself, or `inst#0` … `inst#(n-1)` when scaled. */
+export function instanceKeys (inst: string, w: WantRecord, tpl: TplRecord | undefined): string[] {
+  const n = scaleOf(w, tpl)
+  return n === null ? [inst] : replicaKeys(inst, n)
+}
+
+/** Status records of a target and of its replicas (`status/t/…` and `status/t#k/…`). */
+export function statusesOf (scan: (prefix: string) => ReadonlyArray<{ key: string, value: unknown }>, target: string): Array<{ key: string, value: unknown }> {
+  return [...scan(keys.statusPrefix(target)), ...scan(`status/${target}#`).filter(e => /^#\d+\//.test(e.key.slice(`status/${target}`.length)))]
 }
 
 export function decodeClaim (v: unknown): ClaimRecord | undefined {
@@ -173,7 +201,7 @@ export function encodeTpl (t: TplRecord): MapValue {
 }
 
 export function encodeWant (w: WantRecord): MapValue {
-  return { template: w.template, state: w.state, root: w.root, set: { ...w.set }, tags: [...w.tags], peer: w.peer, forceMove: w.forceMove, generation: w.generation, updatedAt: w.updatedAt }
+  return { template: w.template, state: w.state, root: w.root, set: { ...w.set }, tags: [...w.tags], peer: w.peer, forceMove: w.forceMove, generation: w.generation, updatedAt: w.updatedAt, ...(w.scale !== undefined ? { scale: w.scale } : {}) }
 }
 
 export function encodeClaim (c: ClaimRecord): MapValue {

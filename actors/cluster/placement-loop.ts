@@ -4,7 +4,7 @@
 import type { Mesh } from '../../mesh/mesh.js'
 import type { Scheduler, Timer } from '../kit/clock.js'
 import { place, type DesiredInstance, type Placement } from '../placement.js'
-import { decodeTpl, keys, readClaims, readWants, specOf, type WantRecord } from '../state.js'
+import { decodeTpl, instanceKeys, keys, readClaims, readWants, specOf, type WantRecord } from '../state.js'
 import type { Membership } from './membership.js'
 import type { Assignment, RunnableActors } from './runnables.js'
 
@@ -32,7 +32,11 @@ export class PlacementLoop {
   placeNow (): void {
     if (this.stopped || !this.mesh.synced) return
     const self = this.mesh.peerId
-    const wants = readWants(this.mesh.scan('want/'))
+    // a scaled runnable stands for its replicas `inst#0` … `inst#(n-1)`, each placed on its own
+    const wants = new Map<string, WantRecord>()
+    for (const [inst, w] of readWants(this.mesh.scan('want/'))) {
+      for (const k of instanceKeys(inst, w, decodeTpl(this.mesh.get(keys.tpl(w.template))))) wants.set(k, w)
+    }
     const claims = readClaims(this.mesh.scan('claim/'))
     const instances: DesiredInstance[] = []
     for (const [inst, w] of wants) if (w.state === 'run') instances.push(this.desired(inst, w))

@@ -4,7 +4,7 @@
 import type { Mesh } from '../../mesh/mesh.js'
 import type { Describe, PsRow } from '../messages/workload.js'
 import { normalisePath } from '../paths.js'
-import { decodeStatus, decodeTpl, decodeWant, keys, readClaims, readWants, specOf, type ClaimRecord, type StatusRecord, type TplRecord } from '../state.js'
+import { decodeStatus, decodeTpl, instanceKeys, keys, readClaims, readWants, specOf, statusesOf, wantAt, type ClaimRecord, type StatusRecord, type TplRecord } from '../state.js'
 import type { Membership } from './membership.js'
 
 type Claims = ReadonlyMap<string, ReadonlyArray<ClaimRecord & { peerId: string }>>
@@ -24,17 +24,20 @@ export class InstanceViews {
   reserved (peerId: string): Record<string, number> {
     const claims = this.claims()
     const out: Record<string, number> = {}
-    for (const [inst, w] of readWants(this.mesh.scan('want/'))) {
-      if (w.state !== 'run' || this.ownerOf(inst, claims) !== peerId) continue
+    for (const [base, w] of readWants(this.mesh.scan('want/'))) {
+      if (w.state !== 'run') continue
       const tpl = decodeTpl(this.mesh.get(keys.tpl(w.template)))
-      for (const [r, n] of Object.entries(tpl ? specOf(tpl).requests : {})) out[r] = (out[r] ?? 0) + n
+      for (const inst of instanceKeys(base, w, tpl)) {
+        if (this.ownerOf(inst, claims) !== peerId) continue
+        for (const [r, n] of Object.entries(tpl ? specOf(tpl).requests : {})) out[r] = (out[r] ?? 0) + n
+      }
     }
     return out
   }
 
   describe (instance: string, claims?: Claims): Describe {
     const inst = normalisePath(instance)
-    const want = decodeWant(this.mesh.get(keys.want(inst)))
+    const want = wantAt(k => this.mesh.get(k), inst)
     const owner = this.ownerOf(inst, claims)
     const st = owner !== null ? decodeStatus(this.mesh.get(keys.status(inst, owner))) : want?.state === 'stop' ? this.stoppedStatus(inst) : undefined
     const tpl = want ? decodeTpl(this.mesh.get(keys.tpl(want.template))) : undefined
@@ -85,7 +88,7 @@ export class InstanceViews {
   private pendingDepends (tpl: TplRecord | undefined): string | undefined {
     for (const raw of tpl ? specOf(tpl).depends.runnables : []) {
       const target = normalisePath(raw)
-      const ok = this.mesh.scan(keys.statusPrefix(target)).some(e => { const s = decodeStatus(e.value); return s?.state === 'running' && s.ready })
+      const ok = statusesOf(p => this.mesh.scan(p), target).some(e => { const s = decodeStatus(e.value); return s?.state === 'running' && s.ready })
       if (!ok) return target
     }
     return undefined
@@ -96,16 +99,19 @@ export class InstanceViews {
     const claims = this.claims() // one scan of claim/ for the whole listing
     const alive = this.members.alive()
     const rows: PsRow[] = []
-    for (const [inst, w] of readWants(this.mesh.scan('want/'))) {
+    for (const [base, w] of readWants(this.mesh.scan('want/'))) {
       if (w.state !== 'run' && o.all !== true) continue
-      const owner = this.ownerOf(inst, claims, alive)
-      const st = owner !== null ? decodeStatus(this.mesh.get(keys.status(inst, owner))) : w.state === 'stop' ? this.stoppedStatus(inst) : undefined
-      const pr = owner !== null ? peers.get(owner) : undefined
-      if (o.peer !== undefined && owner !== o.peer && pr?.name !== o.peer) continue
-      if (o.tag !== undefined && !(pr?.tags ?? []).includes(o.tag)) continue
-      const status = w.state === 'stop' ? 'stopped' : st?.state ?? 'starting'
-      const why = w.state === 'run' && owner === null ? this.unplaced(inst) : null
-      rows.push({ instance: inst, peer: owner ?? '', peerName: pr?.name ?? '', status, ...(why !== null ? { waiting: why } : {}), containers: (st?.containers ?? []).map(c => ({ name: c.name, image: c.image, status: c.status })), ...(st?.volumes?.length ? { volumes: st.volumes } : {}), ...(st?.error ? { error: st.error } : {}) })
+      // a scaled runnable: one row per replica, `ns/app#k`
+      for (const inst of w.state === 'run' ? instanceKeys(base, w, decodeTpl(this.mesh.get(keys.tpl(w.template)))) : [base]) {
+        const owner = this.ownerOf(inst, claims, alive)
+        const st = owner !== null ? decodeStatus(this.mesh.get(keys.status(inst, owner))) : w.state === 'stop' ? this.stoppedStatus(inst) : undefined
+        const pr = owner !== null ? peers.get(owner) : undefined
+        if (o.peer !== undefined && owner !== o.peer && pr?.name !== o.peer) continue
+        if (o.tag !== undefined && !(pr?.tags ?? []).includes(o.tag)) continue
+        const status = w.state === 'stop' ? 'stopped' : st?.state ?? 'starting'
+        const why = w.state === 'run' && owner === null ? this.unplaced(inst) : null
+        rows.push({ instance: inst, peer: owner ?? '', peerName: pr?.name ?? '', status, ...(why !== null ? { waiting: why } : {}), containers: (st?.containers ?? []).map(c => ({ name: c.name, image: c.image, status: c.status })), ...(st?.volumes?.length ? { volumes: st.volumes } : {}), ...(st?.error ? { error: st.error } : {}) })
+      }
     }
     return rows.sort((a, b) => a.instance.localeCompare(b.instance))
   }

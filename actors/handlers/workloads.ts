@@ -9,7 +9,7 @@ import type { Scheduler } from '../kit/clock.js'
 import type { Handlers, HandlerContext } from '../messages/index.js'
 import type { Goal, WorkEvent, WorkReply, WorkRequest } from '../messages/workload.js'
 import { normalisePath } from '../paths.js'
-import { decodeTpl, decodeWant, encodeWant, keys, type WantRecord } from '../state.js'
+import { decodeTpl, decodeWant, encodeWant, instanceKeys, keys, type WantRecord } from '../state.js'
 import { watchWork } from './progress.js'
 
 export class WorkloadError extends Error {
@@ -30,6 +30,7 @@ export function workloadHandlers (mesh: Mesh, views: InstanceViews, clock: Sched
     'workload.restart': (m, ctx) => w.answer(m, ctx, 'running', () => w.run(m.path, { restart: true })),
     'workload.stop': (m, ctx) => w.answer(m, ctx, 'stopped', () => w.stop(m.path)),
     'workload.purge': (m, ctx) => w.answer(m, ctx, 'gone', () => w.purge(m.path, m.excise === true)),
+    'workload.scale': (m, ctx) => w.answer(m, ctx, 'running', () => w.scale(m.path, m.replicas)),
     'workload.ps': m => Promise.resolve(views.ps(m)),
   }
 }
@@ -99,7 +100,27 @@ class Workloads {
       wants.push([instance, w])
     }
     for (const [instance, w] of wants) await this.mesh.put(keys.want(instance), encodeWant(w))
-    return { instances: list.map(l => l.instance) }
+    return { instances: this.expand(wants) }
+  }
+
+  /** Instance keys of the wants: a scaled runnable's replicas (what a waited request watches). */
+  private expand (wants: ReadonlyArray<[string, WantRecord]>): string[] {
+    return wants.flatMap(([instance, w]) => instanceKeys(instance, w, decodeTpl(this.mesh.get(keys.tpl(w.template)))))
+  }
+
+  /** `monk scale`: sets the replicas of a runnable (and runs it when it was not running). */
+  async scale (path: string, replicas: number): Promise<WorkReply> {
+    const p = normalisePath(path)
+    const tpl = decodeTpl(this.mesh.get(keys.tpl(p)))
+    if (!tpl) throw new WorkloadError('not-found', `no template "${p}" is loaded (monk load it first; monk list shows what is loaded)`)
+    if (tpl.kind !== 'runnable') throw new WorkloadError('not-runnable', `${p} is a ${tpl.kind}; only a runnable scales (scale the members of a group one by one)`)
+    const prev = decodeWant(this.mesh.get(keys.want(p)))
+    if (!prev || prev.state !== 'run') await this.run(p, {})
+    const w = decodeWant(this.mesh.get(keys.want(p)))
+    if (!w) throw new WorkloadError('not-found', `${p} could not be run`)
+    const next: WantRecord = { ...w, scale: replicas, updatedAt: this.clock.now() }
+    await this.mesh.put(keys.want(p), encodeWant(next))
+    return { instances: this.expand([[p, next]]) }
   }
 
   async stop (path: string): Promise<WorkReply> {

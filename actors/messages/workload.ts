@@ -2,7 +2,7 @@
 // group), and list what runs. With `wait: true` the reply is a stream of WorkEvents that ends when
 // the daemon says the work is done (running, stopped, gone) or failed: the CLI only renders them.
 import * as v from 'valibot'
-import { flag, message, name, path, tags, vars } from './fields.js'
+import { flag, int, message, name, path, tags, vars } from './fields.js'
 
 /** Seconds the daemon watches a waited request before it ends the stream with a timeout. */
 const timeout = v.pipe(v.number('a number of seconds'), v.minValue(0.001, 'a number of seconds from 0.001 to 86400'), v.maxValue(86_400, 'a number of seconds from 0.001 to 86400'))
@@ -15,6 +15,8 @@ export const workloadRequests = {
   'workload.stop': message('workload.stop', { path, ...waited }),
   'workload.restart': message('workload.restart', { path, ...waited }),
   'workload.purge': message('workload.purge', { path, excise: v.optional(flag), ...waited }),
+  /** `monk scale PATH N`: N replicas of a runnable (0 keeps the want but runs none). */
+  'workload.scale': message('workload.scale', { path, replicas: int(0, 1000), ...waited }),
   'workload.ps': message('workload.ps', { all: v.optional(flag), peer: v.optional(name), tag: v.optional(name) }),
 } as const
 
@@ -85,5 +87,6 @@ export interface WorkloadReplies {
   'workload.stop': WorkReply
   'workload.restart': WorkReply
   'workload.purge': WorkReply
+  'workload.scale': WorkReply
   'workload.ps': PsRow[]
 }

@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs'
 import { spawnActor, tell, type ActorContext, type ActorRef, type ActorSystem, type Timer } from '../kit/index.js'
 import type { LogItem, LogStreams, RunnableMsg } from '../messages/runnable.js'
 import { LABEL_CONTAINER, type ContainerSummary } from '../runtime/runtime.js'
-import { decodeClaim, decodeStatus, decodeWant, encodeClaim, encodeStatus, keys, type StatusRecord, type WantRecord } from '../state.js'
+import { decodeClaim, decodeStatus, encodeClaim, encodeStatus, keys, statusesOf, wantAt, type StatusRecord, type WantRecord } from '../state.js'
 import { actionInfos, runAction, runHook } from './actions.js'
 import { InstanceContext, type RunnableDeps } from './context.js'
 import { decide, drives, initialRecord, type Plan, type RunnableEffect, type RunnableEvent, type RunnableRecord } from './decide.js'
@@ -66,7 +66,7 @@ class Shell {
     const containers = await this.ctx.containers()
     const depends = (t?.spec.depends.runnables ?? []).map(target => ({
       target,
-      ready: this.d.scan(keys.statusPrefix(target)).some(e => { const s = decodeStatus(e.value); return s?.state === 'running' && s.ready }),
+      ready: statusesOf(p => this.d.scan(p), target).some(e => { const s = decodeStatus(e.value); return s?.state === 'running' && s.ready }),
     }))
     const prior = decodeStatus(this.d.get(keys.status(this.ctx.instance, this.d.peerId)))
     if (prior && this.status === null) this.status = prior
@@ -191,7 +191,7 @@ class Shell {
 
   /** A request on the owner: answered beside the actor, so a slow action blocks nothing. */
   request (msg: Extract<RunnableMsg, { replyTo: unknown }>): void {
-    const want = decodeWant(this.d.get(keys.want(this.ctx.instance)))
+    const want = wantAt(k => this.d.get(k), this.ctx.instance)
     const fail = (err: unknown): void => { msg.replyTo.fail(err instanceof Error ? err : new Error(String(err))) }
     const run = async (): Promise<void> => {
       switch (msg.type) {

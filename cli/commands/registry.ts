@@ -83,6 +83,12 @@ export function registerCommands (program: Command): void {
     .argument('<paths...>', 'template paths')
     .action(lazy(() => import('./workload.js'), m => m.restart))
 
+  waitOptions(program.command('scale'), WAIT_TIMEOUT_S)
+    .description('run N replicas of a runnable, spread one per peer where possible (ps shows ns/name#k)')
+    .argument('<path>', 'template path of a runnable')
+    .argument('<replicas>', 'how many replicas (0 runs none)')
+    .action(lazy(() => import('./workload.js'), m => m.scale))
+
   waitOptions(program.command('purge'), STOP_TIMEOUT_S)
     .description('stop a workload and remove its containers and data')
     .argument('<paths...>', 'template paths')
