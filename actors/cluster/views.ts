@@ -4,7 +4,7 @@
 import type { Mesh } from '../../mesh/mesh.js'
 import type { Describe, PsRow } from '../messages/workload.js'
 import { normalisePath } from '../paths.js'
-import { decodeStatus, decodeTpl, instanceKeys, keys, readClaims, readWants, specOf, statusesOf, wantAt, type ClaimRecord, type StatusRecord, type TplRecord } from '../state.js'
+import { decodeStatus, decodeTpl, instanceKeys, keys, readClaims, readWants, specOf, statusesOf, wantAt, type ClaimRecord, type StatusRecord, type TplRecord, type WantRecord } from '../state.js'
 import type { Membership } from './membership.js'
 
 type Claims = ReadonlyMap<string, ReadonlyArray<ClaimRecord & { peerId: string }>>
@@ -55,9 +55,16 @@ export class InstanceViews {
       ...(st?.events?.length ? { events: st.events.map(e => ({ time: new Date(e.at).toISOString(), message: e.message })) } : {}),
       ready: st?.ready ?? false,
       error: st?.error ?? null,
-      waiting: status === 'starting' ? this.waitingFor(st, tpl) : status === 'not placed' ? this.unplaced(inst) ?? 'a peer to run it' : null,
+      waiting: status === 'starting' ? this.waitingFor(st, tpl) : status === 'not placed' ? this.unplaced(inst) ?? this.scaledNote(inst, want, tpl) ?? 'a peer to run it' : null,
       generation: st?.generation ?? 0,
     }
+  }
+
+  /** For the base path of a scaled runnable: where its replicas are described. */
+  private scaledNote (inst: string, want: WantRecord | undefined, tpl: TplRecord | undefined): string | null {
+    if (want === undefined) return null
+    const ks = instanceKeys(inst, want, tpl)
+    return ks.length === 1 && ks[0] === inst ? null : `nothing: ${inst} is scaled to ${ks.length} replica${ks.length === 1 ? '' : 's'} (${ks.length ? `${ks[0] ?? ''}${ks.length > 1 ? ` … ${ks[ks.length - 1] ?? ''}` : ''}` : 'none'}; describe each, or see ps)`
   }
 
   /** A stopped instance has no claimant: the newest `stopped` status a peer wrote (it lists the volumes kept). */
