@@ -61,7 +61,7 @@ export async function startContainers (ctx: InstanceContext, want: WantRecord, s
       contents: f.raw ? f.contents : renderTemplate(f.contents, name => all.get(name) ?? null),
     }))
     noteMounts(volumes, decl.name, spec.mounts, new Set())
-    if (rt.kind === 'process') spec.mounts = linkMounts(rootOf(decl.name), spec.mounts)
+    if (rt.kind === 'process') spec.mounts = linkMounts(rootOf(decl.name), spec.mounts, (field, message) => warn(`containers.${decl.name}.${field}`, message))
     for (const f of [...files.filter(f => f.container === decl.name), ...own]) {
       mkdirSync(dirname(f.hostPath), { recursive: true })
       writeFileSync(f.hostPath, f.contents)

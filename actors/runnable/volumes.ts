@@ -80,10 +80,11 @@ export async function resolveVolumes (decls: readonly VolumeDecl[], vars: ScopeV
  * The process runtime sees the host filesystem: a mount whose two paths differ becomes a symlink
  * `<rootfs>/<container path>` → host directory (created). Returns the mounts left for the runtime.
  */
-export function linkMounts (rootfs: string, mounts: readonly Mount[]): Mount[] {
+export function linkMounts (rootfs: string, mounts: readonly Mount[], warn: (field: string, message: string) => void = () => {}): Mount[] {
   const left: Mount[] = []
   for (const m of mounts) {
     if (m.hostPath === m.containerPath) { left.push(m); continue }
+    if (m.readOnly) warn(`mount ${m.containerPath}`, `${m.hostPath} is linked read-write: the process runtime cannot make it read-only`)
     mkdirSync(m.hostPath, { recursive: true })
     const link = within(rootfs, `.${m.containerPath}`, `mount ${m.containerPath}`, 'bad-volume')
     mkdirSync(dirname(link), { recursive: true })

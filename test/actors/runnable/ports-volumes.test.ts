@@ -89,6 +89,9 @@ V('process runtime: a remapped mount becomes a symlink under the rootfs; same-pa
     linkMounts(rootfs, [{ hostPath: join(dir, 'vol', 'other'), containerPath: '/var/lib/db', readOnly: false }])
     assert.is(readlinkSync(link), join(dir, 'vol', 'other'), 'a changed mount relinks')
     try { linkMounts(rootfs, [{ hostPath: join(dir, 'x'), containerPath: '/../../escape', readOnly: false }]); assert.unreachable('left the rootfs') } catch (err) { assert.instance(err, RunnableError) }
+    const warned: string[] = []
+    linkMounts(rootfs, [{ hostPath: join(dir, 'ro'), containerPath: '/etc/ro', readOnly: true }], (f, m) => warned.push(`${f}: ${m}`))
+    assert.equal(warned, [`mount /etc/ro: ${join(dir, 'ro')} is linked read-write: the process runtime cannot make it read-only`], 'read-only is not dropped silently')
   } finally { rmSync(dir, { recursive: true, force: true }) }
 })
 V('mounts are noted against declared volumes; other binds are rows of their own', () => {
