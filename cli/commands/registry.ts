@@ -222,6 +222,8 @@ export function registerCommands (program: Command): void {
     .option('--join <token>', 'join a cluster with this token')
     .option('--runtime <kind>', 'container runtime: auto, docker or process')
     .option('--log-level <level>', 'monkd log level')
+    .option('--cpu <cores>', 'cores this peer offers to resource requests (default: the machine\'s)')
+    .option('--memory <size>', 'memory this peer offers to resource requests, e.g. 8Gi (default: the machine\'s)')
     .action(lazy(() => import('./daemon.js'), m => m.start))
 
   daemon.command('stop')
