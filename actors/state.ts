@@ -27,6 +27,10 @@ export interface TplRecord {
   members: string[]
   /** Enclosing groups, innermost first. */
   groups: string[]
+  /** Paths this template inherits from, nearest first. */
+  chain: string[]
+  /** Set when a later load broke this template (its parent or a member went away): it keeps this record until loaded again. */
+  problem?: string
   file: string
   loadedAt: number
 }
@@ -43,8 +47,10 @@ export interface WantRecord {
   peer: string | null
   /** --force-move marker (see placement.DesiredInstance.forceMove); 0 = none. */
   forceMove: number
-  /** Bumped by `monk restart` / `monk update` so the owner replaces its containers. */
+  /** Bumped by `monk restart` / `monk update` so the owner starts the instance again. */
   generation: number
+  /** Bumped by `monk restart` only: every container is replaced; `update` replaces only those whose spec changed. */
+  restarts?: number
   updatedAt: number
   /** Replicas set by `monk scale` (wins over the template's `scale.value`); absent: the template's. */
   scale?: number
@@ -77,7 +83,9 @@ const strs = (v: unknown): string[] => Array.isArray(v) ? v.filter((x): x is str
 
 export function decodeTpl (v: unknown): TplRecord | undefined {
   if (!isObj(v) || typeof v.path !== 'string' || !isObj(v.value)) return undefined
-  return { path: v.path, kind: str(v.kind, 'abstract'), value: v.value as MapValue, members: strs(v.members), groups: strs(v.groups), file: str(v.file), loadedAt: num(v.loadedAt) }
+  const t: TplRecord = { path: v.path, kind: str(v.kind, 'abstract'), value: v.value as MapValue, members: strs(v.members), groups: strs(v.groups), chain: strs(v.chain), file: str(v.file), loadedAt: num(v.loadedAt) }
+  if (typeof v.problem === 'string') t.problem = v.problem
+  return t
 }
 
 const specs = new WeakMap<MapValue, RunnableSpec>()
@@ -101,7 +109,7 @@ export function decodeWant (v: unknown): WantRecord | undefined {
   if (isObj(v.set)) for (const [k, x] of Object.entries(v.set)) if (typeof x === 'string') set[k] = x
   return {
     template: v.template, state: v.state === 'stop' ? 'stop' : 'run', root: str(v.root, v.template), set, tags: strs(v.tags),
-    peer: typeof v.peer === 'string' ? v.peer : null, forceMove: num(v.forceMove), generation: num(v.generation), updatedAt: num(v.updatedAt),
+    peer: typeof v.peer === 'string' ? v.peer : null, forceMove: num(v.forceMove), generation: num(v.generation), restarts: num(v.restarts), updatedAt: num(v.updatedAt),
     ...(typeof v.scale === 'number' && Number.isInteger(v.scale) && v.scale >= 0 ? { scale: v.scale } : {}),
   }
 }
@@ -197,11 +205,13 @@ export function readClaims (entries: Entries): Map<string, Array<ClaimRecord & {
 // ---- writers: each record as the replica stores it ----
 
 export function encodeTpl (t: TplRecord): MapValue {
-  return { path: t.path, kind: t.kind, value: t.value, members: [...t.members], groups: [...t.groups], file: t.file, loadedAt: t.loadedAt }
+  const out: MapValue = { path: t.path, kind: t.kind, value: t.value, members: [...t.members], groups: [...t.groups], chain: [...t.chain], file: t.file, loadedAt: t.loadedAt }
+  if (t.problem !== undefined) out.problem = t.problem
+  return out
 }
 
 export function encodeWant (w: WantRecord): MapValue {
-  return { template: w.template, state: w.state, root: w.root, set: { ...w.set }, tags: [...w.tags], peer: w.peer, forceMove: w.forceMove, generation: w.generation, updatedAt: w.updatedAt, ...(w.scale !== undefined ? { scale: w.scale } : {}) }
+  return { template: w.template, state: w.state, root: w.root, set: { ...w.set }, tags: [...w.tags], peer: w.peer, forceMove: w.forceMove, generation: w.generation, restarts: w.restarts ?? 0, updatedAt: w.updatedAt, ...(w.scale !== undefined ? { scale: w.scale } : {}) }
 }
 
 export function encodeClaim (c: ClaimRecord): MapValue {

@@ -2,7 +2,7 @@
 // HashiCorp Serf on the same host? Peers are separate processes on 127.0.0.1 for both systems.
 //
 //   npm run bench -- mesh [--peers 3,10,25] [--writes 200] [--kills 10] [--sigstops 3]
-//                         [--idle-secs 15] [--no-serf] [--serf-profile lan] [--no-build]
+//                         [--idle-secs 30] [--no-serf] [--serf-profile lan] [--no-build]
 //
 // monk runs from dist/ (built first unless --no-build): each peer is dist/test/helpers/mesh-peer.js
 // under plain node, the mesh of a monkd without its runtime and actors. Peers start in waves of 4.
@@ -25,7 +25,8 @@ import { tmpdir } from 'node:os'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import type { PeerEvent } from '../test/helpers/mesh-peer.js'
-import { procCpuSeconds, procRssMb, startProcCluster, tcpBytesDelta, tcpBytesSent, tcpConnections, waitAllAlive } from '../test/helpers/mesh-procs.js'
+import { defaults } from '../mesh/defaults.js'
+import { type PeerProcess, procCpuSeconds, procRssMb, startProcCluster, tcpBytesDelta, tcpBytesSent, tcpConnections, waitAllAlive } from '../test/helpers/mesh-procs.js'
 
 interface Row {
   system: 'monk' | 'serf'
@@ -49,7 +50,7 @@ const sizes = option('peers', '3,10,25').split(',').map(Number)
 const writes = Number(option('writes', '200'))
 const kills = Number(option('kills', '10'))
 const sigstops = Number(option('sigstops', '3'))
-const idleSecs = Number(option('idle-secs', '15'))
+const idleSecs = Number(option('idle-secs', '30'))
 const serfProfile = option('serf-profile', 'lan')
 const withSerf = !process.argv.includes('--no-serf')
 const build = !process.argv.includes('--no-build')
@@ -73,23 +74,29 @@ async function monk (n: number): Promise<Row> {
   try {
     await waitAllAlive(c.peers, n, 60_000 + n * 3000, poll)
     await Promise.all(c.peers.map(async p => { await p.command({ op: 'watch', prefix: 'bench/' }) }))
-    // let start-up syncs, dials and gossipsub grafts settle before measuring idleness
-    await sleep(3000 + n * 70)
+    // idleness starts when start-up is over: the joins' extra connections closed (every peer at or
+    // under connMax), no suspicion raised for 5 s, then 5 s more for the last syncs and grafts
+    const settled = await settle(c.peers, 60_000 + n * 1000)
+    console.log(`  settled in ${(settled / 1000).toFixed(1)} s`)
 
     // idle traffic, CPU, connections and memory
     const s0 = tcpBytesSent()
     const cpu0 = c.peers.map(p => p.cpuSeconds())
+    const k0 = await countersOf(c.peers)
     const t0 = Date.now()
     await sleep(idleSecs * 1000)
     const s1 = tcpBytesSent()
     const cpu1 = c.peers.map(p => p.cpuSeconds())
     const secs = (Date.now() - t0) / 1000
+    const k1 = await countersOf(c.peers)
     const conns = tcpConnections()
     const idle = mean(c.peers.map(p => tcpBytesDelta(s0, s1, p.pid) / secs))
     const cpu = mean(c.peers.map((_, i) => (cpu1[i]! - cpu0[i]!) / secs * 100))
     const connections = mean(c.peers.map(p => conns.get(p.pid) ?? 0))
     const rss = mean(c.peers.map(p => p.rssMb()))
-    console.log(`  idle ${Math.round(idle)} B/s, CPU ${cpu.toFixed(2)} % of a core, ${connections.toFixed(1)} connections, RSS ${rss.toFixed(0)} MB per peer`)
+    const rate = (k: string): string => (k1.reduce((a, x, i) => a + (x[k] ?? 0) - (k0[i]![k] ?? 0), 0) / n / secs).toFixed(2)
+    console.log(`  idle ${Math.round(idle)} B/s, CPU ${cpu.toFixed(2)} % of a core, ${connections.toFixed(1)} connections (${mean(k1.map(x => x.connections ?? 0)).toFixed(1)} distinct peers), RSS ${rss.toFixed(0)} MB per peer`)
+    console.log(`  per peer per second: ${['swimSent', 'syncCompleted', 'syncFailed', 'suspicionsRaised', 'deltasReceived'].map(k => `${k} ${rate(k)}`).join(', ')}`)
 
     // write-to-visible-everywhere
     const latencies: number[] = []
@@ -151,6 +158,28 @@ async function monk (n: number): Promise<Row> {
   } finally {
     await c.close()
   }
+}
+
+type Counters = Record<string, number>
+async function countersOf (peers: PeerProcess[]): Promise<Counters[]> {
+  return await Promise.all(peers.map(async p => await p.command<Counters>({ op: 'counters' }, 30_000)))
+}
+
+/** Waits until every peer holds at most connMax distinct peers and no suspicion was raised for 5 s (then 5 s more); returns the time taken. */
+async function settle (peers: PeerProcess[], timeoutMs: number): Promise<number> {
+  const start = Date.now()
+  let quietSince = Date.now()
+  let last = -1
+  while (Date.now() - start < timeoutMs) {
+    const k = await countersOf(peers)
+    const raised = k.reduce((a, x) => a + (x.suspicionsRaised ?? 0), 0)
+    if (raised !== last) { last = raised; quietSince = Date.now() }
+    if (k.every(x => (x.connections ?? 0) <= defaults.connMax) && Date.now() - quietSince >= 5000) break
+    await sleep(1000)
+  }
+  if (Date.now() - start >= timeoutMs) console.log(`  not settled within ${timeoutMs} ms: measuring anyway`)
+  await sleep(5000)
+  return Date.now() - start
 }
 
 // ---------------------------------------------------------------- serf

@@ -36,6 +36,8 @@ export interface MeshCounters {
   probesRefused: number
   /** Times a peer became suspect in this view. */
   suspicions: number
+  /** Suspicions this peer raised or confirmed from its own failed probes or refused dials. */
+  suspicionsRaised: number
   /** Exceptions thrown by onChange / onPeerUp / onPeerDown listeners (swallowed). */
   listenerErrors: number
   /** Store writes that failed (remote applies; local writes reject their promise instead). */
@@ -67,6 +69,7 @@ export function newCounters (): MeshCounters {
     probes: 0,
     probesRefused: 0,
     suspicions: 0,
+    suspicionsRaised: 0,
     listenerErrors: 0,
     storeErrors: 0,
   }

@@ -36,8 +36,6 @@ export const defaults = {
   syncBuckets: 256,
   /** Period of anti-entropy with one random live peer. Repairs lost gossip within seconds; an idle round is one root exchange (~0.5 KB on the wire, both ways), so 5 s costs each peer ~100 B/s whatever the cluster size. */
   syncIntervalMs: 5000,
-  /** One round in this many picks its partner among all members, not only connected ones (dialing costs ~3-4 KB): ~120 B/s per peer at 5 s × 6, and state crosses between peers that are never neighbours every 30 s. */
-  syncFarEvery: 6,
   /** Random spread of the period (±fraction) so peers do not sync in lock-step. */
   syncJitter: 0.3,
   /** Largest frame on a sync stream; entries are chunked well below it. */

@@ -147,7 +147,7 @@ export class Connections {
   onDialFailed (fn: PeerListener): () => void { this.dialFailedListeners.add(fn); return () => { this.dialFailedListeners.delete(fn) } }
 
   /**
-   * Peers the fill dials first (membership's probe neighbours): connections that are needed anyway
+   * Peers the fill dials first (membership's probe subjects): connections that are needed anyway
    * then also serve gossipsub, and the pool holds fewer in all.
    */
   prefer (fn: () => readonly string[]): void { this.preferred = fn }

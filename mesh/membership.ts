@@ -27,6 +27,8 @@ export interface ProbeConnections {
   need (peer: string, opts?: { signal?: AbortSignal }): Promise<void>
   /** Marks the connection to `peer` as in use. */
   touch (peer: string): void
+  /** Whether a connection to `peer` is open now. */
+  isConnected (peer: string): boolean
   /** Calls `fn(peer)` when a connection ends that nobody announced as an idle close. */
   onClosed (fn: (peer: string) => void): () => void
   /** Calls `fn(peer)` when a dial to `peer` fails (the pool's own dials included). */
@@ -53,6 +55,8 @@ interface Outbound { writer: FrameWriter | undefined; queue: Uint8Array[]; strea
 
 // frames queued to a peer whose stream is still opening, or that stopped reading; more are dropped
 const maxQueued = 32
+// MONK_SWIM_TRACE=1: one stderr line per suspicion this peer raises, with the failed probe's kind (diagnosis of false suspicions)
+const trace = process.env.MONK_SWIM_TRACE === '1'
 
 export class Membership {
   private readonly init: MembershipInit
@@ -76,7 +80,7 @@ export class Membership {
       random: init.random,
       now: init.clock.monotonic(),
       topology: () => this.topology,
-      transport: { send: (to, msg) => { this.send(to, msg) } },
+      transport: { send: (to, msg) => this.send(to, msg) },
       onEvent: e => { this.event(e) },
     })
     init.liveness.bind(this.swim)
@@ -124,6 +128,9 @@ export class Membership {
   /** The peers membership probes or is probed by: the connections it keeps in use. */
   neighbours (): string[] { return this.swim.neighbours() }
 
+  /** The peers this one probes (a subset of the neighbours). */
+  subjects (): string[] { return this.swim.subjects() }
+
   // ---- the machine on real time ----
 
   /** Runs `fn` on the machine with the current time, then re-arms the timer. */
@@ -153,6 +160,11 @@ export class Membership {
       this.rebuild()
       return
     }
+    if (e.type === 'raised') {
+      this.init.counters.suspicionsRaised++
+      if (trace) process.stderr.write(`swim ${this.init.self.slice(-6)} suspects ${e.peer.slice(-6)} (${e.why}) connected=${this.init.connections.isConnected(e.peer)}\n`)
+      return
+    }
     if (e.type === 'suspect') this.init.counters.suspicions++
     if (e.type === 'down') this.dropOutbound(e.peer)
     this.init.liveness.emit(e)
@@ -178,8 +190,9 @@ export class Membership {
 
   // ---- transport ----
 
-  private send (to: string, msg: SwimMessage): void {
-    if (this.stopped) return
+  /** Writes `msg` to `to` on our outbound stream; false when that stream is still being opened (swim.opened() follows). */
+  private send (to: string, msg: SwimMessage): boolean {
+    if (this.stopped) return true
     const bytes = encodeSwim(msg)
     const { counters, connections } = this.init
     counters.swimSent++
@@ -193,9 +206,10 @@ export class Membership {
     }
     if (o.writer) {
       if (o.writer.pending < maxQueued) o.writer.write(bytes)
-    } else if (o.queue.length < maxQueued) {
-      o.queue.push(bytes)
+      return true
     }
+    if (o.queue.length < maxQueued) o.queue.push(bytes)
+    return false
   }
 
   private async open (peer: string, o: Outbound): Promise<void> {
@@ -213,6 +227,8 @@ export class Membership {
       writer.done.catch(() => {}).finally(() => {
         if (this.outbound.get(peer) === o) this.outbound.delete(peer)
       })
+      // probes that waited for this stream start their clocks now: opening it was no round trip
+      this.call(now => { this.swim.opened(peer, now) })
     } catch (err) {
       if (this.outbound.get(peer) === o) this.outbound.delete(peer)
       const refused = isRefused(err)

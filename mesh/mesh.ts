@@ -257,7 +257,9 @@ export class Mesh {
       rings: config.swimRings,
       openTimeoutMs: config.connDialTimeoutMs,
     })
-    this.pool.prefer(() => this.membership.neighbours())
+    // subjects only: each probe pair then has one natural dialer (the observer), and the two sides
+    // do not dial each other at once, which leaves two connections between them
+    this.pool.prefer(() => this.membership.subjects())
     this.rpc = new Rpc({ node, maxBytes: config.maxRequestBytes, defaultTimeoutMs: config.requestTimeoutMs, reserved: [protocols.sync, protocols.swim(cluster.id), protocols.conn(cluster.id)] })
     this.testing = {
       setGossipDropRate: rate => { this.gossip.setDropRate(rate) },
@@ -564,19 +566,22 @@ export class Mesh {
   }
 
   /**
-   * A random live member (DESIGN §3). Most rounds pick among members we are connected to, so an
-   * idle round is one small exchange on an open connection (~0.5 KB on the wire); one round in
-   * `syncFarEvery` picks among all members, dialing if needed (a new connection costs ~3-4 KB),
-   * so state also crosses between peers that are never neighbours.
+   * A random live member among membership's ring neighbours and the peers we are connected to
+   * (DESIGN §3). Neighbours come from the membership list (swim-ring.ts), not from whoever happens
+   * to be connected, and their connections are open anyway for probing: an idle round is one small
+   * exchange (~0.5 KB on the wire) and never a dial (~3-4 KB of handshakes). The union of the K
+   * rings is an expander, so state still crosses the whole cluster in O(log N) rounds.
    */
   private syncPartner (): string | undefined {
-    const { random, config } = this.p
-    const members = this.liveness.alive().filter(p => p !== this.peerId && !this.gater.isBlocked(p))
-    const connected = new Set(this.pool.connected())
-    const near = members.filter(p => connected.has(p))
-    const far = random.next() * config.syncFarEvery < 1
-    let candidates = far || near.length === 0 ? members : near
-    if (candidates.length === 0) candidates = [...connected].filter(p => !this.gater.isBlocked(p))
+    const { random } = this.p
+    const usable = (p: string): boolean => p !== this.peerId && !this.gater.isBlocked(p)
+    const alive = new Set(this.liveness.alive())
+    const candidates = [...new Set([...this.membership.neighbours(), ...this.pool.connected()])].filter(p => usable(p) && alive.has(p))
+    if (candidates.length === 0) {
+      // membership may not know anyone yet (a joiner's first rounds): any connection will do
+      const any = this.pool.connected().filter(usable)
+      return any[Math.floor(random.next() * any.length)]
+    }
     return candidates[Math.floor(random.next() * candidates.length)]
   }
 

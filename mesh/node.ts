@@ -10,6 +10,7 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { swarmKey } from './cluster.js'
+import { deferWindowUpdates } from './yamux-window.js'
 
 export type MeshServices = { identify: Identify; ping: Ping; pubsub: GossipSub }
 export type MeshNode = Libp2p<MeshServices>
@@ -28,6 +29,7 @@ export interface NodeInit {
 
 /** Creates and starts the libp2p node. Throws if listening fails. */
 export async function createNode (init: NodeInit): Promise<MeshNode> {
+  deferWindowUpdates()
   return await createLibp2p<MeshServices>({
     privateKey: init.privateKey,
     addresses: { listen: init.listen },

@@ -27,6 +27,9 @@ import type { RingTopology } from './swim-ring.js'
 
 // every this many periods, one dead member is pinged (see probeStragglers)
 const deadEvery = 10
+// a member known only from the topology is probed as a straggler after this many periods without
+// news of it: a joiner announces itself, and gossip reaches everyone well before
+const stragglerGracePeriods = 10
 
 export type MemberState = 'alive' | 'suspect' | 'dead' | 'left'
 /** Why a peer went down: suspicion timed out ('failed'), a dial to it was refused ('unreachable'), or it left. */
@@ -49,14 +52,20 @@ export interface SwimConfig {
 }
 
 export interface SwimTransport {
-  /** Delivers `msg` to `to`, best effort; failures come back through sendFailed(). */
-  send (to: string, msg: SwimMessage): void
+  /**
+   * Delivers `msg` to `to`, best effort; failures come back through sendFailed(). Returns false
+   * when the message waits for a connection or stream to open: the shell then calls opened() or
+   * sendFailed(), and a probe's timers start only from opened() (a dial is not a round trip).
+   */
+  send (to: string, msg: SwimMessage): boolean | void
 }
 
 export type SwimEvent =
   | { type: 'up'; peer: string }
   | { type: 'down'; peer: string; reason: DownReason }
   | { type: 'suspect'; peer: string }
+  /** This peer's own evidence started or confirmed a suspicion: a probe of `kind` failed, or a dial was refused. */
+  | { type: 'raised'; peer: string; why: ProbeKind | 'refused' }
   /** A peer not in the topology was heard of: the shell should add it. */
   | { type: 'learned'; peer: string }
 
@@ -86,12 +95,14 @@ interface Member {
   suspicion: Suspicion | undefined
 }
 
-type ProbeKind = 'periodic' | 'hint' | 'confirm'
+export type ProbeKind = 'periodic' | 'hint' | 'confirm'
 interface Probe {
   target: string
   kind: ProbeKind
   directAt: number
   endAt: number
+  /** The ping waits for a connection to open: no timer runs until opened() or sendFailed(). */
+  opening: boolean
   indirect: boolean
   helpers: number
   nacks: number
@@ -117,6 +128,7 @@ export class Swim {
   private orderKey = ''
   private orderAt = 0
   private stragglerAt = 0
+  private readonly unheard = new Map<string, number>()
   private periods = 0
   private nextProbeAt: number
   private nextGossipAt = Infinity
@@ -172,7 +184,8 @@ export class Swim {
     return this.cache.neighbours
   }
 
-  private subjects (): string[] {
+  /** Peers this one probes (its predecessor in each ring): it dials them, its observers dial it. */
+  subjects (): string[] {
     this.neighbours()
     return this.cache.subjects
   }
@@ -184,7 +197,7 @@ export class Swim {
   nextWake (): number {
     let t = this.nextProbeAt
     if (this.queue.size > 0) t = Math.min(t, this.nextGossipAt)
-    for (const p of this.probes.values()) t = Math.min(t, p.indirect || p.kind === 'confirm' ? p.endAt : p.directAt)
+    for (const p of this.probes.values()) if (!p.opening) t = Math.min(t, p.indirect || p.kind === 'confirm' ? p.endAt : p.directAt)
     for (const r of this.relays.values()) t = Math.min(t, r.nackAt)
     for (const id of this.suspects) {
       const s = this.members.get(id)?.suspicion
@@ -201,6 +214,7 @@ export class Swim {
     if (this.wakeAt !== undefined && now - this.wakeAt > this.cfg.lateTickMs) this.awareness.apply(1)
     const due = (d: number): boolean => now >= d && this.seenAt >= d
     for (const [seq, p] of this.probes) {
+      if (p.opening) continue
       if (p.kind === 'confirm') {
         if (due(p.endAt)) this.probeFailed(seq, p, false, now)
       } else if (!p.indirect && due(p.directAt)) {
@@ -262,9 +276,13 @@ export class Swim {
     this.settle(now)
   }
 
-  /** A new member (e.g. its `peer/<id>` record appeared or changed): probe it now. */
+  /**
+   * A new member (e.g. its `peer/<id>` record appeared or changed): probe it now if it is one of
+   * ours to watch. The others learn it is up from gossip in O(log N) hops (it announces itself to
+   * its first contact); a probe from every member would dial it N − 1 times at once.
+   */
   join (peer: string, now: number): void {
-    if (peer === this.self || this.probing(peer)) return
+    if (peer === this.self || this.probing(peer) || !this.neighbours().includes(peer)) return
     this.startProbe(peer, 'hint', now)
     this.settle(now)
   }
@@ -277,9 +295,33 @@ export class Swim {
     this.settle(now)
   }
 
+  /**
+   * The connection to `peer` that a send waited for is open: the probes of `peer` start their
+   * timers now, as if their ping had just been sent.
+   */
+  opened (peer: string, now: number): void {
+    for (const p of this.probes.values()) {
+      if (p.target !== peer || !p.opening) continue
+      p.opening = false
+      this.timeProbe(p, now)
+    }
+    this.settle(now)
+  }
+
   /** A send to `peer` failed; `refused` when the dial was refused (no process listens there). */
   sendFailed (peer: string, refused: boolean, now: number): void {
-    if (!refused) return
+    if (!refused) {
+      // the dial failed or timed out: we cannot reach it directly, others may (indirect probes)
+      for (const [seq, p] of this.probes) {
+        if (p.target !== peer || !p.opening) continue
+        p.opening = false
+        this.timeProbe(p, now)
+        if (p.kind === 'confirm') this.probeFailed(seq, p, false, now)
+        else this.askHelpers(seq, p)
+      }
+      this.settle(now)
+      return
+    }
     for (const [seq, r] of this.relays) {
       if (r.target !== peer) continue
       this.relays.delete(seq)
@@ -288,7 +330,7 @@ export class Swim {
     let failed = false
     for (const [seq, p] of this.probes) if (p.target === peer) { this.probeFailed(seq, p, true, now); failed = true }
     const m = this.members.get(peer)
-    if (!failed && !(m?.state === 'suspect' && m.refused) && m?.state !== 'dead' && m?.state !== 'left') this.suspectSelf(peer, true, now)
+    if (!failed && !(m?.state === 'suspect' && m.refused) && m?.state !== 'dead' && m?.state !== 'left') this.suspectSelf(peer, true, now, 'refused')
     this.settle(now)
   }
 
@@ -342,9 +384,13 @@ export class Swim {
   private probeStragglers (now: number): void {
     const ids = [...this.init.topology().ids]
     if (ids.length <= 1) return
+    const grace = stragglerGracePeriods * this.cfg.probeIntervalMs
     for (let i = 0; i < Math.min(ids.length, 16); i++) {
       const id = ids[this.stragglerAt++ % ids.length]!
-      if (id !== this.self && !this.members.has(id) && !this.probing(id)) { this.startProbe(id, 'hint', now); return }
+      if (id === this.self || this.members.has(id)) { this.unheard.delete(id); continue }
+      const since = this.unheard.get(id)
+      if (since === undefined) { this.unheard.set(id, now); continue }
+      if (now - since >= grace && !this.probing(id)) { this.startProbe(id, 'hint', now); return }
     }
     if (++this.periods % deadEvery !== 0) return
     const dead = [...this.members].filter(([, m]) => m.state === 'dead').map(([id]) => id)
@@ -354,10 +400,18 @@ export class Swim {
 
   private startProbe (target: string, kind: ProbeKind, now: number): void {
     const seq = ++this.seq
+    const p: Probe = { target, kind, directAt: 0, endAt: 0, opening: false, indirect: false, helpers: 0, nacks: 0 }
+    this.timeProbe(p, now)
+    this.probes.set(seq, p)
+    p.opening = this.init.transport.send(target, { type: 'ping', seq, inc: this.inc, updates: this.replyUpdates(target) }) === false
+  }
+
+  /** Sets the deadlines of a probe whose ping leaves now. */
+  private timeProbe (p: Probe, now: number): void {
     const timeout = this.awareness.scale(this.cfg.probeTimeoutMs)
-    const end = kind === 'confirm' ? now + timeout : now + this.awareness.scale(this.cfg.probeIntervalMs)
-    this.probes.set(seq, { target, kind, directAt: now + timeout, endAt: Math.max(end, now + timeout), indirect: false, helpers: 0, nacks: 0 })
-    this.send(target, { type: 'ping', seq, inc: this.inc, updates: this.replyUpdates(target) })
+    const end = p.kind === 'confirm' ? now + timeout : now + this.awareness.scale(this.cfg.probeIntervalMs)
+    p.directAt = now + timeout
+    p.endAt = Math.max(end, now + timeout)
   }
 
   private askHelpers (seq: number, p: Probe): void {
@@ -396,15 +450,16 @@ export class Swim {
     this.probes.delete(seq)
     // Lifeguard: helpers that did not even nack suggest the problem is here, not there
     if (!refused && p.kind !== 'confirm' && p.helpers > 0) this.awareness.apply(Math.max(0, p.helpers - p.nacks))
-    this.suspectSelf(p.target, refused, now)
+    this.suspectSelf(p.target, refused, now, refused ? 'refused' : p.kind)
   }
 
   // ---- suspicion and state changes ----
 
   /** This peer's own evidence against `peer`: start or confirm a suspicion and spread it. */
-  private suspectSelf (peer: string, refused: boolean, now: number): void {
+  private suspectSelf (peer: string, refused: boolean, now: number, why: ProbeKind | 'refused'): void {
     const m = this.members.get(peer)
     if (m && (m.state === 'dead' || m.state === 'left')) return
+    this.init.onEvent({ type: 'raised', peer, why })
     const inc = m?.inc ?? 0
     this.apply({ kind: 'suspect', peer, inc, from: this.self, refused }, now)
     const update: Update = { kind: 'suspect', peer, inc, from: this.self, refused }

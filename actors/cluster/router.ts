@@ -8,7 +8,7 @@ import { isGroupKind, type GroupActors } from '../group/actor.js'
 import type { Handlers } from '../messages/index.js'
 import type { LogItem } from '../messages/runnable.js'
 import { normalisePath } from '../paths.js'
-import { decodeTpl, decodeWant, keys, wantAt, type WantRecord } from '../state.js'
+import { decodeStatus, decodeTpl, decodeWant, keys, wantAt, type WantRecord } from '../state.js'
 import { mergeLogs, pagedLogs } from './logs.js'
 import { RemoteError, type RemoteActors } from './remote.js'
 import { RunnableActors, type LogOptions, type OwnerReplies, type OwnerRequest } from './runnables.js'
@@ -63,12 +63,36 @@ export class Router {
     return toArrow(out.output)
   }
 
+  /**
+   * The peer that holds an instance's logs: its owner, or for a stopped instance the peer that
+   * stopped it (its containers stay there, stopped, until purge).
+   */
+  private logPeer (inst: string): string | null {
+    const owner = this.views.ownerOf(inst)
+    if (owner !== null) return owner
+    let best: { peer: string, at: number } | null = null
+    for (const e of this.mesh.scan(keys.statusPrefix(inst))) {
+      const s = decodeStatus(e.value)
+      if (s?.state === 'stopped' && (best === null || s.updatedAt > best.at)) best = { peer: e.key.slice(keys.statusPrefix(inst).length), at: s.updatedAt }
+    }
+    return best?.peer ?? null
+  }
+
+  /** A page of logs from the peer that holds them (see logPeer). */
+  private async logPage (inst: string, msg: Extract<OwnerRequest, { type: 'runnable.logs-page' }>): Promise<LogItem[]> {
+    const want = this.wanted(inst)
+    const at = this.logPeer(inst)
+    if (at === null) throw new RemoteError('not-placed', `${inst} has no running owner yet`)
+    if (at !== this.mesh.peerId) return await this.remote.ask(at, inst, msg)
+    return await this.actors.request(inst, want, msg)
+  }
+
   async logs (instance: string, opts: LogOptions, signal: AbortSignal): Promise<AsyncIterable<LogItem>> {
     const inst = normalisePath(instance)
     this.wanted(inst)
-    if (this.views.ownerOf(inst) === this.mesh.peerId) return mergeLogs(await this.actors.logs(inst, opts), signal)
+    if (this.logPeer(inst) === this.mesh.peerId) return mergeLogs(await this.actors.logs(inst, opts), signal)
     const page = async (o: { tail?: number, since?: string }): Promise<LogItem[]> =>
-      await this.toOwner(inst, { type: 'runnable.logs-page', ...o, ...(opts.container !== undefined ? { container: opts.container } : {}) })
+      await this.logPage(inst, { type: 'runnable.logs-page', ...o, ...(opts.container !== undefined ? { container: opts.container } : {}) })
     const first = pagedLogs(page, opts, signal, this.clock, this.stopped)
     // surface a failing first page as the request's error (not as a broken stream)
     const head = await first.next()
@@ -103,7 +127,7 @@ export class Router {
         return g !== undefined ? this.groups().action(g, m.action, m.args ?? {}) : this.toOwner(ctx.target ?? '', m)
       },
       'runnable.exec': (m, ctx) => this.toOwner(ctx.target ?? '', m),
-      'runnable.logs-page': (m, ctx) => this.toOwner(ctx.target ?? '', m),
+      'runnable.logs-page': (m, ctx) => this.logPage(normalisePath(ctx.target ?? ''), m),
       'runnable.logs': (m, ctx) => {
         const g = group(ctx)
         return g !== undefined ? this.groups().logs(g, m, ctx.signal) : this.logs(ctx.target ?? '', m, ctx.signal)

@@ -14,6 +14,13 @@ export class InstanceViews {
 
   claims (): Claims { return readClaims(this.mesh.scan('claim/')) }
 
+  /** Peer id → its tags. */
+  peerTags (): Map<string, string[]> {
+    const out = new Map<string, string[]>()
+    for (const [id, p] of this.members.byId()) out.set(id, p.tags)
+    return out
+  }
+
   /** The peer that runs `instance` (its live claimant), or null. */
   ownerOf (instance: string, claims: Claims = this.claims(), alive: ReadonlySet<string> = this.members.alive()): string | null {
     const cs = (claims.get(instance) ?? []).filter(c => alive.has(c.peerId)).sort((a, b) => b.epoch - a.epoch)

@@ -5,14 +5,16 @@
 import type { Mesh } from '../../mesh/mesh.js'
 import type { InstanceViews } from '../cluster/views.js'
 import type { Scheduler } from '../kit/clock.js'
-import type { Describe, Goal, Phase, WorkEvent } from '../messages/workload.js'
-import { decodeStatus, keys, wantAt } from '../state.js'
+import type { Describe, Goal, Phase, Skipped, WorkEvent } from '../messages/workload.js'
+import { decodeStatus, decodeWant, keys, wantAt } from '../state.js'
 
 /** Fallback re-check when no replica change arrives (peer deaths show up through heartbeats). */
 const RECHECK_MS = 250
 
 export interface WatchOptions {
   readonly instances: readonly string[]
+  /** Group members the run does not start (said once, in the accepted event). */
+  readonly skipped?: readonly Skipped[]
   readonly goal: Goal
   readonly timeoutS: number
   readonly signal: AbortSignal
@@ -21,7 +23,7 @@ export interface WatchOptions {
 interface Progress { reached: boolean, phase: Phase, failed?: string }
 
 export async function * watchWork (mesh: Mesh, views: InstanceViews, clock: Scheduler, o: WatchOptions): AsyncGenerator<WorkEvent> {
-  yield { event: 'accepted', instances: [...o.instances], goal: o.goal }
+  yield { event: 'accepted', instances: [...o.instances], goal: o.goal, ...(o.skipped?.length ? { skipped: [...o.skipped] } : {}) }
   const bell: { wake: (() => void) | null } = { wake: null }
   const ring = (): void => { const w = bell.wake; bell.wake = null; w?.() }
   const offs = ['want/', 'claim/', 'status/'].map(p => mesh.onChange(p, ring))

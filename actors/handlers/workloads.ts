@@ -7,9 +7,12 @@ import type { Mesh } from '../../mesh/mesh.js'
 import type { InstanceViews } from '../cluster/views.js'
 import type { Scheduler } from '../kit/clock.js'
 import type { Handlers, HandlerContext } from '../messages/index.js'
-import type { Goal, WorkEvent, WorkReply, WorkRequest } from '../messages/workload.js'
+import type { Goal, Skipped, UpdatePlan, WorkEvent, WorkReply, WorkRequest } from '../messages/workload.js'
+import { isMap } from '../../grammar/monkscript/index.js'
+import { appliedKey, decodeApplied, encodeApplied, planUpdate, type Applied } from './update-plan.js'
 import { normalisePath } from '../paths.js'
-import { decodeTpl, decodeWant, encodeWant, instanceKeys, keys, type WantRecord } from '../state.js'
+import { decodeTpl, decodeWant, encodeTpl, encodeWant, instanceKeys, keys, readWants, type WantRecord } from '../state.js'
+import { composeTemplates, currentTpls, decodeDef, priorDefs } from '../templates.js'
 import { watchWork } from './progress.js'
 
 export class WorkloadError extends Error {
@@ -20,15 +23,15 @@ export class WorkloadError extends Error {
 /** Seconds a waited request is watched when the asker gives no timeout. */
 export const DEFAULT_WAIT_S = 300
 
-interface RunOptions { tags?: string[] | undefined, peer?: string | undefined, set?: Record<string, string> | undefined, forceMove?: boolean | undefined, restart?: boolean | undefined }
+interface RunOptions { dryRun?: boolean | undefined, tags?: string[] | undefined, peer?: string | undefined, set?: Record<string, string> | undefined, forceMove?: boolean | undefined, restart?: boolean | undefined, replaceAll?: boolean | undefined }
 
 export function workloadHandlers (mesh: Mesh, views: InstanceViews, clock: Scheduler): Handlers<'workloads'> {
   const w = new Workloads(mesh, views, clock)
   return {
     'workload.run': (m, ctx) => w.answer(m, ctx, 'running', () => w.run(m.path, m)),
-    'workload.update': (m, ctx) => w.answer(m, ctx, 'running', () => w.run(m.path, { ...m, restart: true })),
-    'workload.restart': (m, ctx) => w.answer(m, ctx, 'running', () => w.run(m.path, { restart: true })),
-    'workload.stop': (m, ctx) => w.answer(m, ctx, 'stopped', () => w.stop(m.path)),
+    'workload.update': (m, ctx) => m.dryRun === true ? w.run(m.path, { ...m, restart: true }) : w.answer(m, ctx, 'running', () => w.run(m.path, { ...m, restart: true })),
+    'workload.restart': (m, ctx) => w.answer(m, ctx, 'running', () => w.run(m.path, { restart: true, replaceAll: true })),
+    'workload.stop': (m, ctx) => w.answer(m, ctx, 'stopped', () => w.stop(m)),
     'workload.purge': (m, ctx) => w.answer(m, ctx, 'gone', () => w.purge(m.path, m.excise === true)),
     'workload.scale': (m, ctx) => w.answer(m, ctx, 'running', () => w.scale(m.path, m.replicas)),
     'workload.ps': m => Promise.resolve(views.ps(m)),
@@ -42,16 +45,21 @@ class Workloads {
   answer (m: WorkRequest, ctx: HandlerContext, goal: Goal, act: () => Promise<WorkReply>): Promise<WorkReply | AsyncIterable<WorkEvent>> {
     if (m.wait !== true) return act()
     // a refused request (unknown path, missing variable) is the request's error, not a broken stream
-    return act().then(({ instances }): AsyncIterable<WorkEvent> => watchWork(this.mesh, this.views, this.clock, { instances, goal, timeoutS: m.timeout ?? DEFAULT_WAIT_S, signal: ctx.signal }))
+    return act().then(({ instances, skipped }): AsyncIterable<WorkEvent> => watchWork(this.mesh, this.views, this.clock, { instances, ...(skipped ? { skipped } : {}), goal, timeoutS: m.timeout ?? DEFAULT_WAIT_S, signal: ctx.signal }))
   }
 
-  /** Instances a path stands for: a runnable itself, or every runnable member of a group (recursively). */
-  instancesOf (path: string): Array<{ instance: string, template: string }> {
+  /**
+   * Instances a path stands for: a runnable or service itself, or every runnable and service
+   * member of a group (recursively). Members monk does not run (entities, abstract nodes) go to
+   * `skipped` with the reason, so a group walk never drops one silently.
+   */
+  instancesOf (path: string, skipped: Skipped[] = []): Array<{ instance: string, template: string }> {
     const p = normalisePath(path)
     const tpl = decodeTpl(this.mesh.get(keys.tpl(p)))
     if (!tpl) throw new WorkloadError('not-found', `no template "${p}" is loaded (monk load it first; monk list shows what is loaded)`)
-    if (tpl.kind === 'runnable') return [{ instance: p, template: p }]
-    if (tpl.kind !== 'group' && tpl.kind !== 'process-group') throw new WorkloadError('not-runnable', `${p} is a ${tpl.kind}; only runnables and groups can run`)
+    if (tpl.problem !== undefined) throw new WorkloadError('template-broken', `${p}: ${tpl.problem} (load it again, or what it builds on, to run or update it)`)
+    if (tpl.kind === 'runnable' || tpl.kind === 'service') return [{ instance: p, template: p }]
+    if (tpl.kind !== 'group' && tpl.kind !== 'process-group') throw new WorkloadError('not-runnable', `${p} is a ${tpl.kind}; only runnables, services and groups can run`)
     const out: Array<{ instance: string, template: string }> = []
     const seen = new Set<string>([p])
     const walk = (g: string): void => {
@@ -59,8 +67,9 @@ class Workloads {
         if (seen.has(m)) continue
         seen.add(m)
         const mt = decodeTpl(this.mesh.get(keys.tpl(m)))
-        if (mt?.kind === 'runnable') out.push({ instance: m, template: m })
+        if (mt?.kind === 'runnable' || mt?.kind === 'service') out.push({ instance: m, template: m })
         else if (mt?.kind === 'group' || mt?.kind === 'process-group') walk(m)
+        else skipped.push({ path: m, kind: mt?.kind ?? 'missing', why: mt === undefined ? 'it is not loaded' : mt.kind.startsWith('entity') || mt.kind === 'module' ? 'monk does not run entities' : mt.kind === 'abstract' ? 'an abstract node (no defines) does not run' : `a ${mt.kind} does not run` })
       }
     }
     walk(p)
@@ -68,10 +77,13 @@ class Workloads {
   }
 
   async run (path: string, o: RunOptions): Promise<WorkReply> {
-    const list = this.instancesOf(path)
+    const skipped: Skipped[] = []
+    const list = this.instancesOf(path, skipped)
     const root = normalisePath(path)
     const claims = this.views.claims()
     const wants: Array<[string, WantRecord]> = []
+    const applied: Array<[string, Applied]> = []
+    const plan: UpdatePlan[] = []
     for (const { instance, template } of list) {
       const prev = decodeWant(this.mesh.get(keys.want(instance)))
       const set: Record<string, string> = {}
@@ -88,7 +100,10 @@ class Workloads {
         peer: o.peer ?? prev?.peer ?? null,
         forceMove: o.forceMove === true ? Math.max(0, ...(claims.get(instance) ?? []).map(c => c.epoch)) + 1 : prev?.forceMove ?? 0,
         generation: (prev?.generation ?? 0) + (o.restart === true || !prev || prev.state !== 'run' ? 1 : 0),
+        restarts: (prev?.restarts ?? 0) + (o.replaceAll === true ? 1 : 0),
         updatedAt: this.clock.now(),
+        // replicas set by `monk scale` stay through run and update
+        ...(prev?.scale !== undefined ? { scale: prev.scale } : {}),
       }
       // A required variable without a value fails the run before anything starts anywhere.
       const tpl = decodeTpl(this.mesh.get(keys.tpl(template)))
@@ -96,11 +111,17 @@ class Workloads {
         const groups = tpl.groups.map(g => decodeTpl(this.mesh.get(keys.tpl(g)))?.value).filter(v => v !== undefined)
         const missing = missingRequired(buildScope(tpl.value, groups, w.set))
         if (missing.length) throw new WorkloadError('required-variable', `${instance}: required variable ${missing.join(', ')} has no value (give it with --set ${instance}/${missing[0] ?? ''}=VALUE or a variables file)`)
+        const now: Applied = { value: tpl.value, set: w.set, groups: groups.map(g => isMap(g.variables) ? { variables: g.variables } : {}) }
+        applied.push([instance, now])
+        if (o.dryRun === true) plan.push(planUpdate(instance, decodeApplied(this.mesh.get(appliedKey(instance))), now, prev?.state === 'run'))
       }
       wants.push([instance, w])
     }
+    const more = skipped.length ? { skipped } : {}
+    if (o.dryRun === true) return { instances: list.map(l => l.instance), plan, ...more }
     for (const [instance, w] of wants) await this.mesh.put(keys.want(instance), encodeWant(w))
-    return { instances: this.expand(wants) }
+    for (const [instance, a] of applied) await this.mesh.put(appliedKey(instance), encodeApplied(a))
+    return { instances: this.expand(wants), ...more }
   }
 
   /** Instance keys of the wants: a scaled runnable's replicas (what a waited request watches). */
@@ -123,21 +144,42 @@ class Workloads {
     return { instances: this.expand([[p, next]]) }
   }
 
-  async stop (path: string): Promise<WorkReply> {
-    const list = this.instancesOf(path)
-    for (const { instance } of list) {
-      const prev = decodeWant(this.mesh.get(keys.want(instance)))
+  /**
+   * Stops a path's instances, or (`all`) every instance that is wanted running; `tag` keeps only
+   * instances run with that tag (`run --tag T`) or owned by a peer that carries it.
+   */
+  async stop (m: { path?: string | undefined, all?: boolean | undefined, tag?: string | undefined }): Promise<WorkReply> {
+    if (m.path === undefined && m.all !== true && m.tag === undefined) throw new WorkloadError('bad-request', 'stop needs a path, --all or --tag')
+    if (m.path !== undefined && m.all === true) throw new WorkloadError('bad-request', 'stop takes a path or --all, not both')
+    const wants = readWants(this.mesh.scan('want/'))
+    let list = m.path !== undefined ? this.instancesOf(m.path).map(l => l.instance) : [...wants].filter(([, w]) => w.state === 'run').map(([i]) => i).sort()
+    if (m.tag !== undefined) {
+      const tag = m.tag
+      const peers = this.views.peerTags()
+      list = list.filter(i => {
+        const owner = this.views.ownerOf(i)
+        return (wants.get(i)?.tags ?? []).includes(tag) || (owner !== null && (peers.get(owner) ?? []).includes(tag))
+      })
+    }
+    for (const instance of list) {
+      const prev = wants.get(instance)
       if (prev) await this.mesh.put(keys.want(instance), encodeWant({ ...prev, state: 'stop', updatedAt: this.clock.now() }))
     }
-    return { instances: list.map(l => l.instance) }
+    return { instances: list }
   }
 
   async purge (path: string, excise: boolean): Promise<WorkReply> {
     const list = this.instancesOf(path)
-    for (const { instance } of list) await this.mesh.delete(keys.want(instance))
+    for (const { instance } of list) { await this.mesh.delete(keys.want(instance)); await this.mesh.delete(appliedKey(instance)) }
     if (excise) {
-      for (const { template } of list) await this.mesh.delete(keys.tpl(template))
-      await this.mesh.delete(keys.tpl(normalisePath(path)))
+      const gone = new Set([...list.map(l => l.template), normalisePath(path)])
+      for (const p of gone) {
+        await this.mesh.delete(keys.tpl(p))
+        for (const e of this.mesh.scan('def/')) if (decodeDef(e.value)?.path === p) await this.mesh.delete(e.key)
+      }
+      // templates built on what was excised keep their last definition, marked with the problem
+      const c = composeTemplates(priorDefs(this.mesh), currentTpls(this.mesh), {}, [], this.clock.now())
+      for (const r of c.records) await this.mesh.put(keys.tpl(r.path), encodeTpl(r))
     }
     return { instances: list.map(l => l.instance) }
   }

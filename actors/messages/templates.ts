@@ -15,6 +15,8 @@ export interface Diagnostic { code: string, message: string, file: string, line:
 export interface LoadReply {
   files: number
   loaded: string[]
+  /** Templates whose resolved definition this load changed (its own, and earlier ones that build on them). */
+  changed?: string[]
   nodes: Record<string, number>
   errors: Diagnostic[]
   warnings: Diagnostic[]
@@ -29,6 +31,9 @@ export interface TemplateInfo {
   value: Record<string, unknown>
   members: string[]
   groups: string[]
+  chain: string[]
+  /** Set when a later load broke this template: it keeps its last definition until loaded again. */
+  problem?: string
   file: string
   loadedAt: number
 }

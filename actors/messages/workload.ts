@@ -11,8 +11,10 @@ const runFields = { path, tags: v.optional(tags), peer: v.optional(name), set: v
 
 export const workloadRequests = {
   'workload.run': message('workload.run', runFields),
-  'workload.update': message('workload.update', runFields),
-  'workload.stop': message('workload.stop', { path, ...waited }),
+  /** `dryRun`: change nothing; the reply's `plan` says what an update would replace and why. */
+  'workload.update': message('workload.update', { ...runFields, dryRun: v.optional(flag) }),
+  /** A path, or every running instance (`all`), or those run with or placed on a tag (`tag`; with a path, only its instances). */
+  'workload.stop': message('workload.stop', { path: v.optional(path), all: v.optional(flag), tag: v.optional(name), ...waited }),
   'workload.restart': message('workload.restart', { path, ...waited }),
   'workload.purge': message('workload.purge', { path, excise: v.optional(flag), ...waited }),
   /** `monk scale PATH N`: N replicas of a runnable (0 keeps the want but runs none). */
@@ -74,12 +76,26 @@ export type Goal = 'running' | 'stopped' | 'gone'
 export type Phase = 'placing' | 'depends' | 'pulling' | 'readiness' | 'running' | 'stopping' | 'stopped' | 'removing' | 'gone' | 'failed'
 
 export type WorkEvent =
-  | { event: 'accepted', instances: string[], goal: Goal }
+  | { event: 'accepted', instances: string[], goal: Goal, skipped?: Skipped[] }
   | { event: 'phase', instance: string, phase: Phase, peer: string | null, peerName: string | null, detail: string }
   | { event: 'done', goal: Goal, instances: string[], describe: Describe[] }
   | { event: 'failed', code: 'run-failed' | 'timeout', instance: string, message: string, describe: Describe[] }
 
-export interface WorkReply { instances: string[] }
+/** What `update --dry-run` finds for one instance: start it, update it (replace, keep), or nothing. */
+export interface UpdatePlan {
+  instance: string
+  action: 'start' | 'update' | 'unchanged'
+  /** Containers an update replaces, and those it keeps. */
+  replace: string[]
+  keep: string[]
+  /** Field-level differences from what was last applied: `~ path: old → new`, `+ path: v`, `- path: v`. */
+  changes: string[]
+}
+
+/** A group member a run does not start, and why (entities, abstract nodes, members not loaded). */
+export interface Skipped { path: string, kind: string, why: string }
+
+export interface WorkReply { instances: string[], plan?: UpdatePlan[], skipped?: Skipped[] }
 
 export interface WorkloadReplies {
   'workload.run': WorkReply

@@ -57,6 +57,7 @@ class Shell {
       liveness: spec?.liveness ?? null,
       dependsTimeoutMs: spec?.depends.timeoutMs ?? 0,
       restart: spec === undefined || spec.containers.length === 0 || spec.containers.some(c => c.restart !== 'no'),
+      containerless: t?.tpl.kind === 'service',
     }
   }
 
@@ -85,16 +86,18 @@ class Shell {
       }
       case 'unclaim': if (d.get(keys.claim(inst, d.peerId)) !== undefined) await d.del(keys.claim(inst, d.peerId)); return
       case 'remove': return await this.remove(e.hooks)
-      case 'start': return this.start(e.op)
+      case 'start': return this.start(e.op, e.replace === true)
       case 'check': return this.check(e.op)
       case 'live': return this.live(e.op)
       case 'status': return await this.writeStatus(e)
       case 'unstatus': {
+        // a stopped instance whose containers or status stay here (e.g. found again after a daemon
+        // restart) says so, so its logs and the volumes it keeps can be found until purge
         const mine = decodeStatus(d.get(keys.status(inst, d.peerId)))
-        if (mine !== undefined && this.want()?.state === 'stop') {
-          // Stopped where it ran: the record stays, as `stopped`, listing the volumes kept here.
-          this.status ??= mine
-          if (mine.state !== 'stopped') await this.writeStatus({ type: 'status', state: 'stopped', ready: false, error: null, waiting: null })
+        const a = this.record.assignment
+        if (a?.want?.state === 'stop' && !a.purge && (mine !== undefined || (await this.ctx.containers()).length > 0)) {
+          if (mine !== undefined) this.status ??= mine
+          if (mine?.state !== 'stopped') await this.writeStatus({ type: 'status', state: 'stopped', ready: false, error: null, waiting: null })
           return
         }
         this.status = null
@@ -114,11 +117,16 @@ class Shell {
     }
   }
 
-  /** Removes this peer's containers of the instance once any start in flight has ended. */
+  /**
+   * Removes this peer's containers of the instance once any start in flight has ended. A stop on
+   * the owner stops them instead and keeps them, so their logs stay readable until purge.
+   */
   private async remove (hooks: boolean): Promise<void> {
     await this.inflight
     this.d.ports?.release(this.ctx.instance)
-    const list = await this.ctx.containers()
+    const a = this.record.assignment
+    const keep = a !== null && a.want?.state === 'stop' && !a.purge
+    const list = (await this.ctx.containers()).filter(c => !keep || c.running)
     if (list.length === 0) return
     const want = this.want()
     const t = want ? this.ctx.template(want.template) : undefined
@@ -127,11 +135,12 @@ class Shell {
       runHook(this.ctx, want, t.spec.containers.find(x => x.name === c.labels[LABEL_CONTAINER])?.hooks[event], event)
     }
     for (const c of list) hook(c, 'container-stopping')
-    await this.ctx.removeContainers(list)
+    if (keep) await this.ctx.stopContainers(list)
+    else await this.ctx.removeContainers(list)
     for (const c of list) hook(c, 'container-stopped')
   }
 
-  private start (op: number): void {
+  private start (op: number, replace = false): void {
     const want = this.want()
     if (!want) return
     this.aborter?.abort()
@@ -142,7 +151,7 @@ class Shell {
     this.inflight = (async () => {
       await previous
       try {
-        const vols = await startContainers(this.ctx, want, aborter.signal, waiting => tell(self, { type: 'runnable.progressed', op, waiting }))
+        const vols = await startContainers(this.ctx, want, aborter.signal, waiting => tell(self, { type: 'runnable.progressed', op, waiting }), { replace })
         if (!aborter.signal.aborted) this.volumes = vols
         if (!aborter.signal.aborted) tell(self, { type: 'runnable.started', op })
       } catch (err) {

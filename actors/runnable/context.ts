@@ -58,7 +58,7 @@ export class InstanceContext {
   runnable (want: WantRecord): Template {
     const t = this.template(want.template)
     if (!t) throw new RunnableError('template-missing', `template ${want.template} is not loaded on this peer (run \`monk load\` first)`)
-    if (t.tpl.kind !== 'runnable') throw new RunnableError('not-runnable', `${want.template} is a ${t.tpl.kind}, not a runnable`)
+    if (t.tpl.kind !== 'runnable' && t.tpl.kind !== 'service') throw new RunnableError('not-runnable', `${want.template} is a ${t.tpl.kind}, not a runnable or service`)
     return t
   }
 
@@ -87,6 +87,12 @@ export class InstanceContext {
     const c = container ? list.find(x => x.labels[LABEL_CONTAINER] === container) : list[0]
     if (!c) throw new RunnableError('not-found', container ? `${this.instance} has no container "${container}" on this peer` : `${this.instance} runs no container on this peer`)
     return c
+  }
+
+  async stopContainers (list: ContainerSummary[]): Promise<void> {
+    for (const c of list) {
+      try { await this.d.runtime.stop(c.id) } catch (err) { this.d.log.warn({ err, container: c.name }, `could not stop container ${c.name} of ${this.instance}`) }
+    }
   }
 
   async removeContainers (list: ContainerSummary[]): Promise<void> {

@@ -55,6 +55,8 @@ export interface RunnableRecord {
   liveFails: number
   /** The last events worth showing in describe (liveness restarts), oldest first. */
   events: RunnableEventNote[]
+  /** The next start replaces every container, changed or not (after a failed liveness check). */
+  replaceAll?: boolean
 }
 
 /** A fact about the instance for describe: when and what. */
@@ -71,6 +73,8 @@ export interface Plan {
   dependsTimeoutMs: number
   /** False when every container says `restart: no`: a failure stays failed. */
   restart: boolean
+  /** A `service` node (spec §2.9): no containers, so nothing to watch: started is running. */
+  containerless?: boolean
 }
 
 /** A container of this instance on this peer, as the runtime lists it. */
@@ -108,7 +112,7 @@ export type RunnableEffect =
   /** Remove this peer's containers of the instance; `hooks`: run the stopping/stopped hooks. */
   | { type: 'remove', hooks: boolean }
   /** Run the start pipeline (files, containers) as operation `op`, replacing any containers. */
-  | { type: 'start', op: number, generation: number }
+  | { type: 'start', op: number, generation: number, replace?: true }
   /** One readiness attempt as operation `op`. */
   | { type: 'check', op: number }
   /** One liveness attempt as operation `op`. */
@@ -163,7 +167,10 @@ function assigned (prev: RunnableRecord, a: Assignment): RunnableDecision {
     const effects: RunnableEffect[] = []
     if (r.busy !== null) effects.push({ type: 'abort' })
     effects.push({ type: 'remove', hooks: true }, { type: 'unclaim' })
-    const stop = a.owner && a.want?.state === 'stop'
+    // A stop (the want says stop) on the owner, or on the peer that ran it (placement places only
+    // wanted-running instances, so a stopped one has no owner): its status says stopped and its
+    // containers stay, stopped, so their logs can be read until purge.
+    const stop = a.want?.state === 'stop' && (a.owner || prev.started !== null || prev.phase === 'stopped' || prev.phase === 'running' || prev.phase === 'failed')
     effects.push(stop ? { type: 'status', state: 'stopped', ready: false, error: null, waiting: null } : { type: 'unstatus' })
     if (a.purge) effects.push({ type: 'purge' })
     return { record: { ...reset(r), phase: stop ? 'stopped' : 'idle' }, effects }
@@ -186,7 +193,7 @@ function observed (r: RunnableRecord, ev: Extract<RunnableEvent, { type: 'runnab
   }
   if (r.busy !== null) return same(r)
   const { containers, now, plan } = ev
-  const allRunning = containers.length > 0 && containers.every(c => c.running)
+  const allRunning = plan.containerless === true || (containers.length > 0 && containers.every(c => c.running))
   if (r.started === null && allRunning && ev.prior !== null && ev.prior.generation === want.generation && ev.prior.state === 'running') {
     // A restarted daemon finds its containers up and its earlier status running: adopt them.
     const rec: RunnableRecord = { ...r, started: { generation: want.generation, template: want.template }, phase: 'running', ready: true, error: null }
@@ -247,7 +254,8 @@ function begin (r: RunnableRecord, want: WantRecord, ev: Extract<RunnableEvent, 
     ...r, phase: 'starting', op, busy: 'start', waitSince: 0, waiting: null, retryAt: 0, checks: 0, checkAt: 0, ready: false, error: null, liveAt: 0, liveFails: 0,
     started: { generation: want.generation, template: want.template },
   }
-  return { record: rec, effects: [...pre, { type: 'status', state: 'starting', ready: false, error: null, waiting: null }, { type: 'start', op, generation: want.generation }] }
+  const start: RunnableEffect = r.replaceAll === true ? { type: 'start', op, generation: want.generation, replace: true } : { type: 'start', op, generation: want.generation }
+  return { record: { ...rec, replaceAll: false }, effects: [...pre, { type: 'status', state: 'starting', ready: false, error: null, waiting: null }, start] }
 }
 
 function started (r: RunnableRecord, ev: Extract<RunnableEvent, { type: 'runnable.started' }>): RunnableDecision {
@@ -293,7 +301,7 @@ function liveChecked (r: RunnableRecord, ev: Extract<RunnableEvent, { type: 'run
   // Out of attempts: the containers are replaced now (the start pipeline removes the old ones).
   const message = `liveness check failed ${liveFails} time${liveFails > 1 ? 's' : ''} in a row${ev.detail ? ` (${ev.detail})` : ''}: containers restarted`
   const events = [...r.events, { at: ev.now, message }].slice(-EVENTS_KEPT)
-  const f: RunnableRecord = { ...rec, phase: 'failed', started: null, ready: false, error: `${r.instance}: ${message}`, liveAt: 0, liveFails: 0, retryAt: 0, events }
+  const f: RunnableRecord = { ...rec, phase: 'failed', started: null, ready: false, error: `${r.instance}: ${message}`, liveAt: 0, liveFails: 0, retryAt: 0, events, replaceAll: true }
   return { record: f, effects: [status(f), { type: 'wake', at: ev.now }] }
 }
 

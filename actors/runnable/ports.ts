@@ -26,6 +26,7 @@ export async function bindings (services: readonly ServiceDecl[], firstContainer
   const out: Binding[] = []
   for (const s of services) {
     const field = `services.${s.name}`
+    if (s.address !== undefined && s.address !== null) continue // lives outside containers: nothing binds here
     const protoV = await evaluate(s.protocol, vars)
     const protocol = protoV === null || protoV === undefined || protoV === '' ? 'tcp' : String(protoV).toLowerCase()
     if (protocol === 'custom') continue // a data endpoint: nothing listens

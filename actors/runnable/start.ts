@@ -2,6 +2,7 @@
 // container fields (Arrow), render `files` into the instance directory, then replace and start each
 // container with its hooks. Also the two other things that need evaluated values: one readiness
 // attempt and the published services. Nothing here waits on time: `decide` schedules.
+import { createHash } from 'node:crypto'
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { compile, renderTemplate, toPlain, toS, truthy, type ArrowValue } from '../../grammar/arrow/index.js'
@@ -23,12 +24,13 @@ import { containerFiles, instanceVolumeDir, linkMounts, noteMounts, resolveVolum
 export type Progress = (waiting: string) => void
 
 /** Runs the start pipeline; resolves with the volumes it mounted, or throws a RunnableError. */
-export async function startContainers (ctx: InstanceContext, want: WantRecord, signal: AbortSignal, progress: Progress): Promise<VolumeRow[]> {
+export async function startContainers (ctx: InstanceContext, want: WantRecord, signal: AbortSignal, progress: Progress, opts: { replace?: boolean } = {}): Promise<VolumeRow[]> {
   const t = ctx.runnable(want)
   const vars = ctx.vars(want, t, runnableHost(ctx, t))
   const missing = missingRequired(vars.scope)
   if (missing.length) throw new RunnableError('required-variable', `${ctx.instance}: required variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ha${missing.length > 1 ? 've' : 's'} no value (set with --set ${missing[0]}=...)`)
-  if (t.spec.containers.length === 0) throw new RunnableError('no-containers', `${want.template} has no containers`)
+  // A service node (spec §2.9) has no containers: its variables, services and actions are all it has.
+  if (t.spec.containers.length === 0 && t.tpl.kind !== 'service') throw new RunnableError('no-containers', `${want.template} has no containers`)
   const warn = (field: string, message: string): void => { ctx.d.log.warn({ instance: ctx.instance, field }, `${ctx.instance}: ${field}: ${message}`) }
   // Host ports first: a clash fails the start before anything is created.
   const binds = await serviceBindings(ctx, t, vars, warn)
@@ -41,7 +43,8 @@ export async function startContainers (ctx: InstanceContext, want: WantRecord, s
   const volumes = await resolveVolumes(t.spec.volumes, vars, instanceVolumeDir(ctx.d.home, ctx.instance), evaluateValue as (v: unknown, vars: ScopeVars) => Promise<unknown>, warn)
   const volumeHosts = Object.fromEntries([...volumes].map(([k, v]) => [k, v.host]))
   const all = await vars.all()
-  for (const c of await ctx.containers()) if (!t.spec.containers.some(x => ctx.nameOf(x.name) === c.name)) await ctx.removeContainers([c])
+  const existing = await ctx.containers()
+  for (const c of existing) if (!t.spec.containers.some(x => ctx.nameOf(x.name) === c.name)) await ctx.removeContainers([c])
   for (const decl of t.spec.containers) {
     if (signal.aborted) return [...volumes.values()]
     const fields = await evaluateFields(decl.fields, vars)
@@ -69,6 +72,12 @@ export async function startContainers (ctx: InstanceContext, want: WantRecord, s
       if (rt.kind === 'docker') spec.mounts.push({ hostPath: f.hostPath, containerPath: f.path, readOnly: false })
     }
     spec.labels = { ...spec.labels, [LABEL_INSTANCE]: ctx.instance, [LABEL_CONTAINER]: decl.name, [LABEL_PEER]: ctx.d.peerId }
+    // `update` replaces only containers whose spec (or files) changed; `restart` bumps `restarts` to replace all.
+    const print = fingerprint(spec, [...files.filter(f => f.container === decl.name), ...own], want.restarts ?? 0)
+    // after a failed liveness check every container is replaced, changed or not
+    const same = opts.replace === true ? undefined : existing.find(c => c.name === spec.name && c.running && c.labels[LABEL_FINGERPRINT] === print)
+    if (same) { ctx.d.log.debug({ instance: ctx.instance, container: decl.name }, `${ctx.instance}/${decl.name} unchanged, kept (${same.id})`); continue }
+    spec.labels[LABEL_FINGERPRINT] = print
     if (spec.image !== '') { progress(`image ${spec.image}`); await rt.ensureImage(spec.image) }
     if (signal.aborted) return [...volumes.values()]
     try { await rt.remove(spec.name, { force: true }) } catch { /* not there */ }
@@ -78,6 +87,13 @@ export async function startContainers (ctx: InstanceContext, want: WantRecord, s
     runHook(ctx, want, decl.hooks['container-started'], 'container-started')
   }
   return [...volumes.values()]
+}
+
+/** Label holding a digest of what a container was created from (its spec, files and restart count). */
+export const LABEL_FINGERPRINT = 'monk.fingerprint'
+
+function fingerprint (spec: unknown, files: RenderedFile[], restarts: number): string {
+  return createHash('sha256').update(JSON.stringify({ spec, files: files.map(f => [f.path, f.mode, f.contents]), restarts })).digest('hex').slice(0, 32)
 }
 
 /** One readiness attempt (spec §2.7.6); a script error counts as not ready. */
@@ -130,7 +146,10 @@ export async function services (ctx: InstanceContext, want: WantRecord): Promise
   for (const s of t.spec.services) {
     if (s.name in out) continue
     const port = Number(await evaluateValue(s.hostPort ?? s.port, vars))
-    if (Number.isInteger(port) && port > 0) out[s.name] = { host, port }
+    // `address`: a service that lives outside containers says where it is (spec §2.7.3)
+    const address = s.address !== undefined ? await evaluateValue(s.address, vars) : null
+    const at = typeof address === 'string' && address !== '' ? address : host
+    if (Number.isInteger(port) && port > 0) out[s.name] = { host: at, port }
   }
   return out
 }

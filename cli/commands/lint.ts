@@ -19,8 +19,10 @@ export function registerLint (program: Command): void {
     .action(async (paths: string[], opts: { strict?: boolean }, cmd: Command) => {
       const g = globals(cmd)
       // The loader and the Arrow checker load only when lint runs, so other commands start fast.
-      const [{ loadPaths }, { scriptChecker }] = await Promise.all([import('../../grammar/monkscript/index.js'), import('../script-check.js')])
+      const [{ loadPaths, notActedOn }, { scriptChecker }] = await Promise.all([import('../../grammar/monkscript/index.js'), import('../script-check.js')])
       const result = loadPaths(paths.map(absolute), { source: fsSource(), everything: true, checkScript: scriptChecker() })
+      // fields monk loads but will not act on: warnings, so nothing in a kit is dropped silently
+      result.diagnostics.push(...notActedOn(result))
       const errors = result.errors
       const warnings = result.warnings
       const counts = result.counts()

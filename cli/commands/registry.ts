@@ -13,7 +13,7 @@ function runOptions (cmd: Command, withForce = true): Command {
   cmd.option('-t, --tag <tag>', 'run on peers with this tag (repeatable, or a comma list)', collect, [])
     .option('-p, --peer <name>', 'run on this peer (name or id)')
     .option('-s, --set <name=value>', 'set a variable (repeatable)', collect, [])
-    .option('--variables-file <file>', 'YAML file of variables (top-level name: value)')
+    .option('--variables-file <file>', 'YAML file of variables (name: value for the target; ns: {runnable: {name: value}} for members)')
   if (withForce) cmd.option('-f, --force-move', 'move instances even if they already run on another eligible peer')
   return cmd
     .option('--no-wait', 'return once monkd accepted the request')
@@ -63,6 +63,7 @@ export function registerCommands (program: Command): void {
 
   runOptions(program.command('update'))
     .description('apply a changed definition or variables to a running workload (starts it if needed)')
+    .option('--dry-run', 'change nothing: show what changed since the last run/update and which containers an update replaces')
     .argument('<paths...>', 'template paths')
     .action(lazy(() => import('./run.js'), m => m.update))
 
@@ -75,7 +76,9 @@ export function registerCommands (program: Command): void {
   // workload.ts
   waitOptions(program.command('stop'), STOP_TIMEOUT_S)
     .description('stop a workload; its data stays')
-    .argument('<paths...>', 'template paths')
+    .argument('[paths...]', 'template paths (or --all, or --tag)')
+    .option('-a, --all', 'stop every running workload')
+    .option('-t, --tag <tag>', 'only workloads run with this tag or placed on a peer that has it')
     .action(lazy(() => import('./workload.js'), m => m.stop))
 
   waitOptions(program.command('restart'), WAIT_TIMEOUT_S)

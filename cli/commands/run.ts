@@ -1,7 +1,7 @@
 // `monk run`, `monk update` and `monk up`: one request per path; the daemon streams its progress
 // until the instances run or one fails, and the CLI prints the run summary tree of spec §4.1.
 import type { Command } from 'commander'
-import type { Describe, RequestOf } from '../api/messages.js'
+import type { Describe, RequestOf, UpdatePlan } from '../api/messages.js'
 import { CliError, exitCodes, printJson } from '../output.js'
 import { requirePath, session, type Session } from './session.js'
 import { runVariables } from './vars.js'
@@ -13,6 +13,7 @@ interface RunFlags {
   set?: string[]
   variablesFile?: string
   forceMove?: boolean
+  dryRun?: boolean
   wait: boolean
   timeout: string
 }
@@ -56,7 +57,12 @@ export async function runPaths (s: Session, type: 'workload.run' | 'workload.upd
   const described: Describe[] = []
   for (const p of paths) {
     const message = await workloadMessage(type, requirePath(p), flags)
-    if (!flags.wait) { instances.push(...(await s.request('peer', message)).instances); continue }
+    if (!flags.wait) {
+      const reply = await s.request('peer', message)
+      for (const x of reply.skipped ?? []) s.note(`not started: ${x.path} (${x.kind}): ${x.why}`)
+      instances.push(...reply.instances)
+      continue
+    }
     const done = await followWork(s, message, timeoutS)
     instances.push(...done.instances)
     described.push(...done.describe)
@@ -80,7 +86,17 @@ export async function run (paths: string[], flags: RunFlags, cmd: Command): Prom
 
 /** The action of `monk update` (its flags are in registry.ts). */
 export async function update (paths: string[], flags: RunFlags, cmd: Command): Promise<void> {
-  await runPaths(session(cmd), 'workload.update', paths, flags)
+  const s = session(cmd)
+  if (flags.dryRun !== true) { await runPaths(s, 'workload.update', paths, flags); return }
+  const plan: UpdatePlan[] = []
+  for (const p of paths) plan.push(...(await s.request('peer', { ...await workloadMessage('workload.update', requirePath(p), flags), type: 'workload.update', dryRun: true })).plan ?? [])
+  if (s.json) { printJson({ plan }); return }
+  for (const x of plan) {
+    if (x.action === 'unchanged') s.print(`${x.instance}: unchanged`)
+    else if (x.action === 'start') s.print(`${x.instance}: not running; update starts it${x.replace.length ? ` (${x.replace.join(', ')})` : ''}`)
+    else s.print(`${x.instance}: update replaces ${x.replace.length ? x.replace.join(', ') : 'no container'}${x.keep.length ? `, keeps ${x.keep.join(', ')}` : ''}`)
+    for (const c of x.changes) s.print(`  ${c}`)
+  }
 }
 
 /** The action of `monk up` (its flags are in registry.ts). */

@@ -1,5 +1,6 @@
 // Run-time variables from the command line: `--set k=v` (repeatable) and `--variables-file FILE`
-// (YAML; its top-level scalars become variables). Values travel as strings; the daemon types them.
+// (YAML; its top-level scalars are variables of the target, nested maps `ns: {runnable: {var: v}}`
+// variables of members). Values travel as strings; the daemon types them.
 import { CliError, exitCodes } from '../output.js'
 
 /** Commander collector for repeatable options. */
@@ -20,7 +21,7 @@ export function parsePairs (pairs: readonly string[], flag: string): Record<stri
 
 /**
  * Reads a variables file: a YAML mapping whose values are scalars (string, number, boolean;
- * null becomes ''). Anything else is a `bad-variables-file` error (exit 1) naming the file and why.
+ * null becomes '') for the target, or nested maps for members (`ns/runnable/var` keys). Anything else is a `bad-variables-file` error (exit 1) naming the file and why.
  */
 export async function readVariablesFile (file: string): Promise<Record<string, string>> {
   const bad = (why: string, cause?: unknown): CliError =>
@@ -43,11 +44,22 @@ export async function readVariablesFile (file: string): Promise<Record<string, s
   if (value === null || value === undefined) return {}
   if (typeof value !== 'object' || Array.isArray(value)) throw bad('the top level must be a mapping of variable names to values')
   const out: Record<string, string> = {}
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (v === null) out[k] = ''
-    else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = String(v)
-    else throw bad(`variable "${k}" must be a scalar (string, number or boolean), not ${Array.isArray(v) ? 'a list' : 'a mapping'}`)
+  // Nested maps address members (spec §2.6): `ns: {runnable: {var: value}}` is `--set ns/runnable/var=value`.
+  const walk = (prefix: string, map: Record<string, unknown>): void => {
+    for (const [k, v] of Object.entries(map)) {
+      const key = prefix === '' ? k : `${prefix}/${k}`
+      const member = prefix.split('/').filter(x => x !== '').length
+      if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
+        if (prefix !== '' && member < 2) throw bad(`variable "${key.split('/')[0] ?? key}" must be a scalar, or a map of member variables ns: {runnable: {variable: value}} ("${key}" names no member: a member path is ns/runnable)`)
+        out[key] = v === null ? '' : String(v)
+      } else if (typeof v === 'object' && !Array.isArray(v)) {
+        walk(key, v as Record<string, unknown>)
+      } else {
+        throw bad(`variable "${key}" must be a scalar (string, number or boolean) or a map of member variables, not a list`)
+      }
+    }
   }
+  walk('', value as Record<string, unknown>)
   return out
 }
 

@@ -25,6 +25,7 @@ export async function followWork (s: Session, msg: WorkRequest, timeoutS: number
   return await renderEvents(events, (e: WorkEvent): Step<WorkDone> => {
     switch (e.event) {
       case 'accepted':
+        for (const x of e.skipped ?? []) s.note(`not started: ${x.path} (${x.kind}): ${x.why}`)
         for (const i of e.instances) where.set(i, 'accepted')
         return { progress: line(where) }
       case 'phase':

@@ -6,7 +6,7 @@ import { CliError, exitCodes, printJson } from '../output.js'
 import { requirePath, session, type Session } from './session.js'
 import { followWork } from './wait.js'
 
-interface Flags { wait: boolean, timeout: string, excise?: boolean }
+interface Flags { wait: boolean, timeout: string, excise?: boolean, all?: boolean, tag?: string }
 
 function seconds (v: string): number {
   const n = Number(v)
@@ -15,10 +15,13 @@ function seconds (v: string): number {
 }
 
 async function apply (s: Session, paths: readonly string[], message: (path: string) => WorkRequest, flags: Flags, done: string): Promise<void> {
+  await send(s, paths.map(p => message(requirePath(p))), flags, done)
+}
+
+async function send (s: Session, messages: readonly WorkRequest[], flags: Flags, done: string): Promise<void> {
   const timeoutS = seconds(flags.timeout)
   const instances: string[] = []
-  for (const p of paths) {
-    const msg = message(requirePath(p))
+  for (const msg of messages) {
     instances.push(...(flags.wait ? (await followWork(s, msg, timeoutS)).instances : (await s.request('peer', msg)).instances))
   }
   if (s.json) { printJson({ instances }); return }
@@ -28,7 +31,15 @@ async function apply (s: Session, paths: readonly string[], message: (path: stri
 
 /** The action of `monk stop` (its flags are in registry.ts). */
 export async function stop (paths: string[], flags: Flags, cmd: Command): Promise<void> {
-  await apply(session(cmd), paths, path => ({ type: 'workload.stop', path }), flags, 'Stopped')
+  const s = session(cmd)
+  const tag = flags.tag !== undefined ? { tag: flags.tag } : {}
+  if (flags.all === true && paths.length) throw new CliError('bad-args', 'stop takes paths or --all, not both', exitCodes.usage)
+  if (flags.all === true || (paths.length === 0 && flags.tag !== undefined)) {
+    await send(s, [{ type: 'workload.stop', ...(flags.all === true ? { all: true } : {}), ...tag }], flags, 'Stopped')
+    return
+  }
+  if (paths.length === 0) throw new CliError('bad-args', 'stop needs a path, --all or --tag', exitCodes.usage)
+  await apply(s, paths, path => ({ type: 'workload.stop', path, ...tag }), flags, 'Stopped')
 }
 
 /** The action of `monk restart` (its flags are in registry.ts). */

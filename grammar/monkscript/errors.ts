@@ -14,6 +14,8 @@ export const codes = {
   manifestYaml: 'manifest-yaml',
   manifestUnknown: 'manifest-unknown-keyword',
   manifestMissing: 'manifest-missing-file',
+  manifestNotActedOn: 'manifest-not-acted-on',
+  notActedOn: 'not-acted-on',
   inheritsCycle: 'inherits-cycle',
   inheritsDangling: 'inherits-dangling',
   inheritsBadValue: 'inherits-bad-value',

@@ -1,6 +1,7 @@
 // The MonkScript loader's public API.
 export { loadPaths, type LoadOptions } from './loader.js'
 export { LoadResult, getPath, type ScriptChecker } from './result.js'
+export { notActedOn } from './acted.js'
 export { memorySource, joinPath, dirname, type FileSource } from './source.js'
 export { parseManifest, type Manifest } from './manifest.js'
 export { merge, mergeNode, isMap } from './merge.js'

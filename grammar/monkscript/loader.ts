@@ -18,6 +18,11 @@ export interface LoadOptions {
    * (after the MANIFEST's own files, in MANIFEST order). `monk lint` uses it to check everything.
    */
   everything?: boolean
+  /**
+   * Definitions kept from earlier loads (the daemon's composed tree), placed before this load's
+   * nodes so that a path this load defines again wins. They get no script checks (already checked).
+   */
+  prior?: readonly TemplateNode[]
 }
 
 /** A YAML file's text kept until the load finishes, to place script diagnostics precisely. */
@@ -50,6 +55,7 @@ class Loader {
 
   constructor (private readonly opts: LoadOptions) {
     this.repo = opts.repo ?? 'local'
+    if (opts.prior) this.nodes.push(...opts.prior)
   }
 
   loadPath (path: string): void {

@@ -12,6 +12,8 @@ export interface Manifest {
   resources: string[]
   entry: string[]
   secrets: string[]
+  /** Where each SECRET name was written (the daemon checks them at load). */
+  secretsAt: Array<{ name: string, line: number, column: number }>
   /** Metadata and other known keywords, by keyword (upper case), in order. */
   meta: Record<string, string[]>
 }
@@ -22,7 +24,7 @@ const known = new Set(['REPO', 'LOAD', 'DIR', 'DIRS', 'RESOURCES', 'DESCRIPTION'
 
 /** Parses a MANIFEST. A file that holds YAML instead of directives gets one error and no entries. */
 export function parseManifest (text: string, file: string, diagnostics: Diagnostic[]): Manifest {
-  const m: Manifest = { file, repo: undefined, load: [], dirs: [], resources: [], entry: [], secrets: [], meta: {} }
+  const m: Manifest = { file, repo: undefined, load: [], dirs: [], resources: [], entry: [], secrets: [], secretsAt: [], meta: {} }
   const lines = text.split(/\r?\n/)
   // Directives before the first YAML-looking line are kept; the YAML itself is reported once, not read.
   const yamlAt = lines.findIndex(looksLikeYaml)
@@ -46,16 +48,35 @@ export function parseManifest (text: string, file: string, diagnostics: Diagnost
       case 'DIR': case 'DIRS': args.forEach((a, k) => m.dirs.push({ path: a, line: i + 1, column: at(k + 1) })); break
       case 'RESOURCES': m.resources.push(...args); break
       case 'ENTRY': m.entry.push(...args); break
-      case 'SECRET': m.secrets.push(...args); break
+      case 'SECRET': args.forEach((a, k) => { m.secrets.push(a); m.secretsAt.push({ name: a, line: i + 1, column: at(k + 1) }) }); break
       default:
         if (!known.has(kw)) {
           diagnostics.push({ code: codes.manifestUnknown, message: `unknown MANIFEST keyword "${words[0]}" (ignored)`, file, line: i + 1, column: indent + 1, severity: 'warning' })
           return
         }
         ;(m.meta[kw] ??= []).push(rest)
+        {
+          const why = notActedOn(kw, args)
+          if (why !== undefined) diagnostics.push({ code: codes.manifestNotActedOn, message: why, file, line: i + 1, column: indent + 1, severity: 'warning' })
+        }
     }
   })
   return m
+}
+
+/** Why monk loads but does not act on a MANIFEST keyword (spec §5.2), or undefined when it does. */
+function notActedOn (kw: string, args: string[]): string | undefined {
+  switch (kw) {
+    case 'IMAGE': {
+      const [image = '?', targets = '?', context = '.', dockerfile = 'Dockerfile'] = args
+      return `IMAGE ${image} is not built by monk: build it on every peer that runs ${targets} before running (docker build -t ${image} -f ${dockerfile} ${context})`
+    }
+    case 'ENV': return `ENV ${args.join(' ')} declares an environment; monk has no environments: an ENTRY ${args[0] ?? 'env'}:ns/name is taken as ns/name`
+    case 'FILES': return 'FILES lists the package\'s files for publishing; monk loads only what LOAD and DIR name, so FILES is not acted on'
+    case 'BLOBS': return `BLOBS ${args.join(' ')}: blobs are not supported by monk; the blobs://NAME paths that use them fail to mount`
+    case 'BLOBSIGNORE': return 'BLOBSIGNORE: blobs are not supported by monk, so this is not acted on'
+    default: return undefined
+  }
 }
 
 function looksLikeYaml (line: string): boolean {

@@ -227,7 +227,7 @@ export class LoadResult {
   }
 
   private report (code: string, message: string, node: TemplateNode, loc: [number, number], severity: 'error' | 'warning' = 'error'): void {
-    this.diagnostics.push({ code, message, file: node.pos.file, line: loc[0], column: loc[1], severity })
+    this.diagnostics.push({ code, message, file: node.pos.file, line: loc[0], column: loc[1], severity, node: node.path })
   }
 
   /** Group members (`members`, `runnable-list`) and the references that name other nodes. */
@@ -245,7 +245,7 @@ export class LoadResult {
           const f = this.find(m, n.namespace, true, n.repo)
           const p = r.locOf(`${key}/${i}`) ?? n.pos
           if (!f) {
-            this.diagnostics.push({ code: codes.memberDangling, message: `${n.path} lists member "${m}", which is not defined`, file: p.file, line: p.line, column: p.column, severity: 'error' })
+            this.diagnostics.push({ code: codes.memberDangling, message: `${n.path} lists member "${m}", which is not defined`, file: p.file, line: p.line, column: p.column, severity: 'error', node: n.path })
             return
           }
           out.push(f.node.path)

@@ -34,7 +34,7 @@ export interface ActionDecl { name: string, code: string, description: string, a
 export interface FileDecl { id: string, container: string, path: string, contents: Value, mode: number, raw: boolean }
 
 /** `services.<name>` (spec §2.7.3): port, host-port, protocol and publish may be Arrow, evaluated at start. */
-export interface ServiceDecl { name: string, container: string | null, port: Value, hostPort: Value | null, protocol: Value, publish: Value, address: Value }
+export interface ServiceDecl { name: string, container: string | null, port: Value, hostPort: Value | null, protocol: Value, publish: Value, address?: Value }
 
 /**
  * `volumes.<name>` (spec §2.7.9): fields may be Arrow, evaluated at start. `kind` local (or absent)
@@ -172,7 +172,7 @@ export function runnableSpec (path: string, value: MapValue): { spec: RunnableSp
   for (const [name, raw] of Object.entries(asMap(value.services) ?? {})) {
     const s = asMap(raw)
     if (!s) continue
-    services.push({ name, container: typeof s.container === 'string' ? s.container : null, port: s.port ?? null, hostPort: s['host-port'] ?? null, protocol: s.protocol ?? null, publish: s.publish ?? null, address: s.address ?? null })
+    services.push({ name, container: typeof s.container === 'string' ? s.container : null, port: s.port ?? null, hostPort: s['host-port'] ?? null, protocol: s.protocol ?? null, publish: s.publish ?? null, ...(s.address !== undefined && s.address !== null ? { address: s.address } : {}) })
   }
 
   const connections: Record<string, ConnectionDecl> = {}

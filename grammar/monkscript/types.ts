@@ -11,6 +11,8 @@ export interface Diagnostic {
   line: number
   column: number
   severity: Severity
+  /** The node (`ns/name`) the problem belongs to, when it is about one node's inheritance or members. */
+  node?: string
 }
 
 /** A plain, serializable YAML value after loading (arrow values stay strings starting with `<-`). */

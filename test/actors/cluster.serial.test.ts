@@ -246,9 +246,11 @@ Cluster('stop keeps the workload listed as stopped; purge removes it everywhere'
     const ps = await send<PsRow[]>(c, 'peer', { type: 'workload.ps', all: true })
     return ps.length === 3 && ps.every(r => r.status === 'stopped')
   }, 20_000)
-  await until('no container left', async () => { for (const p of peers) if ((await p.runtime.list({ 'monk.instance': 't/web' })).length) return false; return true })
+  // a stop keeps the containers, stopped, so their logs stay readable until purge
+  await until('no container running', async () => { for (const p of peers) if ((await p.runtime.list({ 'monk.instance': 't/web' })).some(x => x.running)) return false; return true })
   await send(c, 'peer', { type: 'workload.purge', path: 't/stack' })
   await until('purged', async () => (await send<PsRow[]>(c, 'peer', { type: 'workload.ps', all: true })).length === 0)
+  await until('no container left', async () => { for (const p of peers) if ((await p.runtime.list({ 'monk.instance': 't/web' })).length) return false; return true })
 })
 
 Cluster.run()

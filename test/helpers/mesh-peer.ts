@@ -2,6 +2,8 @@
 // test/helpers/mesh-procs.ts (failure-detection tests, benchmarks/mesh.ts).
 // Run: node --import tsx --import ./polyfill.ts test/helpers/mesh-peer.ts   with MONK_MESH_PEER set
 // to JSON {home, listen, token?, clusterId?, clusterKey?, name, config?}.
+import { writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import { startMesh, type MeshConfig, type Value } from '../../mesh/index.js'
 
 interface PeerArgs {
@@ -21,6 +23,7 @@ export type PeerCommand =
   | { id: number; op: 'alive' }
   | { id: number; op: 'counters' }
   | { id: number; op: 'leave' }
+  | { id: number; op: 'profile'; ms: number; file: string }
 
 /** Child → parent. `at` is Date.now() in the child when the event happened. */
 export type PeerEvent =
@@ -54,6 +57,7 @@ process.on('message', (raw: unknown) => {
     case 'alive': reply(mesh.alive()); break
     case 'counters': reply(mesh.counters()); break
     case 'leave': mesh.leave().then(() => { reply(null); process.exit(0) }, fail); break
+    case 'profile': profile(cmd.ms, cmd.file).then(() => reply(null), fail); break
   }
 })
 process.on('SIGTERM', () => { void mesh.stop().then(() => process.exit(0)) })
@@ -61,3 +65,19 @@ process.on('SIGTERM', () => { void mesh.stop().then(() => process.exit(0)) })
 process.on('disconnect', () => { void mesh.stop().finally(() => process.exit(0)) })
 
 send({ ev: 'ready', peerId: mesh.peerId, token: mesh.token() })
+
+/** Records a CPU profile of this process for `ms` and writes it to `file` (.cpuprofile, for `npm run bench -- mesh --profile`). */
+async function profile (ms: number, file: string): Promise<void> {
+  const session = new Session()
+  session.connect()
+  try {
+    await session.post('Profiler.enable')
+    await session.post('Profiler.setSamplingInterval', { interval: 1000 })
+    await session.post('Profiler.start')
+    await new Promise(resolve => setTimeout(resolve, ms))
+    const { profile } = await session.post('Profiler.stop')
+    writeFileSync(file, JSON.stringify(profile))
+  } finally {
+    session.disconnect()
+  }
+}

@@ -165,7 +165,7 @@ Machine('awareness: a raised score stretches the probe timeout; a late tick rais
   const topology = new RingTopology(ids, 3)
   const sent: Array<{ at: number; to: string; msg: SwimMessage }> = []
   let t = 0
-  const s = new Swim({ self: 'a', incarnation: 1, config: testConfig, random: new SeededRandom(1), topology: () => topology, assumeAlive: true, now: 0, onEvent: () => {}, transport: { send: (to, msg) => sent.push({ at: t, to, msg }) } })
+  const s = new Swim({ self: 'a', incarnation: 1, config: testConfig, random: new SeededRandom(1), topology: () => topology, assumeAlive: true, now: 0, onEvent: () => {}, transport: { send: (to, msg) => { sent.push({ at: t, to, msg }) } } })
   s.awareness.apply(3)
   for (; t < 3000; t++) if (s.nextWake() <= t) s.tick(t)
   const ping = sent.find(x => x.msg.type === 'ping')!
@@ -225,6 +225,73 @@ Machine('a joiner hears every live member within a second (first contact sends t
   for (const e of net.events) if (e.event.type === 'up') ups.set(e.node, (ups.get(e.node) ?? new Set()).add(e.event.peer))
   for (const id of net.ids) assert.is(ups.get(id)?.size ?? 0, 11, `${id} saw ${ups.get(id)?.size ?? 0} of 11 up within 1 s`)
   assert.equal(net.events.filter(e => e.event.type === 'down' || e.event.type === 'suspect'), [])
+})
+
+Machine('a ping waiting for its connection starts no timer: a slow dial is not a failed probe', () => {
+  const ids = ['a', 'b', 'c', 'd', 'e']
+  const topology = new RingTopology(ids, 3)
+  const events: string[] = []
+  const pings: Array<{ to: string; seq: number }> = []
+  let connecting = true
+  const s = new Swim({
+    self: 'a', incarnation: 1, config: testConfig, random: new SeededRandom(5), topology: () => topology,
+    assumeAlive: true, now: 0, onEvent: e => { events.push(e.type) },
+    transport: {
+      send: (to, msg) => {
+        if (msg.type === 'ping-req' && msg.target === target) reqs++
+        if (msg.type !== 'ping') return true
+        pings.push({ to, seq: msg.seq })
+        // the other subjects answer at once once connected; the target's answer is the test's
+        if (!connecting && (to !== target || answering)) s.receive(to, { type: 'ack', seq: msg.seq, inc: 1, updates: [] }, t)
+        return !connecting
+      },
+    },
+  })
+  const target = topology.subjects('a', () => false)[0]!
+  let t = 0
+  let answering = false
+  let reqs = 0
+  s.hint(target, 0)
+  // the dial takes ten probe periods: nothing times out meanwhile, no helper is asked, nobody is suspected
+  for (; t < period * 10; t++) if (s.nextWake() <= t) s.tick(t)
+  assert.equal(events.filter(e => e === 'raised' || e === 'suspect'), [], 'no suspicion while the connection opens')
+  connecting = false
+  s.opened(target, t)
+  const seq = pings.find(p => p.to === target)!.seq
+  s.receive(target, { type: 'ack', seq, inc: 1, updates: [] }, t + 5)
+  answering = true
+  for (; t < period * 12; t++) if (s.nextWake() <= t) s.tick(t)
+  assert.equal(events.filter(e => e === 'raised' || e === 'suspect'), [], 'acked after the dial: still no suspicion')
+  // a dial that fails (not refused) hands the probe to helpers at once, and their silence suspects it
+  connecting = true
+  answering = false
+  s.hint(target, t)
+  assert.is(reqs, 0, 'no helper was asked so far')
+  s.sendFailed(target, false, t + 1)
+  assert.ok(reqs > 0, 'the failed dial asks helpers at once')
+  for (t += 2; t < period * 20; t++) if (s.nextWake() <= t) s.tick(t)
+  assert.ok(events.includes('raised'), `a failed dial and silent helpers raise a suspicion (events: ${events.join(',')})`)
+})
+
+Machine('a new member is probed only by its observers; the rest wait for gossip, then a grace, before probing a straggler', () => {
+  const ids = Array.from({ length: 20 }, (_, i) => `m${i}`)
+  let topology = new RingTopology(ids.slice(0, 19), 3)
+  const pinged = new Set<string>()
+  const s = new Swim({
+    self: 'm0', incarnation: 1, config: testConfig, random: new SeededRandom(9), topology: () => topology,
+    now: 0, onEvent: () => {},
+    transport: { send: (to, msg) => { if (msg.type === 'ping') pinged.add(to) } },
+  })
+  topology = new RingTopology(ids, 3)
+  const isSubject = topology.subjects('m0', () => false).includes('m19')
+  s.join('m19', 0)
+  assert.is(pinged.has('m19'), isSubject, 'join probes the joiner only when it is ours to watch')
+  pinged.clear()
+  let t = 0
+  for (; t < testConfig.probeIntervalMs * 5; t++) if (s.nextWake() <= t) s.tick(t)
+  if (!isSubject) assert.not.ok(pinged.has('m19'), 'no straggler probe within the grace')
+  for (; t < testConfig.probeIntervalMs * 40; t++) if (s.nextWake() <= t) s.tick(t)
+  assert.ok(pinged.has('m19'), 'a member nobody told us about is probed after the grace')
 })
 
 Machine.run()

@@ -27,7 +27,7 @@ app:
   containers:
     main:
       image: monk-test/busybox:1
-      bash: echo started >> ${join(dir, 'starts')}; exec sleep 3600
+      bash: echo started >> ${join(dir, 'starts')}; echo up; exec sleep 3600
   checks:
     readiness:
       code: exec("main", "sh", "-c", "test -f ${gate} && echo ok") "ok" contains?
@@ -99,10 +99,16 @@ A('a crashed container makes it failed, and the restart waits for the backoff', 
   await until('replaced and running again', async () => status()?.state === 'running' && (await runtime.list({ 'monk.instance': 't/app' })).length === 1, 30_000)
 })
 
-A('a stop removes the containers and says stopped', async () => {
+A('a stop stops the containers, keeps them (their logs stay) and says stopped; purge removes them', async () => {
   tell(actor, { type: 'runnable.assign', assignment: { ...assignment, want: { ...want, state: 'stop' } } })
-  await until('stopped, no containers', async () => status()?.state === 'stopped' && (await runtime.list({ 'monk.instance': 't/app' })).length === 0)
+  await until('stopped, no container running', async () => { const l = await runtime.list({ 'monk.instance': 't/app' }); return status()?.state === 'stopped' && l.length === 1 && l.every(c => !c.running) })
   assert.is(mesh.get(`claim/t/app/${mesh.peerId}`), undefined, 'claim released')
+  const [c] = await runtime.list({ 'monk.instance': 't/app' })
+  const lines: string[] = []
+  for await (const l of await runtime.logs(c!.id, { follow: false })) lines.push(l.text)
+  assert.ok(lines.length > 0, 'the stopped container still has its logs')
+  tell(actor, { type: 'runnable.assign', assignment: { ...assignment, owner: false, want: undefined, purge: true } })
+  await until('purged: no container', async () => (await runtime.list({ 'monk.instance': 't/app' })).length === 0)
 })
 
 A.run()

@@ -137,6 +137,8 @@ Live('failures below attempts keep it running; reaching attempts restarts the co
   // the next look starts again (op 2), even though the containers are still up
   const again = run(second.record, observe(4200, { up: [true], plan: live, prior: { generation: 1, state: 'failed' } }))
   assert.equal(kinds(again.effects), ['status:starting', 'start'])
+  assert.equal(again.effects[1], { type: 'start', op: 2, generation: 1, replace: true }, 'every container is replaced, changed or not')
+  assert.is(again.record.replaceAll, false)
   assert.equal(again.record.events.length, 1, 'the event stays for describe')
 })
 Live('a stale result (older op) or one without liveness in the plan changes nothing', () => {

@@ -49,6 +49,19 @@ Vars('bad variables files: missing, not YAML, not a mapping, nested value → ba
   }
 })
 
+Vars('variables file: nested maps address members as ns/runnable/var, at any depth of the path', async () => {
+  const f = file('members.yaml', 'title: top\nshop:\n  db:\n    port: 5432\n    user: null\n  web:\n    title: shop web\nshop/cache:\n  size: 64\n')
+  assert.equal(await readVariablesFile(f), { title: 'top', 'shop/db/port': '5432', 'shop/db/user': '', 'shop/web/title': 'shop web', 'shop/cache/size': '64' })
+  // --set still wins over the file, member by member
+  assert.equal(await runVariables({ set: ['shop/db/port=1'], variablesFile: f }), { title: 'top', 'shop/db/port': '1', 'shop/db/user': '', 'shop/web/title': 'shop web', 'shop/cache/size': '64' })
+  let err: unknown
+  try { await readVariablesFile(file('members-list.yaml', 'shop:\n  db:\n    ports: [1, 2]\n')) } catch (e) { err = e }
+  assert.match((err as Error).message, /variable "shop\/db\/ports" must be a scalar .* not a list/)
+  err = undefined
+  try { await readVariablesFile(file('members-shallow.yaml', 'shop:\n  port: 1\n')) } catch (e) { err = e }
+  assert.match((err as Error).message, /"shop\/port" names no member/)
+})
+
 const Paths = suite('commands/paths')
 
 Paths('template paths: prefixes dropped, bad paths are usage errors', async () => {

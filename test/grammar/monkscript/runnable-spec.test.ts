@@ -24,7 +24,7 @@ S('reads containers, hooks, depends, readiness, actions, files, services, connec
   assert.equal(spec.readiness, { code: 'true', periodMs: 2000, initialDelayMs: 1000, attempts: 4 })
   assert.equal(spec.actions.mark?.arguments, { n: { type: 'int', default: 1, description: null } })
   assert.equal(spec.files.map(f => [f.id, f.container, f.path, f.mode, f.raw]), [['conf', 'main', '/etc/x', 0o644, false], ['other', 'side', '/y', 0o600, true]])
-  assert.equal(spec.services, [{ name: 'http', container: 'main', port: 80, hostPort: '<- 8080', protocol: null, publish: null, address: null }])
+  assert.equal(spec.services, [{ name: 'http', container: 'main', port: 80, hostPort: '<- 8080', protocol: null, publish: null }])
   assert.equal(spec.connections, { db: { name: 'db', target: 't/db', service: 'pg' }, alt: { name: 'alt', target: 't/x', service: '' } })
   assert.equal(spec.permittedSecrets, ['token'])
   assert.equal(spec.affinity, { tag: 'edge', resident: true, ignorePressure: true })
