@@ -36,6 +36,8 @@ export interface PeerOptions {
   runtime: Runtime
   log: Logger
   clock?: Scheduler
+  /** What this peer offers to resource requests (cpu in cores, memory in bytes); published in its record. Absent: no capacity is published (requests fit nowhere). */
+  capacity?: { cpu: number, memory: number }
 }
 
 export class Peer {
@@ -61,7 +63,7 @@ export class Peer {
     this.system = startSystem(`monkd-${this.id.slice(-8)}`, { logger: o.log })
     this.box = new SecretBox(parseToken(mesh.token()).key)
     this.members = new Membership(mesh, this.clock)
-    this.views = new InstanceViews(mesh, this.members)
+    this.views = new InstanceViews(mesh, this.members, inst => this.placement.unplaced(inst))
     this.remote = new RemoteActors(mesh)
     this.actors = new RunnableActors({
       system: this.system, mesh, name: o.name, home: o.home, runtime: o.runtime, log: o.log, secrets: this.box, clock: this.clock,
@@ -86,7 +88,7 @@ export class Peer {
   private async begin (): Promise<void> {
     const m = this.o.mesh
     mkdirSync(join(this.o.home, 'volumes'), { recursive: true })
-    await m.announce({ name: this.o.name, tags: this.o.tags, runtime: this.o.runtime.kind })
+    await m.announce({ name: this.o.name, tags: this.o.tags, runtime: this.o.runtime.kind, ...(this.o.capacity ? { capacity: { ...this.o.capacity } } : {}) })
     await this.remote.listen((instance, msg) => this.router.serve(instance, msg))
     const place = (): void => this.placement.schedule()
     for (const prefix of ['want/', 'claim/', 'tpl/', 'peer/']) this.unsubscribe.push(m.onChange(prefix, place))
@@ -115,7 +117,7 @@ export class Peer {
   handlers (extras: ClusterExtras = {}): Omit<AllHandlers, 'cloud'> {
     const m = this.o.mesh
     return {
-      cluster: clusterHandlers(m, this.members, { name: this.o.name, tags: this.o.tags, runtime: this.o.runtime.kind }, extras),
+      cluster: clusterHandlers(m, this.members, { name: this.o.name, tags: this.o.tags, runtime: this.o.runtime.kind }, { ...extras, reserved: id => this.views.reserved(id) }),
       templates: templateHandlers(m, this.clock),
       workloads: workloadHandlers(m, this.views, this.clock),
       secrets: secretHandlers(m, this.box),

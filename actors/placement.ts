@@ -113,6 +113,8 @@ export interface Unplaced {
   readonly message: string
   /** How many peers were excluded for each reason (each peer counted once, by its first failed check). */
   readonly excluded: Readonly<Partial<Record<Exclusion, number>>>
+  /** Each peer passed over, in id order, with the reason (and for resources what was short). */
+  readonly passedOver: ReadonlyArray<{ readonly peer: string, readonly why: Exclusion, readonly detail: string }>
 }
 
 export type Placement = Placed | Unplaced
@@ -262,10 +264,15 @@ export function place (input: PlacementInput): PlacementResult {
     if (owners.has(inst.key)) continue
     const base = parseInstanceKey(inst.key).base
     const excluded: Partial<Record<Exclusion, number>> = {}
+    const passedOver: Array<{ peer: string, why: Exclusion, detail: string }> = []
     let best: { peer: PeerState, spread: number, score: number } | undefined
     for (const peer of ctx.sortedPeers) {
       const why = exclusionOf(inst, peer, { claimant: false })
-      if (why !== null) { excluded[why] = (excluded[why] ?? 0) + 1; continue }
+      if (why !== null) {
+        excluded[why] = (excluded[why] ?? 0) + 1
+        passedOver.push({ peer: peer.view.name || peer.view.id, why, detail: why === 'resources' ? shortfall(inst, peer) : exclusionWords[why] })
+        continue
+      }
       const spread = peer.replicasOf.get(base) ?? 0
       const score = rendezvousScore(inst.key, peer.view.id, peerWeight(peer.weighFree))
       // sortedPeers is in id order, so keeping the first of equal candidates breaks ties by smaller id.
@@ -276,7 +283,7 @@ export function place (input: PlacementInput): PlacementResult {
       const highest = claims.reduce((m, c) => Math.max(m, c.epoch), 0)
       assign(inst, best.peer, Math.max(highest + 1, inst.forceMove ?? 1), 'rendezvous')
     } else {
-      owners.set(inst.key, { instance: inst.key, owner: null, code: 'no-eligible-peer', message: describeExclusions(inst.key, excluded, ctx.sortedPeers.length), excluded })
+      owners.set(inst.key, { instance: inst.key, owner: null, code: 'no-eligible-peer', message: describeExclusions(inst.key, excluded, ctx.sortedPeers.length, passedOver), excluded, passedOver })
     }
   }
 
@@ -355,12 +362,28 @@ const exclusionWords: Record<Exclusion, string> = {
   resources: 'without room for the requests',
 }
 
-function describeExclusions (key: string, excluded: Partial<Record<Exclusion, number>>, total: number): string {
+function describeExclusions (key: string, excluded: Partial<Record<Exclusion, number>>, total: number, passed: ReadonlyArray<{ peer: string, why: Exclusion, detail: string }> = []): string {
   if (total === 0) return `no eligible peer for ${key}: no peers known`
   const parts = (Object.keys(exclusionWords) as Exclusion[])
     .filter(e => (excluded[e] ?? 0) > 0)
     .map(e => `${excluded[e]} ${exclusionWords[e]}`)
-  return `no eligible peer for ${key}: ${parts.join(', ')}`
+  const short = passed.filter(p => p.why === 'resources').map(p => `${p.peer}: ${p.detail}`)
+  return `no eligible peer for ${key}: ${parts.join(', ')}${short.length ? ` (${short.join('; ')})` : ''}`
+}
+
+/** What a peer lacks for an instance's requests: `cpu 2 requested, 1 free of 1`. */
+function shortfall (inst: DesiredInstance, peer: PeerState): string {
+  const out: string[] = []
+  for (const [r, amount] of Object.entries(inst.requests ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const room = peer.room[r] ?? 0
+    if (amount > 0 && room < amount) out.push(`${r} ${amountText(r, amount)} requested, ${amountText(r, Math.max(0, room))} free of ${amountText(r, peer.view.capacity?.[r] ?? 0)}`)
+  }
+  return out.join(', ')
+}
+
+function amountText (r: string, n: number): string {
+  if (r === 'memory') return n >= 1024 ** 3 ? `${+(n / 1024 ** 3).toFixed(2)}Gi` : `${+(n / 1024 ** 2).toFixed(1)}Mi`
+  return `${+n.toFixed(3)}`
 }
 
 function validateInstances (list: readonly DesiredInstance[]): DesiredInstance[] {

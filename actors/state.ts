@@ -5,6 +5,7 @@ import type { MapValue } from '../grammar/monkscript/index.js'
 import { runnableSpec, type RunnableSpec } from '../grammar/monkscript/runnable-spec.js'
 import type { Value } from '../mesh/value.js'
 import { isObj } from './values.js'
+import { parseInstanceKey, replicaKeys } from './placement.js'
 
 export const keys = {
   tpl: (path: string) => `tpl/${path}`,
@@ -51,6 +52,8 @@ export interface WantRecord {
   /** Bumped by `monk restart` only: every container is replaced; `update` replaces only those whose spec changed. */
   restarts?: number
   updatedAt: number
+  /** Replicas set by `monk scale` (wins over the template's `scale.value`); absent: the template's. */
+  scale?: number
 }
 
 export interface ClaimRecord { epoch: number, startedAt: number }
@@ -61,7 +64,11 @@ export interface StatusRecord {
   state: InstanceState
   containers: Array<{ name: string, image: string, status: string, id: string }>
   /** Resolved service endpoints (for connections): name → host, port. */
-  services: Record<string, { host: string, port: number }>
+  services: Record<string, { host: string, port: number, protocol?: 'tcp' | 'udp', published?: boolean }>
+  /** Volumes on the owner (declared ones and `paths` binds): directory, where mounted, declared size. */
+  volumes?: Array<{ name: string, host: string, mounts: string[], size: number | null, kind: string }>
+  /** Recent events on the owner (liveness restarts), oldest first. */
+  events?: Array<{ at: number, message: string }>
   ready: boolean
   error: string | null
   /** What a starting instance waits for (`depends ns/db`, `image busybox:1`, `readiness`), if known. */
@@ -103,7 +110,32 @@ export function decodeWant (v: unknown): WantRecord | undefined {
   return {
     template: v.template, state: v.state === 'stop' ? 'stop' : 'run', root: str(v.root, v.template), set, tags: strs(v.tags),
     peer: typeof v.peer === 'string' ? v.peer : null, forceMove: num(v.forceMove), generation: num(v.generation), restarts: num(v.restarts), updatedAt: num(v.updatedAt),
+    ...(typeof v.scale === 'number' && Number.isInteger(v.scale) && v.scale >= 0 ? { scale: v.scale } : {}),
   }
+}
+
+/** The want of an instance key: its own, or for a replica `ns/app#k` the want of `ns/app`. */
+export function wantAt (get: (key: string) => unknown, instance: string): WantRecord | undefined {
+  const own = decodeWant(get(keys.want(instance)))
+  if (own !== undefined) return own
+  const { base, replica } = parseInstanceKey(instance)
+  return replica === null ? undefined : decodeWant(get(keys.want(base)))
+}
+
+/** Replicas of a want: its `monk scale` count, else its template's `scale.value`, else null (not scaled). */
+export function scaleOf (w: WantRecord, tpl: TplRecord | undefined): number | null {
+  return w.scale ?? (tpl ? specOf(tpl).scale : null)
+}
+
+/** The instance keys a want stands for: itself, or `inst#0` … `inst#(n-1)` when scaled. */
+export function instanceKeys (inst: string, w: WantRecord, tpl: TplRecord | undefined): string[] {
+  const n = scaleOf(w, tpl)
+  return n === null ? [inst] : replicaKeys(inst, n)
+}
+
+/** Status records of a target and of its replicas (`status/t/…` and `status/t#k/…`). */
+export function statusesOf (scan: (prefix: string) => ReadonlyArray<{ key: string, value: unknown }>, target: string): Array<{ key: string, value: unknown }> {
+  return [...scan(keys.statusPrefix(target)), ...scan(`status/${target}#`).filter(e => /^#\d+\//.test(e.key.slice(`status/${target}`.length)))]
 }
 
 export function decodeClaim (v: unknown): ClaimRecord | undefined {
@@ -118,16 +150,26 @@ export function decodeStatus (v: unknown): StatusRecord | undefined {
     ? v.containers.filter(isObj).map(c => ({ name: str(c.name), image: str(c.image), status: str(c.status), id: str(c.id) }))
     : []
   const services: StatusRecord['services'] = {}
-  if (isObj(v.services)) for (const [k, s] of Object.entries(v.services)) if (isObj(s)) services[k] = { host: str(s.host), port: num(s.port) }
-  return { state, containers, services, ready: v.ready === true, error: typeof v.error === 'string' ? v.error : null, waiting: typeof v.waiting === 'string' ? v.waiting : null, generation: num(v.generation), updatedAt: num(v.updatedAt) }
+  if (isObj(v.services)) {
+    for (const [k, s] of Object.entries(v.services)) {
+      if (isObj(s)) services[k] = { host: str(s.host), port: num(s.port), ...(s.protocol === 'tcp' || s.protocol === 'udp' ? { protocol: s.protocol } : {}), ...(s.published === true ? { published: true } : {}) }
+    }
+  }
+  const volumes = Array.isArray(v.volumes)
+    ? v.volumes.filter(isObj).map(x => ({ name: str(x.name), host: str(x.host), mounts: strs(x.mounts), size: typeof x.size === 'number' ? x.size : null, kind: str(x.kind, 'local') }))
+    : []
+  const events = Array.isArray(v.events) ? v.events.filter(isObj).map(x => ({ at: num(x.at), message: str(x.message) })) : []
+  return { state, containers, services, volumes, events, ready: v.ready === true, error: typeof v.error === 'string' ? v.error : null, waiting: typeof v.waiting === 'string' ? v.waiting : null, generation: num(v.generation), updatedAt: num(v.updatedAt) }
 }
 
 /** The peer fields monkd publishes in `peer/<id>` beside the mesh's own (addrs, name, tags). */
-export interface PeerRecord { name: string, tags: string[], addrs: string[], runtime: string, startedAt: number, leftAt: number | null }
+export interface PeerRecord { name: string, tags: string[], addrs: string[], runtime: string, startedAt: number, leftAt: number | null, capacity?: Record<string, number> }
 
 export function decodePeer (v: unknown): PeerRecord {
   if (!isObj(v)) return { name: '', tags: [], addrs: [], runtime: '', startedAt: 0, leftAt: null }
-  return { name: str(v.name), tags: strs(v.tags), addrs: strs(v.addrs), runtime: str(v.runtime), startedAt: num(v.startedAt), leftAt: typeof v.leftAt === 'number' ? v.leftAt : null }
+  const capacity: Record<string, number> = {}
+  if (isObj(v.capacity)) for (const [k, x] of Object.entries(v.capacity)) if (typeof x === 'number' && Number.isFinite(x) && x >= 0) capacity[k] = x
+  return { name: str(v.name), tags: strs(v.tags), addrs: strs(v.addrs), runtime: str(v.runtime), startedAt: num(v.startedAt), leftAt: typeof v.leftAt === 'number' ? v.leftAt : null, ...(isObj(v.capacity) ? { capacity } : {}) }
 }
 
 // ---- readers over many entries ----
@@ -169,7 +211,7 @@ export function encodeTpl (t: TplRecord): MapValue {
 }
 
 export function encodeWant (w: WantRecord): MapValue {
-  return { template: w.template, state: w.state, root: w.root, set: { ...w.set }, tags: [...w.tags], peer: w.peer, forceMove: w.forceMove, generation: w.generation, restarts: w.restarts ?? 0, updatedAt: w.updatedAt }
+  return { template: w.template, state: w.state, root: w.root, set: { ...w.set }, tags: [...w.tags], peer: w.peer, forceMove: w.forceMove, generation: w.generation, restarts: w.restarts ?? 0, updatedAt: w.updatedAt, ...(w.scale !== undefined ? { scale: w.scale } : {}) }
 }
 
 export function encodeClaim (c: ClaimRecord): MapValue {
@@ -178,9 +220,11 @@ export function encodeClaim (c: ClaimRecord): MapValue {
 
 export function encodeStatus (s: StatusRecord): MapValue {
   const services: MapValue = {}
-  for (const [k, e] of Object.entries(s.services)) services[k] = { host: e.host, port: e.port }
+  for (const [k, e] of Object.entries(s.services)) services[k] = { host: e.host, port: e.port, ...(e.protocol ? { protocol: e.protocol } : {}), ...(e.published ? { published: true } : {}) }
   return {
     state: s.state, containers: s.containers.map(c => ({ name: c.name, image: c.image, status: c.status, id: c.id })), services,
+    ...(s.volumes && s.volumes.length ? { volumes: s.volumes.map(v => ({ name: v.name, host: v.host, mounts: [...v.mounts], size: v.size, kind: v.kind })) } : {}),
+    ...(s.events && s.events.length ? { events: s.events.map(e => ({ at: e.at, message: e.message })) } : {}),
     ready: s.ready, error: s.error, waiting: s.waiting ?? null, generation: s.generation, updatedAt: s.updatedAt,
   }
 }

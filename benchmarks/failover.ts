@@ -5,8 +5,10 @@
 //   silent  SIGSTOP of the owner's monkd AND its workloads (process-runtime process groups, Docker
 //           containers paused): a machine that vanishes without closing its connections.
 //           Everything gets SIGCONT / unpause afterwards, before cleanup.
+// A second row per setting times a scaled runnable: N replicas (one per peer), fault the peer of
+// one replica, time until that replica runs again on a live peer (the others stay put).
 // Usage: npm run bench -- failover [--append] [--peers 3,5,10] [--instances 10] [--trials 2]
-//          [--runtimes process,docker] [--faults kill,silent | --silent] [--no-build]
+//          [--runtimes process,docker] [--faults kill,silent | --silent] [--no-scaled] [--no-build]
 // Targets: p50 <= 3 s at N = 5 with the process runtime; at 50 peers / 20 instances p50 <= 1 s after
 // SIGKILL and <= 3 s silent.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
@@ -88,19 +90,71 @@ const pct = (xs: number[], p: number): number | null => { const s = [...xs].sort
 const docker = await dockerForTests()
 if (!docker.ok) { console.log(`docker: skipped (${docker.reason})`); runtimes = runtimes.filter(r => r !== 'docker') } else await docker.runtime.close()
 
+/** Starts N daemons (p0 founds, the others join in waves of 5) and waits until all are alive. */
+async function startCluster (runtime: 'process' | 'docker', n: number, base: string, peers: MonkdProcess[]): Promise<void> {
+  peers.push(await spawnMonkd('p0', join(base, 'p0'), ['--runtime', runtime, '--log-level', 'warn']))
+  const token = (await send<{ token: string }>(peers[0]!, { type: 'cluster.token' })).token
+  for (let i = 1; i < n; i += 5) {
+    peers.push(...await Promise.all(Array.from({ length: Math.min(5, n - i) }, (_, j) => spawnMonkd(`p${i + j}`, join(base, `p${i + j}`), ['--runtime', runtime, '--join', token, '--log-level', 'warn']))))
+  }
+  await until(`${n} peers alive`, async () => (await send<Array<{ alive: boolean }>>(peers[0]!, { type: 'cluster.peers' })).filter(p => p.alive).length === n, 60_000 + n * 3000, 500)
+}
+
+/** A scaled runnable with one replica per peer: fault the peer of one replica, time until it runs on a live peer. */
+async function scaledTrial (runtime: 'process' | 'docker', fault: Fault, n: number, t: number): Promise<number> {
+  const base = mkdtempSync(join(tmpdir(), `monk-bench-fos-`))
+  const ns = `bench-scaled-${runtime}-${fault}-${n}-${t}-${process.pid}`
+  const path = `${ns}/rep`
+  const peers: MonkdProcess[] = []
+  let thaw: (() => Promise<void>) | undefined
+  try {
+    await startCluster(runtime, n, base, peers)
+    const yaml = `namespace: ${ns}\nrep:\n  defines: runnable\n  containers:\n    main:\n      image: ${TEST_IMAGE}\n      bash: exec sleep 3600\n`
+    const load = await send<{ errors: unknown[] }>(peers[0]!, { type: 'templates.load', files: { '/b/k.yaml': yaml }, paths: ['/b/k.yaml'] })
+    if (load.errors.length) throw new Error(`setup failed: ${JSON.stringify(load.errors)}`)
+    await send(peers[0]!, { type: 'workload.scale', path, replicas: n })
+    const running = await until('every replica running', async () => {
+      const ps = (await send<PsRow[]>(peers[0]!, { type: 'workload.ps' })).filter(r => r.instance.startsWith(`${path}#`))
+      return ps.length === n && ps.every(r => r.status === 'running') ? ps : undefined
+    }, 120_000, 100)
+    const lost = running.find(r => r.peerName !== 'p0') ?? running[0]!
+    const victim = peers.find(p => p.name === lost.peerName)!
+    const watcher = peers.find(p => p !== victim)!
+    if (fault === 'kill') victim.child.kill('SIGKILL')
+    else thaw = await silence(victim, lost.peer, runtime)
+    const t0 = performance.now()
+    while (performance.now() - t0 < 60_000) {
+      const r = (await send<PsRow[]>(watcher, { type: 'workload.ps' })).find(x => x.instance === lost.instance)
+      if (r?.status === 'running' && r.peer !== lost.peer) {
+        const ms = performance.now() - t0
+        console.log(`  ${runtime} N=${n} ${fault} scaled trial ${t}: ${lost.instance} ran again on ${r.peerName} after ${ms.toFixed(0)} ms`)
+        return ms
+      }
+      await new Promise(res => setTimeout(res, 10))
+    }
+    throw new Error(`${lost.instance} did not run again within 60 s`)
+  } finally {
+    await thaw?.()
+    for (const p of peers) p.child.kill('SIGKILL')
+    if (runtime === 'docker') {
+      const rt = await DockerRuntime.open({})
+      for (let i = 0; i < n; i++) for (const c of await rt.list({ [LABEL_INSTANCE]: `${path}#${i}` })) await rt.remove(c.id, { force: true }).catch(() => {})
+      await rt.close()
+    } else {
+      try { execFileSync('pkill', ['-KILL', '-f', `${base}/`]) } catch { /* none left */ }
+    }
+    rmSync(base, { recursive: true, force: true })
+  }
+}
+
 async function trial (runtime: 'process' | 'docker', fault: Fault, n: number, t: number): Promise<number[]> {
   const base = mkdtempSync(join(tmpdir(), `monk-bench-fo-`))
   const ns = `bench-${runtime}-${fault}-${n}-${t}-${process.pid}`
   const peers: MonkdProcess[] = []
   let thaw: (() => Promise<void>) | undefined
   try {
-    peers.push(await spawnMonkd('p0', join(base, 'p0'), ['--runtime', runtime, '--log-level', 'warn']))
-    const token = (await send<{ token: string }>(peers[0]!, { type: 'cluster.token' })).token
     // in waves of 5: 50 daemons starting at once on 2 cores would time each other out
-    for (let i = 1; i < n; i += 5) {
-      peers.push(...await Promise.all(Array.from({ length: Math.min(5, n - i) }, (_, j) => spawnMonkd(`p${i + j}`, join(base, `p${i + j}`), ['--runtime', runtime, '--join', token, '--log-level', 'warn']))))
-    }
-    await until(`${n} peers alive`, async () => (await send<Array<{ alive: boolean }>>(peers[0]!, { type: 'cluster.peers' })).filter(p => p.alive).length === n, 60_000 + n * 3000, 500)
+    await startCluster(runtime, n, base, peers)
     const yaml = [`namespace: ${ns}`, ...Array.from({ length: K }, (_, i) => `w${i}:\n  defines: runnable\n  containers:\n    main:\n      image: ${TEST_IMAGE}\n      bash: exec sleep 3600`)].join('\n') + '\n'
     const load = await send<{ errors: unknown[] }>(peers[0]!, { type: 'templates.load', files: { '/b/k.yaml': yaml }, paths: ['/b/k.yaml'] })
     if (load.errors.length) throw new Error(`setup failed: ${JSON.stringify(load.errors)}`)
@@ -149,12 +203,17 @@ for (const fault of faults) {
     for (const n of sizes) {
       const times: number[] = []
       for (let t = 0; t < trials; t++) times.push(...await trial(runtime, fault, n, t))
-      rows.push({ runtime, fault, peers: n, instances: K, failover_ms_p50: Math.round(pct(times, 0.5) ?? NaN), failover_ms_p99: Math.round(pct(times, 0.99) ?? NaN), samples: times.length })
+      rows.push({ runtime, fault, peers: n, workload: 'instances', instances: K, failover_ms_p50: Math.round(pct(times, 0.5) ?? NaN), failover_ms_p99: Math.round(pct(times, 0.99) ?? NaN), samples: times.length })
+      if (process.argv.includes('--no-scaled')) continue
+      // a scaled runnable: N replicas, one per peer; the time until the lost replica runs again
+      const scaled: number[] = []
+      for (let t = 0; t < trials; t++) scaled.push(await scaledTrial(runtime, fault, n, t))
+      rows.push({ runtime, fault, peers: n, workload: `scaled x${n}`, instances: n, failover_ms_p50: Math.round(pct(scaled, 0.5) ?? NaN), failover_ms_p99: Math.round(pct(scaled, 0.99) ?? NaN), samples: scaled.length })
     }
   }
 }
 console.table(rows)
-const target = rows.find(r => r.runtime === 'process' && r.fault === 'kill' && r.peers === 5)
+const target = rows.find(r => r.runtime === 'process' && r.fault === 'kill' && r.peers === 5 && r.workload === 'instances')
 if (target) console.log(`target: process runtime, N=5: p50 ${String(target.failover_ms_p50)} ms (<= 3000 ms) ${Number(target.failover_ms_p50) <= 3000 ? 'OK' : 'MISSED'}`)
 mkdirSync(join(root, 'benchmarks/results'), { recursive: true })
 // --append keeps the rows of earlier runs (e.g. 50 peers × 20 instances beside 3–10 peers × 10)

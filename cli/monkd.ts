@@ -2,13 +2,14 @@
 // monkd: the daemon. Wires the mesh, a runtime, the peer's actors and the control API together.
 import '../polyfill.js'
 import { closeSync, existsSync, mkdirSync, writeSync } from 'node:fs'
-import { homedir } from 'node:os'
+import { cpus, homedir, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Writable } from 'node:stream'
 import { parseArgs } from 'node:util'
 import pino from 'pino'
 import { CloudManager } from '../actors/cloud-manager.js'
 import { Peer } from '../actors/peer.js'
+import { quantity } from '../grammar/monkscript/runnable-spec.js'
 import { isRuntimeMode, selectRuntime } from '../actors/runtime/select.js'
 import { createCluster } from '../mesh/cluster.js'
 import { startMesh, type Mesh } from '../mesh/mesh.js'
@@ -21,7 +22,7 @@ import { peerDispatch } from './dispatch.js'
 import { openLogFile } from './log-file.js'
 import { version } from '../actors/version.js'
 
-const usage = 'usage: monkd [--home DIR] [--name NAME] [--tag T]... [--p2p-port N | --listen MULTIADDR] [--join TOKEN] [--runtime auto|docker|process] [--log-level L] [--api-port N (needs MONK_API_TOKEN)] [--repair] [--enable-fault-injection [--fault-mesh-config JSON]] (test clusters only)'
+const usage = 'usage: monkd [--home DIR] [--name NAME] [--tag T]... [--p2p-port N | --listen MULTIADDR] [--join TOKEN] [--runtime auto|docker|process] [--log-level L] [--api-port N (needs MONK_API_TOKEN)] [--cpu CORES] [--memory SIZE] [--repair] [--enable-fault-injection [--fault-mesh-config JSON]] (test clusters only)'
 
 class UsageError extends Error {}
 
@@ -33,7 +34,7 @@ function options (argv: string[]) {
       options: {
         home: { type: 'string' }, name: { type: 'string' }, tag: { type: 'string', multiple: true },
         'p2p-port': { type: 'string' }, listen: { type: 'string', multiple: true }, join: { type: 'string' },
-        repair: { type: 'boolean' },
+        repair: { type: 'boolean' }, cpu: { type: 'string' }, memory: { type: 'string' },
         runtime: { type: 'string' }, 'log-level': { type: 'string' }, 'api-port': { type: 'string' }, [FAULT_FLAG]: { type: 'boolean' }, 'fault-mesh-config': { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
       strict: true, allowPositionals: false,
@@ -65,7 +66,12 @@ function options (argv: string[]) {
   }
   let fault
   try { fault = faultInjection(v[FAULT_FLAG] === true, v['fault-mesh-config']) } catch (err) { throw new UsageError((err as Error).message) }
-  return { home, name: v.name, tags: v.tag ?? [], listen, join: v.join, runtime, level, api, repair: v.repair === true, fault }
+  // the capacity this peer offers to resource requests: the machine's unless declared
+  const cpu = v.cpu === undefined ? cpus().length : quantity('cpu', v.cpu)
+  if (cpu === null || cpu <= 0) throw new UsageError(`--cpu must be a number of cores (2, 0.5, 500m), got "${v.cpu ?? ''}"`)
+  const memory = v.memory === undefined ? totalmem() : quantity('memory', v.memory)
+  if (memory === null || memory <= 0) throw new UsageError(`--memory must be a size (512Mi, 2G, bytes), got "${v.memory ?? ''}"`)
+  return { home, name: v.name, tags: v.tag ?? [], listen, join: v.join, runtime, level, api, repair: v.repair === true, fault, capacity: { cpu, memory } }
 }
 
 async function main (): Promise<void> {
@@ -93,7 +99,7 @@ async function main (): Promise<void> {
     await runtime.close()
     throw err
   }
-  const peer = await Peer.start({ home: o.home, name, tags: o.tags, mesh, runtime, log })
+  const peer = await Peer.start({ home: o.home, name, tags: o.tags, mesh, runtime, log, capacity: o.capacity })
   // local machines are started the way this monkd was (same node, same loader flags)
   const cloud = await CloudManager.start({ home: o.home, mesh, log, monkd: { command: process.execPath, args: [...process.execArgv, process.argv[1] ?? ''] } })
   let stopping = false

@@ -49,15 +49,16 @@ export class Membership {
       const r = decodePeer(p.record)
       const alive = p.self || p.state === 'alive' || (young && p.state === 'unknown' && r.leftAt === null)
       // a peer whose record says `synced: false` has not completed its first exchange: no new work for it
-      return { id: p.id, name: r.name || p.id, tags: r.tags, alive, unsynced: isObj(p.record) && p.record.synced === false }
+      return { id: p.id, name: r.name || p.id, tags: r.tags, alive, unsynced: isObj(p.record) && p.record.synced === false, ...(r.capacity ? { capacity: r.capacity } : {}) }
     })
   }
 
   /** The peer list of `monk cluster peers`: members that have not left, or are alive anyway. */
-  rows (): PeerRow[] {
+  rows (reserved: (id: string) => Record<string, number> = () => ({})): PeerRow[] {
     return this.mesh.peers().map(p => {
       const r = decodePeer(p.record)
-      return { row: { id: p.id, name: r.name, tags: r.tags, alive: p.self || p.state === 'alive', addrs: r.addrs }, leftAt: this.record(p.id).leftAt }
+      const cap = r.capacity ? { capacity: r.capacity, reserved: reserved(p.id) } : {}
+      return { row: { id: p.id, name: r.name, tags: r.tags, alive: p.self || p.state === 'alive', addrs: r.addrs, ...cap }, leftAt: this.record(p.id).leftAt }
     }).filter(x => x.leftAt === null || x.row.alive).map(x => x.row)
   }
 

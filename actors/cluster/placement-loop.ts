@@ -3,8 +3,8 @@
 // peers, and tells each runnable actor its assignment. Bursts of changes coalesce into one pass.
 import type { Mesh } from '../../mesh/mesh.js'
 import type { Scheduler, Timer } from '../kit/clock.js'
-import { place, type DesiredInstance } from '../placement.js'
-import { decodeTpl, keys, readClaims, readWants, specOf, type WantRecord } from '../state.js'
+import { place, type DesiredInstance, type Placement } from '../placement.js'
+import { decodeTpl, instanceKeys, keys, readClaims, readWants, specOf, type WantRecord } from '../state.js'
 import type { Membership } from './membership.js'
 import type { Assignment, RunnableActors } from './runnables.js'
 
@@ -14,6 +14,8 @@ export const PLACE_DEBOUNCE_MS = 15
 export class PlacementLoop {
   private timer: Timer | null = null
   private stopped = false
+  /** The last pass's placements, for describe and ps (why an instance waits). */
+  private last: ReadonlyMap<string, Placement> = new Map()
 
   constructor (private readonly mesh: Mesh, private readonly members: Membership, private readonly actors: RunnableActors, private readonly clock: Scheduler) {}
 
@@ -30,11 +32,16 @@ export class PlacementLoop {
   placeNow (): void {
     if (this.stopped || !this.mesh.synced) return
     const self = this.mesh.peerId
-    const wants = readWants(this.mesh.scan('want/'))
+    // a scaled runnable stands for its replicas `inst#0` … `inst#(n-1)`, each placed on its own
+    const wants = new Map<string, WantRecord>()
+    for (const [inst, w] of readWants(this.mesh.scan('want/'))) {
+      for (const k of instanceKeys(inst, w, decodeTpl(this.mesh.get(keys.tpl(w.template))))) wants.set(k, w)
+    }
     const claims = readClaims(this.mesh.scan('claim/'))
     const instances: DesiredInstance[] = []
     for (const [inst, w] of wants) if (w.state === 'run') instances.push(this.desired(inst, w))
     const result = place({ instances, peers: this.members.views(), claims })
+    this.last = result.byInstance
     const mine = [...claims.entries()].filter(([, cs]) => cs.some(c => c.peerId === self)).map(([i]) => i)
     for (const inst of new Set([...wants.keys(), ...mine, ...this.actors.names()])) {
       const w = wants.get(inst)
@@ -51,11 +58,20 @@ export class PlacementLoop {
     }
   }
 
+  /** Why the last pass left `instance` without a peer, or null (placed, or not wanted). */
+  unplaced (instance: string): string | null {
+    const p = this.last.get(instance)
+    return p !== undefined && p.owner === null ? p.message : null
+  }
+
   private desired (inst: string, w: WantRecord): DesiredInstance {
     const tpl = decodeTpl(this.mesh.get(keys.tpl(w.template)))
-    const affinity = tpl ? specOf(tpl).affinity : null
+    const spec = tpl ? specOf(tpl) : null
+    const affinity = spec?.affinity ?? null
+    const requests = spec && Object.keys(spec.requests).length ? spec.requests : undefined
     return {
       key: inst,
+      ...(requests ? { requests } : {}),
       ...(w.tags.length ? { tags: w.tags } : {}),
       ...(w.peer !== null ? { peer: w.peer } : {}),
       ...(affinity ? { affinity } : {}),

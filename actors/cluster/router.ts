@@ -8,7 +8,7 @@ import { isGroupKind, type GroupActors } from '../group/actor.js'
 import type { Handlers } from '../messages/index.js'
 import type { LogItem } from '../messages/runnable.js'
 import { normalisePath } from '../paths.js'
-import { decodeStatus, decodeTpl, decodeWant, keys, type WantRecord } from '../state.js'
+import { decodeStatus, decodeTpl, decodeWant, keys, wantAt, type WantRecord } from '../state.js'
 import { mergeLogs, pagedLogs } from './logs.js'
 import { RemoteError, type RemoteActors } from './remote.js'
 import { RunnableActors, type LogOptions, type OwnerReplies, type OwnerRequest } from './runnables.js'
@@ -34,7 +34,7 @@ export class Router {
 
   /** The want of an instance, or a `not-found` error saying how to run it. */
   private wanted (instance: string): WantRecord {
-    const want = decodeWant(this.mesh.get(keys.want(instance)))
+    const want = wantAt(k => this.mesh.get(k), instance)
     if (!want) throw new RemoteError('not-found', `${instance} is not running (run it with monk run ${instance})`)
     return want
   }

@@ -9,6 +9,7 @@ import type { Mesh } from '../../mesh/mesh.js'
 import { ask, tell, type ActorRef, type ActorSystem, type Scheduler, type Logger } from '../kit/index.js'
 import type { ActionInfo, ExecReply, LogItem, LogStreams, RunnableMsg, RunnableRequest } from '../messages/runnable.js'
 import { actionInfos, spawnRunnable, type Assignment, type RunnableDeps } from '../runnable/index.js'
+import { HostPorts } from '../runnable/ports.js'
 import type { Runtime } from '../runtime/runtime.js'
 import type { SecretBox } from '../secrets.js'
 import type { WantRecord } from '../state.js'
@@ -44,6 +45,7 @@ const CALL_TIMEOUT_MS = 120_000
 
 export class RunnableActors {
   private readonly actors = new Map<string, { ref: ActorRef<RunnableMsg>, last: Assignment | null }>()
+  private readonly ports = new HostPorts()
 
   constructor (private readonly d: RunnableHostDeps) {}
 
@@ -104,6 +106,7 @@ export class RunnableActors {
       del: async k => { await d.mesh.delete(k) },
       hostOf: id => d.hostOf(id),
       act: (path, args) => d.act(path, args),
+      ports: this.ports,
     }
   }
 

@@ -4,13 +4,13 @@
 import type { Mesh } from '../../mesh/mesh.js'
 import type { Describe, PsRow } from '../messages/workload.js'
 import { normalisePath } from '../paths.js'
-import { decodeStatus, decodeTpl, decodeWant, keys, readClaims, readWants, specOf, type ClaimRecord, type StatusRecord, type TplRecord } from '../state.js'
+import { decodeStatus, decodeTpl, instanceKeys, keys, readClaims, readWants, specOf, statusesOf, wantAt, type ClaimRecord, type StatusRecord, type TplRecord, type WantRecord } from '../state.js'
 import type { Membership } from './membership.js'
 
 type Claims = ReadonlyMap<string, ReadonlyArray<ClaimRecord & { peerId: string }>>
 
 export class InstanceViews {
-  constructor (private readonly mesh: Mesh, private readonly members: Membership) {}
+  constructor (private readonly mesh: Mesh, private readonly members: Membership, private readonly unplaced: (instance: string) => string | null = () => null) {}
 
   claims (): Claims { return readClaims(this.mesh.scan('claim/')) }
 
@@ -27,11 +27,26 @@ export class InstanceViews {
     return cs[0]?.peerId ?? null
   }
 
+  /** The resource requests of the instances `peerId` runs (its live claims), summed. */
+  reserved (peerId: string): Record<string, number> {
+    const claims = this.claims()
+    const out: Record<string, number> = {}
+    for (const [base, w] of readWants(this.mesh.scan('want/'))) {
+      if (w.state !== 'run') continue
+      const tpl = decodeTpl(this.mesh.get(keys.tpl(w.template)))
+      for (const inst of instanceKeys(base, w, tpl)) {
+        if (this.ownerOf(inst, claims) !== peerId) continue
+        for (const [r, n] of Object.entries(tpl ? specOf(tpl).requests : {})) out[r] = (out[r] ?? 0) + n
+      }
+    }
+    return out
+  }
+
   describe (instance: string, claims?: Claims): Describe {
     const inst = normalisePath(instance)
-    const want = decodeWant(this.mesh.get(keys.want(inst)))
+    const want = wantAt(k => this.mesh.get(k), inst)
     const owner = this.ownerOf(inst, claims)
-    const st = owner !== null ? decodeStatus(this.mesh.get(keys.status(inst, owner))) : undefined
+    const st = owner !== null ? decodeStatus(this.mesh.get(keys.status(inst, owner))) : want?.state === 'stop' ? this.stoppedStatus(inst) : undefined
     const tpl = want ? decodeTpl(this.mesh.get(keys.tpl(want.template))) : undefined
     const status: Describe['status'] = want?.state === 'stop' ? 'stopped' : st?.state ?? (want && owner === null ? 'not placed' : want ? 'starting' : null)
     return {
@@ -43,11 +58,30 @@ export class InstanceViews {
       peerName: owner !== null ? this.members.nameOf(owner) : null,
       containers: (st?.containers ?? []).map(c => ({ name: c.name, image: c.image, status: c.status })),
       ports: Object.entries(st?.services ?? {}).map(([service, e]) => ({ service, host: e.host, port: e.port })),
+      ...(st?.volumes?.length ? { volumes: st.volumes } : {}),
+      ...(st?.events?.length ? { events: st.events.map(e => ({ time: new Date(e.at).toISOString(), message: e.message })) } : {}),
       ready: st?.ready ?? false,
       error: st?.error ?? null,
-      waiting: status === 'starting' ? this.waitingFor(st, tpl) : null,
+      waiting: status === 'starting' ? this.waitingFor(st, tpl) : status === 'not placed' ? this.unplaced(inst) ?? this.scaledNote(inst, want, tpl) ?? 'a peer to run it' : null,
       generation: st?.generation ?? 0,
     }
+  }
+
+  /** For the base path of a scaled runnable: where its replicas are described. */
+  private scaledNote (inst: string, want: WantRecord | undefined, tpl: TplRecord | undefined): string | null {
+    if (want === undefined) return null
+    const ks = instanceKeys(inst, want, tpl)
+    return ks.length === 1 && ks[0] === inst ? null : `nothing: ${inst} is scaled to ${ks.length} replica${ks.length === 1 ? '' : 's'} (${ks.length ? `${ks[0] ?? ''}${ks.length > 1 ? ` … ${ks[ks.length - 1] ?? ''}` : ''}` : 'none'}; describe each, or see ps)`
+  }
+
+  /** A stopped instance has no claimant: the newest `stopped` status a peer wrote (it lists the volumes kept). */
+  private stoppedStatus (inst: string): StatusRecord | undefined {
+    let best: StatusRecord | undefined
+    for (const e of this.mesh.scan(keys.statusPrefix(inst))) {
+      const s = decodeStatus(e.value)
+      if (s?.state === 'stopped' && (best === undefined || s.updatedAt > best.updatedAt)) best = s
+    }
+    return best
   }
 
   /**
@@ -68,7 +102,7 @@ export class InstanceViews {
   private pendingDepends (tpl: TplRecord | undefined): string | undefined {
     for (const raw of tpl ? specOf(tpl).depends.runnables : []) {
       const target = normalisePath(raw)
-      const ok = this.mesh.scan(keys.statusPrefix(target)).some(e => { const s = decodeStatus(e.value); return s?.state === 'running' && s.ready })
+      const ok = statusesOf(p => this.mesh.scan(p), target).some(e => { const s = decodeStatus(e.value); return s?.state === 'running' && s.ready })
       if (!ok) return target
     }
     return undefined
@@ -79,15 +113,19 @@ export class InstanceViews {
     const claims = this.claims() // one scan of claim/ for the whole listing
     const alive = this.members.alive()
     const rows: PsRow[] = []
-    for (const [inst, w] of readWants(this.mesh.scan('want/'))) {
+    for (const [base, w] of readWants(this.mesh.scan('want/'))) {
       if (w.state !== 'run' && o.all !== true) continue
-      const owner = this.ownerOf(inst, claims, alive)
-      const st = owner !== null ? decodeStatus(this.mesh.get(keys.status(inst, owner))) : undefined
-      const pr = owner !== null ? peers.get(owner) : undefined
-      if (o.peer !== undefined && owner !== o.peer && pr?.name !== o.peer) continue
-      if (o.tag !== undefined && !(pr?.tags ?? []).includes(o.tag)) continue
-      const status = w.state === 'stop' ? 'stopped' : st?.state ?? 'starting'
-      rows.push({ instance: inst, peer: owner ?? '', peerName: pr?.name ?? '', status, containers: (st?.containers ?? []).map(c => ({ name: c.name, image: c.image, status: c.status })), ...(st?.error ? { error: st.error } : {}) })
+      // a scaled runnable: one row per replica, `ns/app#k`
+      for (const inst of w.state === 'run' ? instanceKeys(base, w, decodeTpl(this.mesh.get(keys.tpl(w.template)))) : [base]) {
+        const owner = this.ownerOf(inst, claims, alive)
+        const st = owner !== null ? decodeStatus(this.mesh.get(keys.status(inst, owner))) : w.state === 'stop' ? this.stoppedStatus(inst) : undefined
+        const pr = owner !== null ? peers.get(owner) : undefined
+        if (o.peer !== undefined && owner !== o.peer && pr?.name !== o.peer) continue
+        if (o.tag !== undefined && !(pr?.tags ?? []).includes(o.tag)) continue
+        const status = w.state === 'stop' ? 'stopped' : st?.state ?? 'starting'
+        const why = w.state === 'run' && owner === null ? this.unplaced(inst) : null
+        rows.push({ instance: inst, peer: owner ?? '', peerName: pr?.name ?? '', status, ...(why !== null ? { waiting: why } : {}), containers: (st?.containers ?? []).map(c => ({ name: c.name, image: c.image, status: c.status })), ...(st?.volumes?.length ? { volumes: st.volumes } : {}), ...(st?.error ? { error: st.error } : {}) })
+      }
     }
     return rows.sort((a, b) => a.instance.localeCompare(b.instance))
   }

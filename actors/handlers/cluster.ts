@@ -10,6 +10,8 @@ export interface ClusterExtras {
   status?: () => { version?: string, home?: string }
   /** `daemon.stop`: the daemon's shutdown; absent = refused. */
   stop?: () => void
+  /** The requests reserved on each peer (the instances it runs), for the peer list. */
+  reserved?: (peerId: string) => Record<string, number>
 }
 
 export interface ClusterSelf { name: string, tags: string[], runtime: string }
@@ -24,7 +26,7 @@ export function clusterHandlers (mesh: Mesh, members: Membership, self: ClusterS
   })
   return {
     'peer.status': () => Promise.resolve(status()),
-    'cluster.peers': () => Promise.resolve(members.rows()),
+    'cluster.peers': () => Promise.resolve(members.rows(extras.reserved)),
     'cluster.token': () => Promise.resolve({ token: mesh.token() }),
     'cluster.info': () => Promise.resolve({ ...status(), token: mesh.token() }),
     'cluster.peer-tags': async m => {

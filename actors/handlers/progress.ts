@@ -6,7 +6,7 @@ import type { Mesh } from '../../mesh/mesh.js'
 import type { InstanceViews } from '../cluster/views.js'
 import type { Scheduler } from '../kit/clock.js'
 import type { Describe, Goal, Phase, Skipped, WorkEvent } from '../messages/workload.js'
-import { decodeStatus, decodeWant, keys } from '../state.js'
+import { decodeStatus, decodeWant, keys, wantAt } from '../state.js'
 
 /** Fallback re-check when no replica change arrives (peer deaths show up through heartbeats). */
 const RECHECK_MS = 250
@@ -83,7 +83,7 @@ function progressOf (mesh: Mesh, goal: Goal, inst: string, d: Describe): Progres
     const done = d.peer === null || st?.state === 'stopped' || (st?.state === 'failed' && st.containers.every(c => c.status !== 'running'))
     return { reached: done, phase: done ? 'stopped' : 'stopping' }
   }
-  const want = decodeWant(mesh.get(keys.want(inst)))
+  const want = wantAt(k => mesh.get(k), inst)
   const current = st !== undefined && want !== undefined && st.generation >= want.generation
   if (current && st.state === 'failed') return { reached: false, phase: 'failed', failed: st.error ?? 'it failed' }
   if (current && st.state === 'running') return { reached: true, phase: 'running' }

@@ -11,7 +11,7 @@ import type { Goal, Skipped, UpdatePlan, WorkEvent, WorkReply, WorkRequest } fro
 import { isMap } from '../../grammar/monkscript/index.js'
 import { appliedKey, decodeApplied, encodeApplied, planUpdate, type Applied } from './update-plan.js'
 import { normalisePath } from '../paths.js'
-import { decodeTpl, decodeWant, encodeTpl, encodeWant, keys, readWants, type WantRecord } from '../state.js'
+import { decodeTpl, decodeWant, encodeTpl, encodeWant, instanceKeys, keys, readWants, type WantRecord } from '../state.js'
 import { composeTemplates, currentTpls, decodeDef, priorDefs } from '../templates.js'
 import { watchWork } from './progress.js'
 
@@ -33,6 +33,7 @@ export function workloadHandlers (mesh: Mesh, views: InstanceViews, clock: Sched
     'workload.restart': (m, ctx) => w.answer(m, ctx, 'running', () => w.run(m.path, { restart: true, replaceAll: true })),
     'workload.stop': (m, ctx) => w.answer(m, ctx, 'stopped', () => w.stop(m)),
     'workload.purge': (m, ctx) => w.answer(m, ctx, 'gone', () => w.purge(m.path, m.excise === true)),
+    'workload.scale': (m, ctx) => w.answer(m, ctx, 'running', () => w.scale(m.path, m.replicas)),
     'workload.ps': m => Promise.resolve(views.ps(m)),
   }
 }
@@ -101,6 +102,8 @@ class Workloads {
         generation: (prev?.generation ?? 0) + (o.restart === true || !prev || prev.state !== 'run' ? 1 : 0),
         restarts: (prev?.restarts ?? 0) + (o.replaceAll === true ? 1 : 0),
         updatedAt: this.clock.now(),
+        // replicas set by `monk scale` stay through run and update
+        ...(prev?.scale !== undefined ? { scale: prev.scale } : {}),
       }
       // A required variable without a value fails the run before anything starts anywhere.
       const tpl = decodeTpl(this.mesh.get(keys.tpl(template)))
@@ -118,7 +121,27 @@ class Workloads {
     if (o.dryRun === true) return { instances: list.map(l => l.instance), plan, ...more }
     for (const [instance, w] of wants) await this.mesh.put(keys.want(instance), encodeWant(w))
     for (const [instance, a] of applied) await this.mesh.put(appliedKey(instance), encodeApplied(a))
-    return { instances: list.map(l => l.instance), ...more }
+    return { instances: this.expand(wants), ...more }
+  }
+
+  /** Instance keys of the wants: a scaled runnable's replicas (what a waited request watches). */
+  private expand (wants: ReadonlyArray<[string, WantRecord]>): string[] {
+    return wants.flatMap(([instance, w]) => instanceKeys(instance, w, decodeTpl(this.mesh.get(keys.tpl(w.template)))))
+  }
+
+  /** `monk scale`: sets the replicas of a runnable (and runs it when it was not running). */
+  async scale (path: string, replicas: number): Promise<WorkReply> {
+    const p = normalisePath(path)
+    const tpl = decodeTpl(this.mesh.get(keys.tpl(p)))
+    if (!tpl) throw new WorkloadError('not-found', `no template "${p}" is loaded (monk load it first; monk list shows what is loaded)`)
+    if (tpl.kind !== 'runnable') throw new WorkloadError('not-runnable', `${p} is a ${tpl.kind}; only a runnable scales (scale the members of a group one by one)`)
+    const prev = decodeWant(this.mesh.get(keys.want(p)))
+    if (!prev || prev.state !== 'run') await this.run(p, {})
+    const w = decodeWant(this.mesh.get(keys.want(p)))
+    if (!w) throw new WorkloadError('not-found', `${p} could not be run`)
+    const next: WantRecord = { ...w, scale: replicas, updatedAt: this.clock.now() }
+    await this.mesh.put(keys.want(p), encodeWant(next))
+    return { instances: this.expand([[p, next]]) }
   }
 
   /**

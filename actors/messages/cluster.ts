@@ -35,6 +35,10 @@ export interface PeerRow {
   tags: string[]
   alive: boolean
   addrs: string[]
+  /** What the peer offers to resource requests (cpu in cores, memory in bytes), when it published it. */
+  capacity?: Record<string, number>
+  /** The requests of the instances it runs, summed (present with capacity). */
+  reserved?: Record<string, number>
 }
 
 export interface ClusterReplies {

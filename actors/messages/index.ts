@@ -51,6 +51,7 @@ export interface Streams {
   'workload.restart': WorkEvent
   'workload.stop': WorkEvent
   'workload.purge': WorkEvent
+  'workload.scale': WorkEvent
   /** A group's path streams its members' lines, each with its `member`. */
   'runnable.logs': LogItem | GroupLogItem
   'cluster.grow': GrowEvent

@@ -2,7 +2,7 @@
 // group), and list what runs. With `wait: true` the reply is a stream of WorkEvents that ends when
 // the daemon says the work is done (running, stopped, gone) or failed: the CLI only renders them.
 import * as v from 'valibot'
-import { flag, message, name, path, tags, vars } from './fields.js'
+import { flag, int, message, name, path, tags, vars } from './fields.js'
 
 /** Seconds the daemon watches a waited request before it ends the stream with a timeout. */
 const timeout = v.pipe(v.number('a number of seconds'), v.minValue(0.001, 'a number of seconds from 0.001 to 86400'), v.maxValue(86_400, 'a number of seconds from 0.001 to 86400'))
@@ -17,6 +17,8 @@ export const workloadRequests = {
   'workload.stop': message('workload.stop', { path: v.optional(path), all: v.optional(flag), tag: v.optional(name), ...waited }),
   'workload.restart': message('workload.restart', { path, ...waited }),
   'workload.purge': message('workload.purge', { path, excise: v.optional(flag), ...waited }),
+  /** `monk scale PATH N`: N replicas of a runnable (0 keeps the want but runs none). */
+  'workload.scale': message('workload.scale', { path, replicas: int(0, 1000), ...waited }),
   'workload.ps': message('workload.ps', { all: v.optional(flag), peer: v.optional(name), tag: v.optional(name) }),
 } as const
 
@@ -33,8 +35,15 @@ export interface PsRow {
   peerName: string
   status: InstanceState
   containers: ContainerRow[]
+  /** Present when the instance has volumes on its owner. */
+  volumes?: VolumeRow[]
+  /** Why no peer runs it (placement's explanation), when none does. */
+  waiting?: string
   error?: string
 }
+
+/** A volume on the owner: declared (`volumes`) or a `paths` bind; its directory and where it is mounted. */
+export interface VolumeRow { name: string, host: string, mounts: string[], size: number | null, kind: string }
 
 /** A published port of an instance (one spelling: a service endpoint from the status record). */
 export interface PortRow { service: string, host: string, port: number }
@@ -50,6 +59,10 @@ export interface Describe {
   peerName: string | null
   containers: ContainerRow[]
   ports: PortRow[]
+  /** Present when the instance has volumes on its owner. */
+  volumes?: VolumeRow[]
+  /** Recent events on the owner (liveness restarts), oldest first; present when there are any. */
+  events?: Array<{ time: string, message: string }>
   ready: boolean
   error: string | null
   /** What a starting instance waits for (`depends ns/db`, `image busybox:1`, `readiness`). */
@@ -90,5 +103,6 @@ export interface WorkloadReplies {
   'workload.stop': WorkReply
   'workload.restart': WorkReply
   'workload.purge': WorkReply
+  'workload.scale': WorkReply
   'workload.ps': PsRow[]
 }

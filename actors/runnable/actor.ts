@@ -7,13 +7,14 @@ import { rmSync } from 'node:fs'
 import { spawnActor, tell, type ActorContext, type ActorRef, type ActorSystem, type Timer } from '../kit/index.js'
 import type { LogItem, LogStreams, RunnableMsg } from '../messages/runnable.js'
 import { LABEL_CONTAINER, type ContainerSummary } from '../runtime/runtime.js'
-import { decodeClaim, decodeStatus, decodeWant, encodeClaim, encodeStatus, keys, type StatusRecord, type WantRecord } from '../state.js'
+import { decodeClaim, decodeStatus, encodeClaim, encodeStatus, keys, statusesOf, wantAt, type StatusRecord, type WantRecord } from '../state.js'
 import { actionInfos, runAction, runHook } from './actions.js'
 import { InstanceContext, type RunnableDeps } from './context.js'
 import { decide, drives, initialRecord, type Plan, type RunnableEffect, type RunnableEvent, type RunnableRecord } from './decide.js'
 import { instanceDir } from './dirs.js'
 import { RunnableError } from './errors.js'
-import { checkReady, services, startContainers } from './start.js'
+import { checkLive, checkReady, services, startContainers } from './start.js'
+import { purgeVolumes, type VolumeRow } from './volumes.js'
 
 export type { RunnableDeps }
 
@@ -24,6 +25,8 @@ class Shell {
   private inflight: Promise<void> = Promise.resolve()
   private wake: { at: number, timer: Timer } | null = null
   private status: StatusRecord | null = null
+  /** The volumes the last start mounted (null: none started since the daemon came up). */
+  private volumes: VolumeRow[] | null = null
 
   constructor (readonly ctx: InstanceContext, private readonly a: ActorContext<RunnableMsg>) {
     this.record = initialRecord(ctx.instance)
@@ -51,6 +54,7 @@ class Shell {
     const spec = t?.spec
     return {
       readiness: spec?.readiness ?? null,
+      liveness: spec?.liveness ?? null,
       dependsTimeoutMs: spec?.depends.timeoutMs ?? 0,
       restart: spec === undefined || spec.containers.length === 0 || spec.containers.some(c => c.restart !== 'no'),
       containerless: t?.tpl.kind === 'service',
@@ -63,7 +67,7 @@ class Shell {
     const containers = await this.ctx.containers()
     const depends = (t?.spec.depends.runnables ?? []).map(target => ({
       target,
-      ready: this.d.scan(keys.statusPrefix(target)).some(e => { const s = decodeStatus(e.value); return s?.state === 'running' && s.ready }),
+      ready: statusesOf(p => this.d.scan(p), target).some(e => { const s = decodeStatus(e.value); return s?.state === 'running' && s.ready }),
     }))
     const prior = decodeStatus(this.d.get(keys.status(this.ctx.instance, this.d.peerId)))
     if (prior && this.status === null) this.status = prior
@@ -82,22 +86,29 @@ class Shell {
       }
       case 'unclaim': if (d.get(keys.claim(inst, d.peerId)) !== undefined) await d.del(keys.claim(inst, d.peerId)); return
       case 'remove': return await this.remove(e.hooks)
-      case 'start': return this.start(e.op)
+      case 'start': return this.start(e.op, e.replace === true)
       case 'check': return this.check(e.op)
+      case 'live': return this.live(e.op)
       case 'status': return await this.writeStatus(e)
       case 'unstatus': {
-        // a stopped instance whose containers stay here (e.g. found again after a daemon restart)
-        // says so, so its logs can be found until purge
+        // a stopped instance whose containers or status stay here (e.g. found again after a daemon
+        // restart) says so, so its logs and the volumes it keeps can be found until purge
+        const mine = decodeStatus(d.get(keys.status(inst, d.peerId)))
         const a = this.record.assignment
-        if (a?.want?.state === 'stop' && !a.purge && (await this.ctx.containers()).length > 0) {
-          await this.writeStatus({ type: 'status', state: 'stopped', ready: false, error: null, waiting: null })
+        if (a?.want?.state === 'stop' && !a.purge && (mine !== undefined || (await this.ctx.containers()).length > 0)) {
+          if (mine !== undefined) this.status ??= mine
+          if (mine?.state !== 'stopped') await this.writeStatus({ type: 'status', state: 'stopped', ready: false, error: null, waiting: null })
           return
         }
         this.status = null
-        if (d.get(keys.status(inst, d.peerId)) !== undefined) await d.del(keys.status(inst, d.peerId))
+        if (mine !== undefined) await d.del(keys.status(inst, d.peerId))
         return
       }
-      case 'purge': rmSync(instanceDir(d.home, inst), { recursive: true, force: true }); return
+      case 'purge':
+        rmSync(instanceDir(d.home, inst), { recursive: true, force: true })
+        purgeVolumes(d.home, inst)
+        this.volumes = null
+        return
       case 'wake': {
         if (this.wake !== null && this.wake.at <= e.at) return
         this.wake?.timer.cancel()
@@ -112,6 +123,7 @@ class Shell {
    */
   private async remove (hooks: boolean): Promise<void> {
     await this.inflight
+    this.d.ports?.release(this.ctx.instance)
     const a = this.record.assignment
     const keep = a !== null && a.want?.state === 'stop' && !a.purge
     const list = (await this.ctx.containers()).filter(c => !keep || c.running)
@@ -128,7 +140,7 @@ class Shell {
     for (const c of list) hook(c, 'container-stopped')
   }
 
-  private start (op: number): void {
+  private start (op: number, replace = false): void {
     const want = this.want()
     if (!want) return
     this.aborter?.abort()
@@ -139,7 +151,8 @@ class Shell {
     this.inflight = (async () => {
       await previous
       try {
-        await startContainers(this.ctx, want, aborter.signal, waiting => tell(self, { type: 'runnable.progressed', op, waiting }))
+        const vols = await startContainers(this.ctx, want, aborter.signal, waiting => tell(self, { type: 'runnable.progressed', op, waiting }), { replace })
+        if (!aborter.signal.aborted) this.volumes = vols
         if (!aborter.signal.aborted) tell(self, { type: 'runnable.started', op })
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err)
@@ -156,6 +169,13 @@ class Shell {
     void checkReady(this.ctx, want).then(ready => tell(self, { type: 'runnable.checked', op, ready }), () => tell(self, { type: 'runnable.checked', op, ready: false }))
   }
 
+  private live (op: number): void {
+    const want = this.want()
+    if (!want) return
+    const self = this.a.self
+    void checkLive(this.ctx, want).then(r => tell(self, { type: 'runnable.live-checked', op, alive: r.alive, detail: r.detail }), (err: unknown) => tell(self, { type: 'runnable.live-checked', op, alive: false, detail: err instanceof Error ? err.message : String(err) }))
+  }
+
   private async writeStatus (e: Extract<RunnableEffect, { type: 'status' }>): Promise<void> {
     const want = this.want()
     const cs = e.state === 'stopped' ? [] : await this.ctx.containers()
@@ -165,6 +185,8 @@ class Shell {
       state: e.state,
       containers: cs.map(c => ({ name: c.labels[LABEL_CONTAINER] ?? c.name, image: c.image, status: c.state, id: c.id })),
       services: svc,
+      volumes: this.volumes ?? this.status?.volumes ?? [],
+      events: this.record.events.length ? this.record.events : this.status?.events ?? [],
       ready: e.ready,
       error: e.error,
       waiting: e.waiting,
@@ -178,7 +200,7 @@ class Shell {
 
   /** A request on the owner: answered beside the actor, so a slow action blocks nothing. */
   request (msg: Extract<RunnableMsg, { replyTo: unknown }>): void {
-    const want = decodeWant(this.d.get(keys.want(this.ctx.instance)))
+    const want = wantAt(k => this.d.get(k), this.ctx.instance)
     const fail = (err: unknown): void => { msg.replyTo.fail(err instanceof Error ? err : new Error(String(err))) }
     const run = async (): Promise<void> => {
       switch (msg.type) {
@@ -241,6 +263,7 @@ export function spawnRunnable (parent: ActorSystem, instance: string, deps: Runn
         case 'runnable.start-failed': await s.apply({ type: 'runnable.start-failed', now, op: msg.op, error: msg.error, plan: s.plan() }); break
         case 'runnable.progressed': await s.apply({ type: 'runnable.progressed', now, op: msg.op, waiting: msg.waiting }); break
         case 'runnable.checked': await s.apply({ type: 'runnable.checked', now, op: msg.op, ready: msg.ready, plan: s.plan() }); break
+        case 'runnable.live-checked': await s.apply({ type: 'runnable.live-checked', now, op: msg.op, alive: msg.alive, detail: msg.detail, plan: s.plan() }); break
         default: s.request(msg)
       }
       return s

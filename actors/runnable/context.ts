@@ -1,6 +1,5 @@
 // What every part of a runnable actor shares: the peer's services (RunnableDeps) and one
 // instance's view of them: its template as a typed spec, its variables, its containers.
-import { join } from 'node:path'
 import type { ArrowHost, ArrowValue } from '../../grammar/arrow/index.js'
 import type { MapValue, Value } from '../../grammar/monkscript/index.js'
 import { runnableSpec, type RunnableSpec } from '../../grammar/monkscript/runnable-spec.js'
@@ -11,6 +10,8 @@ import { LABEL_CONTAINER, LABEL_INSTANCE, LABEL_PEER, type ContainerSummary, typ
 import type { SecretBox } from '../secrets.js'
 import { decodeTpl, keys, type TplRecord, type WantRecord } from '../state.js'
 import { RunnableError } from './errors.js'
+import { instanceVolumeDir } from './volumes.js'
+import type { HostPorts } from './ports.js'
 
 /** What a runnable needs from the peer around it. */
 export interface RunnableDeps {
@@ -29,6 +30,8 @@ export interface RunnableDeps {
   hostOf: (peerId: string) => string
   /** `act`: run an action of another runnable wherever it lives. */
   act: (path: string, args: Record<string, ArrowValue>) => Promise<ArrowValue>
+  /** Host ports held by the instances of this peer (shared by its runnable actors). */
+  ports?: HostPorts
 }
 
 /** A template with its typed spec (computed once per loaded version). */
@@ -62,7 +65,7 @@ export class InstanceContext {
   /** The variables of this instance in spec §2.6 order, evaluated lazily with `host`. */
   vars (want: WantRecord, t: Template, host: ArrowHost, args?: Record<string, ArrowValue>): ScopeVars {
     const groups = t.tpl.groups.map(g => decodeTpl(this.d.get(keys.tpl(g)))?.value).filter((v): v is MapValue => v !== undefined)
-    const builtins = builtinVariables({ volumePath: join(this.d.home, 'volumes'), ...(args ? { args } : {}) })
+    const builtins = builtinVariables({ volumePath: instanceVolumeDir(this.d.home, this.instance), ...(args ? { args } : {}) })
     return new ScopeVars(buildScope(t.tpl.value, groups, want.set, builtins), { host })
   }
 

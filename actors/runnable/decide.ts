@@ -34,7 +34,7 @@ export interface RunnableRecord {
   /** Id of the current start or readiness attempt; results of older ones are stale. */
   op: number
   /** A start or readiness attempt is in flight. */
-  busy: 'start' | 'check' | null
+  busy: 'start' | 'check' | 'live' | null
   /** When this start began waiting for `depends` (0: not waiting). */
   waitSince: number
   /** What a waiting start waits for (`depends t/db`), or null. */
@@ -49,11 +49,27 @@ export interface RunnableRecord {
   checkAt: number
   ready: boolean
   error: string | null
+  /** Next liveness attempt while running (0: not scheduled). */
+  liveAt: number
+  /** Failed liveness attempts in a row. */
+  liveFails: number
+  /** The last events worth showing in describe (liveness restarts), oldest first. */
+  events: RunnableEventNote[]
+  /** The next start replaces every container, changed or not (after a failed liveness check). */
+  replaceAll?: boolean
 }
+
+/** A fact about the instance for describe: when and what. */
+export interface RunnableEventNote { at: number, message: string }
+
+/** Events kept per instance. */
+export const EVENTS_KEPT = 10
 
 /** What the shell read from the template for this decision. */
 export interface Plan {
   readiness: { periodMs: number, initialDelayMs: number, attempts: number } | null
+  /** `checks.liveness`: `attempts` failures in a row, `periodMs` apart, restart the containers. */
+  liveness?: { periodMs: number, initialDelayMs: number, attempts: number } | null
   dependsTimeoutMs: number
   /** False when every container says `restart: no`: a failure stays failed. */
   restart: boolean
@@ -80,6 +96,8 @@ export type RunnableEvent =
   | { type: 'runnable.started', now: number, op: number, plan: Plan }
   | { type: 'runnable.start-failed', now: number, op: number, error: string, plan: Plan }
   | { type: 'runnable.checked', now: number, op: number, ready: boolean, plan: Plan }
+  /** A liveness attempt finished (`alive` false also when its script failed). */
+  | { type: 'runnable.live-checked', now: number, op: number, alive: boolean, detail: string, plan: Plan }
   /** The start in flight reached a step worth showing (`image busybox:1`). */
   | { type: 'runnable.progressed', now: number, op: number, waiting: string }
 
@@ -94,9 +112,11 @@ export type RunnableEffect =
   /** Remove this peer's containers of the instance; `hooks`: run the stopping/stopped hooks. */
   | { type: 'remove', hooks: boolean }
   /** Run the start pipeline (files, containers) as operation `op`, replacing any containers. */
-  | { type: 'start', op: number, generation: number }
+  | { type: 'start', op: number, generation: number, replace?: true }
   /** One readiness attempt as operation `op`. */
   | { type: 'check', op: number }
+  /** One liveness attempt as operation `op`. */
+  | { type: 'live', op: number }
   /** Publish `status/<inst>/<me>` (containers and services filled in by the shell). */
   | { type: 'status', state: 'starting' | 'running' | 'stopped' | 'failed', ready: boolean, error: string | null, waiting: string | null }
   | { type: 'unstatus' }
@@ -114,7 +134,7 @@ export const DEPENDS_POLL_MS = 250
 export const restartBackoff: Backoff = { initialMs: 1000, factor: 2, maxMs: 30_000 }
 
 export function initialRecord (instance: string): RunnableRecord {
-  return { instance, assignment: null, phase: 'idle', started: null, op: 0, busy: null, waitSince: 0, waiting: null, failures: 0, retryAt: 0, checks: 0, checkAt: 0, ready: false, error: null }
+  return { instance, assignment: null, phase: 'idle', started: null, op: 0, busy: null, waitSince: 0, waiting: null, failures: 0, retryAt: 0, checks: 0, checkAt: 0, ready: false, error: null, liveAt: 0, liveFails: 0, events: [] }
 }
 
 /** True when this peer should drive containers for the record's assignment. */
@@ -129,6 +149,7 @@ export function decide (r: RunnableRecord, ev: RunnableEvent): RunnableDecision 
     case 'runnable.started': return started(r, ev)
     case 'runnable.start-failed': return ev.op === r.op && r.busy === 'start' ? failed({ ...r, busy: null }, ev.now, ev.error, ev.plan.restart) : same(r)
     case 'runnable.checked': return checked(r, ev)
+    case 'runnable.live-checked': return liveChecked(r, ev)
     case 'runnable.progressed': {
       if (ev.op !== r.op || r.busy !== 'start' || r.waiting === ev.waiting) return same(r)
       const rec = { ...r, waiting: ev.waiting }
@@ -185,9 +206,18 @@ function observed (r: RunnableRecord, ev: Extract<RunnableEvent, { type: 'runnab
       if (!allRunning) return failed(r, now, `a container of ${r.instance} is not running`, plan.restart)
       if (now < r.checkAt) return { record: r, effects: [{ type: 'wake', at: r.checkAt }] }
       return { record: { ...r, busy: 'check' }, effects: [{ type: 'check', op: r.op }] }
-    case 'running':
-      if (allRunning) return same(r)
-      return failed(r, now, `a container of ${r.instance} is not running`, plan.restart)
+    case 'running': {
+      if (!allRunning) return failed(r, now, `a container of ${r.instance} is not running`, plan.restart)
+      const live = plan.liveness
+      if (!live) return same(r)
+      if (r.liveAt === 0) {
+        // first look after (re)start: the first attempt after the initial delay (at least one period)
+        const liveAt = now + Math.max(live.initialDelayMs, live.periodMs)
+        return { record: { ...r, liveAt, liveFails: 0 }, effects: [{ type: 'wake', at: liveAt }] }
+      }
+      if (now < r.liveAt) return { record: r, effects: [{ type: 'wake', at: r.liveAt }] }
+      return { record: { ...r, busy: 'live' }, effects: [{ type: 'live', op: r.op }] }
+    }
     case 'failed':
       if (allRunning && !r.ready) {
         // The containers came (back) up after a failure: one readiness attempt per tick.
@@ -221,10 +251,11 @@ function begin (r: RunnableRecord, want: WantRecord, ev: Extract<RunnableEvent, 
   }
   const op = r.op + 1
   const rec: RunnableRecord = {
-    ...r, phase: 'starting', op, busy: 'start', waitSince: 0, waiting: null, retryAt: 0, checks: 0, checkAt: 0, ready: false, error: null,
+    ...r, phase: 'starting', op, busy: 'start', waitSince: 0, waiting: null, retryAt: 0, checks: 0, checkAt: 0, ready: false, error: null, liveAt: 0, liveFails: 0,
     started: { generation: want.generation, template: want.template },
   }
-  return { record: rec, effects: [...pre, { type: 'status', state: 'starting', ready: false, error: null, waiting: null }, { type: 'start', op, generation: want.generation }] }
+  const start: RunnableEffect = r.replaceAll === true ? { type: 'start', op, generation: want.generation, replace: true } : { type: 'start', op, generation: want.generation }
+  return { record: { ...rec, replaceAll: false }, effects: [...pre, { type: 'status', state: 'starting', ready: false, error: null, waiting: null }, start] }
 }
 
 function started (r: RunnableRecord, ev: Extract<RunnableEvent, { type: 'runnable.started' }>): RunnableDecision {
@@ -251,6 +282,27 @@ function checked (r: RunnableRecord, ev: Extract<RunnableEvent, { type: 'runnabl
   }
   const checkAt = ev.now + (ev.plan.readiness?.periodMs ?? 0)
   return { record: { ...rec, checks, checkAt }, effects: [{ type: 'wake', at: checkAt }] }
+}
+
+function liveChecked (r: RunnableRecord, ev: Extract<RunnableEvent, { type: 'runnable.live-checked' }>): RunnableDecision {
+  if (ev.op !== r.op || r.busy !== 'live') return same(r)
+  const live = ev.plan.liveness
+  const rec: RunnableRecord = { ...r, busy: null }
+  if (!live || r.phase !== 'running') return same(rec)
+  if (ev.alive) {
+    const liveAt = ev.now + live.periodMs
+    return { record: { ...rec, liveAt, liveFails: 0 }, effects: [{ type: 'wake', at: liveAt }] }
+  }
+  const liveFails = r.liveFails + 1
+  if (liveFails < live.attempts) {
+    const liveAt = ev.now + live.periodMs
+    return { record: { ...rec, liveAt, liveFails }, effects: [{ type: 'wake', at: liveAt }] }
+  }
+  // Out of attempts: the containers are replaced now (the start pipeline removes the old ones).
+  const message = `liveness check failed ${liveFails} time${liveFails > 1 ? 's' : ''} in a row${ev.detail ? ` (${ev.detail})` : ''}: containers restarted`
+  const events = [...r.events, { at: ev.now, message }].slice(-EVENTS_KEPT)
+  const f: RunnableRecord = { ...rec, phase: 'failed', started: null, ready: false, error: `${r.instance}: ${message}`, liveAt: 0, liveFails: 0, retryAt: 0, events, replaceAll: true }
+  return { record: f, effects: [status(f), { type: 'wake', at: ev.now }] }
 }
 
 /** Running and ready: the failure count starts again. */

@@ -3,7 +3,8 @@
 // services and placement (read from the replica), HTTP, `act`, and time (the injected clock).
 import { ArrowError, toPlain, type ArrowHost, type ArrowValue } from '../../grammar/arrow/index.js'
 import { normalisePath } from '../paths.js'
-import { decodeStatus, keys } from '../state.js'
+import { decodeStatus, keys, statusesOf } from '../state.js'
+import { unitHash } from '../rendezvous.js'
 import type { InstanceContext, Template } from './context.js'
 
 const HTTP_TIMEOUT_MS = 10_000
@@ -15,7 +16,10 @@ export function runnableHost (ctx: InstanceContext, t: Template): ArrowHost {
   const endpoint = (name: string): { host: string, port: number } => {
     const c = spec.connections[name]
     if (!c) throw new ArrowError('host-error', `${spec.path} has no connection "${name}"`)
-    for (const e of d.scan(keys.statusPrefix(c.target))) {
+    // a scaled target: any live replica, starting from one chosen by this instance (callers spread)
+    const all = statusesOf(d.scan, c.target)
+    const from = all.length ? Math.floor(unitHash(ctx.instance, c.target) * all.length) % all.length : 0
+    for (const e of [...all.slice(from), ...all.slice(0, from)]) {
       const s = decodeStatus(e.value)
       const svc = s?.services[c.service] ?? Object.values(s?.services ?? {})[0]
       if (s?.state === 'running' && svc) return svc
@@ -53,7 +57,7 @@ export function runnableHost (ctx: InstanceContext, t: Template): ArrowHost {
     connectionIp: (name: string) => endpoint(name).host,
     connectionPort: (name: string) => endpoint(name).port,
     servicePort: (runnable: string, service: string) => {
-      for (const e of d.scan(keys.statusPrefix(normalisePath(runnable)))) { const p = decodeStatus(e.value)?.services[service]?.port; if (p !== undefined) return p }
+      for (const e of statusesOf(d.scan, normalisePath(runnable))) { const p = decodeStatus(e.value)?.services[service]?.port; if (p !== undefined) return p }
       throw new ArrowError('host-error', `service-port: ${runnable} publishes no service "${service}"`)
     },
     runnablePeers: (runnable: string) => d.scan(keys.claimPrefix(normalisePath(runnable))).map(e => e.key.slice(e.key.lastIndexOf('/') + 1)),

@@ -17,35 +17,55 @@ import type { InstanceContext, Template } from './context.js'
 import { filePath, instanceDir } from './dirs.js'
 import { RunnableError } from './errors.js'
 import { runnableHost } from './host.js'
+import { bindings, checkReplica, dockerMappings, type Binding } from './ports.js'
+import { containerFiles, instanceVolumeDir, linkMounts, noteMounts, resolveVolumes, type VolumeRow } from './volumes.js'
 
 /** Progress of a start, for status (`waiting`): e.g. `image busybox:1`. */
 export type Progress = (waiting: string) => void
 
-/** Runs the start pipeline; resolves with the services to publish, or throws a RunnableError. */
-export async function startContainers (ctx: InstanceContext, want: WantRecord, signal: AbortSignal, progress: Progress): Promise<void> {
+/** Runs the start pipeline; resolves with the volumes it mounted, or throws a RunnableError. */
+export async function startContainers (ctx: InstanceContext, want: WantRecord, signal: AbortSignal, progress: Progress, opts: { replace?: boolean } = {}): Promise<VolumeRow[]> {
   const t = ctx.runnable(want)
   const vars = ctx.vars(want, t, runnableHost(ctx, t))
   const missing = missingRequired(vars.scope)
   if (missing.length) throw new RunnableError('required-variable', `${ctx.instance}: required variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ha${missing.length > 1 ? 've' : 's'} no value (set with --set ${missing[0]}=...)`)
   // A service node (spec §2.9) has no containers: its variables, services and actions are all it has.
   if (t.spec.containers.length === 0 && t.tpl.kind !== 'service') throw new RunnableError('no-containers', `${want.template} has no containers`)
+  const warn = (field: string, message: string): void => { ctx.d.log.warn({ instance: ctx.instance, field }, `${ctx.instance}: ${field}: ${message}`) }
+  // Host ports first: a clash fails the start before anything is created.
+  const binds = await serviceBindings(ctx, t, vars, warn)
+  checkReplica(ctx.instance, ctx.d.peerId, binds, ctx.d.scan)
+  ctx.d.ports?.claim(ctx.instance, binds)
   const env = await resolveEnv(vars)
   const rootOf = (container: string): string => join(instanceDir(ctx.d.home, ctx.instance), 'files', container)
   const files = await renderFiles(t, vars, rootOf)
   const rt = ctx.d.runtime
+  const volumes = await resolveVolumes(t.spec.volumes, vars, instanceVolumeDir(ctx.d.home, ctx.instance), evaluateValue as (v: unknown, vars: ScopeVars) => Promise<unknown>, warn)
+  const volumeHosts = Object.fromEntries([...volumes].map(([k, v]) => [k, v.host]))
+  const all = await vars.all()
   const existing = await ctx.containers()
   for (const c of existing) if (!t.spec.containers.some(x => ctx.nameOf(x.name) === c.name)) await ctx.removeContainers([c])
   for (const decl of t.spec.containers) {
-    if (signal.aborted) return
+    if (signal.aborted) return [...volumes.values()]
     const fields = await evaluateFields(decl.fields, vars)
     const environment = Array.isArray(fields.environment) ? fields.environment : []
-    const built = containerSpec(fields, { instance: ctx.instance, container: decl.name, peer: ctx.d.peerId, name: ctx.nameOf(decl.name) })
+    const built = containerSpec(fields, { instance: ctx.instance, container: decl.name, peer: ctx.d.peerId, name: ctx.nameOf(decl.name) }, { volumes: volumeHosts })
     const spec = built.spec
+    if (rt.kind === 'docker') {
+      const maps = dockerMappings(binds, decl.name, ctx.d.hostOf(ctx.d.peerId)).filter(m => !spec.ports.some(p => p.containerPort === m.containerPort && p.protocol === m.protocol))
+      if (maps.length) { spec.ports.push(...maps); spec.network = 'bridge' }
+    }
     for (const n of built.notes) ctx.d.log.warn({ instance: ctx.instance, container: decl.name, field: n.field }, `${ctx.instance}/${decl.name}: ${n.field} ${n.reason}`)
     spec.env = { ...env, ...spec.env, MONK_ROOTFS: rt.kind === 'process' ? rootOf(decl.name) : '' }
     for (const e of environment) if (typeof e === 'string' && e.includes('=')) spec.env[e.slice(0, e.indexOf('='))] = e.slice(e.indexOf('=') + 1)
     if (!spec.restart || spec.restart.name === 'no') spec.restart = fields.restart === undefined ? { name: 'always' } : spec.restart
-    for (const f of files.filter(f => f.container === decl.name)) {
+    const own = containerFiles(fields.files, decl.name).map(f => ({
+      container: decl.name, path: f.path, hostPath: filePath(rootOf(decl.name), f.path, `containers.${decl.name}.files`), mode: f.mode,
+      contents: f.raw ? f.contents : renderTemplate(f.contents, name => all.get(name) ?? null),
+    }))
+    noteMounts(volumes, decl.name, spec.mounts, new Set())
+    if (rt.kind === 'process') spec.mounts = linkMounts(rootOf(decl.name), spec.mounts, (field, message) => warn(`containers.${decl.name}.${field}`, message))
+    for (const f of [...files.filter(f => f.container === decl.name), ...own]) {
       mkdirSync(dirname(f.hostPath), { recursive: true })
       writeFileSync(f.hostPath, f.contents)
       chmodSync(f.hostPath, f.mode)
@@ -53,18 +73,20 @@ export async function startContainers (ctx: InstanceContext, want: WantRecord, s
     }
     spec.labels = { ...spec.labels, [LABEL_INSTANCE]: ctx.instance, [LABEL_CONTAINER]: decl.name, [LABEL_PEER]: ctx.d.peerId }
     // `update` replaces only containers whose spec (or files) changed; `restart` bumps `restarts` to replace all.
-    const print = fingerprint(spec, files.filter(f => f.container === decl.name), want.restarts ?? 0)
-    const same = existing.find(c => c.name === spec.name && c.running && c.labels[LABEL_FINGERPRINT] === print)
+    const print = fingerprint(spec, [...files.filter(f => f.container === decl.name), ...own], want.restarts ?? 0)
+    // after a failed liveness check every container is replaced, changed or not
+    const same = opts.replace === true ? undefined : existing.find(c => c.name === spec.name && c.running && c.labels[LABEL_FINGERPRINT] === print)
     if (same) { ctx.d.log.debug({ instance: ctx.instance, container: decl.name }, `${ctx.instance}/${decl.name} unchanged, kept (${same.id})`); continue }
     spec.labels[LABEL_FINGERPRINT] = print
     if (spec.image !== '') { progress(`image ${spec.image}`); await rt.ensureImage(spec.image) }
-    if (signal.aborted) return
+    if (signal.aborted) return [...volumes.values()]
     try { await rt.remove(spec.name, { force: true }) } catch { /* not there */ }
     runHook(ctx, want, decl.hooks['container-starting'], 'container-starting')
     const c = await rt.create(spec)
     await rt.start(c.id)
     runHook(ctx, want, decl.hooks['container-started'], 'container-started')
   }
+  return [...volumes.values()]
 }
 
 /** Label holding a digest of what a container was created from (its spec, files and restart count). */
@@ -91,18 +113,43 @@ export async function checkReady (ctx: InstanceContext, want: WantRecord): Promi
   }
 }
 
-/** The services this instance publishes (host of this peer, evaluated ports). */
+/** One liveness attempt (spec §2.7.6): alive when the code's result is truthy; a script error is not alive, with why. */
+export async function checkLive (ctx: InstanceContext, want: WantRecord): Promise<{ alive: boolean, detail: string }> {
+  const t = ctx.runnable(want)
+  const l = t.spec.liveness
+  if (l === null) return { alive: true, detail: '' }
+  const vars = ctx.vars(want, t, runnableHost(ctx, t))
+  try {
+    let code = l.code
+    if (code.trimStart().startsWith('<-')) code = toS(await compile(code, 'value').run({ ...vars.ctx, vars }))
+    const ok = truthy(await compile(code, 'code').run({ ...vars.ctx, vars }))
+    return { alive: ok, detail: ok ? '' : 'the check was false' }
+  } catch (err) {
+    return { alive: false, detail: err instanceof Error ? err.message.slice(0, 200) : String(err) }
+  }
+}
+
+/** The host bindings of the instance's services (evaluated); see ports.ts. */
+async function serviceBindings (ctx: InstanceContext, t: Template, vars: ScopeVars, warn: (field: string, message: string) => void): Promise<Binding[]> {
+  return await bindings(t.spec.services, t.spec.containers[0]?.name ?? '', vars, evaluateValue as (v: unknown, vars: ScopeVars) => Promise<unknown>, ctx.d.runtime.kind, warn)
+}
+
+/** The services this instance publishes: the peer's cluster address and the host port of each. */
 export async function services (ctx: InstanceContext, want: WantRecord): Promise<StatusRecord['services']> {
   const out: StatusRecord['services'] = {}
   const t = ctx.runnable(want)
   if (t.spec.services.length === 0) return out
   const vars = ctx.vars(want, t, runnableHost(ctx, t))
+  const host = ctx.d.hostOf(ctx.d.peerId)
+  for (const b of await serviceBindings(ctx, t, vars, () => {})) out[b.service] = { host, port: b.hostPort, protocol: b.protocol, ...(b.publish ? { published: true } : {}) }
+  // a `custom` service with a port (a data endpoint) is still reachable by its connections
   for (const s of t.spec.services) {
+    if (s.name in out) continue
     const port = Number(await evaluateValue(s.hostPort ?? s.port, vars))
     // `address`: a service that lives outside containers says where it is (spec §2.7.3)
     const address = s.address !== undefined ? await evaluateValue(s.address, vars) : null
-    const host = typeof address === 'string' && address !== '' ? address : ctx.d.hostOf(ctx.d.peerId)
-    if (Number.isFinite(port)) out[s.name] = { host, port }
+    const at = typeof address === 'string' && address !== '' ? address : host
+    if (Number.isInteger(port) && port > 0) out[s.name] = { host: at, port }
   }
   return out
 }

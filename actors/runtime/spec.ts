@@ -6,8 +6,8 @@ import { LABEL_CONTAINER, LABEL_INSTANCE, LABEL_PEER } from './runtime.js'
 import type { ContainerSpec, FieldNote, Labels, Mount, PortMapping, RestartPolicy, Ulimit } from './runtime.js'
 import { ShellWordsError, shellWords } from './shell-words.js'
 
-/** Container fields the runnable actor handles itself (files written, volumes resolved, hooks run); the builder leaves them alone. */
-export const ACTOR_FIELDS: readonly string[] = ['hooks', 'files', 'mounted-volumes']
+/** Container fields the runnable actor handles itself (files written, hooks run); the builder leaves them alone. */
+export const ACTOR_FIELDS: readonly string[] = ['hooks', 'files']
 
 /** Resource names Docker (and prlimit) accept in `ulimits`. */
 export const ULIMIT_NAMES: readonly string[] = ['core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack']
@@ -166,12 +166,12 @@ function limit (v: unknown, field: string, ctx: string): number {
  * value no runtime could use; returns notes for fields that are present but not carried.
  * Network: `host` unless a port needs publishing (a different host port, or a host address).
  */
-export function containerSpec (fields: Record<string, unknown>, id: ContainerIdentity, opts: { network?: 'host' | 'bridge' } = {}): BuiltSpec {
+export function containerSpec (fields: Record<string, unknown>, id: ContainerIdentity, opts: { network?: 'host' | 'bridge', volumes?: Readonly<Record<string, string>> } = {}): BuiltSpec {
   const ctx = `${id.instance}/${id.container}`
   const notes: FieldNote[] = []
   const name = id.name ?? containerName(id.instance, id.container)
   if (!validName(name)) throw new InvalidSpecError('name', `'${name}' is not a valid container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)`, { container: ctx })
-  const known = new Set(['image', 'image-tag', 'entrypoint', 'bash', 'cmd', 'command', 'workdir', 'environment', 'ports', 'paths', 'labels', 'restart', 'cap-add', 'ulimits', 'user', ...ACTOR_FIELDS])
+  const known = new Set(['image', 'image-tag', 'entrypoint', 'bash', 'cmd', 'command', 'workdir', 'environment', 'ports', 'paths', 'labels', 'restart', 'cap-add', 'ulimits', 'user', 'mounted-volumes', ...ACTOR_FIELDS])
 
   const rawImage = fields['image'] === undefined ? '' : str(fields['image'], 'image', ctx).trim()
   const tag = fields['image-tag'] === undefined ? undefined : str(fields['image-tag'], 'image-tag', ctx).trim()
@@ -217,6 +217,7 @@ export function containerSpec (fields: Record<string, unknown>, id: ContainerIde
       else spec.mounts.push(parseMount(p, `paths[${i}]`, ctx))
     })
   }
+  if (fields['mounted-volumes'] !== undefined && fields['mounted-volumes'] !== null) spec.mounts.push(...volumeMounts(fields['mounted-volumes'], opts.volumes ?? {}, ctx))
   if (fields['restart'] !== undefined) spec.restart = parseRestart(str(fields['restart'], 'restart', ctx), 'restart', ctx)
   if (fields['cap-add'] !== undefined) {
     spec.capAdd = items(fields['cap-add'], 'cap-add', ctx, /[\s,]+/).map((c, i) => {
@@ -254,10 +255,32 @@ export function containerSpec (fields: Record<string, unknown>, id: ContainerIde
   spec.network = opts.network ?? (needsBridge ? 'bridge' : 'host')
 
   for (const key of Object.keys(fields)) {
-    if (key === 'resources') notes.push({ field: 'resources', reason: 'resource/device requests (e.g. GPUs) are not supported by the runtimes' })
+    if (key === 'resources') notes.push({ field: 'resources', reason: 'requests are reserved by placement (a peer without room is passed over); the runtime neither limits the container nor passes devices (e.g. GPUs) to it' })
     else if (!known.has(key)) notes.push({ field: key, reason: 'not a container field monk knows; ignored' })
   }
   return { spec, notes }
+}
+
+/**
+ * `mounted-volumes` (spec §2.7.1): volume-name → {path, subdir} (or just the path), each a bind of
+ * the volume's host directory (`volumes`: name → host directory, resolved by the caller) or of its
+ * `subdir`, at `path` in the container. An undeclared volume or a bad path is an error naming the field.
+ */
+export function volumeMounts (v: unknown, volumes: Readonly<Record<string, string>>, ctx: string): Mount[] {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InvalidSpecError('mounted-volumes', 'expected a map volume-name → {path, subdir}', { container: ctx })
+  const out: Mount[] = []
+  for (const [name, raw] of Object.entries(v)) {
+    const field = `mounted-volumes.${name}`
+    const host = volumes[name]
+    if (host === undefined) throw new InvalidSpecError(field, `volume '${name}' is not declared in the runnable's volumes${Object.keys(volumes).length ? ` (declared: ${Object.keys(volumes).join(', ')})` : ''}`, { container: ctx })
+    const o: Record<string, unknown> = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw as Record<string, unknown> : { path: raw }
+    const path = o['path'] === undefined || o['path'] === null ? '' : str(o['path'], `${field}.path`, ctx)
+    if (!path.startsWith('/')) throw new InvalidSpecError(`${field}.path`, `'${path}' is not an absolute path in the container`, { container: ctx })
+    const sub = o['subdir'] === undefined || o['subdir'] === null ? '' : str(o['subdir'], `${field}.subdir`, ctx).replace(/^\/+|\/+$/g, '')
+    if (sub.split('/').some(p => p === '..')) throw new InvalidSpecError(`${field}.subdir`, `'${sub}' leaves the volume`, { container: ctx })
+    out.push({ hostPath: sub === '' ? host : `${host}/${sub}`, containerPath: path, readOnly: false })
+  }
+  return out
 }
 
 /**

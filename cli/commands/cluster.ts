@@ -13,7 +13,15 @@ import { session, type Session } from './session.js'
 
 export function peersTable (rows: readonly PeerRow[], status: (s: string) => string): string {
   const sorted = [...rows].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id))
-  return table(['ID', 'NAME', 'TAGS', 'ALIVE', 'ADDRESSES'], sorted.map(r => [r.id, r.name, r.tags.join(','), status(r.alive ? 'yes' : 'no'), r.addrs.join(' ')]))
+  const withCapacity = sorted.some(r => r.capacity !== undefined)
+  const cap = (r: PeerRow): string[] => withCapacity ? [r.capacity ? `${resText(r.reserved?.['cpu'] ?? 0, 'cpu')}/${resText(r.capacity['cpu'] ?? 0, 'cpu')}` : '-', r.capacity ? `${resText(r.reserved?.['memory'] ?? 0, 'memory')}/${resText(r.capacity['memory'] ?? 0, 'memory')}` : '-'] : []
+  return table(['ID', 'NAME', 'TAGS', 'ALIVE', ...(withCapacity ? ['CPU', 'MEMORY'] : []), 'ADDRESSES'], sorted.map(r => [r.id, r.name, r.tags.join(','), status(r.alive ? 'yes' : 'no'), ...cap(r), r.addrs.join(' ')]))
+}
+
+/** A reserved or offered amount: cores as a number, memory in Mi/Gi. */
+function resText (n: number, r: 'cpu' | 'memory'): string {
+  if (r === 'cpu') return `${+n.toFixed(2)}`
+  return n >= 1024 ** 3 ? `${+(n / 1024 ** 3).toFixed(1)}Gi` : `${Math.round(n / 1024 ** 2)}Mi`
 }
 
 async function tokenOf (s: Session): Promise<string> {

@@ -15,6 +15,8 @@ export interface DaemonFlags {
   join?: string
   runtime?: string
   logLevel?: string
+  cpu?: string
+  memory?: string
 }
 
 /** monkd arguments for the flags given (without --home, which start adds). */
@@ -27,6 +29,8 @@ export function daemonArgs (f: DaemonFlags): string[] {
     ...(f.join !== undefined ? ['--join', f.join] : []),
     ...(f.runtime !== undefined ? ['--runtime', f.runtime] : []),
     ...(f.logLevel !== undefined ? ['--log-level', f.logLevel] : []),
+    ...(f.cpu !== undefined ? ['--cpu', f.cpu] : []),
+    ...(f.memory !== undefined ? ['--memory', f.memory] : []),
   ]
 }
 

@@ -8,11 +8,13 @@ import { requirePath, runnableActor, session } from './session.js'
 /** The ps table: one line per instance, its containers summarised in the last column. */
 export function psTable (rows: readonly PsRow[], status: (s: string) => string): string {
   const sorted = [...rows].sort((a, b) => a.instance.localeCompare(b.instance) || (a.peerName || a.peer).localeCompare(b.peerName || b.peer))
-  return table(['INSTANCE', 'STATUS', 'PEER', 'CONTAINERS'], sorted.map(r => [
+  const withVolumes = sorted.some(r => r.volumes?.length)
+  return table(['INSTANCE', 'STATUS', 'PEER', 'CONTAINERS', ...(withVolumes ? ['VOLUMES'] : [])], sorted.map(r => [
     r.instance,
     status(r.status),
     r.peerName || r.peer || '-',
-    r.containers.length ? r.containers.map(c => `${c.name}: ${c.status} (${c.image})`).join(', ') : (r.error ?? '-'),
+    r.containers.length ? r.containers.map(c => `${c.name}: ${c.status} (${c.image})`).join(', ') : (r.error ?? (r.waiting !== undefined ? `waiting: ${r.waiting}` : '-')),
+    ...(withVolumes ? [r.volumes?.length ? r.volumes.map(v => `${v.name}: ${v.host}`).join(', ') : '-'] : []),
   ]))
 }
 

@@ -86,6 +86,12 @@ export function registerCommands (program: Command): void {
     .argument('<paths...>', 'template paths')
     .action(lazy(() => import('./workload.js'), m => m.restart))
 
+  waitOptions(program.command('scale'), WAIT_TIMEOUT_S)
+    .description('run N replicas of a runnable, spread one per peer where possible (ps shows ns/name#k)')
+    .argument('<path>', 'template path of a runnable')
+    .argument('<replicas>', 'how many replicas (0 runs none)')
+    .action(lazy(() => import('./workload.js'), m => m.scale))
+
   waitOptions(program.command('purge'), STOP_TIMEOUT_S)
     .description('stop a workload and remove its containers and data')
     .argument('<paths...>', 'template paths')
@@ -219,6 +225,8 @@ export function registerCommands (program: Command): void {
     .option('--join <token>', 'join a cluster with this token')
     .option('--runtime <kind>', 'container runtime: auto, docker or process')
     .option('--log-level <level>', 'monkd log level')
+    .option('--cpu <cores>', 'cores this peer offers to resource requests (default: the machine\'s)')
+    .option('--memory <size>', 'memory this peer offers to resource requests, e.g. 8Gi (default: the machine\'s)')
     .action(lazy(() => import('./daemon.js'), m => m.start))
 
   daemon.command('stop')

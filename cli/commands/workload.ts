@@ -47,6 +47,13 @@ export async function restart (paths: string[], flags: Flags, cmd: Command): Pro
   await apply(session(cmd), paths, path => ({ type: 'workload.restart', path }), flags, 'Restarted')
 }
 
+/** The action of `monk scale PATH N` (its flags are in registry.ts). */
+export async function scale (path: string, replicas: string, flags: Flags, cmd: Command): Promise<void> {
+  const n = Number(replicas)
+  if (!/^\d+$/.test(replicas.trim()) || n > 1000) throw new CliError('bad-argument', `replicas must be a whole number from 0 to 1000, got "${replicas}"`, exitCodes.usage)
+  await apply(session(cmd), [path], p => ({ type: 'workload.scale', path: p, replicas: n }), flags, 'Scaled to')
+}
+
 /** The action of `monk purge` (its flags are in registry.ts). */
 export async function purge (paths: string[], flags: Flags, cmd: Command): Promise<void> {
   await apply(session(cmd), paths, path => ({ type: 'workload.purge', path, ...(flags.excise === true ? { excise: true } : {}) }), flags, 'Purged')

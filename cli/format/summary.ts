@@ -1,7 +1,7 @@
 // The run summary tree of spec §4.1, built from the daemon's `Describe` replies (typed in
 // actors/messages/workload.ts; the CLI reads them as they are): path → peer → container → image,
 // and the instance's published ports under its first container.
-import type { Describe, PortRow } from '../api/messages.js'
+import type { Describe, PortRow, VolumeRow } from '../api/messages.js'
 import { renderTree, type TreeNode } from './tree.js'
 
 export interface SummaryStyle {
@@ -13,11 +13,15 @@ export interface SummaryStyle {
 
 const marks = {
   path: ['🔩 ', ''], peer: ['🧊 Peer ', 'peer '], container: ['📦 ', 'container '], image: ['🧩 ', 'image '],
-  port: ['🔌 open ', 'port '], error: ['❗ ', 'error: '], waiting: ['⏳ ', 'waiting for '],
+  port: ['🔌 open ', 'port '], volume: ['💾 ', 'volume '], event: ['📣 ', 'event '], error: ['❗ ', 'error: '], waiting: ['⏳ ', 'waiting for '],
 } as const
 
 export function portText (p: PortRow): string {
   return `${p.host}:${p.port} (service ${p.service})`
+}
+
+export function volumeText (v: VolumeRow): string {
+  return `${v.name} ${v.host}${v.size !== null ? ` (${v.size} GB)` : ''}`
 }
 
 /** One tree per instance: the instance path, its peer, then each container with its image; ports under the first. */
@@ -30,12 +34,16 @@ export function summaryNodes (replies: readonly Describe[], style: SummaryStyle)
       label: `${m('container')}${c.name}${c.status !== '' ? `  ${style.status(c.status)}` : ''}`,
       children: [
         ...(c.image !== '' ? [{ label: `${m('image')}${c.image}` }] : []),
+        ...(r.volumes ?? []).filter(v => v.mounts.some(x => x.startsWith(`${c.name}:`))).map(v => ({ label: `${m('volume')}${volumeText(v)} → ${v.mounts.filter(x => x.startsWith(`${c.name}:`)).map(x => x.slice(c.name.length + 1)).join(', ')}` })),
         ...(i === 0 ? r.ports.map(p => ({ label: `${m('port')}${portText(p)}` })) : []),
       ],
     }))
     const extra: TreeNode[] = [
+      // volumes kept while no container mounts them (a stopped instance)
+      ...(r.containers.length === 0 ? (r.volumes ?? []).map(v => ({ label: `${m('volume')}${volumeText(v)}` })) : []),
       ...(r.waiting !== null && r.waiting !== '' && r.status !== 'running' ? [{ label: `${m('waiting')}${r.waiting}` }] : []),
       ...(r.error !== null && r.error !== '' ? [{ label: `${m('error')}${r.error}` }] : []),
+      ...(r.events ?? []).map(e => ({ label: `${m('event')}${e.time} ${e.message}` })),
     ]
     const status = r.status !== null ? `  ${style.status(r.status)}` : ''
     return { label: `${m('path')}${r.instance}${status}`, children: [{ label: peerLabel, children: [...containers, ...extra] }] }

@@ -9,33 +9,35 @@ import type { Diagnostic, MapValue, TemplateNode, Value } from './types.js'
 import { escapeKey } from './yaml.js'
 
 /** Sections of a runnable monk acts on, and why the others are not. */
-const runnableKeys = new Set(['defines', 'inherits', 'containers', 'variables', 'services', 'connections', 'depends', 'checks', 'actions', 'files', 'affinity', 'permitted-secrets', 'metadata', 'version', 'description'])
+const runnableKeys = new Set(['defines', 'inherits', 'containers', 'variables', 'services', 'connections', 'depends', 'checks', 'actions', 'files', 'affinity', 'permitted-secrets', 'metadata', 'version', 'description', 'volumes', 'scale'])
 const groupKeys = new Set(['defines', 'inherits', 'members', 'runnable-list', 'variables', 'actions', 'metadata', 'version', 'description', 'permitted-secrets', 'depends'])
 const serviceNodeKeys = new Set(['defines', 'inherits', 'variables', 'services', 'actions', 'connections', 'depends', 'metadata', 'version', 'description', 'permitted-secrets'])
 const sectionWhy: Record<string, string> = {
-  volumes: 'volumes are not created by monk yet; mount host paths with container paths instead',
-  scale: 'scale is not acted on: one replica runs',
   nodes: 'nodes are not provisioned by a run; grow the cluster with monk cluster grow',
   recovery: 'recovery is not acted on: a failed instance restarts with backoff and moves when its peer is lost',
   balancers: 'balancers are not created by monk',
 }
 /** Container fields the runtimes act on (actors/runtime/spec.ts, start.ts). */
-const containerKeys = new Set(['image', 'image-tag', 'entrypoint', 'bash', 'cmd', 'command', 'workdir', 'environment', 'ports', 'paths', 'labels', 'restart', 'cap-add', 'ulimits', 'user', 'hooks'])
-const containerWhy: Record<string, string> = {
-  resources: 'resource and device requests (e.g. GPUs) are not honoured by the runtimes',
-  files: 'container-level files are not written; use the runnable\'s files section',
-  'mounted-volumes': 'volumes are not created by monk yet, so mounted-volumes mount nothing',
-}
-const serviceKeys = new Set(['container', 'port', 'host-port', 'address', 'description'])
+const containerKeys = new Set(['image', 'image-tag', 'entrypoint', 'bash', 'cmd', 'command', 'workdir', 'environment', 'ports', 'paths', 'labels', 'restart', 'cap-add', 'ulimits', 'user', 'hooks', 'resources', 'files', 'mounted-volumes'])
+const containerWhy: Record<string, string> = {}
+/** Requests placement reserves and the runtimes need nothing more for; others (devices) are reserved but not passed in. */
+const placedRequests = new Set(['cpu', 'memory'])
+const serviceKeys = new Set(['container', 'port', 'host-port', 'address', 'description', 'publish', 'protocol'])
 const serviceWhy: Record<string, string> = {
-  publish: 'publish is not acted on: services are reachable on the peer\'s own address only',
-  protocol: 'only tcp is acted on (the port is announced as a TCP port); this protocol is not',
+  protocol: 'only tcp, udp and custom are acted on; this protocol is not',
   'ingress-routes': 'ingress routes are not created by monk',
 }
+const volumeKeys = new Set(['kind', 'path'])
+const volumeWhy: Record<string, string> = {
+  size: 'the size is not enforced: a local volume is a directory on the peer',
+  backup: 'backups (cloud snapshots) are not taken of a local volume',
+  name: 'a cloud resource name has no meaning for a local volume',
+}
+const scaleWhy = 'not acted on: replicas are set by scale.value (a whole number) or monk scale PATH N'
 const variableKeys = new Set(['type', 'value', 'env', 'description', 'required'])
 const fileKeys = new Set(['container', 'path', 'contents', 'mode', 'chmod', 'raw', 'description'])
 const readinessKeys = new Set(['code', 'period', 'initialDelay', 'attempts'])
-const checkWhy: Record<string, string> = { liveness: 'liveness checks are not run' }
+const checkWhy: Record<string, string> = {}
 const dependsKeys = new Set(['wait-for'])
 const waitForKeys = new Set(['runnables', 'timeout'])
 const connectionKeys = new Set(['runnable', 'target', 'service', 'description', 'optional'])
@@ -96,7 +98,7 @@ function entries (n: TemplateNode, v: Value | undefined, section: string, known:
 function keys (n: TemplateNode, m: MapValue, base: string, known: ReadonlySet<string>, why: Record<string, string>, what: string, warn: Warn): void {
   for (const k of Object.keys(m)) {
     if (known.has(k) || k === 'inherits' || k === 'defines') continue
-    if (k === 'protocol' && (m[k] === 'tcp' || m[k] === 'TCP')) continue
+    if (k === 'protocol' && typeof m[k] === 'string' && ['tcp', 'udp', 'custom'].includes(m[k].toLowerCase())) continue
     warn(`${base}/${escapeKey(k)}`, `${n.path}: ${what}: ${k}: ${why[k] ?? 'not a field monk knows here; ignored'}`)
   }
 }
@@ -104,13 +106,31 @@ function keys (n: TemplateNode, m: MapValue, base: string, known: ReadonlySet<st
 function sectionsOf (n: TemplateNode, v: MapValue, warn: Warn): void {
   entries(n, v.containers, 'containers', containerKeys, containerWhy, 'container', warn)
   entries(n, v.services, 'services', serviceKeys, serviceWhy, 'service', warn)
+  entries(n, v.volumes, 'volumes', volumeKeys, volumeWhy, 'volume', warn)
+  if (isMap(v.containers)) {
+    for (const [name, c] of Object.entries(v.containers)) {
+      const req = isMap(c) && isMap(c.resources) && isMap(c.resources.requests) ? Object.keys(c.resources.requests).filter(r => !placedRequests.has(r)) : []
+      if (req.length) warn(`containers/${escapeKey(name)}/resources`, `${n.path}: container ${name}: resources: ${req.join(', ')} ${req.length > 1 ? 'are' : 'is'} reserved by placement against the capacity peers publish, but the device is not passed to the container`)
+    }
+  }
+  if (isMap(v.scale)) {
+    for (const k of Object.keys(v.scale)) {
+      if (k === 'defines') continue
+      const literal = typeof v.scale[k] === 'number' || (typeof v.scale[k] === 'string' && /^\s*\d+(\.0+)?\s*$/.test(v.scale[k]))
+      if (k !== 'value' || !literal) warn(`scale/${escapeKey(k)}`, `${n.path}: scale.${k}: ${k === 'value' ? 'a metric-driven count is not evaluated; ' : ''}${scaleWhy}`)
+    }
+  }
   if (isMap(v.variables)) for (const [name, x] of Object.entries(v.variables)) if (isMap(x)) keys(n, x, `variables/${escapeKey(name)}`, variableKeys, {}, `variable ${name}`, warn)
   entries(n, v.files, 'files', fileKeys, {}, 'file', warn)
   entries(n, v.connections, 'connections', connectionKeys, {}, 'connection', warn)
   entries(n, v.actions, 'actions', actionKeys, {}, 'action', warn)
   if (isMap(v.checks)) {
-    keys(n, v.checks, 'checks', new Set(['readiness', 'readyness']), checkWhy, 'checks', warn)
+    keys(n, v.checks, 'checks', new Set(['readiness', 'readyness', 'liveness']), checkWhy, 'checks', warn)
     if (isMap(v.checks.readiness)) keys(n, v.checks.readiness, 'checks/readiness', readinessKeys, {}, 'readiness', warn)
+    if (isMap(v.checks.liveness)) {
+      keys(n, v.checks.liveness, 'checks/liveness', readinessKeys, {}, 'liveness', warn)
+      if (typeof v.checks.liveness.code !== 'string') warn('checks/liveness', `${n.path}: checks.liveness has no code: nothing is checked`)
+    }
   }
   if (isMap(v.depends)) {
     keys(n, v.depends, 'depends', dependsKeys, {}, 'depends', warn)

@@ -33,7 +33,17 @@ export interface ActionDecl { name: string, code: string, description: string, a
 
 export interface FileDecl { id: string, container: string, path: string, contents: Value, mode: number, raw: boolean }
 
-export interface ServiceDecl { name: string, container: string | null, port: Value, hostPort: Value | null, address?: Value }
+/** `services.<name>` (spec §2.7.3): port, host-port, protocol and publish may be Arrow, evaluated at start. */
+export interface ServiceDecl { name: string, container: string | null, port: Value, hostPort: Value | null, protocol: Value, publish: Value, address?: Value }
+
+/**
+ * `volumes.<name>` (spec §2.7.9): fields may be Arrow, evaluated at start. `kind` local (or absent)
+ * is a directory on the peer; other kinds (cloud disks) and `backup` are reported, not provisioned.
+ */
+export interface VolumeDecl { name: string, kind: Value, size: Value, path: Value, cloudName: Value, backup: boolean }
+
+/** `checks.liveness` (spec §2.7.6): Arrow code; `attempts` failures in a row restart the containers. */
+export interface LivenessDecl { code: string, periodMs: number, initialDelayMs: number, attempts: number }
 
 export interface ConnectionDecl { name: string, target: string, service: string }
 
@@ -46,12 +56,18 @@ export interface RunnableSpec {
   containers: ContainerDecl[]
   depends: { runnables: string[], timeoutMs: number }
   readiness: ReadinessDecl | null
+  liveness: LivenessDecl | null
+  volumes: VolumeDecl[]
   actions: Record<string, ActionDecl>
   files: FileDecl[]
   services: ServiceDecl[]
   connections: Record<string, ConnectionDecl>
   /** Secret names the runnable's scripts may read. */
   permittedSecrets: string[]
+  /** Resource requests of all containers together (`containers.*.resources.requests`): cpu in cores, memory in bytes, others as counts. */
+  requests: Record<string, number>
+  /** `scale.value` as a whole number of replicas when it is a literal (or a plain number script), else null. */
+  scale: number | null
 }
 
 export interface SpecProblem { field: string, message: string }
@@ -59,6 +75,7 @@ export interface SpecProblem { field: string, message: string }
 export const DEFAULT_WAIT_TIMEOUT_S = 120
 export const DEFAULT_CHECK_ATTEMPTS = 10
 export const DEFAULT_CHECK_PERIOD_S = 5
+export const DEFAULT_LIVENESS_ATTEMPTS = 3
 const VAR_TYPES: ReadonlySet<string> = new Set(['string', 'int', 'float', 'bool', 'bigint'])
 
 const asMap = (v: Value | undefined): MapValue | undefined => typeof v === 'object' && v !== null && !Array.isArray(v) ? v : undefined
@@ -103,6 +120,27 @@ export function runnableSpec (path: string, value: MapValue): { spec: RunnableSp
       }
     : null
 
+  const l = asMap(checks?.liveness)
+  if (checks?.liveness !== undefined && l === undefined) bad('checks.liveness', 'checks.liveness must be a mapping of code, period, initialDelay, attempts')
+  const liveness: LivenessDecl | null = l && typeof l.code === 'string'
+    ? {
+        code: l.code,
+        periodMs: num(l.period, 'checks.liveness.period', DEFAULT_CHECK_PERIOD_S) * 1000,
+        initialDelayMs: num(l.initialDelay, 'checks.liveness.initialDelay', 0) * 1000,
+        attempts: Math.max(1, Math.floor(num(l.attempts, 'checks.liveness.attempts', DEFAULT_LIVENESS_ATTEMPTS))),
+      }
+    : null
+  if (l && liveness === null && containers.length > 0) bad('checks.liveness.code', 'checks.liveness has no code: a runnable\'s liveness check needs Arrow code (a code-less liveness is only for entities)')
+
+  const volumes: VolumeDecl[] = []
+  for (const [name, raw] of Object.entries(asMap(value.volumes) ?? {})) {
+    if (name === 'defines') continue
+    const v = asMap(raw)
+    if (!v) { bad(`volumes.${name}`, `volumes.${name} must be a mapping of kind, size, name, path, backup`); continue }
+    volumes.push({ name, kind: v.kind ?? null, size: v.size ?? null, path: v.path ?? null, cloudName: v.name ?? null, backup: v.backup !== undefined && v.backup !== null })
+  }
+  if (value.volumes !== undefined && value.volumes !== null && asMap(value.volumes) === undefined) bad('volumes', 'volumes must be a mapping volume-name → {kind, size, name, path, backup}')
+
   const actions: Record<string, ActionDecl> = {}
   for (const [name, raw] of Object.entries(asMap(value.actions) ?? {})) {
     const a = asMap(raw)
@@ -134,7 +172,7 @@ export function runnableSpec (path: string, value: MapValue): { spec: RunnableSp
   for (const [name, raw] of Object.entries(asMap(value.services) ?? {})) {
     const s = asMap(raw)
     if (!s) continue
-    services.push({ name, container: typeof s.container === 'string' ? s.container : null, port: s.port ?? null, hostPort: s['host-port'] ?? null, ...(s.address !== undefined && s.address !== null ? { address: s.address } : {}) })
+    services.push({ name, container: typeof s.container === 'string' ? s.container : null, port: s.port ?? null, hostPort: s['host-port'] ?? null, protocol: s.protocol ?? null, publish: s.publish ?? null, ...(s.address !== undefined && s.address !== null ? { address: s.address } : {}) })
   }
 
   const connections: Record<string, ConnectionDecl> = {}
@@ -151,8 +189,51 @@ export function runnableSpec (path: string, value: MapValue): { spec: RunnableSp
     ? { ...(typeof aff.tag === 'string' ? { tag: aff.tag } : {}), ...(typeof aff.name === 'string' ? { name: aff.name } : {}), resident: aff.resident === true, ignorePressure: aff['ignore-pressure'] === true }
     : null
 
+  const requests: Record<string, number> = {}
+  for (const c of containers) {
+    const res = c.fields.resources
+    if (res === undefined || res === null) continue
+    const rm = asMap(res)
+    if (!rm) { bad(`containers.${c.name}.resources`, `containers.${c.name}.resources must be a mapping with requests`); continue }
+    for (const [k, raw] of Object.entries(asMap(rm.requests) ?? {})) {
+      const field = `containers.${c.name}.resources.requests.${k}`
+      const n = quantity(k, raw)
+      if (n === null) { bad(field, `${field} must be an amount (cpu: 2 or 500m, memory: 512Mi, 2G or bytes, others: a count), got ${JSON.stringify(raw)}`); continue }
+      requests[k] = (requests[k] ?? 0) + n
+    }
+  }
+
+  let scale: number | null = null
+  if (value.scale !== undefined && value.scale !== null) {
+    const sm = asMap(value.scale)
+    const raw = sm ? sm.value : value.scale
+    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+(\.0+)?\s*$/.test(raw) ? Number(raw) : NaN
+    if (Number.isInteger(n) && n >= 0) scale = n
+    else bad('scale.value', `scale.value must be a whole number of replicas; ${JSON.stringify(raw)} is not one (metric-driven scaling is not supported: set the count with monk scale PATH N)`)
+    for (const k of Object.keys(sm ?? {})) if (k !== 'value' && k !== 'defines') bad(`scale.${k}`, `scale.${k} is not acted on: replicas are set by scale.value or monk scale PATH N`)
+  }
+
   const permitted = asMap(value['permitted-secrets'])
   const permittedSecrets = permitted ? Object.entries(permitted).filter(([, v]) => v !== false).map(([k]) => k) : []
 
-  return { spec: { path, affinity, containers, depends, readiness, actions, files, services, connections, permittedSecrets }, problems }
+  return { spec: { path, affinity, containers, depends, readiness, liveness, volumes, actions, files, services, connections, permittedSecrets, requests, scale }, problems }
+}
+
+const MEMORY_UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, ki: 1024, mi: 1024 ** 2, gi: 1024 ** 3, ti: 1024 ** 4 }
+
+/** A resource amount: `cpu` in cores (`2`, `0.5`, `500m`), `memory` in bytes (`512Mi`, `2G`, `1073741824`), others as counts. */
+export function quantity (name: string, raw: Value | undefined): number | null {
+  if (typeof raw === 'number') return Number.isFinite(raw) && raw >= 0 ? raw : null
+  if (typeof raw !== 'string') return null
+  const t = raw.trim()
+  if (name === 'cpu') {
+    const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(t)
+    return m ? Number(m[1]) / (m[2] === 'm' ? 1000 : 1) : null
+  }
+  if (name === 'memory') {
+    const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(t)
+    const unit = m ? MEMORY_UNITS[(m[2] ?? '').toLowerCase()] : undefined
+    return m && unit !== undefined ? Math.round(Number(m[1]) * unit) : null
+  }
+  return /^\d+(\.\d+)?$/.test(t) ? Number(t) : null
 }

@@ -249,7 +249,10 @@ S('cluster new/token/peers/info/peer-tags on a lone peer', async () => {
   const tags = await p.monk('cluster', 'peer-tags', '-t', 'edge,eu')
   assert.is(tags.code, 0, tags.err)
   const peers = await until('the new tags', async () => { const r = await p.json<PeerRow[]>('cluster', 'peers'); return r[0]?.tags.length === 2 ? r : undefined }, 10_000)
-  assert.equal(Object.keys(peers[0]!).sort(), ['addrs', 'alive', 'id', 'name', 'tags'])
+  assert.equal(Object.keys(peers[0]!).sort(), ['addrs', 'alive', 'capacity', 'id', 'name', 'reserved', 'tags'])
+  // the machine's capacity unless monkd was told otherwise; nothing here requests resources
+  assert.equal([Object.keys(peers[0]!.capacity ?? {}).sort(), peers[0]!.reserved], [['cpu', 'memory'], {}])
+  assert.ok((peers[0]!.capacity?.['cpu'] ?? 0) >= 1 && (peers[0]!.capacity?.['memory'] ?? 0) > 0)
   assert.equal([peers[0]!.name, peers[0]!.alive, peers[0]!.tags], ['solo', true, ['edge', 'eu']])
   assert.ok(peers[0]!.addrs.every(a => a.startsWith('/ip4/127.0.0.1/')), 'loopback only')
   assert.match((await p.monk('cluster', 'info')).out, /clusterId: [0-9a-f]{16}/)

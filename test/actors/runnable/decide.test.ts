@@ -111,4 +111,41 @@ for (const c of cases) {
     c.check?.(d.record, d.effects)
   })
 }
+const Live = suite('runnable: decide (liveness)')
+const live: Plan = { ...plain, liveness: { periodMs: 1000, initialDelayMs: 0, attempts: 2 } }
+const liveRunning = (): RunnableRecord => run(fresh(), assign(1000, own()), observe(1000, { plan: live }), { type: 'runnable.started', now: 2000, op: 1, plan: live }).record
+const liveCheck = (now: number, alive: boolean, op = 1): RunnableEvent => ({ type: 'runnable.live-checked', now, op, alive, detail: alive ? '' : 'no heartbeat', plan: live })
+Live('running: the first attempt one period after the first look, then one per period while alive', () => {
+  const a = run(liveRunning(), observe(2100, { up: [true], plan: live }))
+  assert.equal(kinds(a.effects), ['wake:3100'])
+  const b = run(a.record, observe(3100, { up: [true], plan: live }))
+  assert.equal(kinds(b.effects), ['live'])
+  assert.is(b.record.busy, 'live')
+  const c = run(b.record, liveCheck(3150, true))
+  assert.equal(kinds(c.effects), ['wake:4150'])
+  assert.equal([c.record.phase, c.record.liveFails, c.record.busy], ['running', 0, null])
+})
+Live('failures below attempts keep it running; reaching attempts restarts the containers with an event', () => {
+  const first = run(liveRunning(), observe(2100, { up: [true], plan: live }), observe(3100, { up: [true], plan: live }), liveCheck(3150, false))
+  assert.equal([first.record.phase, first.record.liveFails], ['running', 1])
+  assert.equal(kinds(first.effects), ['wake:4150'])
+  const second = run(first.record, observe(4150, { up: [true], plan: live }), liveCheck(4200, false))
+  assert.is(second.record.phase, 'failed')
+  assert.is(second.record.started, null, 'the containers are to be replaced')
+  assert.equal(kinds(second.effects), ['status:failed', 'wake:4200'])
+  assert.match(second.record.events[0]?.message ?? '', /liveness check failed 2 times in a row \(no heartbeat\): containers restarted/)
+  // the next look starts again (op 2), even though the containers are still up
+  const again = run(second.record, observe(4200, { up: [true], plan: live, prior: { generation: 1, state: 'failed' } }))
+  assert.equal(kinds(again.effects), ['status:starting', 'start'])
+  assert.equal(again.effects[1], { type: 'start', op: 2, generation: 1, replace: true }, 'every container is replaced, changed or not')
+  assert.is(again.record.replaceAll, false)
+  assert.equal(again.record.events.length, 1, 'the event stays for describe')
+})
+Live('a stale result (older op) or one without liveness in the plan changes nothing', () => {
+  const r = run(liveRunning(), observe(2100, { up: [true], plan: live }), observe(3100, { up: [true], plan: live })).record
+  assert.equal(decide(r, liveCheck(3150, false, 0)).effects, [])
+  assert.equal(decide(liveRunning(), observe(9000, { up: [true], plan: plain })).effects, [])
+})
+
 Decide.run()
+Live.run()

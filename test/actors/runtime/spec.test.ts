@@ -96,9 +96,25 @@ other('paths, restart, cap-add, ulimits, user, workdir', () => {
   assert.is(containerSpec({ user: '1000:1000', workdir: '/srv' }, id).spec.user, '1000:1000')
   assert.is(invalid(() => containerSpec({ workdir: 'srv' }, id)).field, 'workdir')
 })
-other('fields not carried are reported; actor fields are left to the actor', () => {
-  const s = containerSpec({ image: 'x', hooks: { 'container-started': 'a' }, files: [], 'mounted-volumes': {}, resources: { requests: { 'nvidia.com/gpu': 1 } }, colour: 'blue' }, id)
+other('fields not carried are reported; hooks and files are left to the actor', () => {
+  const s = containerSpec({ image: 'x', hooks: { 'container-started': 'a' }, files: [], resources: { requests: { 'nvidia.com/gpu': 1 } }, colour: 'blue' }, id)
   assert.equal(s.notes.map(n => n.field).sort(), ['colour', 'resources'])
+})
+other('mounted-volumes bind the declared volume (or its subdir) at path; an undeclared volume is an error', () => {
+  const volumes = { data: '/peer/volumes/ns%2Fapp/data', logs: '/srv/logs' }
+  const s = containerSpec({ 'mounted-volumes': { data: { path: '/var/lib/db' }, logs: { path: '/logs', subdir: 'web/' } } }, id, { volumes })
+  assert.equal(s.spec.mounts, [
+    { hostPath: '/peer/volumes/ns%2Fapp/data', containerPath: '/var/lib/db', readOnly: false },
+    { hostPath: '/srv/logs/web', containerPath: '/logs', readOnly: false }
+  ])
+  assert.equal(s.notes, [])
+  assert.equal(containerSpec({ 'mounted-volumes': { data: '/d' } }, id, { volumes }).spec.mounts.map(m => m.containerPath), ['/d'])
+  const undeclared = invalid(() => containerSpec({ 'mounted-volumes': { cache: { path: '/c' } } }, id, { volumes }))
+  assert.is(undeclared.field, 'mounted-volumes.cache')
+  assert.match(undeclared.message, /not declared.*data, logs/)
+  assert.is(invalid(() => containerSpec({ 'mounted-volumes': { data: { path: 'rel' } } }, id, { volumes })).field, 'mounted-volumes.data.path')
+  assert.is(invalid(() => containerSpec({ 'mounted-volumes': { data: { path: '/d', subdir: '../x' } } }, id, { volumes })).field, 'mounted-volumes.data.subdir')
+  assert.is(invalid(() => containerSpec({ 'mounted-volumes': ['data'] }, id, { volumes })).field, 'mounted-volumes')
 })
 other('names: readable, unique per instance and container, valid', () => {
   const a = containerName('ns/app', 'web')

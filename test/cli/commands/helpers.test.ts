@@ -122,6 +122,7 @@ Daemon('daemon flags to monkd arguments; join dropped on exit', () => {
   assert.equal(args, ['--name', 'a', '--tag', 'x', '--tag', 'y', '--p2p-port', '4001', '--join', 'TOK', '--runtime', 'process'])
   assert.equal(withoutJoin(args), ['--name', 'a', '--tag', 'x', '--tag', 'y', '--p2p-port', '4001', '--runtime', 'process'])
   assert.equal(withoutJoin(['--join=T', '--name', 'b']), ['--name', 'b'])
+  assert.equal(daemonArgs({ cpu: '2', memory: '4Gi' }), ['--cpu', '2', '--memory', '4Gi'])
 })
 
 Vars.run()

@@ -2,7 +2,7 @@
 // named by field (never dropped silently).
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { runnableSpec } from '../../../grammar/monkscript/runnable-spec.js'
+import { quantity, runnableSpec } from '../../../grammar/monkscript/runnable-spec.js'
 
 const S = suite('monkscript: typed runnable spec')
 
@@ -24,7 +24,7 @@ S('reads containers, hooks, depends, readiness, actions, files, services, connec
   assert.equal(spec.readiness, { code: 'true', periodMs: 2000, initialDelayMs: 1000, attempts: 4 })
   assert.equal(spec.actions.mark?.arguments, { n: { type: 'int', default: 1, description: null } })
   assert.equal(spec.files.map(f => [f.id, f.container, f.path, f.mode, f.raw]), [['conf', 'main', '/etc/x', 0o644, false], ['other', 'side', '/y', 0o600, true]])
-  assert.equal(spec.services, [{ name: 'http', container: 'main', port: 80, hostPort: '<- 8080' }])
+  assert.equal(spec.services, [{ name: 'http', container: 'main', port: 80, hostPort: '<- 8080', protocol: null, publish: null }])
   assert.equal(spec.connections, { db: { name: 'db', target: 't/db', service: 'pg' }, alt: { name: 'alt', target: 't/x', service: '' } })
   assert.equal(spec.permittedSecrets, ['token'])
   assert.equal(spec.affinity, { tag: 'edge', resident: true, ignorePressure: true })
@@ -46,6 +46,30 @@ S('bad shapes are problems naming the field', () => {
   assert.equal(problems.map(p => p.field), ['containers.main.hooks.container-exploded', 'depends.wait-for.timeout', 'actions.broken.code', 'actions.typed.arguments.a.type', 'files.rel.path', 'files.badmode.mode'])
   assert.is(spec.depends.timeoutMs, 120_000)
   assert.equal(Object.keys(spec.actions), ['typed'])
+})
+
+S('volumes, liveness, resource requests and scale', () => {
+  const { spec, problems } = runnableSpec('ns/db', {
+    volumes: { data: { kind: 'SSD', size: '<- $size', path: '/srv/db', backup: { every: 1 } }, plain: {} },
+    checks: { liveness: { code: 'true', period: 2, attempts: 4 } },
+    containers: {
+      a: { image: 'x', resources: { requests: { cpu: '500m', memory: '512Mi', 'nvidia.com/gpu': 1 } } },
+      b: { image: 'y', resources: { requests: { cpu: 1.5, memory: '1G' } } },
+    },
+    scale: { value: 3, min: 1 },
+  })
+  assert.equal(spec.volumes, [
+    { name: 'data', kind: 'SSD', size: '<- $size', path: '/srv/db', cloudName: null, backup: true },
+    { name: 'plain', kind: null, size: null, path: null, cloudName: null, backup: false },
+  ])
+  assert.equal(spec.liveness, { code: 'true', periodMs: 2000, initialDelayMs: 0, attempts: 4 })
+  assert.equal(spec.requests, { cpu: 2, memory: 512 * 1024 ** 2 + 1e9, 'nvidia.com/gpu': 1 })
+  assert.is(spec.scale, 3)
+  assert.equal(problems.map(p => p.field), ['scale.min'])
+  const bad = runnableSpec('ns/x', { containers: { a: { resources: { requests: { cpu: 'lots' } } } }, checks: { liveness: { period: 300 } }, scale: { value: '1.0 metric("x") add' } })
+  assert.equal(bad.problems.map(p => p.field), ['checks.liveness.code', 'containers.a.resources.requests.cpu', 'scale.value'])
+  assert.is(bad.spec.scale, null)
+  assert.equal([quantity('cpu', '250m'), quantity('memory', '2Gi'), quantity('memory', '10 MB'), quantity('memory', 'x'), quantity('cpu', -1)], [0.25, 2 * 1024 ** 3, 1e7, null, null])
 })
 
 S.run()

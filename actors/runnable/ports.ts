@@ -1,0 +1,102 @@
+// Published services (spec §2.7.3) on this peer: each service's container port, the host port it is
+// reached on (`host-port`, default the port), its protocol (tcp, udp; `custom` binds nothing) and
+// whether it is published to every address (`publish: true`) or only to the peer's cluster address.
+// Before anything starts, the host ports are checked against the other instances of this peer, so
+// two instances of one kit either get distinct host ports or a clear conflict error.
+import { toPlain, truthy, type ArrowValue } from '../../grammar/arrow/index.js'
+import type { ServiceDecl } from '../../grammar/monkscript/runnable-spec.js'
+import type { ScopeVars } from '../../grammar/monkscript/variables.js'
+import type { PortMapping, RuntimeKind } from '../runtime/runtime.js'
+import { decodeStatus } from '../state.js'
+import { RunnableError } from './errors.js'
+
+export interface Binding {
+  service: string
+  container: string
+  /** Port the workload listens on. */
+  port: number
+  /** Port on the peer the service is reached on. */
+  hostPort: number
+  protocol: 'tcp' | 'udp'
+  publish: boolean
+}
+
+/** Evaluates the services of a runnable into host bindings; `warn` gets what cannot be honoured. */
+export async function bindings (services: readonly ServiceDecl[], firstContainer: string, vars: ScopeVars, evaluate: (v: unknown, vars: ScopeVars) => Promise<unknown>, kind: RuntimeKind, warn: (field: string, message: string) => void): Promise<Binding[]> {
+  const out: Binding[] = []
+  for (const s of services) {
+    const field = `services.${s.name}`
+    if (s.address !== undefined && s.address !== null) continue // lives outside containers: nothing binds here
+    const protoV = await evaluate(s.protocol, vars)
+    const protocol = protoV === null || protoV === undefined || protoV === '' ? 'tcp' : String(protoV).toLowerCase()
+    if (protocol === 'custom') continue // a data endpoint: nothing listens
+    if (protocol !== 'tcp' && protocol !== 'udp') throw new RunnableError('bad-service', `${field}.protocol must be tcp, udp or custom, got ${JSON.stringify(protoV)}`)
+    const portV = await evaluate(s.port, vars)
+    if (portV === null || portV === undefined || portV === '') continue // no port: nothing to bind (an address-only service)
+    const port = portNumber(portV, `${field}.port`)
+    const hpV = await evaluate(s.hostPort, vars)
+    let hostPort = hpV === null || hpV === undefined || hpV === '' ? port : portNumber(hpV, `${field}.host-port`)
+    const pubV = await evaluate(s.publish, vars)
+    const publish = pubV !== null && pubV !== undefined && truthy(toPlain(pubV as ArrowValue) as ArrowValue)
+    if (kind === 'process' && hostPort !== port) {
+      warn(`${field}.host-port`, `host port ${hostPort} cannot be mapped to port ${port} by the process runtime (a process listens on its own port): the service is reached on ${port}`)
+      hostPort = port
+    }
+    out.push({ service: s.name, container: s.container ?? firstContainer, port, hostPort, protocol, publish })
+  }
+  return out
+}
+
+function portNumber (v: unknown, field: string): number {
+  const n = typeof v === 'number' ? v : Number(String(v).trim())
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new RunnableError('bad-service', `${field} must be a port number 1-65535, got ${JSON.stringify(v)}`)
+  return n
+}
+
+/**
+ * Port mappings a Docker container needs for the bindings of `container`: only those reached on
+ * another host port than the workload's (the others use the host network, where the workload's own
+ * port is the host's). Bound to every address when published, else to the peer's cluster address.
+ */
+export function dockerMappings (list: readonly Binding[], container: string, clusterHost: string): PortMapping[] {
+  return list.filter(b => b.container === container && b.hostPort !== b.port)
+    .map(b => ({ hostIp: b.publish ? '0.0.0.0' : clusterHost, hostPort: b.hostPort, containerPort: b.port, protocol: b.protocol }))
+}
+
+/** Host ports held on this peer while instances start (the replica catches up after). */
+export class HostPorts {
+  private readonly held = new Map<string, { instance: string, service: string }>()
+
+  /** Holds `list` for `instance` (replacing what it held); throws when another instance holds one. */
+  claim (instance: string, list: readonly Binding[]): void {
+    for (const b of list) {
+      const h = this.held.get(`${b.protocol}/${b.hostPort}`)
+      if (h && h.instance !== instance) throw conflict(instance, b, h.instance, h.service)
+    }
+    this.release(instance)
+    for (const b of list) this.held.set(`${b.protocol}/${b.hostPort}`, { instance, service: b.service })
+  }
+
+  release (instance: string): void {
+    for (const [k, h] of this.held) if (h.instance === instance) this.held.delete(k)
+  }
+}
+
+function conflict (instance: string, b: Binding, other: string, service: string): RunnableError {
+  return new RunnableError('port-conflict', `${instance}: service ${b.service} needs host port ${b.hostPort}/${b.protocol}, which ${other} (service ${service}) already uses on this peer; give one of them another host-port (e.g. --set with a variable the kit reads for host-port)`)
+}
+
+/** Checks `list` against the services the other instances of this peer publish in the replica. */
+export function checkReplica (instance: string, me: string, list: readonly Binding[], scan: (prefix: string) => Array<{ key: string, value: unknown }>): void {
+  for (const e of scan('status/')) {
+    if (!e.key.endsWith(`/${me}`)) continue
+    const other = e.key.slice('status/'.length, -(me.length + 1))
+    if (other === instance) continue
+    const st = decodeStatus(e.value)
+    if (!st || st.state === 'stopped') continue
+    for (const [service, svc] of Object.entries(st.services)) {
+      const b = list.find(x => x.hostPort === svc.port && (svc.protocol === undefined || svc.protocol === x.protocol))
+      if (b) throw conflict(instance, b, other, service)
+    }
+  }
+}
