@@ -121,23 +121,9 @@ export class Connections {
   /** Ensures a connection to `peer`, dialing now if needed (ignores backoff); marks it used. Rejects if the dial fails. */
   async need (peer: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
     this.touch(peer)
-    this.dropStale(peer)
     if (this.isConnected(peer)) return
     await this.dial(peer, opts.signal)
     this.touch(peer)
-  }
-
-  /**
-   * Aborts connections to `peer` that are no longer open but still tracked (a close that never
-   * finished, e.g. one hung up by the gater during a partition). libp2p opens new streams on the
-   * first tracked connection whatever its status, so while such a one is listed before a good one
-   * every stream to `peer` fails (chaos seed 3: a peer's probes, acks and syncs to one other peer
-   * all failed for minutes while that peer's own connection to it worked).
-   */
-  private dropStale (peer: string): void {
-    let conns: Connection[]
-    try { conns = this.init.node.getConnections(peerIdFromString(peer)) } catch { return }
-    for (const c of conns) if (c.status !== 'open') c.abort(new Error('stale connection (not open) dropped'))
   }
 
   /** Marks the connection to `peer` as used now, so it is not closed for idleness. */
