@@ -202,6 +202,15 @@ export class Membership {
     if (msg.type === 'ping') counters.probes++
     connections.touch(to)
     let o = this.outbound.get(to)
+    // a stream that is no longer open, or that stopped draining (maxQueued frames waiting), delivers
+    // nothing: if its end went unnoticed (no down event, no reported close) every later probe, ack
+    // and refutation to that peer would be dropped for good, and the two would disagree on whether
+    // the other is alive until a restart (chaos seed 2). Open a new one instead.
+    if (o?.stream !== undefined && (o.stream.status !== 'open' || !['ready', 'writing'].includes(o.stream.writeStatus) || (o.writer?.pending ?? 0) >= maxQueued)) {
+      this.outbound.delete(to)
+      o.stream.abort(new Error('swim stream stalled or closed'))
+      o = undefined
+    }
     if (!o) {
       o = { writer: undefined, queue: [], stream: undefined }
       this.outbound.set(to, o)
