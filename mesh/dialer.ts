@@ -50,9 +50,6 @@ const maxParallelDials = 4
 // a disconnect within this long after an idle bye (either way) is an announced close, not a hint
 const byeGraceMs = 5000
 const BYE = 1
-// a connection whose stream opens failed this many times in a row, over at least this long, is hung up
-const staleStreamFailures = 3
-const staleAfterMs = 5000
 
 /** The addresses a `peer/<id>` value advertises, and whether the peer has left. */
 export function advertised (value: unknown): { addrs: string[]; left: boolean } {
@@ -70,8 +67,6 @@ export class Connections {
   private readonly lastUsed = new Map<string, number>()
   private readonly byeAt = new Map<string, number>()
   private readonly closing = new Set<string>()
-  private readonly streamFailures = new Map<string, { count: number; first: number }>()
-  private resets = 0
   private readonly closedListeners = new Set<PeerListener>()
   private readonly dialFailedListeners = new Set<PeerListener>()
   private preferred: () => readonly string[] = () => []
@@ -156,30 +151,6 @@ export class Connections {
    * then also serve gossipsub, and the pool holds fewer in all.
    */
   prefer (fn: () => readonly string[]): void { this.preferred = fn }
-
-  /**
-   * Whether opening a stream to `peer` over an open connection worked. A connection on which
-   * streams keep failing (`staleStreamFailures` in a row, over at least `staleAfterMs`) is hung up,
-   * so the next use dials a fresh one: chaos runs saw a peer whose every stream to another failed
-   * for minutes after a partition and a restart while libp2p still held the connection open.
-   */
-  streamResult (peer: string, ok: boolean): void {
-    if (ok) { this.streamFailures.delete(peer); return }
-    if (!this.isConnected(peer)) return
-    const now = this.init.clock.monotonic()
-    const f = this.streamFailures.get(peer) ?? { count: 0, first: now }
-    f.count++
-    this.streamFailures.set(peer, f)
-    if (f.count < staleStreamFailures || now - f.first < staleAfterMs) return
-    this.streamFailures.delete(peer)
-    this.resets++
-    // announced as ours, so it is no failure hint: the next probe or sync dials again
-    this.byeAt.set(peer, now)
-    void this.init.node.hangUp(peerIdFromString(peer)).catch(() => {})
-  }
-
-  /** Connections hung up because their streams kept failing (streamResult). */
-  get staleResets (): number { return this.resets }
 
   /** Forgets the backoff of `peer` so the next pass may dial it at once. */
   reset (peer: string): void {

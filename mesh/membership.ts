@@ -29,8 +29,6 @@ export interface ProbeConnections {
   touch (peer: string): void
   /** Whether a connection to `peer` is open now. */
   isConnected (peer: string): boolean
-  /** Whether opening a stream over the connection to `peer` worked (a connection whose streams keep failing is replaced). */
-  streamResult (peer: string, ok: boolean): void
   /** Calls `fn(peer)` when a connection ends that nobody announced as an idle close. */
   onClosed (fn: (peer: string) => void): () => void
   /** Calls `fn(peer)` when a dial to `peer` fails (the pool's own dials included). */
@@ -241,14 +239,12 @@ export class Membership {
       writer.done.catch(() => {}).finally(() => {
         if (this.outbound.get(peer) === o) this.outbound.delete(peer)
       })
-      connections.streamResult(peer, true)
       // probes that waited for this stream start their clocks now: opening it was no round trip
       this.call(now => { this.swim.opened(peer, now) })
     } catch (err) {
       if (this.outbound.get(peer) === o) this.outbound.delete(peer)
       const refused = isRefused(err)
       if (refused) this.init.counters.probesRefused++
-      else connections.streamResult(peer, false)
       this.call(now => { this.swim.sendFailed(peer, refused, now) })
     }
   }

@@ -181,8 +181,6 @@ export class Mesh {
     syncWith: (peer: string) => Promise<boolean>
     /** Root hash of the replica digest (equal roots = equal replicas). */
     digestRoot: () => string
-    /** Stops answering anti-entropy: every sync stream opened to this peer fails while its connections stay up. */
-    refuseSync: () => Promise<void>
   }
 
   private readonly p: Parts
@@ -234,7 +232,6 @@ export class Mesh {
       node, replica, hlc, limits, counters, clock,
       connect: async (peer, signal) => { await this.pool.need(peer, { signal }) },
       touch: peer => { this.pool.touch(peer) },
-      streamResult: (peer, ok) => { this.pool.streamResult(peer, ok) },
       timeoutMs: config.syncTimeoutMs,
       maxFrameBytes: config.maxSyncFrameBytes,
       chunkBytes: config.syncChunkBytes,
@@ -269,7 +266,6 @@ export class Mesh {
       publishRaw: async bytes => { await this.gossip.publishRaw(bytes) },
       syncWith: async peer => await this.sync.syncWith(peer),
       digestRoot: () => Buffer.from(replica.digest.rootHash()).toString('hex'),
-      refuseSync: async () => { await node.unhandle(protocols.sync) },
     }
   }
 
@@ -415,13 +411,12 @@ export class Mesh {
   }
 
   /** Counters since start, plus gauges of the current state. */
-  counters (): MeshCounters & { entries: number; liveKeys: number; connections: number; staleConnectionResets: number; alive: number } {
+  counters (): MeshCounters & { entries: number; liveKeys: number; connections: number; alive: number } {
     return {
       ...this.p.counters,
       entries: this.p.replica.entryCount,
       liveKeys: this.p.replica.size,
       connections: this.p.node.getPeers().length,
-      staleConnectionResets: this.pool.staleResets,
       alive: this.liveness.alive().length,
     }
   }

@@ -43,8 +43,6 @@ export interface SyncInit {
   connect: (peer: string, signal: AbortSignal) => Promise<void>
   /** An exchange with `peer` is running: its connection is in use. */
   touch: (peer: string) => void
-  /** Whether the exchange got its first answer over the connection (false: the stream failed before). */
-  streamResult: (peer: string, ok: boolean) => void
 }
 
 export class AntiEntropy {
@@ -86,7 +84,6 @@ export class AntiEntropy {
     const signal = AbortSignal.timeout(this.init.timeoutMs)
     const onTimeout = (): void => { stream?.abort(new ProtocolError(`sync with ${peer} timed out after ${this.init.timeoutMs} ms`)) }
     signal.addEventListener('abort', onTimeout)
-    let answered = false
     try {
       await this.init.connect(peer, signal)
       stream = await node.dialProtocol(peerIdFromString(peer), protocols.sync, { signal })
@@ -95,8 +92,6 @@ export class AntiEntropy {
       const reader = new FrameReader(stream.source, this.init.maxFrameBytes)
       writer.write(encodeSyncFrame({ kind: 'root', buckets: replica.digest.buckets, root: replica.digest.rootHash() }))
       const answer = await this.read(reader, peer)
-      answered = true
-      this.init.streamResult(peer, true)
       if (answer.kind === 'buckets') {
         const want = replica.digest.differing(answer.hashes)
         const mine = replica.entriesInBuckets(want)
@@ -115,7 +110,6 @@ export class AntiEntropy {
       return true
     } catch (err) {
       counters.syncFailed++
-      if (!answered) this.init.streamResult(peer, false)
       if (err instanceof DecodeError) countRejection(counters, err.reason)
       stream?.abort(err as Error)
       return false
