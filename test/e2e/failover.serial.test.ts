@@ -10,7 +10,7 @@ import type { PeerMessage, PsRow, RunnableMessage } from '../../cli/api/messages
 import { DockerRuntime } from '../../actors/runtime/docker.js'
 import { LABEL_INSTANCE } from '../../actors/runtime/runtime.js'
 import { spawnMonkd, until, type MonkdProcess } from '../helpers/monkd.js'
-import { dockerForTests, DOCKER_REQUIRED, TEST_IMAGE } from '../helpers/runtime-docker.js'
+import { whenDocker, TEST_IMAGE } from '../helpers/runtime-docker.js'
 
 /** A typed request: the message is checked against the protocol at compile time. */
 const send = <R = unknown>(p: MonkdProcess, path: string, msg: PeerMessage | RunnableMessage): Promise<R> => p.client.request<R>(path, msg)
@@ -173,13 +173,5 @@ const Failover = suite('failover with real monkd processes')
 Failover('a peer that joins takes no running work', async () => { await joinMovesNothing() })
 Failover('SIGTERM: a clean leave hands the work to the remaining peer', async () => { await cleanLeave() })
 Failover('process runtime: SIGKILL the owner, it runs elsewhere, the old owner returns, one copy', async () => { await scenario('process') })
-const docker = await dockerForTests()
-if (docker.ok) {
-  await docker.runtime.close()
-  Failover('docker runtime: SIGKILL the owner, it runs elsewhere, the old owner returns, one copy', async () => { await scenario('docker') })
-} else if (DOCKER_REQUIRED) {
-  Failover('a Docker engine answers (required in CI)', () => { assert.unreachable(docker.reason) })
-} else {
-  console.log(`  skipped the Docker failover: ${docker.reason}`)
-}
+await whenDocker(Failover, 'docker runtime: SIGKILL the owner, it runs elsewhere, the old owner returns, one copy', async () => { await scenario('docker') }, 'failover')
 Failover.run()

@@ -12,7 +12,7 @@ import { DockerRuntime } from '../../actors/runtime/docker.js'
 import { LABEL_INSTANCE } from '../../actors/runtime/runtime.js'
 import { instanceDirName } from '../../actors/runnable/dirs.js'
 import { spawnMonkd, until, type MonkdProcess } from '../helpers/monkd.js'
-import { dockerForTests, DOCKER_REQUIRED, TEST_IMAGE } from '../helpers/runtime-docker.js'
+import { whenDocker, TEST_IMAGE } from '../helpers/runtime-docker.js'
 
 const kit = (ns: string): string => `namespace: ${ns}
 beater:
@@ -88,13 +88,5 @@ async function scenario (runtime: 'process' | 'docker'): Promise<void> {
 
 const L = suite('liveness with a real monkd')
 L('process runtime: a wedged process is restarted after attempts failed checks', async () => { await scenario('process') })
-const docker = await dockerForTests()
-if (docker.ok) {
-  await docker.runtime.close()
-  L('docker runtime: a wedged container is restarted after attempts failed checks', async () => { await scenario('docker') })
-} else if (DOCKER_REQUIRED) {
-  L('a Docker engine answers (required in CI)', () => { assert.unreachable(docker.reason) })
-} else {
-  console.log(`  skipped the Docker liveness scenario: ${docker.reason}`)
-}
+await whenDocker(L, 'docker runtime: a wedged container is restarted after attempts failed checks', async () => { await scenario('docker') }, 'liveness scenario')
 L.run()

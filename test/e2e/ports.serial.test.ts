@@ -11,7 +11,7 @@ import type { Describe, PsRow } from '../../cli/api/messages.js'
 import { DockerRuntime } from '../../actors/runtime/docker.js'
 import { LABEL_INSTANCE } from '../../actors/runtime/runtime.js'
 import { spawnMonkd, until, type MonkdProcess } from '../helpers/monkd.js'
-import { dockerForTests, DOCKER_REQUIRED, TEST_IMAGE } from '../helpers/runtime-docker.js'
+import { whenDocker, TEST_IMAGE } from '../helpers/runtime-docker.js'
 
 const server = {
   // busybox httpd in the container, on the container's port 8080
@@ -117,13 +117,5 @@ async function killProcessWorkloads (home: string): Promise<void> {
 
 const P = suite('published services with a real monkd')
 P('process runtime: two instances of one kit on distinct ports; a third on a held port fails before it starts', async () => { await scenario('process') })
-const docker = await dockerForTests()
-if (docker.ok) {
-  await docker.runtime.close()
-  P('docker runtime: one container port on two host ports; a third on a held host port fails before it starts', async () => { await scenario('docker') })
-} else if (DOCKER_REQUIRED) {
-  P('a Docker engine answers (required in CI)', () => { assert.unreachable(docker.reason) })
-} else {
-  console.log(`  skipped the Docker ports scenario: ${docker.reason}`)
-}
+await whenDocker(P, 'docker runtime: one container port on two host ports; a third on a held host port fails before it starts', async () => { await scenario('docker') }, 'ports scenario')
 P.run()

@@ -11,7 +11,7 @@ import type { PsRow } from '../../cli/api/messages.js'
 import { DockerRuntime } from '../../actors/runtime/docker.js'
 import { LABEL_INSTANCE } from '../../actors/runtime/runtime.js'
 import { spawnMonkd, until, type MonkdProcess } from '../helpers/monkd.js'
-import { dockerForTests, DOCKER_REQUIRED, TEST_IMAGE } from '../helpers/runtime-docker.js'
+import { whenDocker, TEST_IMAGE } from '../helpers/runtime-docker.js'
 
 const kit = (ns: string): string => `namespace: ${ns}
 svc:
@@ -106,13 +106,5 @@ async function scenario (runtime: 'process' | 'docker'): Promise<void> {
 
 const S = suite('scale with real monkd processes')
 S('process runtime: 3 replicas on 3 peers; a SIGKILLed peer\'s replica runs elsewhere, the others stay', async () => { await scenario('process') })
-const docker = await dockerForTests()
-if (docker.ok) {
-  await docker.runtime.close()
-  S('docker runtime: 3 replicas on 3 peers; a SIGKILLed peer\'s replica runs elsewhere, the others stay', async () => { await scenario('docker') })
-} else if (DOCKER_REQUIRED) {
-  S('a Docker engine answers (required in CI)', () => { assert.unreachable(docker.reason) })
-} else {
-  console.log(`  skipped the Docker scale scenario: ${docker.reason}`)
-}
+await whenDocker(S, 'docker runtime: 3 replicas on 3 peers; a SIGKILLed peer\'s replica runs elsewhere, the others stay', async () => { await scenario('docker') }, 'scale scenario')
 S.run()

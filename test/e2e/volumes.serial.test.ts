@@ -12,7 +12,7 @@ import { DockerRuntime } from '../../actors/runtime/docker.js'
 import { LABEL_INSTANCE } from '../../actors/runtime/runtime.js'
 import { instanceDirName } from '../../actors/runnable/dirs.js'
 import { spawnMonkd, until, type MonkdProcess } from '../helpers/monkd.js'
-import { dockerForTests, DOCKER_REQUIRED, TEST_IMAGE } from '../helpers/runtime-docker.js'
+import { whenDocker, TEST_IMAGE } from '../helpers/runtime-docker.js'
 
 const kit = (ns: string): string => `namespace: ${ns}
 store:
@@ -135,13 +135,5 @@ async function scenario (runtime: 'process' | 'docker'): Promise<void> {
 
 const V = suite('volumes with a real monkd')
 V('process runtime: data survives update, restart, crash, daemon restart and stop; purge removes it', async () => { await scenario('process') })
-const docker = await dockerForTests()
-if (docker.ok) {
-  await docker.runtime.close()
-  V('docker runtime: data survives update, restart, crash, daemon restart and stop; purge removes it', async () => { await scenario('docker') })
-} else if (DOCKER_REQUIRED) {
-  V('a Docker engine answers (required in CI)', () => { assert.unreachable(docker.reason) })
-} else {
-  console.log(`  skipped the Docker volumes scenario: ${docker.reason}`)
-}
+await whenDocker(V, 'docker runtime: data survives update, restart, crash, daemon restart and stop; purge removes it', async () => { await scenario('docker') }, 'volumes scenario')
 V.run()

@@ -1,5 +1,7 @@
 // Docker engine availability for the runtime tests: skip with one clear line when none answers,
 // fail instead when CI requires the engine (MONK_REQUIRE_DOCKER=1, or MONK_CI=1).
+import type { Test } from 'uvu'
+import * as assert from 'uvu/assert'
 import { DockerRuntime } from '../../actors/runtime/docker.js'
 
 /** Built by scripts/test-docker.sh with `docker import` (no registry needed). */
@@ -24,4 +26,21 @@ export async function dockerForTests (): Promise<Availability> {
     return { ok: false, reason: (err as Error).message }
   }
   return { ok: true, runtime }
+}
+
+/**
+ * Registers the Docker case `title` on `suite` when an engine answers with the test image. In CI
+ * (DOCKER_REQUIRED) a missing engine registers a failing case instead; elsewhere it prints one
+ * line naming `what` was skipped.
+ */
+export async function whenDocker (suite: Test, title: string, fn: () => Promise<void>, what: string): Promise<void> {
+  const docker = await dockerForTests()
+  if (docker.ok) {
+    await docker.runtime.close()
+    suite(title, fn)
+  } else if (DOCKER_REQUIRED) {
+    suite('a Docker engine answers (required in CI)', () => { assert.unreachable(docker.reason) })
+  } else {
+    console.log(`  skipped the Docker ${what}: ${docker.reason}`)
+  }
 }
