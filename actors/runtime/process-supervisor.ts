@@ -247,8 +247,17 @@ export class ProcessSupervisor {
     const run = this.newRun(pid, started, readers)
     e.run = run
     Object.assign(e.rec, { state: 'running', pid, pidStart: processStart(pid), startedAt: new Date(run.startedAt).toISOString() })
-    this.state.write(e.rec)
     started.once('exit', (code, signal) => { this.exitedSafely(e, run, code ?? 128 + signalNumber(signal)) })
+    try {
+      this.state.write(e.rec)
+    } catch (err) {
+      // A process whose record says it never ran would outlive this daemon untracked (a restart
+      // could not adopt it, a stop would not find it): it goes, and the start fails with the cause.
+      run.stopping = true
+      killGroup(pid, 'SIGKILL')
+      await run.exited
+      throw new StartFailedError(NAME, spec.name, `cannot record its start in ${this.state.root}: ${(err as Error).message}; the process was killed so that none runs untracked`, err)
+    }
     this.emit('started', e)
   }
 
@@ -321,21 +330,26 @@ export class ProcessSupervisor {
     }
   }
 
+  /**
+   * Stops the workload. The process goes first: a record that cannot be saved (a full disk) is a
+   * warning, never a reason to leave the process running (chaos seed 3: a stop on a full disk
+   * threw before the kill, and the stopped instance ran on next to its new owner's).
+   */
   protected async halt (e: Entry, timeoutMs: number): Promise<void> {
     e.rec.stoppedByUser = true
     if (e.restartTimer) {
       clearTimeout(e.restartTimer)
       e.restartTimer = undefined
       e.rec.state = 'exited'
-      this.state.write(e.rec)
+      this.persist(e)
       this.emit('stopped', e)
       return
     }
     const run = e.run
-    if (!run) { this.state.write(e.rec); return }
+    if (!run) { this.persist(e); return }
     run.stopping = true
-    this.state.write(e.rec)
     killGroup(run.pid, 'SIGTERM')
+    this.persist(e)
     const kill = setTimeout(() => killGroup(run.pid, 'SIGKILL'), timeoutMs)
     await run.exited
     clearTimeout(kill)

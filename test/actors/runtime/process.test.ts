@@ -91,6 +91,40 @@ proc('an exit whose state cannot be saved (disk full) is a warning; the daemon l
   await rt.close()
 })
 
+proc('a stop on a full disk still ends the process; the failed save is a warning', async () => {
+  const warnings: string[] = []
+  const { rt, dir } = await open({ onWarning: m => { warnings.push(m) } })
+  const { id } = await rt.create(spec({ bash: 'sleep 3600' }))
+  await rt.start(id)
+  const pid = (await rt.inspect(id)).pid ?? 0
+  assert.ok(pid > 0)
+  symlinkSync('/dev/full', join(dir, 'containers', id, 'state.json.tmp'))
+  await rt.stop(id, { timeoutMs: 2000 })
+  assert.equal(groupMembers(pid), [], 'the stopped process is gone')
+  assert.equal((await rt.inspect(id)).state, 'exited')
+  assert.ok(warnings.some(w => /cannot save the state/.test(w) && /ENOSPC/.test(w)), warnings.join('\n'))
+  rmSync(join(dir, 'containers', id, 'state.json.tmp'))
+  await rt.remove(id)
+  await rt.close()
+})
+
+proc('a start whose record cannot be saved fails with the cause and leaves no process running', async () => {
+  const { rt, dir } = await open()
+  const marker = `monk-untracked-${process.pid}-${Date.now()}`
+  const { id } = await rt.create(spec({ bash: `exec -a ${marker} sleep 3600` }))
+  symlinkSync('/dev/full', join(dir, 'containers', id, 'state.json.tmp'))
+  const err = await rejection(rt.start(id))
+  assert.match(err.message, /cannot record its start/)
+  assert.match(err.message, /ENOSPC/)
+  const running = readdirSync('/proc').filter(d => /^\d+$/.test(d)).filter(d => {
+    try { return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(marker) } catch { return false }
+  })
+  assert.equal(running, [], 'no untracked process')
+  rmSync(join(dir, 'containers', id, 'state.json.tmp'))
+  await rt.remove(id, { force: true })
+  await rt.close()
+})
+
 proc('when the main process exits, the rest of its group is killed too', async () => {
   const { rt } = await open()
   const { id } = await rt.create(spec({ bash: 'sleep 3600 & echo $! > /dev/null; sleep 0.3; exit 0' }))
