@@ -143,7 +143,7 @@ export async function runChaos (o: ChaosOptions): Promise<ChaosResult> {
       else {
         diverged++
         const reads = await readAll(cluster, `${ns}/`).catch(() => [] as FaultRead[])
-        history('violation', { round: plan.index, kind: 'diverged', ms, peers: reads.map((r, i) => ({ peer: cluster.nodes[i]?.name, digest: r.digest, synced: r.synced, alive: r.alive.map(id => cluster.nodes.find(n => n.id === id)?.name ?? id), members: (r.members ?? []).map(m => ({ ...m, id: cluster.nodes.find(n => n.id === m.id)?.name ?? m.id })), counters: r.counters })) })
+        history('violation', { round: plan.index, kind: 'diverged', ms, peers: reads.map((r, i) => ({ peer: cluster.nodes[i]?.name, digest: r.digest, synced: r.synced, alive: r.alive.map(id => cluster.nodes.find(n => n.id === id)?.name ?? id), members: (r.members ?? []).map(m => ({ ...m, id: cluster.nodes.find(n => n.id === m.id)?.name ?? m.id })), connections: (r.connections ?? []).map(c => ({ ...c, peer: cluster.nodes.find(n => n.id === c.peer)?.name ?? c.peer })), counters: r.counters })) })
       }
 
       // registers: acknowledged writes present, deleted keys absent, on every peer

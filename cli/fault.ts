@@ -7,7 +7,7 @@ import { encode as encodeCbor } from 'cborg'
 import { SecretBox } from '../actors/secrets.js'
 import type { Clock } from '../mesh/clock.js'
 import { parseToken } from '../mesh/cluster.js'
-import type { Mesh, MeshConfig } from '../mesh/mesh.js'
+import type { ConnectionView, Mesh, MeshConfig } from '../mesh/mesh.js'
 import type { Route } from './api/routes.js'
 import type { ApiMessage } from './api/protocol.js'
 import type { Dispatch } from './api/server.js'
@@ -50,6 +50,8 @@ export interface FaultRead {
   counters: Record<string, number>
   /** This peer's view of every other one (membership state, why down, suspect, connected), for diagnosis. */
   members: Array<{ id: string; state: string; reason?: string; suspect: boolean; connected: boolean }>
+  /** Every libp2p connection with its streams, for diagnosis of stuck connections. */
+  connections: ConnectionView[]
 }
 
 /** The wall clock plus an adjustable offset; monotonic time is never skewed. */
@@ -121,7 +123,7 @@ async function handle (m: FaultMessage, mesh: Mesh, clock: OffsetClock, box: Sec
       const counters: Record<string, number> = {}
       for (const [k, n] of Object.entries(mesh.counters())) if (typeof n === 'number') counters[k] = n
       const members = mesh.peers().filter(p => !p.self).map(p => ({ id: p.id, state: p.state, ...(p.reason ? { reason: p.reason } : {}), suspect: p.suspect, connected: p.connected }))
-      const read: FaultRead = { digest: mesh.testing.digestRoot(), synced: mesh.synced, alive: mesh.alive(), values, storeErrors: counters.storeErrors ?? 0, counters, members }
+      const read: FaultRead = { digest: mesh.testing.digestRoot(), synced: mesh.synced, alive: mesh.alive(), values, storeErrors: counters.storeErrors ?? 0, counters, members, connections: mesh.testing.connections() }
       return read
     }
   }

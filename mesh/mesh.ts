@@ -29,6 +29,9 @@ import type { Value } from './value.js'
 /** Tunables; every field defaults to defaults.ts. */
 export type MeshConfig = { [K in keyof MeshDefaults]: number }
 
+/** One libp2p connection as `testing.connections()` reports it. */
+export interface ConnectionView { peer: string; status: string; direction: string; ageMs: number; streams: string[] }
+
 export interface MeshOptions {
   /** Home of this peer; the store lives in `<home>/data`. One running mesh per home. */
   home: string
@@ -181,6 +184,8 @@ export class Mesh {
     syncWith: (peer: string) => Promise<boolean>
     /** Root hash of the replica digest (equal roots = equal replicas). */
     digestRoot: () => string
+    /** Every libp2p connection this peer holds, with its streams (diagnosis of stuck connections). */
+    connections: () => ConnectionView[]
   }
 
   private readonly p: Parts
@@ -266,6 +271,13 @@ export class Mesh {
       publishRaw: async bytes => { await this.gossip.publishRaw(bytes) },
       syncWith: async peer => await this.sync.syncWith(peer),
       digestRoot: () => Buffer.from(replica.digest.rootHash()).toString('hex'),
+      connections: () => node.getConnections().map(c => ({
+        peer: c.remotePeer.toString(),
+        status: c.status,
+        direction: c.direction,
+        ageMs: Math.round(Date.now() - c.timeline.open),
+        streams: c.streams.map(s => `${s.direction === 'inbound' ? 'in' : 'out'} ${s.protocol ?? '?'} ${s.status}/${s.writeStatus}/${s.readStatus}`),
+      })),
     }
   }
 
