@@ -23,14 +23,15 @@ import { AntiEntropy } from './sync.js'
 import { TombstoneCollector } from './tombstones.js'
 import { guardClock, type ClockGuard } from './clock-guard.js'
 import type { Entry } from './entry.js'
+import { connectionViews, type ConnectionView } from './diagnose.js'
 import { mayWrite } from './keys.js'
 import type { Value } from './value.js'
 
 /** Tunables; every field defaults to defaults.ts. */
 export type MeshConfig = { [K in keyof MeshDefaults]: number }
 
-/** One libp2p connection as `testing.connections()` reports it. */
-export interface ConnectionView { peer: string; status: string; direction: string; ageMs: number; streams: string[] }
+
+export type { ConnectionView }
 
 export interface MeshOptions {
   /** Home of this peer; the store lives in `<home>/data`. One running mesh per home. */
@@ -271,13 +272,7 @@ export class Mesh {
       publishRaw: async bytes => { await this.gossip.publishRaw(bytes) },
       syncWith: async peer => await this.sync.syncWith(peer),
       digestRoot: () => Buffer.from(replica.digest.rootHash()).toString('hex'),
-      connections: () => node.getConnections().map(c => ({
-        peer: c.remotePeer.toString(),
-        status: c.status,
-        direction: c.direction,
-        ageMs: Math.round(Date.now() - c.timeline.open),
-        streams: c.streams.map(s => `${s.direction === 'inbound' ? 'in' : 'out'} ${s.protocol ?? '?'} ${s.status}/${s.writeStatus}/${s.readStatus}`),
-      })),
+      connections: () => connectionViews(node),
     }
   }
 
