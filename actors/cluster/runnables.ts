@@ -107,6 +107,7 @@ export class RunnableActors {
       hostOf: id => d.hostOf(id),
       act: (path, args) => d.act(path, args),
       ports: this.ports,
+      assignment: inst => this.actors.get(inst)?.last ?? null,
     }
   }
 

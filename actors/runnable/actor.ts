@@ -253,7 +253,13 @@ class Shell {
 /** Spawns the actor of one instance under `parent`. */
 export function spawnRunnable (parent: ActorSystem, instance: string, deps: RunnableDeps): ActorRef<RunnableMsg> {
   return spawnActor<Shell, RunnableMsg>(parent, `runnable:${instance}`, {
-    init: ctx => new Shell(new InstanceContext(instance, deps, ctx.clock), ctx),
+    init: ctx => {
+      // at spawn and after every crash: a restarted actor takes up its last assignment again (a
+      // claim write that failed on a full disk crashed it, and the instance would never start)
+      const last = deps.assignment?.(instance)
+      if (last) tell(ctx.self, { type: 'runnable.assign', assignment: last })
+      return new Shell(new InstanceContext(instance, deps, ctx.clock), ctx)
+    },
     handle: async (s, msg) => {
       const now = s.ctx.clock.now()
       switch (msg.type) {

@@ -12,6 +12,7 @@ import { decodeTpl, keys, type TplRecord, type WantRecord } from '../state.js'
 import { RunnableError } from './errors.js'
 import { instanceVolumeDir } from './volumes.js'
 import type { HostPorts } from './ports.js'
+import type { Assignment } from './decide.js'
 
 /** What a runnable needs from the peer around it. */
 export interface RunnableDeps {
@@ -32,6 +33,11 @@ export interface RunnableDeps {
   act: (path: string, args: Record<string, ArrowValue>) => Promise<ArrowValue>
   /** Host ports held by the instances of this peer (shared by its runnable actors). */
   ports?: HostPorts
+  /**
+   * The assignment placement last gave `instance`. An actor restarted after a crash starts from it:
+   * placement tells an actor only what changed, so without it a restarted owner would sit idle.
+   */
+  assignment?: (instance: string) => Assignment | null
 }
 
 /** A template with its typed spec (computed once per loaded version). */
