@@ -14,7 +14,7 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { shuffle, type Clock, type Random } from './clock.js'
 import { FrameReader, FrameWriter } from './framing.js'
 import type { Gater } from './gater.js'
-import type { MeshNode } from './node.js'
+import { evictClosed, openStream, type MeshNode } from './node.js'
 import type { Replica } from './replica.js'
 
 export interface ConnectionsInit {
@@ -249,7 +249,7 @@ export class Connections {
     this.byeAt.set(peer, clock.monotonic())
     const pid = peerIdFromString(peer)
     try {
-      const stream = await node.dialProtocol(pid, this.init.protocol, { signal: AbortSignal.timeout(this.init.dialTimeoutMs) })
+      const stream = await openStream(node, peer, this.init.protocol, { signal: AbortSignal.timeout(this.init.dialTimeoutMs) })
       const writer = new FrameWriter(stream)
       writer.write(new Uint8Array([BYE]))
       writer.end()
@@ -302,6 +302,8 @@ export class Connections {
     const addrs = this.known().get(peer) ?? []
     try {
       if (addrs.length) await node.peerStore.merge(pid, { multiaddrs: addrs })
+      // libp2p hands back a tracked connection to the peer, even a closed one (node.ts openStream)
+      evictClosed(node, pid)
       const timeout = AbortSignal.timeout(this.init.dialTimeoutMs)
       await node.dial(pid, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout })
       this.backoff.delete(peer)

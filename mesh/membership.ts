@@ -7,7 +7,6 @@
 // One outbound stream per peer we talk to, kept open: a probe costs one frame each way (~45 bytes
 // on the wire), not a stream negotiation. Connections come from the pool (dialer.ts): need()
 // dials on demand, touch() keeps a connection we use from being closed for idleness.
-import { peerIdFromString } from '@libp2p/peer-id'
 import type { Stream } from '@libp2p/interface'
 import type { Clock, Random } from './clock.js'
 import { countRejection, type MeshCounters } from './counters.js'
@@ -15,7 +14,7 @@ import { advertised } from './dialer.js'
 import { DecodeError, ProtocolError } from './errors.js'
 import { FrameReader, FrameWriter } from './framing.js'
 import type { Liveness } from './liveness.js'
-import type { MeshNode } from './node.js'
+import { openStream, type MeshNode } from './node.js'
 import type { Replica } from './replica.js'
 import { Swim, type SwimConfig, type SwimEvent } from './swim.js'
 import { decodeSwim, encodeSwim, maxSwimMessageBytes, type SwimMessage } from './swim-codec.js'
@@ -229,7 +228,7 @@ export class Membership {
     try {
       const signal = AbortSignal.timeout(openTimeoutMs)
       await connections.need(peer, { signal })
-      const stream = await node.dialProtocol(peerIdFromString(peer), protocol, { signal })
+      const stream = await openStream(node, peer, protocol, { signal })
       if (this.stopped || this.outbound.get(peer) !== o) { stream.abort(new Error('not needed')); return }
       const writer = new FrameWriter(stream)
       o.stream = stream

@@ -4,7 +4,8 @@ import { gossipsub, type GossipSub, type GossipSubComponents } from '@chainsafe/
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify, type Identify } from '@libp2p/identify'
-import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
+import type { Connection, ConnectionGater, PeerId, PrivateKey, Stream } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { ping, type Ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
@@ -103,4 +104,36 @@ export async function createNode (init: NodeInit): Promise<MeshNode> {
       }) as (components: GossipSubComponents) => GossipSub,
     },
   })
+}
+
+/**
+ * Opens a stream to `peer` on a connection that is open. libp2p 2.x keeps tracking a connection
+ * that was aborted (Connection.abort sets its close time on the timeline the close notice watches
+ * for a change, so `connection:close` never fires), and opens every later stream to that peer on
+ * the first tracked connection, whatever its status: all of them then fail, for good (chaos seeds
+ * 3 and 4: one peer's probes, acks and syncs to another failed for minutes, and each held the
+ * other dead or unknown while connected). Such connections are dropped from tracking first.
+ */
+export async function openStream (node: MeshNode, peer: string, protocol: string, opts: { signal?: AbortSignal } = {}): Promise<Stream> {
+  const pid = peerIdFromString(peer)
+  evictClosed(node, pid)
+  return await node.dialProtocol(pid, protocol, opts)
+}
+
+const evictions = new WeakMap<MeshNode, number>()
+
+/** How many closed connections evictClosed dropped from this node's tracking so far. */
+export function evictedConnections (node: MeshNode): number { return evictions.get(node) ?? 0 }
+
+/**
+ * Drops from libp2p's tracking the connections to `peer` (every peer when omitted) that are closed
+ * but still listed, by sending the close notice libp2p missed. Returns how many.
+ */
+export function evictClosed (node: MeshNode, peer?: PeerId): number {
+  const events = (node as unknown as { components?: { events?: { safeDispatchEvent: (type: string, init: { detail: Connection }) => void } } }).components?.events
+  if (events === undefined) return 0
+  const stale = (peer ? node.getConnections(peer) : node.getConnections()).filter(c => c.status === 'closed')
+  for (const c of stale) events.safeDispatchEvent('connection:close', { detail: c })
+  if (stale.length > 0) evictions.set(node, evictedConnections(node) + stale.length)
+  return stale.length
 }

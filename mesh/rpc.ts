@@ -1,11 +1,10 @@
 // Request/response over extra libp2p protocols registered by the layers above (e.g. the daemon's
 // /monk/actor/1): one stream per request, one frame each way. The response frame starts with a
 // status byte: 0 = ok (payload follows), 1 = the handler failed (UTF-8 message follows).
-import { peerIdFromString } from '@libp2p/peer-id'
 import type { Stream } from '@libp2p/interface'
 import { RequestError } from './errors.js'
 import { FrameReader, FrameWriter } from './framing.js'
-import type { MeshNode } from './node.js'
+import { openStream, type MeshNode } from './node.js'
 
 const OK = 0
 const FAILED = 1
@@ -63,7 +62,7 @@ export class Rpc {
     const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), this.abort.signal])
     let stream: Stream | undefined
     try {
-      stream = await this.init.node.dialProtocol(peerIdFromString(peer), protocol, { signal })
+      stream = await openStream(this.init.node, peer, protocol, { signal })
       const s = stream
       const onAbort = (): void => { s.abort(new Error(`request timed out after ${timeoutMs} ms`)) }
       signal.addEventListener('abort', onAbort)

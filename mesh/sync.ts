@@ -7,7 +7,6 @@
 //   A applies them, then → ack
 // After an exchange each side knows the other holds everything it held when the exchange began;
 // tombstone purge relies on those acks.
-import { peerIdFromString } from '@libp2p/peer-id'
 import type { Stream } from '@libp2p/interface'
 import type { Clock } from './clock.js'
 import { decodeSyncFrame, encodeSyncFrame, entrySize, type CodecLimits, type SyncFrame } from './codec.js'
@@ -17,7 +16,7 @@ import { compareHlc, type HlcClock } from './hlc.js'
 import type { Entry } from './entry.js'
 import { DecodeError, ProtocolError } from './errors.js'
 import { FrameReader, FrameWriter } from './framing.js'
-import type { MeshNode } from './node.js'
+import { openStream, type MeshNode } from './node.js'
 import type { Replica } from './replica.js'
 
 export type SyncRole = 'initiator' | 'responder'
@@ -86,7 +85,7 @@ export class AntiEntropy {
     signal.addEventListener('abort', onTimeout)
     try {
       await this.init.connect(peer, signal)
-      stream = await node.dialProtocol(peerIdFromString(peer), protocols.sync, { signal })
+      stream = await openStream(node, peer, protocols.sync, { signal })
       const since = clock.monotonic()
       const writer = new FrameWriter(stream)
       const reader = new FrameReader(stream.source, this.init.maxFrameBytes)
