@@ -1,4 +1,5 @@
 // Counters of what the mesh did and refused, exposed by Mesh.counters() (monotonic since start).
+import type { RejectReason } from './errors.js'
 
 export interface MeshCounters {
   /** Local writes (put/delete) applied. */
@@ -15,6 +16,8 @@ export interface MeshCounters {
   rejectedOversized: number
   rejectedOwner: number
   rejectedSkew: number
+  /** Received entries whose writer's signature is missing or wrong (gossip: the whole delta; sync: the entry). */
+  rejectedSignature: number
   /** Sync entries refused as possibly deleted and purged here (older than the purge horizon, key absent). */
   rejectedStale: number
   /** Gossip deltas discarded by the test drop hook before validation. */
@@ -56,6 +59,7 @@ export function newCounters (): MeshCounters {
     rejectedOversized: 0,
     rejectedOwner: 0,
     rejectedSkew: 0,
+    rejectedSignature: 0,
     rejectedStale: 0,
     droppedByTestHook: 0,
     remoteEntriesApplied: 0,
@@ -76,11 +80,12 @@ export function newCounters (): MeshCounters {
 }
 
 /** Counts a refused message under its reason. */
-export function countRejection (c: MeshCounters, reason: 'malformed' | 'oversized' | 'owner' | 'skew'): void {
+export function countRejection (c: MeshCounters, reason: RejectReason): void {
   switch (reason) {
     case 'malformed': c.rejectedMalformed++; break
     case 'oversized': c.rejectedOversized++; break
     case 'owner': c.rejectedOwner++; break
     case 'skew': c.rejectedSkew++; break
+    case 'signature': c.rejectedSignature++; break
   }
 }

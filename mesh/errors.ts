@@ -33,7 +33,7 @@ export class ValueError extends MeshError {
 }
 
 /** Why a received message was refused; each reason has its own counter. */
-export type RejectReason = 'malformed' | 'oversized' | 'owner' | 'skew'
+export type RejectReason = 'malformed' | 'oversized' | 'owner' | 'skew' | 'signature'
 
 /** A message from a peer failed validation. Never escapes the receive path: it is counted and dropped. */
 export class DecodeError extends MeshError {
