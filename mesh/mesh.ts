@@ -196,6 +196,8 @@ export class Mesh {
     syncWith: (peer: string) => Promise<boolean>
     /** Root hash of the replica digest (equal roots = equal replicas). */
     digestRoot: () => string
+    /** The stored entry of `key` as it goes on the wire (signature included). */
+    entry: (key: string) => Entry | undefined
   }
 
   private readonly p: Parts
@@ -281,6 +283,7 @@ export class Mesh {
       publishRaw: async bytes => { await this.gossip.publishRaw(bytes) },
       syncWith: async peer => await this.sync.syncWith(peer),
       digestRoot: () => Buffer.from(replica.digest.rootHash()).toString('hex'),
+      entry: key => replica.entry(key),
     }
   }
 
