@@ -2,7 +2,7 @@
 // made with its writer's libp2p key, over the key, the HLC (writer included) and the value or
 // tombstone. A receiver checks it against the public key inside the writer's peer id, so an entry
 // relayed by anyone (gossip or anti-entropy) is exactly what its writer wrote, and the owner rules
-// of keys.ts hold on every path. Node's crypto does the work (~20 µs to sign, ~50 µs to verify).
+// of keys.ts hold on every path. Node's crypto does the work (cost: mesh README, "Signed entries").
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
