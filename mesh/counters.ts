@@ -16,6 +16,8 @@ export interface MeshCounters {
   rejectedOversized: number
   rejectedOwner: number
   rejectedSkew: number
+  /** Received entries refused because their writer holds its quota of entries or bytes here. */
+  rejectedQuota: number
   /** Received entries whose writer's signature is missing or wrong (gossip: the whole delta; sync: the entry). */
   rejectedSignature: number
   /** Sync entries refused as possibly deleted and purged here (older than the purge horizon, key absent). */
@@ -60,6 +62,7 @@ export function newCounters (): MeshCounters {
     rejectedOwner: 0,
     rejectedSkew: 0,
     rejectedSignature: 0,
+    rejectedQuota: 0,
     rejectedStale: 0,
     droppedByTestHook: 0,
     remoteEntriesApplied: 0,

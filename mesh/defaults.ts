@@ -24,6 +24,10 @@ export const defaults = {
   maxDeltaEntries: 4096,
   /** Deepest nesting accepted in a value: real values are JSON-like documents a few levels deep; this stops recursion bombs. */
   maxValueDepth: 32,
+  /** Entries (tombstones included) one writer may hold in a replica. A peer writes its record, its claims and statuses, and an operator the templates and wants of a cluster: thousands. 100,000 is far above that and bounds what one identity can make every peer keep. */
+  maxWriterEntries: 100_000,
+  /** Encoded bytes one writer may hold in a replica (issue 13: 200 entries of 400 KiB took a peer from 107 to 335 MB). 64 MiB holds hundreds of the largest templates. */
+  maxWriterBytes: 64 * 1024 * 1024,
   /** How far ahead of our wall clock a remote HLC may be before we refuse it: one peer with a broken clock must not drag every HLC into the future. */
   maxClockSkewMs: 60_000,
 

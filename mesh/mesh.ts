@@ -94,7 +94,12 @@ export async function startMesh (options: MeshOptions): Promise<Mesh> {
       maxValueDepth: config.maxValueDepth,
     }
     const counters = newCounters()
-    const replica = new Replica({ self, hlc, clock, limits, buckets: config.syncBuckets, onListenerError: () => { counters.listenerErrors++ } })
+    const replica = new Replica({
+      self, hlc, clock, limits, buckets: config.syncBuckets,
+      quota: { entries: config.maxWriterEntries, bytes: config.maxWriterBytes },
+      onOverQuota: () => { counters.rejectedQuota++ },
+      onListenerError: () => { counters.listenerErrors++ },
+    })
     const loaded = await store.loadEntries(limits, options.repair === true ? { onWarning: warn } : undefined)
     const future = guardClock(loaded, hw, self, clock.now(), config.maxClockSkewMs)
     if (future.warning) warn(future.warning)
