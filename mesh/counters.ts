@@ -31,6 +31,10 @@ export interface MeshCounters {
   syncFailed: number
   syncEntriesSent: number
   syncEntriesReceived: number
+  /** Sync exchanges ended because the other side sent more than maxSyncExchangeEntries. */
+  syncOverLimit: number
+  /** Requests answered at once with an error because too many were open (per peer or in all). */
+  requestsRefused: number
   /** Tombstones purged. */
   tombstonesPurged: number
   /** SWIM messages sent and received (valid ones; malformed ones count under rejectedMalformed). */
@@ -70,6 +74,8 @@ export function newCounters (): MeshCounters {
     syncFailed: 0,
     syncEntriesSent: 0,
     syncEntriesReceived: 0,
+    syncOverLimit: 0,
+    requestsRefused: 0,
     tombstonesPurged: 0,
     swimSent: 0,
     swimReceived: 0,

@@ -48,6 +48,8 @@ export const defaults = {
   syncChunkBytes: 512 * 1024,
   /** A sync exchange that takes longer is aborted: even a full sync of 100k entries on loopback takes a few seconds. */
   syncTimeoutMs: 30_000,
+  /** Most entries one side of a sync exchange may send (issue 13, "Limits"): past it the rest is refused, what came first is kept and the exchange ends (counted in syncOverLimit); the next rounds carry on from there. Two writers at their full quota (maxWriterEntries) fit one exchange; a peer that never ends its side cannot fill memory. */
+  maxSyncExchangeEntries: 200_000,
 
   // ---- tombstones ----
   /** A tombstone is kept at least this long, so gossip and the next anti-entropy rounds spread it before anyone may purge it. */
@@ -106,6 +108,10 @@ export const defaults = {
   requestTimeoutMs: 10_000,
   /** Largest request or response frame on extra protocols. */
   maxRequestBytes: 16 * 1024 * 1024,
+  /** Requests served at once for one peer (all extra protocols). A request holds up to maxRequestBytes, so this bounds what one peer makes us hold; requests are user actions forwarded to the peer that runs an instance (actions, exec, log pages), a few at a time, and 16 leaves room for a script driving many. Over it the request is answered at once with an error naming the bound (never read). */
+  maxOpenRequestsPerPeer: 16,
+  /** Requests served at once in all (8 busy peers at their bound). */
+  maxOpenRequests: 128,
 } as const
 
 export type MeshDefaults = typeof defaults

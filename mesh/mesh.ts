@@ -257,6 +257,7 @@ export class Mesh {
       timeoutMs: config.syncTimeoutMs,
       maxFrameBytes: config.maxSyncFrameBytes,
       chunkBytes: config.syncChunkBytes,
+      maxExchangeEntries: config.maxSyncExchangeEntries,
       onComplete: (peer, _role, since) => {
         this.tombstones.ack(peer, since)
         this.markSynced()
@@ -282,7 +283,7 @@ export class Mesh {
     // subjects only: each probe pair then has one natural dialer (the observer), and the two sides
     // do not dial each other at once, which leaves two connections between them
     this.pool.prefer(() => this.membership.subjects())
-    this.rpc = new Rpc({ node, maxBytes: config.maxRequestBytes, defaultTimeoutMs: config.requestTimeoutMs, reserved: [protocols.sync, protocols.swim(cluster.id), protocols.conn(cluster.id)] })
+    this.rpc = new Rpc({ node, counters, maxOpenPerPeer: config.maxOpenRequestsPerPeer, maxOpen: config.maxOpenRequests, maxBytes: config.maxRequestBytes, defaultTimeoutMs: config.requestTimeoutMs, reserved: [protocols.sync, protocols.swim(cluster.id), protocols.conn(cluster.id)] })
     this.testing = {
       setGossipDropRate: rate => { this.gossip.setDropRate(rate) },
       publishRaw: async bytes => { await this.gossip.publishRaw(bytes) },
