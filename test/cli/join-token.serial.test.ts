@@ -88,6 +88,35 @@ Join('join by file and by variable: the token is in no command line, log or outp
   assert.match(readFileSync(join(homeA, 'logs', 'monkd.log'), 'utf8'), /tightened \d+ path\(s\)/)
 })
 
+// The process runtime passes workloads an allow-list of monkd's variables (process-host.ts
+// workloadEnv), so this holds by that list; monkd also deletes the variable once read, for the
+// other processes it starts (local machines run monkd with --join-file, which refuses a second source).
+Join('a workload of a monkd started with MONK_JOIN_TOKEN sees no token in its environment', async () => {
+  const [a, b, c] = started as [MonkdProcess, MonkdProcess, MonkdProcess]
+  const token = (await c.client.request<{ token: string }>('peer', { type: 'cluster.token' })).token
+  // c alone: the workload is placed on it
+  a.child.kill('SIGKILL')
+  b.child.kill('SIGKILL')
+  await until('c sees itself alone', async () => await alive(c) === 1, 60_000)
+  const ns = `jt-${process.pid}`
+  const load = await c.client.request<{ errors: unknown[] }>('peer', { type: 'templates.load', files: { '/k/k.yaml': `namespace: ${ns}\nw:\n  defines: runnable\n  containers:\n    main:\n      bash: exec sleep 3600\n` }, paths: ['/k/k.yaml'] })
+  assert.equal(load.errors, [])
+  await c.client.request('peer', { type: 'workload.run', path: `${ns}/w` })
+  const dir = join(c.home, 'runtime', 'process', 'containers')
+  const pid = await until('the workload runs on c', () => {
+    for (const n of readdirSync(dir)) {
+      const rec = JSON.parse(readFileSync(join(dir, n, 'state.json'), 'utf8')) as { pid?: number | null, state?: string }
+      if (rec.state === 'running' && typeof rec.pid === 'number') return rec.pid
+    }
+    return undefined
+  }, 60_000)
+  const environ = readFileSync(`/proc/${pid}/environ`, 'utf8')
+  assert.ok(environ.includes('PATH='), 'the workload environment was read')
+  assert.not.ok(environ.includes('MONK_JOIN_TOKEN'), 'no MONK_JOIN_TOKEN variable')
+  assert.not.ok(environ.includes(token), 'no token')
+  try { process.kill(-pid, 'SIGKILL') } catch { /* gone */ }
+})
+
 Join('bad token sources are refused with the source named and the token never echoed', () => {
   const run = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, [...tsNode, join(root, 'cli/monkd.ts'), '--home', join(base, 'bad'), ...args], { encoding: 'utf8', env: { ...process.env, ...env } })
   const missing = run(['--join-file', join(base, 'nope')])
