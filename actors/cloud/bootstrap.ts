@@ -26,6 +26,8 @@ export interface Bootstrap {
   readonly cloudConfig: string
   readonly script: string
   readonly args: readonly string[]
+  /** The token the machine joins with (secret): for providers that start monkd themselves (local). */
+  readonly join: string
 }
 
 export const UNIT_PATH = '/etc/systemd/system/monkd.service'
@@ -117,7 +119,7 @@ export function bootstrap (i: BootstrapInput): Bootstrap {
     unit(args) + HEREDOC,
     install,
   ].join('\n')
-  return { cloudConfig, script, args }
+  return { cloudConfig, script, args, join: i.join }
 }
 
 /** What a machine would run, read back from user data or a startup script. */
