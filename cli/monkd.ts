@@ -20,9 +20,11 @@ import { FAULT_FLAG, faultInjection, faultRoute, type FaultMessage } from './fau
 import type { Request } from '../actors/messages/index.js'
 import { peerDispatch } from './dispatch.js'
 import { openLogFile } from './log-file.js'
+import { tightenHome } from './home-perms.js'
+import { joinTokenFrom } from './join-token.js'
 import { version } from '../actors/version.js'
 
-const usage = 'usage: monkd [--home DIR] [--name NAME] [--tag T]... [--p2p-port N | --listen MULTIADDR] [--join TOKEN] [--runtime auto|docker|process] [--log-level L] [--api-port N (needs MONK_API_TOKEN)] [--cpu CORES] [--memory SIZE] [--repair] [--enable-fault-injection [--fault-mesh-config JSON]] (test clusters only)'
+const usage = 'usage: monkd [--home DIR] [--name NAME] [--tag T]... [--p2p-port N | --listen MULTIADDR] [--join-file PATH (or MONK_JOIN_TOKEN; --join TOKEN is deprecated: ps shows it)] [--runtime auto|docker|process] [--log-level L] [--api-port N (needs MONK_API_TOKEN)] [--cpu CORES] [--memory SIZE] [--repair] [--enable-fault-injection [--fault-mesh-config JSON]] (test clusters only)'
 
 class UsageError extends Error {}
 
@@ -33,7 +35,7 @@ function options (argv: string[]) {
       args: argv,
       options: {
         home: { type: 'string' }, name: { type: 'string' }, tag: { type: 'string', multiple: true },
-        'p2p-port': { type: 'string' }, listen: { type: 'string', multiple: true }, join: { type: 'string' },
+        'p2p-port': { type: 'string' }, listen: { type: 'string', multiple: true }, join: { type: 'string' }, 'join-file': { type: 'string' },
         repair: { type: 'boolean' }, cpu: { type: 'string' }, memory: { type: 'string' },
         runtime: { type: 'string' }, 'log-level': { type: 'string' }, 'api-port': { type: 'string' }, [FAULT_FLAG]: { type: 'boolean' }, 'fault-mesh-config': { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
@@ -71,12 +73,20 @@ function options (argv: string[]) {
   if (cpu === null || cpu <= 0) throw new UsageError(`--cpu must be a number of cores (2, 0.5, 500m), got "${v.cpu ?? ''}"`)
   const memory = v.memory === undefined ? totalmem() : quantity('memory', v.memory)
   if (memory === null || memory <= 0) throw new UsageError(`--memory must be a size (512Mi, 2G, bytes), got "${v.memory ?? ''}"`)
-  return { home, name: v.name, tags: v.tag ?? [], listen, join: v.join, runtime, level, api, repair: v.repair === true, fault, capacity: { cpu, memory } }
+  let joining: { token: string | undefined, warnings: string[] }
+  try { joining = joinTokenFrom({ flag: v.join, file: v['join-file'], env: process.env.MONK_JOIN_TOKEN }) } catch (err) { throw new UsageError((err as Error).message) }
+  // read once: workloads this monkd starts must not inherit the cluster key
+  delete process.env.MONK_JOIN_TOKEN
+  return { home, name: v.name, tags: v.tag ?? [], listen, join: joining, runtime, level, api, repair: v.repair === true, fault, capacity: { cpu, memory } }
 }
 
 async function main (): Promise<void> {
   const o = options(process.argv.slice(2))
+  // everything monkd creates is its user's alone (LevelDB files, logs, runtime state); the home and
+  // what monkd already keeps in it are tightened too, for a home made before or by someone else
+  process.umask(0o077)
   mkdirSync(join(o.home, 'logs'), { recursive: true, mode: 0o700 })
+  const tightened = tightenHome(o.home)
   const fresh = !existsSync(join(o.home, 'data'))
   const file = openLogFile(join(o.home, 'logs', 'monkd.log'))
   const streams: pino.StreamEntry[] = [{ stream: file, level: o.level as pino.Level }]
@@ -85,6 +95,8 @@ async function main (): Promise<void> {
 
   const { runtime, reason } = await selectRuntime({ mode: o.runtime as 'auto' | 'docker' | 'process', process: { stateDir: join(o.home, 'runtime', 'process'), onWarning: m => log.warn(m) } })
   log.info(reason)
+  if (tightened.length) log.warn(`tightened ${tightened.length} path(s) in ${o.home} to 0700/0600 (they were readable by other users), e.g. ${tightened.slice(0, 3).join(', ')}`)
+  for (const w of o.join.warnings) log.warn(w)
   if (o.fault.enabled) log.warn('fault injection is enabled (--enable-fault-injection): partitions and clock skew can be injected through the control API')
   const name = o.name ?? `peer-${process.pid}`
   let mesh: Mesh
@@ -93,7 +105,7 @@ async function main (): Promise<void> {
       home: o.home, listen: o.listen, name, tags: o.tags,
       // --repair: a damaged store is repaired (what cannot be read is dropped, logged, and resynced from peers)
       repair: o.repair, onWarning: (m: string) => { log.warn(m) }, ...o.fault.meshOptions,
-      ...(o.join !== undefined ? { token: o.join } : fresh ? { cluster: createCluster() } : {}),
+      ...(o.join.token !== undefined ? { token: o.join.token } : fresh ? { cluster: createCluster() } : {}),
     })
   } catch (err) {
     await runtime.close()

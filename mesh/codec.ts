@@ -6,10 +6,17 @@ import type { Entry } from './entry.js'
 import { DecodeError, ValueError } from './errors.js'
 import type { Hlc, HlcClock } from './hlc.js'
 import { keyProblem, mayWrite } from './keys.js'
+import { signatureBytes } from './signing.js'
 import { valueProblem, type Value } from './value.js'
 
 /** Wire version carried by every message; a receiver refuses versions it does not know. */
 export const wireVersion = 1
+
+/**
+ * Wire version of deltas and sync frames: 2 since entries carry their writer's signature
+ * (signing.ts). A peer of version 1 refuses them with a message naming both versions.
+ */
+export const stateWireVersion = 2
 
 /** Size and shape limits applied to everything received (see defaults.ts). */
 export interface CodecLimits {
@@ -48,13 +55,17 @@ export function decodeCbor (bytes: Uint8Array, what: string): unknown {
 
 // ---- entries ----
 
-// live: [key, wall, counter, writer, 0, value]; tombstone: [key, wall, counter, writer, 1]
-type EntryTuple = [string, number, number, string, 0, Value] | [string, number, number, string, 1]
+// live: [key, wall, counter, writer, 0, value, sig]; tombstone: [key, wall, counter, writer, 1, sig].
+// The unsigned forms (no trailing sig) decode too, so that one unsigned entry (a store written before
+// signing, a forger) is refused on its own by the receiver's check, not the whole message.
+type EntryTuple = [string, number, number, string, 0, Value, Uint8Array?] | [string, number, number, string, 1, Uint8Array?]
 
 function entryTuple (e: Entry): EntryTuple {
-  return e.value === undefined
+  const t: EntryTuple = e.value === undefined
     ? [e.key, e.hlc.wall, e.hlc.counter, e.hlc.peer, 1]
     : [e.key, e.hlc.wall, e.hlc.counter, e.hlc.peer, 0, e.value]
+  if (e.sig !== undefined) t.push(e.sig)
+  return t
 }
 
 const peerIdPattern = /^[1-9A-HJ-NP-Za-km-z]{32,128}$/
@@ -65,19 +76,30 @@ export function isPeerIdString (s: unknown): s is string {
 }
 
 function entryFromTuple (t: unknown, limits: CodecLimits, what: string): Entry {
-  if (!Array.isArray(t) || (t.length !== 5 && t.length !== 6)) throw new DecodeError('malformed', `${what}: an entry is not a 5- or 6-element array`)
-  const [key, wall, counter, peer, kind, value] = t as unknown[]
+  if (!Array.isArray(t) || t.length < 5 || t.length > 7) throw new DecodeError('malformed', `${what}: an entry is not a 5- to 7-element array`)
+  const [key, wall, counter, peer, kind] = t as unknown[]
+  const bare = kind === 1 ? 5 : 6 // length without the signature
+  let sig: Uint8Array | undefined
+  if (t.length === bare + 1) {
+    const s: unknown = t[bare]
+    if (!(s instanceof Uint8Array) || s.length !== signatureBytes) throw new DecodeError('malformed', `${what}: entry ${String(key)} has a signature that is not ${signatureBytes} bytes`)
+    sig = s
+  } else if (t.length !== bare) {
+    throw new DecodeError('malformed', `${what}: entry ${String(key)} has ${t.length} elements, ${bare} or ${bare + 1} (signed) expected for kind ${String(kind)}`)
+  }
+  const value: unknown = kind === 0 ? t[5] : undefined
   const kp = keyProblem(key, limits.maxKeyBytes)
   if (kp) throw new DecodeError('malformed', `${what}: ${kp}`)
   if (!Number.isSafeInteger(wall) || (wall as number) < 0) throw new DecodeError('malformed', `${what}: entry ${String(key)} has an invalid HLC wall time`)
   if (!Number.isSafeInteger(counter) || (counter as number) < 0) throw new DecodeError('malformed', `${what}: entry ${String(key)} has an invalid HLC counter`)
   if (!isPeerIdString(peer)) throw new DecodeError('malformed', `${what}: entry ${String(key)} has an invalid writer peer id`)
   const hlc: Hlc = { wall: wall as number, counter: counter as number, peer }
-  if (kind === 1 && t.length === 5) return { key: key as string, hlc, value: undefined }
-  if (kind !== 0 || t.length !== 6) throw new DecodeError('malformed', `${what}: entry ${String(key)} has an invalid kind`)
+  const withSig = (e: Entry): Entry => sig === undefined ? e : { ...e, sig }
+  if (kind === 1) return withSig({ key: key as string, hlc, value: undefined })
+  if (kind !== 0) throw new DecodeError('malformed', `${what}: entry ${String(key)} has an invalid kind`)
   const vp = valueProblem(value, limits.maxValueDepth)
   if (vp) throw new DecodeError('malformed', `${what}: entry ${String(key)}: ${vp}`)
-  return { key: key as string, hlc, value: value as Value }
+  return withSig({ key: key as string, hlc, value: value as Value })
 }
 
 /** Encoded size of one entry on the wire. */
@@ -98,7 +120,9 @@ export function checkLocalEntry (e: Entry, limits: CodecLimits): void {
   } catch (err) {
     throw new ValueError(`cannot encode the value of ${e.key}: ${(err as Error).message}`, { cause: err })
   }
-  if (size > limits.maxEntryBytes) throw new ValueError(`the value of ${e.key} is ${size} bytes encoded, more than the ${limits.maxEntryBytes} allowed`)
+  // the signature the mesh adds before sending counts too (64 bytes and its 2-byte header)
+  if (e.sig === undefined) size += signatureBytes + 2
+  if (size > limits.maxEntryBytes) throw new ValueError(`the value of ${e.key} is ${size} bytes encoded (signature included), more than the ${limits.maxEntryBytes} allowed`)
 }
 
 /** Disk form of one entry (the same tuple as on the wire). */
@@ -126,7 +150,7 @@ const DELTA = 1
 
 /** A gossip delta: [version, DELTA, [entry tuples]]. */
 export function encodeDelta (entries: readonly Entry[]): Uint8Array {
-  return encode([wireVersion, DELTA, entries.map(entryTuple)])
+  return encode([stateWireVersion, DELTA, entries.map(entryTuple)])
 }
 
 /** Decodes and shape-checks a gossip delta. Throws DecodeError('malformed' | 'oversized'). */
@@ -135,7 +159,7 @@ export function decodeDelta (bytes: Uint8Array, limits: CodecLimits): Entry[] {
   const msg = decodeCbor(bytes, 'delta')
   if (!Array.isArray(msg) || msg.length !== 3) throw new DecodeError('malformed', 'delta is not a 3-element array')
   const [version, kind, list] = msg as unknown[]
-  if (version !== wireVersion) throw new DecodeError('malformed', `delta has wire version ${String(version)}, this peer speaks ${wireVersion}`)
+  if (version !== stateWireVersion) throw new DecodeError('malformed', `delta has wire version ${String(version)}, this peer speaks ${stateWireVersion}`)
   if (kind !== DELTA) throw new DecodeError('malformed', `delta has kind ${String(kind)}`)
   if (!Array.isArray(list) || list.length === 0) throw new DecodeError('malformed', 'delta has no entries')
   if (list.length > limits.maxDeltaEntries) throw new DecodeError('oversized', `delta has ${list.length} entries, more than ${limits.maxDeltaEntries}`)
@@ -172,11 +196,11 @@ const frameKinds = { root: 1, same: 2, buckets: 3, entries: 4, ack: 5 } as const
 
 export function encodeSyncFrame (f: SyncFrame): Uint8Array {
   switch (f.kind) {
-    case 'root': return encode([wireVersion, frameKinds.root, f.buckets, f.root])
-    case 'same': return encode([wireVersion, frameKinds.same])
-    case 'buckets': return encode([wireVersion, frameKinds.buckets, f.hashes])
-    case 'entries': return encode([wireVersion, frameKinds.entries, f.want ?? null, f.entries.map(entryTuple), f.last])
-    case 'ack': return encode([wireVersion, frameKinds.ack])
+    case 'root': return encode([stateWireVersion, frameKinds.root, f.buckets, f.root])
+    case 'same': return encode([stateWireVersion, frameKinds.same])
+    case 'buckets': return encode([stateWireVersion, frameKinds.buckets, f.hashes])
+    case 'entries': return encode([stateWireVersion, frameKinds.entries, f.want ?? null, f.entries.map(entryTuple), f.last])
+    case 'ack': return encode([stateWireVersion, frameKinds.ack])
   }
 }
 
@@ -185,7 +209,7 @@ export function decodeSyncFrame (bytes: Uint8Array, limits: CodecLimits, maxBuck
   const msg = decodeCbor(bytes, 'sync frame')
   if (!Array.isArray(msg) || msg.length < 2) throw new DecodeError('malformed', 'sync frame is not an array')
   const [version, kind, a, b, c] = msg as unknown[]
-  if (version !== wireVersion) throw new DecodeError('malformed', `sync frame has wire version ${String(version)}, this peer speaks ${wireVersion}`)
+  if (version !== stateWireVersion) throw new DecodeError('malformed', `sync frame has wire version ${String(version)}, this peer speaks ${stateWireVersion}`)
   switch (kind) {
     case frameKinds.root:
       if (msg.length !== 4 || !Number.isSafeInteger(a) || !(b instanceof Uint8Array) || b.length !== 16) throw new DecodeError('malformed', 'bad root frame')

@@ -1,4 +1,5 @@
 // Counters of what the mesh did and refused, exposed by Mesh.counters() (monotonic since start).
+import type { RejectReason } from './errors.js'
 
 export interface MeshCounters {
   /** Local writes (put/delete) applied. */
@@ -15,6 +16,10 @@ export interface MeshCounters {
   rejectedOversized: number
   rejectedOwner: number
   rejectedSkew: number
+  /** Received entries refused because their writer holds its quota of entries or bytes here. */
+  rejectedQuota: number
+  /** Received entries whose writer's signature is missing or wrong (gossip: the whole delta; sync: the entry). */
+  rejectedSignature: number
   /** Sync entries refused as possibly deleted and purged here (older than the purge horizon, key absent). */
   rejectedStale: number
   /** Gossip deltas discarded by the test drop hook before validation. */
@@ -26,6 +31,10 @@ export interface MeshCounters {
   syncFailed: number
   syncEntriesSent: number
   syncEntriesReceived: number
+  /** Sync exchanges ended because the other side sent more than maxSyncExchangeEntries. */
+  syncOverLimit: number
+  /** Requests answered at once with an error because too many were open (per peer or in all). */
+  requestsRefused: number
   /** Tombstones purged. */
   tombstonesPurged: number
   /** SWIM messages sent and received (valid ones; malformed ones count under rejectedMalformed). */
@@ -56,6 +65,8 @@ export function newCounters (): MeshCounters {
     rejectedOversized: 0,
     rejectedOwner: 0,
     rejectedSkew: 0,
+    rejectedSignature: 0,
+    rejectedQuota: 0,
     rejectedStale: 0,
     droppedByTestHook: 0,
     remoteEntriesApplied: 0,
@@ -63,6 +74,8 @@ export function newCounters (): MeshCounters {
     syncFailed: 0,
     syncEntriesSent: 0,
     syncEntriesReceived: 0,
+    syncOverLimit: 0,
+    requestsRefused: 0,
     tombstonesPurged: 0,
     swimSent: 0,
     swimReceived: 0,
@@ -76,11 +89,12 @@ export function newCounters (): MeshCounters {
 }
 
 /** Counts a refused message under its reason. */
-export function countRejection (c: MeshCounters, reason: 'malformed' | 'oversized' | 'owner' | 'skew'): void {
+export function countRejection (c: MeshCounters, reason: RejectReason): void {
   switch (reason) {
     case 'malformed': c.rejectedMalformed++; break
     case 'oversized': c.rejectedOversized++; break
     case 'owner': c.rejectedOwner++; break
     case 'skew': c.rejectedSkew++; break
+    case 'signature': c.rejectedSignature++; break
   }
 }

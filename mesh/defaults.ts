@@ -24,6 +24,10 @@ export const defaults = {
   maxDeltaEntries: 4096,
   /** Deepest nesting accepted in a value: real values are JSON-like documents a few levels deep; this stops recursion bombs. */
   maxValueDepth: 32,
+  /** Entries (tombstones included) one writer may hold in a replica. A peer writes its record, its claims and statuses, and an operator the templates and wants of a cluster: thousands. 100,000 is far above that and bounds what one identity can make every peer keep. */
+  maxWriterEntries: 100_000,
+  /** Encoded bytes one writer may hold in a replica (issue 13: 200 entries of 400 KiB took a peer from 107 to 335 MB). 64 MiB holds hundreds of the largest templates. */
+  maxWriterBytes: 64 * 1024 * 1024,
   /** How far ahead of our wall clock a remote HLC may be before we refuse it: one peer with a broken clock must not drag every HLC into the future. */
   maxClockSkewMs: 60_000,
 
@@ -44,6 +48,8 @@ export const defaults = {
   syncChunkBytes: 512 * 1024,
   /** A sync exchange that takes longer is aborted: even a full sync of 100k entries on loopback takes a few seconds. */
   syncTimeoutMs: 30_000,
+  /** Most entries one side of a sync exchange may send (issue 13, "Limits"): past it the rest is refused, what came first is kept and the exchange ends (counted in syncOverLimit); the next rounds carry on from there. Two writers at their full quota (maxWriterEntries) fit one exchange; a peer that never ends its side cannot fill memory. */
+  maxSyncExchangeEntries: 200_000,
 
   // ---- tombstones ----
   /** A tombstone is kept at least this long, so gossip and the next anti-entropy rounds spread it before anyone may purge it. */
@@ -102,6 +108,10 @@ export const defaults = {
   requestTimeoutMs: 10_000,
   /** Largest request or response frame on extra protocols. */
   maxRequestBytes: 16 * 1024 * 1024,
+  /** Requests served at once for one peer (all extra protocols). A request holds up to maxRequestBytes, so this bounds what one peer makes us hold; requests are user actions forwarded to the peer that runs an instance (actions, exec, log pages), a few at a time, and 16 leaves room for a script driving many. Over it the request is answered at once with an error naming the bound (never read). */
+  maxOpenRequestsPerPeer: 16,
+  /** Requests served at once in all (8 busy peers at their bound). */
+  maxOpenRequests: 128,
 } as const
 
 export type MeshDefaults = typeof defaults

@@ -7,6 +7,12 @@ export interface Entry {
   readonly key: string
   readonly hlc: Hlc
   readonly value: Value | undefined
+  /**
+   * Ed25519 signature of the writer (`hlc.peer`) over the key, HLC and value (signing.ts). Always
+   * present on the wire; absent only on entries being made here before commit signs them, and on
+   * entries read from a store written before signing (this peer signs its own again at start).
+   */
+  readonly sig?: Uint8Array
 }
 
 /** True when `entry` is a tombstone. */

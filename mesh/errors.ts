@@ -20,6 +20,12 @@ export class KeyError extends MeshError {
   readonly code = 'MESH_KEY_INVALID'
 }
 
+/** A local write that would take this peer's entries or bytes in the replica over its quota. */
+export class QuotaError extends MeshError {
+  override readonly name = 'QuotaError'
+  readonly code = 'MESH_QUOTA'
+}
+
 /** A write to a key that another peer owns (DESIGN §3 owner rules). */
 export class OwnershipError extends MeshError {
   override readonly name = 'OwnershipError'
@@ -33,7 +39,7 @@ export class ValueError extends MeshError {
 }
 
 /** Why a received message was refused; each reason has its own counter. */
-export type RejectReason = 'malformed' | 'oversized' | 'owner' | 'skew'
+export type RejectReason = 'malformed' | 'oversized' | 'owner' | 'skew' | 'signature'
 
 /** A message from a peer failed validation. Never escapes the receive path: it is counted and dropped. */
 export class DecodeError extends MeshError {

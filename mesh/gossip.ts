@@ -5,10 +5,11 @@ import { TopicValidatorResult, type Message, type PeerId } from '@libp2p/interfa
 import type { Random } from './clock.js'
 import { checkInbound, decodeDelta, encodeDelta, entrySize, type CodecLimits } from './codec.js'
 import { countRejection, type MeshCounters } from './counters.js'
-import type { Entry } from './entry.js'
+import { wins, type Entry } from './entry.js'
 import { DecodeError } from './errors.js'
 import type { HlcClock } from './hlc.js'
 import type { Replica } from './replica.js'
+import type { EntryVerifier } from './signing.js'
 
 export interface GossipInit {
   pubsub: GossipSub
@@ -20,6 +21,8 @@ export interface GossipInit {
   random: Random
   /** Longest a local write waits before its batch is published. */
   batchMs: number
+  /** Checks each entry's writer signature (signing.ts). */
+  verifier: EntryVerifier
 }
 
 // room for the array headers around the entries of a delta
@@ -111,6 +114,13 @@ export class Gossip {
       if (msg.type !== 'signed') throw new DecodeError('malformed', 'unsigned delta')
       const entries = decodeDelta(msg.data, this.init.limits)
       checkInbound(entries, msg.from.toString(), this.init.hlc)
+      // an entry that would not win changes nothing here: its signature is not worth checking (a
+      // replay of an older write is dropped by LWW); one that would must be its writer's own
+      for (const e of entries) {
+        if (wins(e, this.init.replica.entry(e.key)) && !this.init.verifier.verify(e)) {
+          throw new DecodeError('signature', `entry ${e.key} does not carry a valid signature of its writer ${e.hlc.peer}`)
+        }
+      }
       const applied = this.init.replica.merge(entries)
       counters.remoteEntriesApplied += applied.length
       counters.deltasAccepted++

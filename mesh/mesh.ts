@@ -18,6 +18,7 @@ import { createNode, evictedConnections, type MeshNode } from './node.js'
 import { Replica, type ChangeListener } from './replica.js'
 import { Rpc, type RequestHandler } from './rpc.js'
 import { screenSynced } from './screen.js'
+import { EntrySigner, EntryVerifier } from './signing.js'
 import { Store } from './store.js'
 import { AntiEntropy } from './sync.js'
 import { TombstoneCollector } from './tombstones.js'
@@ -86,6 +87,7 @@ export async function startMesh (options: MeshOptions): Promise<Mesh> {
     const cluster = await resolveCluster(store, options)
     const privateKey = await store.identity()
     const self = peerIdFromPrivateKey(privateKey).toString()
+    const signer = new EntrySigner(privateKey, self)
     const hlc = new HlcClock(self, clock, config.maxClockSkewMs)
     const hw = await store.loadHighWater()
     const limits: CodecLimits = {
@@ -96,12 +98,27 @@ export async function startMesh (options: MeshOptions): Promise<Mesh> {
       maxValueDepth: config.maxValueDepth,
     }
     const counters = newCounters()
-    const replica = new Replica({ self, hlc, clock, limits, buckets: config.syncBuckets, onListenerError: () => { counters.listenerErrors++ } })
+    const replica = new Replica({
+      self, hlc, clock, limits, buckets: config.syncBuckets,
+      quota: { entries: config.maxWriterEntries, bytes: config.maxWriterBytes },
+      onOverQuota: () => { counters.rejectedQuota++ },
+      onListenerError: () => { counters.listenerErrors++ },
+    })
     const loaded = await store.loadEntries(limits, options.repair === true ? { onWarning: warn } : undefined)
     const future = guardClock(loaded, hw, self, clock.now(), config.maxClockSkewMs)
     if (future.warning) warn(future.warning)
     if (hw && future.adoptHighWater) hlc.restore(hw)
-    replica.load(future.kept)
+    // a store written before entries were signed: this peer signs its own again (others' stay
+    // unsigned here, and peers refuse them if relayed; their writers' signed copies replace them
+    // only when newer)
+    const resigned: Entry[] = []
+    replica.load(future.kept.map(e => {
+      if (e.sig !== undefined || e.hlc.peer !== self) return e
+      const signed = signer.sign(e)
+      resigned.push(signed)
+      return signed
+    }))
+    if (resigned.length) await store.write(resigned, true)
     const horizon = await store.loadHorizon()
     store.trackHighWater(() => hlc.highWater())
     const gater = new Gater()
@@ -112,7 +129,7 @@ export async function startMesh (options: MeshOptions): Promise<Mesh> {
       throw new StartError(`peer ${self} cannot start its libp2p node on ${options.listen.join(', ')}: ${(err as Error).message}`, { cause: err })
     }
     gater.attach(async peer => { await node.hangUp(peerIdFromString(peer)) })
-    const mesh = new Mesh({ options, config, clock, random, store, cluster, self, hlc, limits, counters, replica, gater, node, horizon, future })
+    const mesh = new Mesh({ options, config, clock, random, store, cluster, self, hlc, limits, counters, replica, gater, node, horizon, future, signer, verifier: new EntryVerifier() })
     try {
       await mesh.begin()
     } catch (err) {
@@ -160,6 +177,9 @@ interface Parts {
   horizon: number
   /** Entries found stamped far in the future at start (clock-guard.ts). */
   future: ClockGuard
+  /** Signs every entry this peer writes; checks received ones (signing.ts). */
+  signer: EntrySigner
+  verifier: EntryVerifier
 }
 
 /**
@@ -192,6 +212,8 @@ export class Mesh {
      * notice leaves (status closed, still tracked; seen in chaos runs).
      */
     strandConnections: (peer: string) => void
+    /** The stored entry of `key` as it goes on the wire (signature included). */
+    entry: (key: string) => Entry | undefined
   }
 
   private readonly p: Parts
@@ -215,14 +237,14 @@ export class Mesh {
   /** Use startMesh(). */
   constructor (parts: Parts) {
     this.p = parts
-    const { config, clock, random, replica, hlc, limits, counters, node, self, cluster, gater } = parts
+    const { config, clock, random, replica, hlc, limits, counters, node, self, cluster, gater, verifier } = parts
     this.peerId = self
     this.clusterId = cluster.id
     this.gater = gater
     this.startedAt = clock.now()
     this.purgeHorizon = parts.horizon
     this.liveness = new Liveness()
-    this.gossip = new Gossip({ pubsub: node.services.pubsub, topic: protocols.stateTopic(cluster.id), replica, hlc, limits, counters, random, batchMs: config.gossipBatchMs })
+    this.gossip = new Gossip({ pubsub: node.services.pubsub, topic: protocols.stateTopic(cluster.id), replica, hlc, limits, counters, random, batchMs: config.gossipBatchMs, verifier })
     this.tombstones = new TombstoneCollector({ replica, clock, requiredPeers: () => this.requiredPeers(), minAgeMs: config.tombstoneMinAgeMs, ttlMs: config.tombstoneTtlMs })
     this.pool = new Connections({
       node, replica, gater, clock, random, self,
@@ -246,12 +268,13 @@ export class Mesh {
       timeoutMs: config.syncTimeoutMs,
       maxFrameBytes: config.maxSyncFrameBytes,
       chunkBytes: config.syncChunkBytes,
+      maxExchangeEntries: config.maxSyncExchangeEntries,
       onComplete: (peer, _role, since) => {
         this.tombstones.ack(peer, since)
         this.markSynced()
       },
       screen: (received, peer) => screenSynced(received, peer, {
-        self, hlc, replica, counters,
+        self, hlc, replica, counters, verifier,
         checkOwnWrites: parts.options.repair !== true,
         horizon: () => this.purgeHorizon,
         purgedLately: e => this.tombstones.purgedLately(e),
@@ -271,7 +294,7 @@ export class Mesh {
     // subjects only: each probe pair then has one natural dialer (the observer), and the two sides
     // do not dial each other at once, which leaves two connections between them
     this.pool.prefer(() => this.membership.subjects())
-    this.rpc = new Rpc({ node, maxBytes: config.maxRequestBytes, defaultTimeoutMs: config.requestTimeoutMs, reserved: [protocols.sync, protocols.swim(cluster.id), protocols.conn(cluster.id)] })
+    this.rpc = new Rpc({ node, counters, maxOpenPerPeer: config.maxOpenRequestsPerPeer, maxOpen: config.maxOpenRequests, maxBytes: config.maxRequestBytes, defaultTimeoutMs: config.requestTimeoutMs, reserved: [protocols.sync, protocols.swim(cluster.id), protocols.conn(cluster.id)] })
     this.testing = {
       setGossipDropRate: rate => { this.gossip.setDropRate(rate) },
       publishRaw: async bytes => { await this.gossip.publishRaw(bytes) },
@@ -279,6 +302,7 @@ export class Mesh {
       digestRoot: () => Buffer.from(replica.digest.rootHash()).toString('hex'),
       connections: () => connectionViews(node),
       strandConnections: peer => { for (const c of node.getConnections(peerIdFromString(peer))) (c as { status: string }).status = 'closed' },
+      entry: key => replica.entry(key),
     }
   }
 
@@ -479,7 +503,8 @@ export class Mesh {
     return entry.hlc
   }
 
-  private async commit (entry: Entry): Promise<void> {
+  private async commit (unsigned: Entry): Promise<void> {
+    const entry = this.p.signer.sign(unsigned)
     await this.p.store.write([entry], true)
     // a newer version may have arrived while the disk wrote; it stays (and is persisted after ours)
     if (!this.p.replica.applyLocal(entry)) return

@@ -1,10 +1,11 @@
 // The replicated map: LWW by HLC per key, owner rules on local writes, tombstones, change
 // notifications by prefix. In memory and free of I/O; the mesh persists and gossips what it applies.
 import type { Clock } from './clock.js'
-import { checkLocalEntry, type CodecLimits } from './codec.js'
+import { checkLocalEntry, entrySize, type CodecLimits } from './codec.js'
+import { defaults } from './defaults.js'
 import { Digest } from './digest.js'
 import { wins, type Entry } from './entry.js'
-import { OwnershipError } from './errors.js'
+import { OwnershipError, QuotaError } from './errors.js'
 import type { Hlc, HlcClock } from './hlc.js'
 import { checkKey, ownerOf } from './keys.js'
 import type { Value } from './value.js'
@@ -32,6 +33,10 @@ export interface ReplicaInit {
   clock: Clock
   limits: CodecLimits
   buckets: number
+  /** Most entries and encoded bytes one writer may hold here (default: defaults.ts maxWriterEntries / maxWriterBytes). */
+  quota?: { entries: number; bytes: number }
+  /** A remote entry refused because its writer holds its quota here. */
+  onOverQuota?: (entry: Entry) => void
   /** Called when a change listener throws (the error is swallowed after this). */
   onListenerError?: (err: unknown, change: Change) => void
 }
@@ -41,7 +46,12 @@ interface Slot {
   bucket: number
   /** Monotonic ms at which this version was applied here (tombstone purge uses it). */
   appliedAt: number
+  /** Encoded size of the entry, counted against its writer's quota. */
+  size: number
 }
+
+/** What one writer holds in the replica. */
+export interface Usage { entries: number; bytes: number }
 
 export class Replica {
   readonly digest: Digest
@@ -50,6 +60,7 @@ export class Replica {
   private readonly listeners = new Set<{ prefix: string; fn: ChangeListener }>()
   private readonly applyHooks = new Set<(applied: Entry[], origin: Origin) => void>()
   private readonly init: ReplicaInit
+  private readonly usage = new Map<string, Usage>()
   private live = 0
 
   constructor (init: ReplicaInit) {
@@ -122,7 +133,26 @@ export class Replica {
     if (value === undefined && (current === undefined || current.entry.value === undefined)) return undefined
     const entry: Entry = { key, hlc: this.init.hlc.now(), value }
     checkLocalEntry(entry, this.init.limits)
+    const over = this.overQuota(entry, current)
+    if (over) throw new QuotaError(`peer ${this.init.self} cannot write ${key}: ${over} (tombstones count until purged)`)
     return entry
+  }
+
+  /** What `writer` holds here (entries, tombstones included, and encoded bytes). */
+  usageOf (writer: string): Usage {
+    return { ...(this.usage.get(writer) ?? { entries: 0, bytes: 0 }) }
+  }
+
+  /** Why applying `entry` over `current` would take its writer over the quota, or undefined. */
+  private overQuota (entry: Entry, current: Slot | undefined): string | undefined {
+    const quota = this.init.quota ?? { entries: defaults.maxWriterEntries, bytes: defaults.maxWriterBytes }
+    const u = this.usage.get(entry.hlc.peer) ?? { entries: 0, bytes: 0 }
+    const same = current !== undefined && current.entry.hlc.peer === entry.hlc.peer
+    const entries = u.entries + (same ? 0 : 1)
+    const bytes = u.bytes - (same ? current.size : 0) + entrySize(entry) + signatureAllowance(entry)
+    if (entries > quota.entries) return `its writer would hold ${entries} entries, more than the ${quota.entries} allowed per writer`
+    if (bytes > quota.bytes) return `its writer would hold ${bytes} bytes, more than the ${quota.bytes} allowed per writer`
+    return undefined
   }
 
   /**
@@ -148,6 +178,7 @@ export class Replica {
     for (const entry of entries) {
       const current = this.slots.get(entry.key)
       if (!wins(entry, current?.entry)) continue
+      if (this.overQuota(entry, current)) { this.init.onOverQuota?.(entry); continue }
       this.init.hlc.observe(entry.hlc)
       const previous = current?.entry.value
       this.set(entry, current)
@@ -183,6 +214,7 @@ export class Replica {
       this.digest.toggle(slot.entry, slot.bucket)
       this.slots.delete(t.key)
       this.byBucket[slot.bucket]!.delete(t.key)
+      this.account(slot.entry.hlc.peer, -1, -slot.size)
       removed.push(t)
     }
     return removed
@@ -205,19 +237,31 @@ export class Replica {
   }
 
   private set (entry: Entry, current: Slot | undefined): void {
+    const size = entrySize(entry) + signatureAllowance(entry)
     if (current) {
       this.digest.toggle(current.entry, current.bucket)
       if (current.entry.value !== undefined) this.live--
+      this.account(current.entry.hlc.peer, -1, -current.size)
       current.entry = entry
       current.appliedAt = this.init.clock.monotonic()
+      current.size = size
       this.digest.toggle(entry, current.bucket)
     } else {
       const bucket = this.digest.bucketOf(entry.key)
-      this.slots.set(entry.key, { entry, bucket, appliedAt: this.init.clock.monotonic() })
+      this.slots.set(entry.key, { entry, bucket, appliedAt: this.init.clock.monotonic(), size })
       this.byBucket[bucket]!.add(entry.key)
       this.digest.toggle(entry, bucket)
     }
+    this.account(entry.hlc.peer, 1, size)
     if (entry.value !== undefined) this.live++
+  }
+
+  private account (writer: string, entries: number, bytes: number): void {
+    const u = this.usage.get(writer) ?? { entries: 0, bytes: 0 }
+    u.entries += entries
+    u.bytes += bytes
+    if (u.entries <= 0) this.usage.delete(writer)
+    else this.usage.set(writer, u)
   }
 
   private emit (applied: Array<{ entry: Entry; previous: Value | undefined }>, origin: Origin): void {
@@ -236,4 +280,9 @@ export class Replica {
       }
     }
   }
+}
+
+// an entry not signed yet (a local write before commit) counts as it will be sent
+function signatureAllowance (e: Entry): number {
+  return e.sig === undefined ? 66 : 0
 }

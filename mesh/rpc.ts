@@ -4,6 +4,7 @@
 import type { Stream } from '@libp2p/interface'
 import { RequestError } from './errors.js'
 import { FrameReader, FrameWriter } from './framing.js'
+import type { MeshCounters } from './counters.js'
 import { openStream, type MeshNode } from './node.js'
 
 const OK = 0
@@ -22,6 +23,10 @@ export type RequestHandler = (request: Uint8Array, ctx: RequestContext) => Uint8
 
 export interface RpcInit {
   node: MeshNode
+  counters: MeshCounters
+  /** Requests served at once for one peer, and in all (defaults.ts maxOpenRequestsPerPeer / maxOpenRequests). */
+  maxOpenPerPeer: number
+  maxOpen: number
   maxBytes: number
   defaultTimeoutMs: number
   /** Protocols the mesh uses itself; handle() refuses them. */
@@ -32,6 +37,8 @@ export class Rpc {
   private readonly init: RpcInit
   private readonly handled = new Set<string>()
   private readonly abort = new AbortController()
+  private readonly open = new Map<string, number>()
+  private openTotal = 0
 
   constructor (init: RpcInit) {
     this.init = init
@@ -95,6 +102,57 @@ export class Rpc {
   }
 
   private async serve (stream: Stream, peer: string, handler: RequestHandler): Promise<void> {
+    const mine = this.open.get(peer) ?? 0
+    const busy = mine >= this.init.maxOpenPerPeer
+      ? `peer ${this.self()} has ${mine} requests from peer ${peer} open, the most it serves per peer (maxOpenRequestsPerPeer); retry when they are answered`
+      : this.openTotal >= this.init.maxOpen
+        ? `peer ${this.self()} has ${this.openTotal} requests open, the most it serves at once (maxOpenRequests); retry later`
+        : undefined
+    if (busy !== undefined) {
+      // answered before the request is read: nothing of it is held
+      this.init.counters.requestsRefused++
+      await this.refuse(stream, busy)
+      return
+    }
+    this.open.set(peer, mine + 1)
+    this.openTotal++
+    try {
+      await this.serveOne(stream, peer, handler)
+    } finally {
+      this.openTotal--
+      const left = (this.open.get(peer) ?? 1) - 1
+      if (left <= 0) this.open.delete(peer)
+      else this.open.set(peer, left)
+    }
+  }
+
+  private self (): string { return this.init.node.peerId.toString() }
+
+  private async refuse (stream: Stream, why: string): Promise<void> {
+    try {
+      const msg = new TextEncoder().encode(why)
+      const answer = new Uint8Array(msg.length + 1)
+      answer[0] = FAILED
+      answer.set(msg, 1)
+      const writer = new FrameWriter(stream)
+      writer.write(answer)
+      writer.end()
+      // the request is read and dropped as it comes (never held), so the requester's write ends
+      // cleanly and it reads this answer; a requester that never ends its write is cut off
+      const timer = setTimeout(() => { stream.abort(new Error('refused request not ended in time')) }, 10_000)
+      try {
+        for await (const _chunk of stream.source) { /* dropped */ }
+      } finally {
+        clearTimeout(timer)
+      }
+      await writer.done
+      await stream.close()
+    } catch (err) {
+      stream.abort(err as Error)
+    }
+  }
+
+  private async serveOne (stream: Stream, peer: string, handler: RequestHandler): Promise<void> {
     try {
       const reader = new FrameReader(stream.source, this.init.maxBytes)
       const request = await reader.next()

@@ -13,20 +13,22 @@
 //    be a key deleted and purged here: it is refused and reported so the mesh writes a tombstone
 //    just above it, which removes it from the stale replica too. The sender's own writes to its
 //    own keys are exempt (nobody else can have deleted them).
-// What stays unverifiable without signatures: a third party's entry whose writer field names its
-// owner. The trust issue (Ed25519-signed entries) closes that gap.
+//  - signature: an entry that would change this replica must carry its writer's valid signature
+//    (signing.ts), so a third party cannot relay a write its writer never made.
 import { countRejection, type MeshCounters } from './counters.js'
 import { DecodeError } from './errors.js'
 import { wins, type Entry } from './entry.js'
 import type { HlcClock } from './hlc.js'
 import { mayWrite, ownerOf } from './keys.js'
 import type { Replica } from './replica.js'
+import type { EntryVerifier } from './signing.js'
 
 export interface ScreenInit {
   self: string
   hlc: HlcClock
   replica: Replica
   counters: MeshCounters
+  verifier: EntryVerifier
   /** Wall ms of the newest tombstone purged here by TTL without every peer's acknowledgement (0: none). */
   horizon: () => number
   /** Whether this peer's replica holds all its own writes (false after a repair dropped entries). */
@@ -62,6 +64,9 @@ export function screenSynced (received: readonly Entry[], peer: string, init: Sc
       forged.push(e)
       continue
     }
+    // older or equal versions are dropped by LWW anyway (a replay changes nothing): only an entry
+    // that would win needs its signature checked
+    if (wins(e, replica.entry(e.key)) && !init.verifier.verify(e)) { counters.rejectedSignature++; continue }
     if (horizon > 0 && e.hlc.wall <= horizon && replica.entry(e.key) === undefined && !(e.hlc.peer === peer && ownerOf(e.key) === peer)) {
       counters.rejectedStale++
       stale.push(e)

@@ -31,6 +31,8 @@ export interface SyncInit {
   timeoutMs: number
   maxFrameBytes: number
   chunkBytes: number
+  /** Most entries the other side may send in one exchange (defaults.ts maxSyncExchangeEntries). */
+  maxExchangeEntries: number
   /**
    * An exchange with `peer` completed: `peer` holds everything this replica held at monotonic time
    * `since`.
@@ -96,7 +98,9 @@ export class AntiEntropy {
         const mine = replica.entriesInBuckets(want)
         this.sendEntries(writer, want, mine)
         counters.syncEntriesSent += mine.length
-        this.apply((await this.receiveEntries(reader, peer)).received)
+        const theirs = await this.receiveEntries(reader, peer)
+        this.apply(theirs.received)
+        if (theirs.overLimit) throw this.overLimit(peer)
         writer.write(encodeSyncFrame({ kind: 'ack' }))
       } else if (answer.kind !== 'same') {
         throw new ProtocolError(`sync peer ${peer} answered the root with a ${answer.kind} frame`)
@@ -134,9 +138,10 @@ export class AntiEntropy {
         writer.write(encodeSyncFrame({ kind: 'buckets', hashes: replica.digest.bucketHashes() }))
         // our side of the differing buckets is taken before A's entries are applied; only what A
         // lacks (or holds in an older version) is sent back
-        const { want, received } = await this.receiveEntries(reader, peer)
+        const { want, received, overLimit } = await this.receiveEntries(reader, peer)
         const snapshot = replica.entriesInBuckets(want ?? [])
         this.apply(received)
+        if (overLimit) throw this.overLimit(peer)
         const theirs = new Map(received.map(e => [e.key, e]))
         const back = snapshot.filter(e => { const t = theirs.get(e.key); return !t || compareHlc(t.hlc, e.hlc) < 0 })
         this.sendEntries(writer, undefined, back)
@@ -165,18 +170,30 @@ export class AntiEntropy {
   }
 
   /** Reads entries frames until `last`, validating each; applies nothing. Returns the want list of the first frame and all entries. */
-  private async receiveEntries (reader: FrameReader, peer: string): Promise<{ want: number[] | undefined; received: Entry[] }> {
+  private async receiveEntries (reader: FrameReader, peer: string): Promise<{ want: number[] | undefined; received: Entry[]; overLimit: boolean }> {
     let want: number[] | undefined
     const received: Entry[] = []
+    let count = 0
+    let overLimit = false
     for (let first = true; ; first = false) {
       const f = await this.read(reader, peer)
       if (f.kind !== 'entries') throw new ProtocolError(`sync peer ${peer} sent ${f.kind} instead of entries`)
       if (first) want = f.want
-      for (const e of this.init.screen(f.entries, peer)) received.push(e)
+      // the bound counts entries sent, not those kept: screening them costs work too
+      const room = this.init.maxExchangeEntries - count
+      count += f.entries.length
+      for (const e of this.init.screen(room < f.entries.length ? f.entries.slice(0, Math.max(0, room)) : f.entries, peer)) received.push(e)
+      if (count > this.init.maxExchangeEntries) { overLimit = true; break }
       if (f.last) break
     }
     this.init.counters.syncEntriesReceived += received.length
-    return { want, received }
+    return { want, received, overLimit }
+  }
+
+  /** The exchange ends: the other side sent more than it may in one. What came first was applied. */
+  private overLimit (peer: string): ProtocolError {
+    this.init.counters.syncOverLimit++
+    return new ProtocolError(`sync peer ${peer} sent more than ${this.init.maxExchangeEntries} entries in one exchange; the first were applied, the rest refused`)
   }
 
   private apply (entries: readonly Entry[]): void {

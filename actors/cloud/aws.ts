@@ -119,6 +119,10 @@ export async function openAws (creds: AwsCredentials, options: ProviderOptions):
         MinCount: 1,
         MaxCount: 1,
         UserData: Buffer.from(spec.boot.cloudConfig).toString('base64'),
+        // IMDSv2 only (session tokens), and a hop limit of 1: a container behind a bridge (one hop
+        // more) cannot reach the metadata service, so neither the user data (the join token) nor
+        // the instance role's credentials
+        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1, HttpEndpoint: 'enabled' },
         SecurityGroupIds: [group],
         ...(spec.keyPair ? { KeyName: spec.keyPair } : {}),
         ...(spec.zone ? { Placement: { AvailabilityZone: spec.zone } } : {}),

@@ -53,6 +53,14 @@ export async function openLocal (options: ProviderOptions, monkd: MonkdCommand |
       for (let k = 0; k < spec.boot.args.length; k++) {
         const a = spec.boot.args[k]!
         if (a === '--home' || a === '--p2p-port') { k++; continue }
+        // the token file the install writes on a real machine: here in the machine's home, 0600
+        if (a === '--join-file') {
+          const file = join(home, 'join-token')
+          writeFileSync(file, spec.boot.join + '\n', { mode: 0o600 })
+          args.push('--join-file', file)
+          k++
+          continue
+        }
         args.push(a)
       }
       const out = openSync(join(mdir, 'console.log'), 'a')

@@ -41,6 +41,8 @@ export interface MachineSpec extends Location {
     readonly script: string
     /** monkd's arguments (local runs them directly). */
     readonly args: readonly string[]
+    /** The join token (secret; local writes it to the file `--join-file` names). */
+    readonly join: string
   }
   /** Same token for retries of one create: providers that support it (EC2 ClientToken) make the call idempotent. */
   readonly idempotencyToken: string

@@ -1,6 +1,6 @@
 // `monk cluster new|join|token|peers|info|exit|peer-tags`. Every monkd founds a one-peer cluster in
-// a fresh home; `new` (or `token`) prints its join token; `join` starts the local monkd with
-// `--join TOKEN` and waits until it reaches a peer. monkd keeps one cluster per home (in <home>/data),
+// a fresh home; `new` (or `token`) prints its join token; `join` starts the local monkd with the
+// token in MONK_JOIN_TOKEN (never in its argv) and waits until it reaches a peer. monkd keeps one cluster per home (in <home>/data),
 // so a running peer cannot switch clusters in place: join refuses then (exit first, or use a fresh
 // home); exit leaves cleanly, keeps the old data aside and restarts monkd as a new one-peer cluster.
 import type { Command } from 'commander'
@@ -106,7 +106,7 @@ export async function join (joinToken: string, flags: DaemonFlags & { timeout: s
   const { timeout: _t, ...daemonFlags } = flags
   const given = daemonArgs(daemonFlags)
   const base = given.length ? given : withoutJoin((await readRecorded(s))?.args ?? [])
-  await startDaemon(s, [...base, '--join', joinToken])
+  await startDaemon(s, base, { joinToken })
   const peers = await waitForPeers(s, timeoutS * 1000)
   if (s.json) { printJson(peers); return }
   s.print(peersTable(peers, s.status))

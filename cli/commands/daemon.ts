@@ -19,14 +19,17 @@ export interface DaemonFlags {
   memory?: string
 }
 
-/** monkd arguments for the flags given (without --home, which start adds). */
+/**
+ * monkd arguments for the flags given (without --home, which start adds). Never the join token:
+ * it carries the cluster key, and argv is in the process list; startDaemon passes it in
+ * MONK_JOIN_TOKEN, which monkd reads once and removes.
+ */
 export function daemonArgs (f: DaemonFlags): string[] {
   return [
     ...(f.name !== undefined ? ['--name', f.name] : []),
     ...(f.tag ?? []).flatMap(t => ['--tag', t]),
     ...(f.p2pPort !== undefined ? ['--p2p-port', f.p2pPort] : []),
     ...(f.listen !== undefined ? ['--listen', f.listen] : []),
-    ...(f.join !== undefined ? ['--join', f.join] : []),
     ...(f.runtime !== undefined ? ['--runtime', f.runtime] : []),
     ...(f.logLevel !== undefined ? ['--log-level', f.logLevel] : []),
     ...(f.cpu !== undefined ? ['--cpu', f.cpu] : []),
@@ -90,14 +93,14 @@ async function answers (s: Session, timeoutMs = 2_000): Promise<Record<string, u
  * on a pipe when it is ready (MONK_READY_FD), then asks it once for its ping info. Returns its pid
  * and that info. Fails with `daemon-start-failed` (and the log's tail) if it exits first.
  */
-export async function startDaemon (s: Session, args: readonly string[]): Promise<{ pid: number, log: string, info: Record<string, unknown> }> {
+export async function startDaemon (s: Session, args: readonly string[], opts: { joinToken?: string | undefined } = {}): Promise<{ pid: number, log: string, info: Record<string, unknown> }> {
   const [{ spawn }, fs, { join }, { progress }] = await Promise.all([import('node:child_process'), import('node:fs'), import('node:path'), import('../format/spinner.js')])
   const logs = join(s.home, 'logs')
   fs.mkdirSync(logs, { recursive: true, mode: 0o700 })
   const log = join(logs, 'monkd.log')
   const fd = fs.openSync(log, 'a')
   const { node, script } = await monkdCommand()
-  const child = spawn(process.execPath, [...node, script, '--home', s.home, ...args], { detached: true, stdio: ['ignore', fd, fd, 'pipe'], env: { ...process.env, MONK_READY_FD: '3' } })
+  const child = spawn(process.execPath, [...node, script, '--home', s.home, ...args], { detached: true, stdio: ['ignore', fd, fd, 'pipe'], env: { ...process.env, MONK_READY_FD: '3', ...(opts.joinToken !== undefined ? { MONK_JOIN_TOKEN: opts.joinToken } : {}) } })
   fs.closeSync(fd)
   const pid = child.pid ?? 0
   fs.writeFileSync(await recordFile(s), JSON.stringify({ args, pid }) + '\n', { mode: 0o600 })
@@ -164,8 +167,9 @@ export async function start (flags: DaemonFlags, cmd: Command): Promise<void> {
     return
   }
   const given = daemonArgs(flags)
-  const args = given.length ? given : (await readRecorded(s))?.args ?? []
-  const { pid, log, info } = await startDaemon(s, args)
+  // a file recorded by an older monk may hold --join TOKEN: the home remembers its cluster anyway
+  const args = given.length ? given : withoutJoin((await readRecorded(s))?.args ?? [])
+  const { pid, log, info } = await startDaemon(s, args, { joinToken: flags.join })
   if (s.json) { printJson({ running: true, started: true, pid, socket: s.socket, log, home: s.home, ...info }); return }
   s.print(`monkd started (pid ${pid})\n  socket: ${s.socket}\n  logs:   ${log}`)
 }

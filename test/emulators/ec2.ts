@@ -29,12 +29,16 @@ export class Ec2Emulator extends Emulator {
   private readonly o: Required<Omit<Ec2Options, 'host'>>
   private readonly groups = new Map<string, { id: string, name: string, region: string, rules: string[] }>()
   private readonly tokens = new Map<string, string[]>()
+  private readonly metadata = new Map<string, Record<string, string>>()
   private seq = 0
 
   constructor (o: Ec2Options) {
     super(o.host)
     this.o = { regions: ['us-east-1', 'eu-west-1', 'us-west-2'], keyPairs: [], ...o }
   }
+
+  /** The instance metadata options each machine was launched with (`HttpTokens`, `HttpPutResponseHopLimit`, `HttpEndpoint`). */
+  metadataOptions (id: string): Record<string, string> | undefined { return this.metadata.get(id) }
 
   /** Security groups created, with their ingress rules (`tcp:44001:0.0.0.0/0`). */
   securityGroups (): Array<{ id: string, name: string, region: string, rules: string[] }> { return [...this.groups.values()] }
@@ -167,6 +171,10 @@ export class Ec2Emulator extends Emulator {
       this.machines.set(m.id, m)
       made.push(m)
     }
+    const meta: Record<string, string> = {}
+    for (const k of ['HttpTokens', 'HttpPutResponseHopLimit', 'HttpEndpoint']) { const v = p.get(`MetadataOptions.${k}`); if (v !== null) meta[k] = v }
+    if (meta.HttpTokens !== undefined && !['optional', 'required'].includes(meta.HttpTokens)) throw new Ec2Error(400, 'InvalidParameterValue', `Invalid value '${meta.HttpTokens}' for HttpTokens.`)
+    for (const m of made) this.metadata.set(m.id, meta)
     if (token !== null) this.tokens.set(token, made.map(m => m.id))
     const xml = `<reservationId>r-${randomBytes(8).toString('hex')}</reservationId><ownerId>123456789012</ownerId>${set('instancesSet', made.map(m => this.instanceXml(m)))}`
     // the machines boot after the answer, like a real instance leaving `pending`

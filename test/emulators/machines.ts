@@ -3,7 +3,7 @@
 // this machine in its own temporary home, on 127.0.0.1; terminating sends it SIGTERM (a clean
 // shutdown, like an ACPI power-off under systemd), then SIGKILL.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, openSync, closeSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { readBootstrap } from '../../actors/cloud/bootstrap.js'
@@ -58,6 +58,14 @@ export class MachineHost {
       const args: string[] = []
       for (let k = 0; k < b.args.length; k++) {
         if (b.args[k] === '--home' || b.args[k] === '--p2p-port') { k++; continue }
+        // the token file the bootstrap's install writes into monkd's home, written here the same way (0600)
+        if (b.args[k] === '--join-file') {
+          const file = join(home, 'join-token')
+          writeFileSync(file, b.join + '\n', { mode: 0o600 })
+          args.push('--join-file', file)
+          k++
+          continue
+        }
         args.push(b.args[k]!)
       }
       const out = openSync(join(home, 'console.log'), 'a')

@@ -60,8 +60,8 @@ export async function until<T> (what: string, fn: () => T | Promise<T>, timeoutM
 export interface MonkdProcess { name: string, home: string, child: ChildProcess, client: ApiClient, output: () => string }
 
 /** Starts `monkd` as a real process and waits until its socket answers. */
-export async function spawnMonkd (name: string, home: string, args: string[] = []): Promise<MonkdProcess> {
-  const child = spawn(process.execPath, [...MONKD_NODE_FLAGS, ...tsNode, join(root, 'cli/monkd.ts'), '--home', home, '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } })
+export async function spawnMonkd (name: string, home: string, args: string[] = [], env: Record<string, string> = {}): Promise<MonkdProcess> {
+  const child = spawn(process.execPath, [...MONKD_NODE_FLAGS, ...tsNode, join(root, 'cli/monkd.ts'), '--home', home, '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
   let out = ''
   child.stdout?.on('data', d => { out += String(d) })
   child.stderr?.on('data', d => { out += String(d) })

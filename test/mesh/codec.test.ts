@@ -3,7 +3,7 @@ import { encode } from 'cborg'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ManualClock } from '../../mesh/clock.js'
-import { checkInbound, checkLocalEntry, decodeDelta, decodeStoredEntry, decodeSyncFrame, encodeCbor, encodeDelta, encodeStoredEntry, encodeSyncFrame, type CodecLimits, type SyncFrame } from '../../mesh/codec.js'
+import { checkInbound, checkLocalEntry, decodeDelta, decodeStoredEntry, decodeSyncFrame, encodeCbor, encodeDelta, encodeStoredEntry, encodeSyncFrame, stateWireVersion as V, type CodecLimits, type SyncFrame } from '../../mesh/codec.js'
 import { defaults } from '../../mesh/defaults.js'
 import type { Entry } from '../../mesh/entry.js'
 import { DecodeError, ValueError, type RejectReason } from '../../mesh/errors.js'
@@ -39,6 +39,22 @@ Codec('a delta round-trips live entries, tombstones and byte strings', () => {
   assert.equal(decodeDelta(encodeDelta(entries), limits), entries)
 })
 
+Codec('signed entries round-trip in deltas, sync frames and on disk', () => {
+  const sig = new Uint8Array(64).fill(7)
+  const entries: Entry[] = [{ ...entry('want/x', { a: 1 }), sig }, { ...entry('want/gone', undefined), sig }]
+  assert.equal(decodeDelta(encodeDelta(entries), limits), entries)
+  assert.equal(decodeSyncFrame(encodeSyncFrame({ kind: 'entries', want: [1], entries, last: true }), limits, 4), { kind: 'entries', want: [1], entries, last: true })
+  for (const e of entries) assert.equal(decodeStoredEntry(encodeStoredEntry(e), limits), e)
+})
+
+Codec('checkLocalEntry counts the signature the mesh adds in the entry limit', () => {
+  const fits = (n: number): boolean => { try { checkLocalEntry(entry('want/x', 'x'.repeat(n)), limits); return true } catch { return false } }
+  let n = 0
+  while (fits(n + 1)) n++
+  const signed: Entry = { ...entry('want/x', 'x'.repeat(n)), sig: new Uint8Array(64) }
+  assert.is(reason(() => decodeDelta(encodeDelta([signed]), { ...limits, maxDeltaBytes: 100_000 })), 'none', 'the largest local entry, signed, is accepted by receivers')
+})
+
 Codec('stored entries round-trip', () => {
   const e = entry('tpl/ns/app', { source: 'x' })
   assert.equal(decodeStoredEntry(encodeStoredEntry(e), limits), e)
@@ -49,26 +65,31 @@ const bad: Array<[string, Uint8Array, RejectReason]> = [
   ['random bytes', new Uint8Array([0xff, 0x00, 0x13, 0x37]), 'malformed'],
   ['empty', new Uint8Array(0), 'malformed'],
   ['not an array', encode({ v: 1 }), 'malformed'],
-  ['unknown version', encode([2, 1, []]), 'malformed'],
-  ['unknown kind', encode([1, 9, []]), 'malformed'],
-  ['no entries', encode([1, 1, []]), 'malformed'],
-  ['entry not an array', encode([1, 1, ['x']]), 'malformed'],
-  ['bad key (empty segment)', encode([1, 1, [['want//x', now, 0, A, 0, 1]]]), 'malformed'],
-  ['bad key (control char)', encode([1, 1, [['want/\u0001', now, 0, A, 0, 1]]]), 'malformed'],
-  ['negative wall', encode([1, 1, [['want/x', -1, 0, A, 0, 1]]]), 'malformed'],
-  ['float counter', encode([1, 1, [['want/x', now, 0.5, A, 0, 1]]]), 'malformed'],
-  ['bad writer id', encode([1, 1, [['want/x', now, 0, 'not a peer!', 0, 1]]]), 'malformed'],
-  ['tombstone with a value', encode([1, 1, [['want/x', now, 0, A, 1, 1]]]), 'malformed'],
-  ['live entry without a value', encode([1, 1, [['want/x', now, 0, A, 0]]]), 'malformed'],
+  ['unknown version', encode([9, 1, []]), 'malformed'],
+  ['unknown kind', encode([V, 9, []]), 'malformed'],
+  ['no entries', encode([V, 1, []]), 'malformed'],
+  ['entry not an array', encode([V, 1, ['x']]), 'malformed'],
+  ['bad key (empty segment)', encode([V, 1, [['want//x', now, 0, A, 0, 1]]]), 'malformed'],
+  ['bad key (control char)', encode([V, 1, [['want/\u0001', now, 0, A, 0, 1]]]), 'malformed'],
+  ['negative wall', encode([V, 1, [['want/x', -1, 0, A, 0, 1]]]), 'malformed'],
+  ['float counter', encode([V, 1, [['want/x', now, 0.5, A, 0, 1]]]), 'malformed'],
+  ['bad writer id', encode([V, 1, [['want/x', now, 0, 'not a peer!', 0, 1]]]), 'malformed'],
+  ['tombstone with a value', encode([V, 1, [['want/x', now, 0, A, 1, 1]]]), 'malformed'],
+  ['live entry without a value', encode([V, 1, [['want/x', now, 0, A, 0]]]), 'malformed'],
   ['undefined value', new Uint8Array([...good.subarray(0, good.length - 1), 0xf7]), 'malformed'],
   ['NaN value', new Uint8Array([...good.subarray(0, good.length - 1), 0xf9, 0x7e, 0x00]), 'malformed'],
   ['indefinite-length array', new Uint8Array([0x9f, 0x01, 0xff]), 'malformed'],
   ['trailing bytes', new Uint8Array([...good, 0x00]), 'malformed'],
   ['deep nesting', new Uint8Array(3000).fill(0x81), 'malformed'],
-  ['too deep value', encode([1, 1, [['want/x', now, 0, A, 0, JSON.parse('['.repeat(40) + ']'.repeat(40))]]]), 'malformed'],
-  ['too many bytes', encode([1, 1, [['want/x', now, 0, A, 0, 'x'.repeat(5000)]]]), 'oversized'],
-  ['too many entries', encode([1, 1, Array.from({ length: 51 }, (_, i) => [`want/${i}`, now, 0, A, 0, 1])]), 'oversized'],
-  ['an entry over the entry limit', encode([1, 1, [['want/x', now, 0, A, 0, 'x'.repeat(1500)]]]), 'oversized'],
+  ['too deep value', encode([V, 1, [['want/x', now, 0, A, 0, JSON.parse('['.repeat(40) + ']'.repeat(40))]]]), 'malformed'],
+  ['too many bytes', encode([V, 1, [['want/x', now, 0, A, 0, 'x'.repeat(5000)]]]), 'oversized'],
+  ['too many entries', encode([V, 1, Array.from({ length: 51 }, (_, i) => [`want/${i}`, now, 0, A, 0, 1])]), 'oversized'],
+  ['an entry over the entry limit', encode([V, 1, [['want/x', now, 0, A, 0, 'x'.repeat(1500)]]]), 'oversized'],
+  ['a signature that is not 64 bytes', encode([V, 1, [['want/x', now, 0, A, 0, 1, new Uint8Array(10)]]]), 'malformed'],
+  ['a signature that is not bytes', encode([V, 1, [['want/x', now, 0, A, 0, 1, 'x'.repeat(64)]]]), 'malformed'],
+  ['a tombstone with a value and a signature', encode([V, 1, [['want/x', now, 0, A, 1, 1, new Uint8Array(64)]]]), 'malformed'],
+  ['a live entry with two trailing fields', encode([V, 1, [['want/x', now, 0, A, 0, 1, new Uint8Array(64), 1]]]), 'malformed'],
+  ['the previous wire version (unsigned entries)', encode([1, 1, [['want/x', now, 0, A, 0, 1]]]), 'malformed'],
   ['__proto__ key in a value', new Uint8Array([...good.subarray(0, good.length - 1), 0xa1, 0x69, ...new TextEncoder().encode('__proto__'), 0xa1, 0x61, 0x61, 0x01]), 'malformed'],
 ]
 for (const [name, bytes, want] of bad) {
@@ -120,9 +141,9 @@ Codec('sync frames round-trip and bad ones are refused', () => {
     { kind: 'ack' },
   ]
   for (const f of frames) assert.equal(decodeSyncFrame(encodeSyncFrame(f), limits, 4), f)
-  assert.is(reason(() => decodeSyncFrame(encode([1, 4, [9], [], true]), limits, 4)), 'malformed')
-  assert.is(reason(() => decodeSyncFrame(encode([1, 3, new Uint8Array(8)]), limits, 4)), 'malformed')
-  assert.is(reason(() => decodeSyncFrame(encode([1, 77]), limits, 4)), 'malformed')
+  assert.is(reason(() => decodeSyncFrame(encode([V, 4, [9], [], true]), limits, 4)), 'malformed')
+  assert.is(reason(() => decodeSyncFrame(encode([V, 3, new Uint8Array(8)]), limits, 4)), 'malformed')
+  assert.is(reason(() => decodeSyncFrame(encode([V, 77]), limits, 4)), 'malformed')
 })
 
 Codec.run()

@@ -3,7 +3,7 @@
 import { encode } from 'cborg'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { encodeDelta } from '../../mesh/codec.js'
+import { encodeDelta, stateWireVersion } from '../../mesh/codec.js'
 import { defaults } from '../../mesh/defaults.js'
 import { allAlive, converged, startCluster, waitFor, type TestCluster } from '../helpers/mesh-cluster.js'
 
@@ -26,7 +26,7 @@ Malformed('1,000 bad deltas: none applied, all counted, victim alive and still r
   const makers: Array<(i: number) => Uint8Array> = [
     i => new Uint8Array([0xff, i & 0xff, 0x00, 0x13]),
     () => encode({ not: 'a delta' }),
-    () => encode([1, 1, [['bad//key', now, 0, rogue.peerId, 0, 1]]]),
+    () => encode([stateWireVersion, 1, [['bad//key', now, 0, rogue.peerId, 0, 1]]]),
     () => encode([7, 1, [['want/x', now, 0, rogue.peerId, 0, 1]]]),
     () => new Uint8Array(3000).fill(0x81),
     () => new Uint8Array(defaults.maxDeltaBytes + 100).fill(0x41),
@@ -36,7 +36,7 @@ Malformed('1,000 bad deltas: none applied, all counted, victim alive and still r
     i => encodeDelta([{ key: 'want/x', hlc: { wall: now + 1000, counter: i, peer: victim.peerId }, value: 'forged' }]),
     // a clock an hour ahead
     i => encodeDelta([{ key: 'want/x', hlc: { wall: now + 3_600_000, counter: i, peer: rogue.peerId }, value: 'future' }]),
-    i => encode([1, 1, [['want/x', now, 0, rogue.peerId, 0, { __proto__: null, deep: JSON.parse('['.repeat(50) + ']'.repeat(50)) }, i]]]),
+    i => encode([stateWireVersion, 1, [['want/x', now, 0, rogue.peerId, 0, { __proto__: null, deep: JSON.parse('['.repeat(50) + ']'.repeat(50)) }, i]]]),
   ]
   for (let i = 0; i < 1000; i++) await rogue.testing.publishRaw(makers[i % makers.length]!(i))
   // A hundred of them are over 1 MiB: the pnet + Noise + yamux pipe takes ~10 s to carry them on

@@ -3,7 +3,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { parse } from 'yaml'
-import { bootstrap, monkdArgs, readBootstrap, UNIT_PATH } from '../../../actors/cloud/bootstrap.js'
+import { bootstrap, JOIN_FILE, monkdArgs, readBootstrap, TOKEN_DROP_PATH, UNIT_PATH } from '../../../actors/cloud/bootstrap.js'
 import { BootstrapError } from '../../../actors/cloud/errors.js'
 import { autoTags } from '../../../actors/cloud/provider.js'
 
@@ -16,7 +16,7 @@ test('cloud-config: valid YAML with the unit, an install script and runcmd', () 
   const doc = parse(b.cloudConfig) as { write_files: Array<{ path: string, content: string, permissions: string }>, runcmd: unknown[] }
   const unit = doc.write_files.find(f => f.path === UNIT_PATH)
   assert.ok(unit)
-  assert.is(unit.permissions, '0600', 'the unit holds the join token: root only')
+  assert.is(unit.permissions, '0600', 'the unit is root only')
   assert.match(unit.content, /^ExecStart=\/usr\/local\/bin\/monkd --home \/var\/lib\/monkd --name web-1 --p2p-port 44001 --tag frontend/m)
   assert.match(unit.content, /WantedBy=multi-user.target/)
   const install = doc.write_files.find(f => f.path !== UNIT_PATH)
@@ -60,9 +60,23 @@ test('readBootstrap refuses what is not ours', () => {
   }
 })
 
-test('monkdArgs puts --join last', () => {
+test('the token is in no command line: monkd reads it from a 0600 file the install moves into its home', () => {
   const a = monkdArgs(input)
-  assert.equal(a.slice(-2), ['--join', input.join])
+  assert.equal(a.slice(-2), ['--join-file', JOIN_FILE])
+  assert.not.ok(a.includes(input.join))
+  const b = bootstrap(input)
+  const doc = parse(b.cloudConfig) as { write_files: Array<{ path: string, content: string, permissions: string, owner: string }> }
+  const drop = doc.write_files.find(f => f.path === TOKEN_DROP_PATH)
+  assert.ok(drop)
+  assert.is(drop.permissions, '0600')
+  assert.is(drop.owner, 'root:root')
+  assert.is(drop.content.trim(), input.join)
+  for (const f of doc.write_files.filter(f => f.path !== TOKEN_DROP_PATH)) assert.not.ok(f.content.includes(input.join), `${f.path} holds no token`)
+  for (const text of [b.cloudConfig, b.script]) assert.match(text, new RegExp(`install -o monkd -g monkd -m 0600 ${TOKEN_DROP_PATH} ${JOIN_FILE} && rm -f ${TOKEN_DROP_PATH}`))
+  // the startup script writes the token with a shell builtin under umask 077, and only before the machine joined
+  assert.match(b.script, new RegExp(`umask 077[\\s\\S]*if \\[ ! -d /var/lib/monkd/data \\]; then mkdir -p /etc/monk && echo ${input.join} > ${TOKEN_DROP_PATH}; fi`))
+  const unitLine = b.script.split('\n').find(l => l.startsWith('ExecStart='))!
+  assert.not.ok(unitLine.includes(input.join))
 })
 
 test('automatic tags: provider, region, zone once each', () => {
