@@ -1,0 +1,411 @@
+// Tunnels over the mesh (DESIGN §10, `/monk/tunnel/1`): TCP byte streams carried on libp2p streams,
+// so they ride the peers' pnet + Noise connections and the only port two machines need open is the
+// p2p port. A consumer peer opens a local TCP endpoint; each accepted socket opens one stream to the
+// peer that runs the target, which asks its authoriser whether the opener may reach that target
+// and, if so, connects to the service's port and pipes both ways.
+//
+// Wire: the opener sends one frame (varint length + CBOR `[1, consumer, target, service]`), the
+// server answers one frame (`[0]` accepted, `[1, reason]` refused), then both sides send raw bytes.
+// Half-close is carried by the stream's write close; an error on either side resets the stream.
+// Back-pressure: a socket is read only as fast as the stream's sink takes bytes (yamux window),
+// and the stream is read only as fast as the socket drains.
+import { once } from 'node:events'
+import { createConnection, createServer, type Server, type Socket } from 'node:net'
+import { decode, encode } from 'cborg'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { Stream } from '@libp2p/interface'
+import { frame } from './framing.js'
+import type { MeshNode } from './node.js'
+
+/** What an opener asks for: consumer instance, target instance and the target's service name. */
+export interface TunnelRequest { consumer: string, target: string, service: string }
+
+/** The authoriser's answer on the serving peer: where to connect, or why not. */
+export type TunnelDecision = { host: string, port: number } | { refuse: string }
+
+export type TunnelAuthorizer = (peer: string, request: TunnelRequest) => TunnelDecision
+
+/** Where an endpoint sends a new socket now: over a stream to `peer`, or to a local address. */
+export type TunnelRoute = { peer: string, request: TunnelRequest } | { local: { host: string, port: number }, request: TunnelRequest }
+
+/** What one endpoint (consumer side) did since it opened. */
+export interface EndpointStats {
+  /** Bytes from the local client into the tunnel. */
+  bytesOut: number
+  /** Bytes from the tunnel to the local client. */
+  bytesIn: number
+  /** Sockets piped now. */
+  active: number
+  /** Sockets accepted since the endpoint opened. */
+  accepted: number
+  /** Sockets that could not be routed or were refused. */
+  failed: number
+  /** The peer the last socket went to ('' before the first; the own peer id for a local target). */
+  peer: string
+  /** Why the last failed socket failed. */
+  lastError: string
+}
+
+/** Serving-side counters (tunnels this peer served to others). */
+export interface TunnelServerStats {
+  served: number
+  refused: number
+  malformed: number
+  active: number
+  bytesIn: number
+  bytesOut: number
+  /** Live served tunnels per opener peer. */
+  byPeer: Map<string, number>
+}
+
+export interface TunnelInit {
+  node: MeshNode
+  self: string
+  protocol: string
+  /** Ensures a connection to `peer` (the pool's need()). */
+  connect: (peer: string, signal: AbortSignal) => Promise<void>
+  /** Marks the connection to `peer` as in use (a long-lived tunnel keeps its connection). */
+  touch: (peer: string) => void
+  /** How long opening a stream and getting the answer may take. */
+  openTimeoutMs: number
+}
+
+const HEAD_MAX = 4096
+const TOUCH_EVERY_MS = 5000
+
+/** A local TCP endpoint on the consumer's peer. */
+export class TunnelEndpoint {
+  readonly stats: EndpointStats = { bytesOut: 0, bytesIn: 0, active: 0, accepted: 0, failed: 0, peer: '', lastError: '' }
+  private readonly sockets = new Set<Socket>()
+
+  constructor (readonly host: string, readonly port: number, private readonly server: Server) {}
+
+  /** Stops accepting and drops the sockets it pipes. */
+  async close (): Promise<void> {
+    for (const s of this.sockets) s.destroy()
+    await new Promise<void>(resolve => { this.server.close(() => { resolve() }) })
+  }
+
+  /** Tracks a socket until it closes. */
+  hold (s: Socket): void {
+    this.sockets.add(s)
+    s.once('close', () => { this.sockets.delete(s) })
+  }
+}
+
+export class Tunnels {
+  readonly server: TunnelServerStats = { served: 0, refused: 0, malformed: 0, active: 0, bytesIn: 0, bytesOut: 0, byPeer: new Map() }
+  /** Live outgoing tunnels per target peer. */
+  readonly outgoing = new Map<string, number>()
+  private readonly endpoints = new Set<TunnelEndpoint>()
+  private readonly live = new Set<Stream>()
+  private serving = false
+
+  constructor (private readonly init: TunnelInit) {}
+
+  /** Serves the protocol; `authorize` decides each request (synchronously, from local state). */
+  async serve (authorize: TunnelAuthorizer): Promise<void> {
+    await this.init.node.handle(this.init.protocol, ({ stream, connection }) => {
+      void this.accept(stream, connection.remotePeer.toString(), authorize)
+    }, { maxInboundStreams: 1024 })
+    this.serving = true
+  }
+
+  /**
+   * Opens a local endpoint on `host:port` (port 0: any free one). Each accepted socket asks `route`
+   * where to go at that moment, so a target that moved is reached on the next connect.
+   */
+  async listen (opts: { host: string, port: number, route: () => TunnelRoute }): Promise<TunnelEndpoint> {
+    const server = createServer({ allowHalfOpen: true })
+    server.listen(opts.port, opts.host)
+    await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => { throw e })])
+    const addr = server.address()
+    const port = typeof addr === 'object' && addr !== null ? addr.port : opts.port
+    const ep = new TunnelEndpoint(opts.host, port, server)
+    server.on('connection', socket => { void this.forward(ep, socket, opts.route) })
+    this.endpoints.add(ep)
+    return ep
+  }
+
+  /** Closes an endpoint opened here. */
+  async unlisten (ep: TunnelEndpoint): Promise<void> {
+    this.endpoints.delete(ep)
+    await ep.close()
+  }
+
+  async stop (): Promise<void> {
+    for (const s of this.live) s.abort(new Error('the mesh is stopping'))
+    await Promise.all([...this.endpoints].map(async ep => { await ep.close() }))
+    this.endpoints.clear()
+    if (this.serving) await this.init.node.unhandle(this.init.protocol).catch(() => {})
+  }
+
+  private async forward (ep: TunnelEndpoint, socket: Socket, route: () => TunnelRoute): Promise<void> {
+    ep.hold(socket)
+    ep.stats.accepted++
+    socket.on('error', () => {})
+    let r: TunnelRoute
+    try {
+      r = route()
+    } catch (err) {
+      fail(ep, socket, (err as Error).message)
+      return
+    }
+    if ('local' in r) {
+      ep.stats.peer = this.init.self
+      const upstream = createConnection({ host: r.local.host, port: r.local.port, allowHalfOpen: true })
+      upstream.on('error', err => { fail(ep, socket, `${r.local.host}:${r.local.port}: ${err.message}`); upstream.destroy() })
+      upstream.once('connect', () => {
+        ep.stats.active++
+        socket.once('close', () => { ep.stats.active-- })
+        pipeSockets(socket, upstream, ep.stats)
+      })
+      return
+    }
+    const peer = r.peer
+    ep.stats.peer = peer
+    let stream: Stream | undefined
+    const signal = AbortSignal.timeout(this.init.openTimeoutMs)
+    try {
+      await this.init.connect(peer, signal)
+      stream = await this.init.node.dialProtocol(peerIdFromString(peer), this.init.protocol, { signal })
+      const head = await openHead(stream, r.request, signal)
+      if (head[0] !== 0) throw new Error(`refused by peer ${peer}: ${String(head[1] ?? 'no reason')}`)
+    } catch (err) {
+      stream?.abort(err as Error)
+      fail(ep, socket, (err as Error).message)
+      return
+    }
+    if (socket.destroyed) { stream.abort(new Error('the client went away')); return }
+    ep.stats.active++
+    this.count(this.outgoing, peer, 1)
+    this.live.add(stream)
+    const s = stream
+    await pipe(socket, s, { out: n => { ep.stats.bytesOut += n }, in: n => { ep.stats.bytesIn += n } }, () => { this.init.touch(peer) })
+    this.live.delete(s)
+    ep.stats.active--
+    this.count(this.outgoing, peer, -1)
+  }
+
+  private async accept (stream: Stream, peer: string, authorize: TunnelAuthorizer): Promise<void> {
+    const src = stream.source[Symbol.asyncIterator]()
+    let request: TunnelRequest
+    let rest: Uint8Array
+    try {
+      const got = await readFrame(src, AbortSignal.timeout(this.init.openTimeoutMs))
+      rest = got.rest
+      request = parseRequest(got.frame)
+    } catch (err) {
+      this.server.malformed++
+      stream.abort(err as Error)
+      return
+    }
+    const decision = authorize(peer, request)
+    const write = writer(stream)
+    if ('refuse' in decision) {
+      this.server.refused++
+      write.push(frame(encode([1, decision.refuse.slice(0, 1000)])))
+      write.end()
+      await write.done.catch(() => {})
+      await stream.close().catch(() => {})
+      return
+    }
+    const upstream = createConnection({ host: decision.host, port: decision.port, allowHalfOpen: true })
+    try {
+      await Promise.race([once(upstream, 'connect'), once(upstream, 'error').then(([e]) => { throw e })])
+    } catch (err) {
+      this.server.refused++
+      write.push(frame(encode([1, `${request.target} service ${request.service} is not accepting connections on peer ${this.init.self}: ${(err as Error).message}`])))
+      write.end()
+      await write.done.catch(() => {})
+      await stream.close().catch(() => {})
+      return
+    }
+    upstream.on('error', () => {})
+    write.push(frame(encode([0])))
+    this.server.served++
+    this.server.active++
+    this.count(this.server.byPeer, peer, 1)
+    this.live.add(stream)
+    await pipe(upstream, stream, { out: n => { this.server.bytesOut += n }, in: n => { this.server.bytesIn += n } }, () => { this.init.touch(peer) }, { write, first: rest, src })
+    this.live.delete(stream)
+    this.server.active--
+    this.count(this.server.byPeer, peer, -1)
+  }
+
+  private count (m: Map<string, number>, peer: string, d: number): void {
+    const n = (m.get(peer) ?? 0) + d
+    if (n > 0) m.set(peer, n)
+    else m.delete(peer)
+  }
+}
+
+function fail (ep: TunnelEndpoint, socket: Socket, why: string): void {
+  ep.stats.failed++
+  ep.stats.lastError = why
+  socket.destroy()
+}
+
+function parseRequest (bytes: Uint8Array): TunnelRequest {
+  const v: unknown = decode(bytes)
+  if (!Array.isArray(v) || v.length !== 4 || v[0] !== 1 || !v.slice(1).every(x => typeof x === 'string' && x.length > 0 && x.length <= 1024)) {
+    throw new Error('malformed tunnel request')
+  }
+  return { consumer: v[1] as string, target: v[2] as string, service: v[3] as string }
+}
+
+type Chunk = Uint8Array | { subarray(): Uint8Array }
+const bytesOf = (c: Chunk): Uint8Array => c instanceof Uint8Array ? c : c.subarray()
+
+/** Reads one varint-prefixed frame; returns it and the bytes read past it. */
+async function readFrame (src: AsyncIterator<Chunk>, signal: AbortSignal): Promise<{ frame: Uint8Array, rest: Uint8Array }> {
+  let buf = new Uint8Array(0)
+  const aborted = new Promise<never>((_resolve, reject) => {
+    if (signal.aborted) reject(new Error('timed out waiting for the tunnel header'))
+    signal.addEventListener('abort', () => { reject(new Error('timed out waiting for the tunnel header')) }, { once: true })
+  })
+  aborted.catch(() => {})
+  for (;;) {
+    let len = 0
+    let mul = 1
+    let i = 0
+    let complete = false
+    for (; i < buf.length && i < 3; i++) {
+      const b = buf[i]!
+      len += (b & 0x7f) * mul
+      mul *= 128
+      if ((b & 0x80) === 0) { complete = true; break }
+    }
+    if (!complete && i >= 3) throw new Error('tunnel header length is too long')
+    if (complete && len > HEAD_MAX) throw new Error(`tunnel header of ${len} bytes exceeds ${HEAD_MAX}`)
+    if (complete && buf.length >= i + 1 + len) return { frame: buf.subarray(i + 1, i + 1 + len), rest: buf.subarray(i + 1 + len) }
+    const { value, done } = await Promise.race([src.next(), aborted])
+    if (done === true) throw new Error('the stream ended before the tunnel header')
+    const c = bytesOf(value as Chunk)
+    const next = new Uint8Array(buf.length + c.length)
+    next.set(buf, 0)
+    next.set(c, buf.length)
+    buf = next
+  }
+}
+
+/** Sends the request on a fresh stream and reads the answer; data may follow it on the same source. */
+async function openHead (stream: Stream, request: TunnelRequest, signal: AbortSignal): Promise<unknown[]> {
+  const w = writer(stream)
+  w.push(frame(encode([1, request.consumer, request.target, request.service])))
+  ;(stream as StreamWithWriter).monkWriter = w
+  const src = stream.source[Symbol.asyncIterator]()
+  const got = await readFrame(src, signal)
+  ;(stream as StreamWithWriter).monkRead = { src, first: got.rest }
+  const v: unknown = decode(got.frame)
+  if (!Array.isArray(v)) throw new Error('malformed tunnel answer')
+  return v
+}
+
+type StreamWithWriter = Stream & { monkWriter?: Writer, monkRead?: { src: AsyncIterator<Chunk>, first: Uint8Array } }
+
+interface Writer { push: (b: Uint8Array) => void, end: () => void, done: Promise<void>, waiting: () => Promise<void> }
+
+/**
+ * The write side of a stream as a queue fed by the pipe; holds at most one chunk, so reading the
+ * socket waits for the stream (back-pressure).
+ */
+function writer (stream: Stream): Writer {
+  const queue: Uint8Array[] = []
+  let ended = false
+  let wake: (() => void) | undefined
+  let taken: (() => void) | undefined
+  async function * source (): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      while (queue.length) { const b = queue.shift()!; taken?.(); yield b }
+      taken?.()
+      if (ended) return
+      await new Promise<void>(resolve => { wake = resolve })
+      wake = undefined
+    }
+  }
+  const done = stream.sink(source())
+  done.catch(() => {})
+  return {
+    push: b => { queue.push(b); wake?.() },
+    end: () => { ended = true; wake?.() },
+    done,
+    // resolves once the queued chunk is taken by the stream; rejects when the stream failed
+    waiting: async () => {
+      if (queue.length > 0) await Promise.race([new Promise<void>(resolve => { taken = resolve }), done.then(() => { throw new Error('the stream closed') })])
+    },
+  }
+}
+
+/**
+ * Pipes `socket` and `stream` both ways until both directions ended: socket→stream then stream
+ * write close; stream→socket then socket end. An error on either side destroys both.
+ */
+async function pipe (socket: Socket, stream: Stream, count: { out: (n: number) => void, in: (n: number) => void }, touch: () => void,
+  opened?: { write: Writer, first: Uint8Array, src: AsyncIterator<Chunk> }): Promise<void> {
+  const st = stream as StreamWithWriter
+  const w = opened?.write ?? st.monkWriter ?? writer(stream)
+  const read = opened ? { src: opened.src, first: opened.first } : st.monkRead ?? { src: stream.source[Symbol.asyncIterator](), first: new Uint8Array(0) }
+  let lastTouch = Date.now()
+  const touchSometimes = (): void => { const now = Date.now(); if (now - lastTouch > TOUCH_EVERY_MS) { lastTouch = now; touch() } }
+  let broken = false
+  const breakAll = (err: Error): void => {
+    if (broken) return
+    broken = true
+    socket.destroy()
+    stream.abort(err)
+  }
+  socket.on('error', err => { breakAll(err) })
+  const up = (async () => {
+    try {
+      // a half-open socket: the default iterator would destroy it (both ways) when its read side ends
+      for await (const chunk of socket.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+        count.out(chunk.length)
+        touchSometimes()
+        w.push(chunk)
+        await w.waiting()
+      }
+      w.end()
+      await w.done
+    } catch (err) { breakAll(err as Error) }
+  })()
+  const down = (async () => {
+    try {
+      if (read.first.length) { count.in(read.first.length); if (!socket.write(read.first)) await drained(socket) }
+      for (;;) {
+        const { value, done } = await read.src.next()
+        if (done === true) break
+        const b = bytesOf(value as Chunk)
+        count.in(b.length)
+        touchSometimes()
+        if (!socket.write(b)) await drained(socket)
+      }
+      if (!socket.destroyed) socket.end()
+    } catch (err) { breakAll(err as Error) }
+  })()
+  await Promise.all([up, down])
+  if (!broken) {
+    await stream.close().catch(() => {})
+    if (!socket.destroyed) socket.destroySoon()
+  }
+}
+
+/** Pipes two local sockets both ways (a target on this very peer), counting bytes. */
+function pipeSockets (client: Socket, upstream: Socket, stats: EndpointStats): void {
+  client.on('data', (b: Buffer) => { stats.bytesOut += b.length })
+  upstream.on('data', (b: Buffer) => { stats.bytesIn += b.length })
+  client.pipe(upstream)
+  upstream.pipe(client)
+  client.once('close', () => { upstream.destroy() })
+  upstream.once('close', () => { client.destroySoon() })
+}
+
+async function drained (socket: Socket): Promise<void> {
+  if (socket.destroyed) throw new Error('the socket closed')
+  await new Promise<void>((resolve, reject) => {
+    const ok = (): void => { socket.off('close', gone); resolve() }
+    const gone = (): void => { socket.off('drain', ok); reject(new Error('the socket closed')) }
+    socket.once('drain', ok)
+    socket.once('close', gone)
+  })
+}
