@@ -44,6 +44,8 @@ export interface EndpointStats {
   peer: string
   /** Why the last failed socket failed. */
   lastError: string
+  /** The last socket failed (no route, refused, unreachable). */
+  failing: boolean
 }
 
 /** Serving-side counters (tunnels this peer served to others). */
@@ -75,7 +77,7 @@ const TOUCH_EVERY_MS = 5000
 
 /** A local TCP endpoint on the consumer's peer. */
 export class TunnelEndpoint {
-  readonly stats: EndpointStats = { bytesOut: 0, bytesIn: 0, active: 0, accepted: 0, failed: 0, peer: '', lastError: '' }
+  readonly stats: EndpointStats = { bytesOut: 0, bytesIn: 0, active: 0, accepted: 0, failed: 0, peer: '', lastError: '', failing: false }
   private readonly sockets = new Set<Socket>()
 
   constructor (readonly host: string, readonly port: number, private readonly server: Server) {}
@@ -156,6 +158,7 @@ export class Tunnels {
       const upstream = createConnection({ host: r.local.host, port: r.local.port, allowHalfOpen: true })
       upstream.on('error', err => { fail(ep, socket, `${r.local.host}:${r.local.port}: ${err.message}`); upstream.destroy() })
       upstream.once('connect', () => {
+        ep.stats.failing = false
         ep.stats.active++
         socket.once('close', () => { ep.stats.active-- })
         pipeSockets(socket, upstream, ep.stats)
@@ -177,6 +180,7 @@ export class Tunnels {
       return
     }
     if (socket.destroyed) { stream.abort(new Error('the client went away')); return }
+    ep.stats.failing = false
     ep.stats.active++
     this.count(this.outgoing, peer, 1)
     this.live.add(stream)
@@ -242,6 +246,7 @@ export class Tunnels {
 
 function fail (ep: TunnelEndpoint, socket: Socket, why: string): void {
   ep.stats.failed++
+  ep.stats.failing = true
   ep.stats.lastError = why
   socket.destroy()
 }

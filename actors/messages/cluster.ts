@@ -39,6 +39,8 @@ export interface PeerRow {
   capacity?: Record<string, number>
   /** The requests of the instances it runs, summed (present with capacity). */
   reserved?: Record<string, number>
+  /** Peers it has live overlay tunnels with (opened by it: out; served by it: in), as it last published them. */
+  tunnels?: Array<{ peer: string, name: string, out: number, in: number }>
 }
 
 export interface ClusterReplies {
