@@ -58,6 +58,8 @@ export interface TunnelServerStats {
   bytesOut: number
   /** Live served tunnels per opener peer. */
   byPeer: Map<string, number>
+  /** When each opener peer last had a tunnel served (Date.now() at open or close). */
+  lastSeen: Map<string, number>
 }
 
 export interface TunnelInit {
@@ -96,7 +98,7 @@ export class TunnelEndpoint {
 }
 
 export class Tunnels {
-  readonly server: TunnelServerStats = { served: 0, refused: 0, malformed: 0, active: 0, bytesIn: 0, bytesOut: 0, byPeer: new Map() }
+  readonly server: TunnelServerStats = { served: 0, refused: 0, malformed: 0, active: 0, bytesIn: 0, bytesOut: 0, byPeer: new Map(), lastSeen: new Map() }
   /** Live outgoing tunnels per target peer. */
   readonly outgoing = new Map<string, number>()
   private readonly endpoints = new Set<TunnelEndpoint>()
@@ -230,11 +232,13 @@ export class Tunnels {
     this.server.served++
     this.server.active++
     this.count(this.server.byPeer, peer, 1)
+    this.server.lastSeen.set(peer, Date.now())
     this.live.add(stream)
     await pipe(upstream, stream, { out: n => { this.server.bytesOut += n }, in: n => { this.server.bytesIn += n } }, () => { this.init.touch(peer) }, { write, first: rest, src })
     this.live.delete(stream)
     this.server.active--
     this.count(this.server.byPeer, peer, -1)
+    this.server.lastSeen.set(peer, Date.now())
   }
 
   private count (m: Map<string, number>, peer: string, d: number): void {

@@ -18,6 +18,8 @@ import { isObj } from '../values.js'
 export const ENDPOINT_HOST = '127.0.0.1'
 /** How often live figures are published (only when they changed). */
 const PUBLISH_MS = 5000
+/** A served peer counts as having a live tunnel this long after its last socket. */
+const RECENT_MS = 30_000
 
 interface Held { consumer: string, name: string, target: string, service: string, ep: TunnelEndpoint }
 
@@ -70,11 +72,26 @@ export class Overlay {
     return { host: h.ep.host, port: h.ep.port }
   }
 
-  /** Peers this peer has live tunnels with (either way), with how many. */
+  /**
+   * Peers this peer has live tunnels with: out = endpoints of this peer whose last socket went to
+   * that peer and did not fail (they go there next too, unless the target moves); in = sockets
+   * served to that peer now, or at least 1 when it had one served within the last RECENT_MS
+   * (clients that open a short connection per request are live between them).
+   */
   live (): Record<string, { out: number, in: number }> {
     const out: Record<string, { out: number, in: number }> = {}
-    for (const [p, n] of this.mesh.tunnels.outgoing) out[p] = { out: n, in: 0 }
-    for (const [p, n] of this.mesh.tunnels.server.byPeer) out[p] = { out: out[p]?.out ?? 0, in: n }
+    for (const h of this.held.values()) {
+      const p = h.ep.stats.peer
+      if (p === '' || p === this.mesh.peerId || h.ep.stats.failing) continue
+      out[p] = { out: (out[p]?.out ?? 0) + 1, in: 0 }
+    }
+    const srv = this.mesh.tunnels.server
+    const now = Date.now()
+    for (const [p, at] of srv.lastSeen) {
+      const n = srv.byPeer.get(p) ?? 0
+      if (n === 0 && now - at > RECENT_MS) { srv.lastSeen.delete(p); continue }
+      out[p] = { out: out[p]?.out ?? 0, in: Math.max(1, n) }
+    }
     return out
   }
 

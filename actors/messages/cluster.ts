@@ -27,6 +27,8 @@ export interface StatusReply {
   /** monkd's version (package.json) and home; added by the daemon. */
   version?: string
   home?: string
+  /** Tunnels this peer served to consumers on other peers (`/monk/tunnel/1`): served, refused (not authorised, or the service did not answer), malformed, live now, bytes each way. */
+  tunnels?: { served: number, refused: number, malformed: number, active: number, bytesIn: number, bytesOut: number }
 }
 
 export interface PeerRow {
