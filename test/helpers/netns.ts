@@ -34,8 +34,8 @@ export function netnsUnavailable (): string | null {
 
 const sh = (args: string[]): void => { execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] }) }
 
-/** Creates hosts `names` (first address .1, then .2 …) allowing only TCP `p2pPort` between them. */
-export function createHosts (names: string[], p2pPort: number): NetHosts {
+/** Creates hosts `names` (first address .1, then .2 …) allowing only TCP `p2pPort` (and `alsoAllow`, for benchmarks' direct paths) between them. */
+export function createHosts (names: string[], p2pPort: number, alsoAllow: number[] = []): NetHosts {
   const tag = `mk${process.pid % 100000}`
   const net = 1 + (process.pid % 250)
   const sw = `${tag}sw`
@@ -72,7 +72,7 @@ export function createHosts (names: string[], p2pPort: number): NetHosts {
       const ipt = (...rule: string[]): void => { execFileSync('ip', ['netns', 'exec', ns, 'iptables', '-A', 'INPUT', ...rule], { stdio: ['ignore', 'ignore', 'pipe'] }) }
       ipt('-i', 'lo', '-j', 'ACCEPT')
       ipt('-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT')
-      ipt('-p', 'tcp', '--dport', String(p2pPort), '-j', 'ACCEPT')
+      for (const port of [p2pPort, ...alsoAllow]) ipt('-p', 'tcp', '--dport', String(port), '-j', 'ACCEPT')
       ipt('-p', 'tcp', '-j', 'REJECT', '--reject-with', 'tcp-reset')
       ipt('-j', 'DROP')
       hosts.push({ name, ns, ip })
