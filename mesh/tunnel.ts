@@ -76,6 +76,8 @@ export interface TunnelInit {
 
 const HEAD_MAX = 4096
 const TOUCH_EVERY_MS = 5000
+/** Bytes read from a socket ahead of the stream: a few yamux frames in flight, bounded memory per tunnel. */
+const QUEUE_BYTES = 512 * 1024
 
 /** A local TCP endpoint on the consumer's peer. */
 export class TunnelEndpoint {
@@ -120,7 +122,7 @@ export class Tunnels {
    * where to go at that moment, so a target that moved is reached on the next connect.
    */
   async listen (opts: { host: string, port: number, route: () => TunnelRoute }): Promise<TunnelEndpoint> {
-    const server = createServer({ allowHalfOpen: true })
+    const server = createServer({ allowHalfOpen: true, noDelay: true })
     server.listen(opts.port, opts.host)
     await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => { throw e })])
     const addr = server.address()
@@ -157,7 +159,7 @@ export class Tunnels {
     }
     if ('local' in r) {
       ep.stats.peer = this.init.self
-      const upstream = createConnection({ host: r.local.host, port: r.local.port, allowHalfOpen: true })
+      const upstream = createConnection({ host: r.local.host, port: r.local.port, allowHalfOpen: true, noDelay: true })
       upstream.on('error', err => { fail(ep, socket, `${r.local.host}:${r.local.port}: ${err.message}`); upstream.destroy() })
       upstream.once('connect', () => {
         ep.stats.failing = false
@@ -216,7 +218,7 @@ export class Tunnels {
       await stream.close().catch(() => {})
       return
     }
-    const upstream = createConnection({ host: decision.host, port: decision.port, allowHalfOpen: true })
+    const upstream = createConnection({ host: decision.host, port: decision.port, allowHalfOpen: true, noDelay: true })
     try {
       await Promise.race([once(upstream, 'connect'), once(upstream, 'error').then(([e]) => { throw e })])
     } catch (err) {
@@ -316,18 +318,23 @@ type StreamWithWriter = Stream & { monkWriter?: Writer, monkRead?: { src: AsyncI
 interface Writer { push: (b: Uint8Array) => void, end: () => void, done: Promise<void>, waiting: () => Promise<void> }
 
 /**
- * The write side of a stream as a queue fed by the pipe; holds at most one chunk, so reading the
- * socket waits for the stream (back-pressure).
+ * The write side of a stream as a queue fed by the pipe. It holds up to QUEUE_BYTES, so the socket
+ * is read ahead while the stream sends (pipelining), and no further (back-pressure).
  */
 function writer (stream: Stream): Writer {
   const queue: Uint8Array[] = []
+  let queued = 0
   let ended = false
   let wake: (() => void) | undefined
-  let taken: (() => void) | undefined
+  let room: (() => void) | undefined
   async function * source (): AsyncGenerator<Uint8Array> {
     for (;;) {
-      while (queue.length) { const b = queue.shift()!; taken?.(); yield b }
-      taken?.()
+      while (queue.length) {
+        const b = queue.shift()!
+        queued -= b.length
+        if (queued <= QUEUE_BYTES) room?.()
+        yield b
+      }
       if (ended) return
       await new Promise<void>(resolve => { wake = resolve })
       wake = undefined
@@ -335,13 +342,15 @@ function writer (stream: Stream): Writer {
   }
   const done = stream.sink(source())
   done.catch(() => {})
+  const failed = done.then(() => { throw new Error('the stream closed') })
+  failed.catch(() => {})
   return {
-    push: b => { queue.push(b); wake?.() },
+    push: b => { queue.push(b); queued += b.length; wake?.() },
     end: () => { ended = true; wake?.() },
     done,
-    // resolves once the queued chunk is taken by the stream; rejects when the stream failed
+    // resolves once the queue has room again; rejects when the stream failed or closed
     waiting: async () => {
-      if (queue.length > 0) await Promise.race([new Promise<void>(resolve => { taken = resolve }), done.then(() => { throw new Error('the stream closed') })])
+      if (queued > QUEUE_BYTES) await Promise.race([new Promise<void>(resolve => { room = resolve }), failed])
     },
   }
 }
