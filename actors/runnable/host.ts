@@ -68,6 +68,8 @@ export function runnableHost (ctx: InstanceContext, t: Template): ArrowHost {
     connectionHostname: async (name: string) => (await endpoint(name)).host,
     connectionIp: async (name: string) => (await endpoint(name)).host,
     connectionPort: async (name: string) => (await endpoint(name)).port,
+    // no DNS is served (README, "Connections: the overlay"): the name is the endpoint's address
+    connectionDomainName: async (name: string) => (await endpoint(name)).host,
     servicePort: (runnable: string, service: string) => {
       for (const e of statusesOf(d.scan, normalisePath(runnable))) { const p = decodeStatus(e.value)?.services[service]?.port; if (p !== undefined) return p }
       throw new ArrowError('host-error', `service-port: ${runnable} publishes no service "${service}"`)
