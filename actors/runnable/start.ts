@@ -54,6 +54,9 @@ export async function startContainers (ctx: InstanceContext, want: WantRecord, s
     if (rt.kind === 'docker') {
       const maps = dockerMappings(binds, decl.name).filter(m => !spec.ports.some(p => p.containerPort === m.containerPort && p.protocol === m.protocol))
       if (maps.length) { spec.ports.push(...maps); spec.network = 'bridge' }
+      // the overlay's endpoints listen on the peer's loopback, which a bridge container does not share
+      const conns = Object.keys(t.spec.connections)
+      if (spec.network === 'bridge' && conns.length) warn(`containers.${decl.name}`, `runs on a bridge network (it maps ports), so it cannot reach the local endpoints of its connections (${conns.join(', ')}) on 127.0.0.1; run it on the host network (no host-port different from port) to use them`)
     }
     for (const n of built.notes) ctx.d.log.warn({ instance: ctx.instance, container: decl.name, field: n.field }, `${ctx.instance}/${decl.name}: ${n.field} ${n.reason}`)
     spec.env = { ...env, ...spec.env, MONK_ROOTFS: rt.kind === 'process' ? rootOf(decl.name) : '' }
