@@ -106,8 +106,15 @@ export class Tunnels {
   private readonly endpoints = new Set<TunnelEndpoint>()
   private readonly live = new Set<Stream>()
   private serving = false
+  /** Keeps the connections of idle live tunnels (a quiet database session) from the pool's idle close. */
+  private readonly keepTimer: NodeJS.Timeout
 
-  constructor (private readonly init: TunnelInit) {}
+  constructor (private readonly init: TunnelInit) {
+    this.keepTimer = setInterval(() => {
+      for (const peer of new Set([...this.outgoing.keys(), ...this.server.byPeer.keys()])) init.touch(peer)
+    }, TOUCH_EVERY_MS)
+    this.keepTimer.unref()
+  }
 
   /** Serves the protocol; `authorize` decides each request (synchronously, from local state). */
   async serve (authorize: TunnelAuthorizer): Promise<void> {
@@ -140,6 +147,7 @@ export class Tunnels {
   }
 
   async stop (): Promise<void> {
+    clearInterval(this.keepTimer)
     for (const s of this.live) s.abort(new Error('the mesh is stopping'))
     await Promise.all([...this.endpoints].map(async ep => { await ep.close() }))
     this.endpoints.clear()
