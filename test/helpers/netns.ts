@@ -54,6 +54,8 @@ export function createHosts (names: string[], p2pPort: number, alsoAllow: number
     for (const ns of all) spawnSync('ip', ['netns', 'del', ns])
   }
   process.once('exit', destroy)
+  // a run stopped by a signal (a timeout, ^C) must not leave namespaces behind either
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, () => { destroy(); process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1)) })
   try {
     sh(['netns', 'add', sw])
     sh(['-n', sw, 'link', 'add', 'br0', 'type', 'bridge'])
