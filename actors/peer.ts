@@ -12,6 +12,7 @@ import { PlacementLoop } from './cluster/placement-loop.js'
 import { RemoteActors, type RemoteStats } from './cluster/remote.js'
 import { Router } from './cluster/router.js'
 import { RunnableActors } from './cluster/runnables.js'
+import { Overlay } from './cluster/overlay.js'
 import { InstanceViews } from './cluster/views.js'
 import { GroupActors } from './group/actor.js'
 import { groupHandlers } from './group/handlers.js'
@@ -51,6 +52,7 @@ export class Peer {
   private readonly router: Router
   private readonly placement: PlacementLoop
   private readonly groups: GroupActors
+  private readonly overlay: Overlay
   private readonly box: SecretBox
   private readonly timers: Timer[] = []
   private readonly unsubscribe: Array<() => void> = []
@@ -65,10 +67,12 @@ export class Peer {
     this.members = new Membership(mesh, this.clock)
     this.views = new InstanceViews(mesh, this.members, inst => this.placement.unplaced(inst))
     this.remote = new RemoteActors(mesh)
+    this.overlay = new Overlay(mesh, o.log, this.clock)
     this.actors = new RunnableActors({
       system: this.system, mesh, name: o.name, home: o.home, runtime: o.runtime, log: o.log, secrets: this.box, clock: this.clock,
       hostOf: id => this.members.hostOf(id),
       act: (path, args) => this.router.act(path, args),
+      overlay: this.overlay,
     })
     this.router = new Router(mesh, this.views, this.actors, this.remote, this.clock, () => this.stopped, () => this.groups)
     this.placement = new PlacementLoop(mesh, this.members, this.actors, this.clock)
@@ -90,6 +94,7 @@ export class Peer {
     mkdirSync(join(this.o.home, 'volumes'), { recursive: true })
     await m.announce({ name: this.o.name, tags: this.o.tags, runtime: this.o.runtime.kind, ...(this.o.capacity ? { capacity: { ...this.o.capacity } } : {}) })
     await this.remote.listen((instance, msg) => this.router.serve(instance, msg))
+    await this.overlay.start()
     const place = (): void => this.placement.schedule()
     for (const prefix of ['want/', 'claim/', 'tpl/', 'peer/']) this.unsubscribe.push(m.onChange(prefix, place))
     // one group actor per wanted group root (a want's `root` that is not the instance itself)
@@ -156,6 +161,7 @@ export class Peer {
     this.placement.stop()
     for (const t of this.timers) t.cancel()
     for (const u of this.unsubscribe) u()
+    await this.overlay.stop()
     this.system.stop()
   }
 }

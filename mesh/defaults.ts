@@ -10,6 +10,8 @@ export const protocols = {
   conn: (clusterId: string): string => `/monk/${clusterId}/conn/1`,
   /** SWIM membership streams, per cluster (DESIGN §4, swim.ts). */
   swim: (clusterId: string): string => `/monk/${clusterId}/swim/1`,
+  /** TCP tunnels to services on other peers (DESIGN §10, tunnel.ts). */
+  tunnel: '/monk/tunnel/1',
 } as const
 
 export const defaults = {

@@ -22,6 +22,7 @@ import { EntrySigner, EntryVerifier } from './signing.js'
 import { Store } from './store.js'
 import { AntiEntropy } from './sync.js'
 import { TombstoneCollector } from './tombstones.js'
+import { Tunnels, type TunnelAuthorizer, type TunnelEndpoint, type TunnelRoute } from './tunnel.js'
 import { guardClock, type ClockGuard } from './clock-guard.js'
 import type { Entry } from './entry.js'
 import { connectionViews, type ConnectionView } from './diagnose.js'
@@ -223,6 +224,8 @@ export class Mesh {
   private readonly membership: Membership
   private readonly pool: Connections
   private readonly rpc: Rpc
+  /** TCP tunnels over the mesh (tunnel.ts): serving side and local endpoints. */
+  readonly tunnels: Tunnels
   private readonly tombstones: TombstoneCollector
   private readonly startedAt: number
   private isSynced = false
@@ -294,7 +297,13 @@ export class Mesh {
     // subjects only: each probe pair then has one natural dialer (the observer), and the two sides
     // do not dial each other at once, which leaves two connections between them
     this.pool.prefer(() => this.membership.subjects())
-    this.rpc = new Rpc({ node, counters, maxOpenPerPeer: config.maxOpenRequestsPerPeer, maxOpen: config.maxOpenRequests, maxBytes: config.maxRequestBytes, defaultTimeoutMs: config.requestTimeoutMs, reserved: [protocols.sync, protocols.swim(cluster.id), protocols.conn(cluster.id)] })
+    this.rpc = new Rpc({ node, counters, maxOpenPerPeer: config.maxOpenRequestsPerPeer, maxOpen: config.maxOpenRequests, maxBytes: config.maxRequestBytes, defaultTimeoutMs: config.requestTimeoutMs, reserved: [protocols.sync, protocols.swim(cluster.id), protocols.conn(cluster.id), protocols.tunnel] })
+    this.tunnels = new Tunnels({
+      node, self, protocol: protocols.tunnel,
+      connect: async (peer, signal) => { await this.pool.need(peer, { signal }) },
+      touch: peer => { this.pool.touch(peer) },
+      openTimeoutMs: config.connDialTimeoutMs + config.requestTimeoutMs,
+    })
     this.testing = {
       setGossipDropRate: rate => { this.gossip.setDropRate(rate) },
       publishRaw: async bytes => { await this.gossip.publishRaw(bytes) },
@@ -435,6 +444,20 @@ export class Mesh {
     }
   }
 
+  // ---- tunnels ----
+
+  /** Serves `/monk/tunnel/1`: `authorize` decides, per request, whether the opener may reach a target and where it listens. */
+  async serveTunnels (authorize: TunnelAuthorizer): Promise<void> {
+    this.checkRunning()
+    await this.tunnels.serve(authorize)
+  }
+
+  /** Opens a local TCP endpoint whose sockets go wherever `route` says at connect time. */
+  async openEndpoint (opts: { host: string, port: number, route: () => TunnelRoute }): Promise<TunnelEndpoint> {
+    this.checkRunning()
+    return await this.tunnels.listen(opts)
+  }
+
   // ---- cluster ----
 
   /** Multiaddrs this peer is reachable at (with /p2p/<id>). */
@@ -486,6 +509,7 @@ export class Mesh {
     await this.membership.stop()
     await this.sync.stop()
     await this.rpc.stop()
+    await this.tunnels.stop()
     await this.p.node.stop()
     await this.p.store.close()
     this.state = 'stopped'

@@ -7,6 +7,7 @@ import type { PeerRow } from '../messages/cluster.js'
 import type { PeerView } from '../placement.js'
 import { decodePeer, keys, type PeerRecord } from '../state.js'
 import { isObj } from '../values.js'
+import { publishedTunnels } from './overlay.js'
 
 /**
  * How long after start a peer known only from its record (no heartbeat heard yet) counts as alive:
@@ -58,7 +59,8 @@ export class Membership {
     return this.mesh.peers().map(p => {
       const r = decodePeer(p.record)
       const cap = r.capacity ? { capacity: r.capacity, reserved: reserved(p.id) } : {}
-      return { row: { id: p.id, name: r.name, tags: r.tags, alive: p.self || p.state === 'alive', addrs: r.addrs, ...cap }, leftAt: this.record(p.id).leftAt }
+      const tunnels = publishedTunnels(p.record).map(t => ({ ...t, name: this.nameOf(t.peer) }))
+      return { row: { id: p.id, name: r.name, tags: r.tags, alive: p.self || p.state === 'alive', addrs: r.addrs, ...cap, ...(tunnels.length ? { tunnels } : {}) }, leftAt: this.record(p.id).leftAt }
     }).filter(x => x.leftAt === null || x.row.alive).map(x => x.row)
   }
 

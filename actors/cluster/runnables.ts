@@ -38,6 +38,7 @@ export interface RunnableHostDeps {
   clock: Scheduler
   hostOf: (peerId: string) => string
   act: (path: string, args: Record<string, ArrowValue>) => Promise<ArrowValue>
+  overlay?: RunnableDeps['overlay']
 }
 
 /** How long a request may run inside an actor (actions can be slow). */
@@ -108,6 +109,7 @@ export class RunnableActors {
       act: (path, args) => d.act(path, args),
       ports: this.ports,
       assignment: inst => this.actors.get(inst)?.last ?? null,
+      ...(d.overlay ? { overlay: d.overlay } : {}),
     }
   }
 

@@ -2,7 +2,8 @@
 // so `describe` and `ps` take no network hop): the owner (live claimant with the highest epoch),
 // its status record, and what a starting instance waits for.
 import type { Mesh } from '../../mesh/mesh.js'
-import type { Describe, PsRow } from '../messages/workload.js'
+import type { ConnectionInfo, Describe, PsRow } from '../messages/workload.js'
+import { publishedConnections } from './overlay.js'
 import { normalisePath } from '../paths.js'
 import { decodeStatus, decodeTpl, instanceKeys, keys, readClaims, readWants, specOf, statusesOf, wantAt, type ClaimRecord, type StatusRecord, type TplRecord, type WantRecord } from '../state.js'
 import type { Membership } from './membership.js'
@@ -58,6 +59,7 @@ export class InstanceViews {
       peerName: owner !== null ? this.members.nameOf(owner) : null,
       containers: (st?.containers ?? []).map(c => ({ name: c.name, image: c.image, status: c.status })),
       ports: Object.entries(st?.services ?? {}).map(([service, e]) => ({ service, host: e.host, port: e.port })),
+      ...this.connections(inst, owner),
       ...(st?.volumes?.length ? { volumes: st.volumes } : {}),
       ...(st?.events?.length ? { events: st.events.map(e => ({ time: new Date(e.at).toISOString(), message: e.message })) } : {}),
       ready: st?.ready ?? false,
@@ -65,6 +67,13 @@ export class InstanceViews {
       waiting: status === 'starting' ? this.waitingFor(st, tpl) : status === 'not placed' ? this.unplaced(inst) ?? this.scaledNote(inst, want, tpl) ?? 'a peer to run it' : null,
       generation: st?.generation ?? 0,
     }
+  }
+
+  /** The connections of `inst` as its owner published them, with the names of the peers they go to. */
+  private connections (inst: string, owner: string | null): { connections?: ConnectionInfo[] } {
+    if (owner === null) return {}
+    const rows = publishedConnections(this.mesh.get(keys.peer(owner)), inst)
+    return rows.length ? { connections: rows.map(r => ({ ...r, ...(r.peer ? { peerName: this.members.nameOf(r.peer) } : {}) })) } : {}
   }
 
   /** For the base path of a scaled runnable: where its replicas are described. */

@@ -22,7 +22,7 @@ const STOP_DELAY_MS = 50
 export function clusterHandlers (mesh: Mesh, members: Membership, self: ClusterSelf, extras: ClusterExtras = {}): Handlers<'cluster'> {
   const status = (): StatusReply => ({
     peerId: mesh.peerId, name: self.name, tags: [...self.tags], runtime: self.runtime, clusterId: mesh.clusterId, synced: mesh.synced,
-    peers: mesh.alive().length, addrs: mesh.addresses(), ...extras.status?.(),
+    peers: mesh.alive().length, addrs: mesh.addresses(), tunnels: tunnelCounts(mesh), ...extras.status?.(),
   })
   return {
     'peer.status': () => Promise.resolve(status()),
@@ -41,4 +41,9 @@ export function clusterHandlers (mesh: Mesh, members: Membership, self: ClusterS
       return Promise.resolve({ stopping: true })
     },
   }
+}
+
+function tunnelCounts (mesh: Mesh): NonNullable<StatusReply['tunnels']> {
+  const { served, refused, malformed, active, bytesIn, bytesOut } = mesh.tunnels.server
+  return { served, refused, malformed, active, bytesIn, bytesOut }
 }

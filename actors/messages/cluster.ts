@@ -27,6 +27,8 @@ export interface StatusReply {
   /** monkd's version (package.json) and home; added by the daemon. */
   version?: string
   home?: string
+  /** Tunnels this peer served to consumers on other peers (`/monk/tunnel/1`): served, refused (not authorised, or the service did not answer), malformed, live now, bytes each way. */
+  tunnels?: { served: number, refused: number, malformed: number, active: number, bytesIn: number, bytesOut: number }
 }
 
 export interface PeerRow {
@@ -39,6 +41,8 @@ export interface PeerRow {
   capacity?: Record<string, number>
   /** The requests of the instances it runs, summed (present with capacity). */
   reserved?: Record<string, number>
+  /** Peers it has live overlay tunnels with (opened by it: out; served by it: in), as it last published them. */
+  tunnels?: Array<{ peer: string, name: string, out: number, in: number }>
 }
 
 export interface ClusterReplies {

@@ -48,6 +48,22 @@ export interface VolumeRow { name: string, host: string, mounts: string[], size:
 /** A published port of an instance (one spelling: a service endpoint from the status record). */
 export interface PortRow { service: string, host: string, port: number }
 
+/** A connection of an instance as its peer last published it (every few seconds): its local endpoint, target, where the last socket went, bytes and state. */
+export interface ConnectionInfo {
+  name: string
+  /** host:port the instance reaches the target on (stays the same when the target moves). */
+  endpoint: string
+  target: string
+  /** Peer id the last socket went to ('' before any). */
+  peer: string
+  peerName?: string
+  state: 'idle' | 'open' | 'failing'
+  bytesIn: number
+  bytesOut: number
+  active: number
+  lastError?: string
+}
+
 /** `runnable.describe` (answered from the local replica), and the rows of a run summary. */
 export interface Describe {
   instance: string
@@ -59,6 +75,8 @@ export interface Describe {
   peerName: string | null
   containers: ContainerRow[]
   ports: PortRow[]
+  /** The instance's connections through the overlay (present when it has any open). */
+  connections?: ConnectionInfo[]
   /** Present when the instance has volumes on its owner. */
   volumes?: VolumeRow[]
   /** Recent events on the owner (liveness restarts), oldest first; present when there are any. */

@@ -2,7 +2,7 @@
 // instance's view of them: its template as a typed spec, its variables, its containers.
 import type { ArrowHost, ArrowValue } from '../../grammar/arrow/index.js'
 import type { MapValue, Value } from '../../grammar/monkscript/index.js'
-import { runnableSpec, type RunnableSpec } from '../../grammar/monkscript/runnable-spec.js'
+import { runnableSpec, type ConnectionDecl, type RunnableSpec } from '../../grammar/monkscript/runnable-spec.js'
 import { buildScope, builtinVariables, ScopeVars } from '../../grammar/monkscript/variables.js'
 import type { Scheduler, Logger } from '../kit/index.js'
 import { containerName } from '../runtime/spec.js'
@@ -38,6 +38,8 @@ export interface RunnableDeps {
    * placement tells an actor only what changed, so without it a restarted owner would sit idle.
    */
   assignment?: (instance: string) => Assignment | null
+  /** The overlay (actors/cluster/overlay.ts): the local endpoint of a connection of an instance here. */
+  overlay?: { endpoint: (consumer: string, conn: ConnectionDecl) => Promise<{ host: string, port: number }> }
 }
 
 /** A template with its typed spec (computed once per loaded version). */

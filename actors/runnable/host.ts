@@ -13,7 +13,7 @@ export function runnableHost (ctx: InstanceContext, t: Template): ArrowHost {
   const d = ctx.d
   const { spec } = t
   const containers = spec.containers.map(c => c.name)
-  const endpoint = (name: string): { host: string, port: number } => {
+  const endpoint = async (name: string): Promise<{ host: string, port: number }> => {
     const c = spec.connections[name]
     if (!c) throw new ArrowError('host-error', `${spec.path} has no connection "${name}"`)
     // a scaled target: any live replica, starting from one chosen by this instance (callers spread)
@@ -22,7 +22,19 @@ export function runnableHost (ctx: InstanceContext, t: Template): ArrowHost {
     for (const e of [...all.slice(from), ...all.slice(0, from)]) {
       const s = decodeStatus(e.value)
       const svc = s?.services[c.service] ?? Object.values(s?.services ?? {})[0]
-      if (s?.state === 'running' && svc) return svc
+      if (s?.state !== 'running' || !svc) continue
+      // a TCP service goes through the overlay: a local endpoint that stays put when the target
+      // moves (DESIGN §10). A `custom` data endpoint or a service with its own `address` is
+      // where it says it is; UDP is not carried by the tunnel
+      if (svc.protocol === 'udp') throw new ArrowError('host-error', `connection ${name}: ${c.target} service "${c.service || Object.keys(s.services)[0]}" is UDP; the overlay carries TCP only, so a UDP connection cannot be given an address`)
+      if (svc.protocol === 'tcp' && d.overlay) {
+        try {
+          return await d.overlay.endpoint(ctx.instance, c)
+        } catch (err) {
+          throw new ArrowError('host-error', `connection ${name}: cannot open its local endpoint: ${(err as Error).message}`)
+        }
+      }
+      return svc
     }
     throw new ArrowError('host-error', `connection ${name}: ${c.target} is not running (no published service "${c.service}")`)
   }
@@ -53,9 +65,11 @@ export function runnableHost (ctx: InstanceContext, t: Template): ArrowHost {
     getHostname: (runnable: string) => hostOfRunnable(runnable),
     peerIpAddress: (runnable: string) => hostOfRunnable(runnable),
     localIp: () => d.hostOf(d.peerId),
-    connectionHostname: (name: string) => endpoint(name).host,
-    connectionIp: (name: string) => endpoint(name).host,
-    connectionPort: (name: string) => endpoint(name).port,
+    connectionHostname: async (name: string) => (await endpoint(name)).host,
+    connectionIp: async (name: string) => (await endpoint(name)).host,
+    connectionPort: async (name: string) => (await endpoint(name)).port,
+    // no DNS is served (README, "Connections: the overlay"): the name is the endpoint's address
+    connectionDomainName: async (name: string) => (await endpoint(name)).host,
     servicePort: (runnable: string, service: string) => {
       for (const e of statusesOf(d.scan, normalisePath(runnable))) { const p = decodeStatus(e.value)?.services[service]?.port; if (p !== undefined) return p }
       throw new ArrowError('host-error', `service-port: ${runnable} publishes no service "${service}"`)

@@ -1,6 +1,8 @@
 // Published services (spec §2.7.3) on this peer: each service's container port, the host port it is
 // reached on (`host-port`, default the port), its protocol (tcp, udp; `custom` binds nothing) and
-// whether it is published to every address (`publish: true`) or only to the peer's cluster address.
+// whether it is published to every address (`publish: true`) or only to loopback: other peers'
+// consumers reach an unpublished service through the overlay (DESIGN §10), which connects to it on
+// the owner's loopback, so only the p2p port has to be open between machines.
 // Before anything starts, the host ports are checked against the other instances of this peer, so
 // two instances of one kit either get distinct host ports or a clear conflict error.
 import { toPlain, truthy, type ArrowValue } from '../../grammar/arrow/index.js'
@@ -56,12 +58,16 @@ function portNumber (v: unknown, field: string): number {
 /**
  * Port mappings a Docker container needs for the bindings of `container`: only those reached on
  * another host port than the workload's (the others use the host network, where the workload's own
- * port is the host's). Bound to every address when published, else to the peer's cluster address.
+ * port is the host's). Bound to every address when published, else to loopback (the overlay
+ * reaches it there for consumers on other peers).
  */
-export function dockerMappings (list: readonly Binding[], container: string, clusterHost: string): PortMapping[] {
+export function dockerMappings (list: readonly Binding[], container: string): PortMapping[] {
   return list.filter(b => b.container === container && b.hostPort !== b.port)
-    .map(b => ({ hostIp: b.publish ? '0.0.0.0' : clusterHost, hostPort: b.hostPort, containerPort: b.port, protocol: b.protocol }))
+    .map(b => ({ hostIp: b.publish ? '0.0.0.0' : LOOPBACK, hostPort: b.hostPort, containerPort: b.port, protocol: b.protocol }))
 }
+
+/** Where an unpublished service is bound and reached on its own peer. */
+export const LOOPBACK = '127.0.0.1'
 
 /** Host ports held on this peer while instances start (the replica catches up after). */
 export class HostPorts {

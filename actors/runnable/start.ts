@@ -17,7 +17,7 @@ import type { InstanceContext, Template } from './context.js'
 import { filePath, instanceDir } from './dirs.js'
 import { RunnableError } from './errors.js'
 import { runnableHost } from './host.js'
-import { bindings, checkReplica, dockerMappings, type Binding } from './ports.js'
+import { LOOPBACK, bindings, checkReplica, dockerMappings, type Binding } from './ports.js'
 import { containerFiles, instanceVolumeDir, linkMounts, noteMounts, resolveVolumes, type VolumeRow } from './volumes.js'
 
 /** Progress of a start, for status (`waiting`): e.g. `image busybox:1`. */
@@ -52,8 +52,11 @@ export async function startContainers (ctx: InstanceContext, want: WantRecord, s
     const built = containerSpec(fields, { instance: ctx.instance, container: decl.name, peer: ctx.d.peerId, name: ctx.nameOf(decl.name) }, { volumes: volumeHosts })
     const spec = built.spec
     if (rt.kind === 'docker') {
-      const maps = dockerMappings(binds, decl.name, ctx.d.hostOf(ctx.d.peerId)).filter(m => !spec.ports.some(p => p.containerPort === m.containerPort && p.protocol === m.protocol))
+      const maps = dockerMappings(binds, decl.name).filter(m => !spec.ports.some(p => p.containerPort === m.containerPort && p.protocol === m.protocol))
       if (maps.length) { spec.ports.push(...maps); spec.network = 'bridge' }
+      // the overlay's endpoints listen on the peer's loopback, which a bridge container does not share
+      const conns = Object.keys(t.spec.connections)
+      if (spec.network === 'bridge' && conns.length) warn(`containers.${decl.name}`, `runs on a bridge network (it maps ports), so it cannot reach the local endpoints of its connections (${conns.join(', ')}) on 127.0.0.1; run it on the host network (no host-port different from port) to use them`)
     }
     for (const n of built.notes) ctx.d.log.warn({ instance: ctx.instance, container: decl.name, field: n.field }, `${ctx.instance}/${decl.name}: ${n.field} ${n.reason}`)
     spec.env = { ...env, ...spec.env, MONK_ROOTFS: rt.kind === 'process' ? rootOf(decl.name) : '' }
@@ -134,14 +137,17 @@ async function serviceBindings (ctx: InstanceContext, t: Template, vars: ScopeVa
   return await bindings(t.spec.services, t.spec.containers[0]?.name ?? '', vars, evaluateValue as (v: unknown, vars: ScopeVars) => Promise<unknown>, ctx.d.runtime.kind, warn)
 }
 
-/** The services this instance publishes: the peer's cluster address and the host port of each. */
+/**
+ * The services this instance publishes and where: a published one at the peer's cluster address,
+ * an unpublished one on loopback (other peers reach it through the overlay), each on its host port.
+ */
 export async function services (ctx: InstanceContext, want: WantRecord): Promise<StatusRecord['services']> {
   const out: StatusRecord['services'] = {}
   const t = ctx.runnable(want)
   if (t.spec.services.length === 0) return out
   const vars = ctx.vars(want, t, runnableHost(ctx, t))
   const host = ctx.d.hostOf(ctx.d.peerId)
-  for (const b of await serviceBindings(ctx, t, vars, () => {})) out[b.service] = { host, port: b.hostPort, protocol: b.protocol, ...(b.publish ? { published: true } : {}) }
+  for (const b of await serviceBindings(ctx, t, vars, () => {})) out[b.service] = { host: b.publish ? host : LOOPBACK, port: b.hostPort, protocol: b.protocol, ...(b.publish ? { published: true } : {}) }
   // a `custom` service with a port (a data endpoint) is still reachable by its connections
   for (const s of t.spec.services) {
     if (s.name in out) continue

@@ -15,7 +15,10 @@ export function peersTable (rows: readonly PeerRow[], status: (s: string) => str
   const sorted = [...rows].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id))
   const withCapacity = sorted.some(r => r.capacity !== undefined)
   const cap = (r: PeerRow): string[] => withCapacity ? [r.capacity ? `${resText(r.reserved?.['cpu'] ?? 0, 'cpu')}/${resText(r.capacity['cpu'] ?? 0, 'cpu')}` : '-', r.capacity ? `${resText(r.reserved?.['memory'] ?? 0, 'memory')}/${resText(r.capacity['memory'] ?? 0, 'memory')}` : '-'] : []
-  return table(['ID', 'NAME', 'TAGS', 'ALIVE', ...(withCapacity ? ['CPU', 'MEMORY'] : []), 'ADDRESSES'], sorted.map(r => [r.id, r.name, r.tags.join(','), status(r.alive ? 'yes' : 'no'), ...cap(r), r.addrs.join(' ')]))
+  // TUNNELS: the peers it has live overlay tunnels with (only when some peer has any)
+  const withTunnels = sorted.some(r => (r.tunnels ?? []).length > 0)
+  const tun = (r: PeerRow): string[] => withTunnels ? [(r.tunnels ?? []).map(t => `${t.name !== '' ? t.name : t.peer.slice(-6)}(${t.out ? `${t.out} out` : ''}${t.out && t.in ? ' ' : ''}${t.in ? `${t.in} in` : ''})`).join(' ') || '-'] : []
+  return table(['ID', 'NAME', 'TAGS', 'ALIVE', ...(withCapacity ? ['CPU', 'MEMORY'] : []), ...(withTunnels ? ['TUNNELS'] : []), 'ADDRESSES'], sorted.map(r => [r.id, r.name, r.tags.join(','), status(r.alive ? 'yes' : 'no'), ...cap(r), ...tun(r), r.addrs.join(' ')]))
 }
 
 /** A reserved or offered amount: cores as a number, memory in Mi/Gi. */

@@ -1,7 +1,7 @@
 // The run summary tree of spec §4.1, built from the daemon's `Describe` replies (typed in
 // actors/messages/workload.ts; the CLI reads them as they are): path → peer → container → image,
 // and the instance's published ports under its first container.
-import type { Describe, PortRow, VolumeRow } from '../api/messages.js'
+import type { ConnectionInfo, Describe, PortRow, VolumeRow } from '../api/messages.js'
 import { renderTree, type TreeNode } from './tree.js'
 
 export interface SummaryStyle {
@@ -13,11 +13,21 @@ export interface SummaryStyle {
 
 const marks = {
   path: ['🔩 ', ''], peer: ['🧊 Peer ', 'peer '], container: ['📦 ', 'container '], image: ['🧩 ', 'image '],
-  port: ['🔌 open ', 'port '], volume: ['💾 ', 'volume '], event: ['📣 ', 'event '], error: ['❗ ', 'error: '], waiting: ['⏳ ', 'waiting for '],
+  port: ['🔌 open ', 'port '], connection: ['🔗 ', 'connection '], volume: ['💾 ', 'volume '], event: ['📣 ', 'event '], error: ['❗ ', 'error: '], waiting: ['⏳ ', 'waiting for '],
 } as const
 
 export function portText (p: PortRow): string {
   return `${p.host}:${p.port} (service ${p.service})`
+}
+
+/** `db → 127.0.0.1:40123 → ns/db on p2 (open, 1.2 KiB in, 300 B out)`. */
+export function connectionText (c: ConnectionInfo): string {
+  const where = c.peer !== '' ? ` on ${c.peerName !== undefined && c.peerName !== '' ? c.peerName : short(c.peer)}` : ''
+  return `${c.name} ${c.endpoint} → ${c.target}${where} (${c.state}, ${bytes(c.bytesIn)} in, ${bytes(c.bytesOut)} out${c.state === 'failing' && c.lastError !== undefined ? `: ${c.lastError}` : ''})`
+}
+
+function bytes (n: number): string {
+  return n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(1)} GiB` : n >= 1024 ** 2 ? `${(n / 1024 ** 2).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`
 }
 
 export function volumeText (v: VolumeRow): string {
@@ -41,6 +51,7 @@ export function summaryNodes (replies: readonly Describe[], style: SummaryStyle)
     const extra: TreeNode[] = [
       // volumes kept while no container mounts them (a stopped instance)
       ...(r.containers.length === 0 ? (r.volumes ?? []).map(v => ({ label: `${m('volume')}${volumeText(v)}` })) : []),
+      ...(r.connections ?? []).map(c => ({ label: `${m('connection')}${connectionText(c)}` })),
       ...(r.waiting !== null && r.waiting !== '' && r.status !== 'running' ? [{ label: `${m('waiting')}${r.waiting}` }] : []),
       ...(r.error !== null && r.error !== '' ? [{ label: `${m('error')}${r.error}` }] : []),
       ...(r.events ?? []).map(e => ({ label: `${m('event')}${e.time} ${e.message}` })),

@@ -36,15 +36,16 @@ P('bindings: host-port defaults to the port, Arrow is evaluated, custom binds no
   try { await bindings([svc({ name: 'x', port: 70000 })], 'main', vars, ev, 'docker', () => {}); assert.unreachable('accepted port 70000') } catch (err) { assert.instance(err, RunnableError); assert.match((err as Error).message, /services\.x\.port must be a port number/) }
   try { await bindings([svc({ name: 'x', port: 1, protocol: 'sctp' })], 'main', vars, ev, 'docker', () => {}); assert.unreachable('accepted sctp') } catch (err) { assert.match((err as Error).message, /services\.x\.protocol must be tcp, udp or custom/) }
 })
-P('docker mappings: only another host port is mapped; published on every address, else the cluster address', () => {
+P('docker mappings: only another host port is mapped; published on every address, else loopback', () => {
   const b: Binding[] = [
     { service: 'a', container: 'main', port: 80, hostPort: 8080, protocol: 'tcp', publish: false },
     { service: 'b', container: 'main', port: 81, hostPort: 8081, protocol: 'tcp', publish: true },
     { service: 'c', container: 'main', port: 82, hostPort: 82, protocol: 'tcp', publish: false },
     { service: 'd', container: 'other', port: 83, hostPort: 8083, protocol: 'udp', publish: false },
   ]
-  assert.equal(dockerMappings(b, 'main', '10.0.0.5'), [
-    { hostIp: '10.0.0.5', hostPort: 8080, containerPort: 80, protocol: 'tcp' },
+  // unpublished: loopback only (other peers come through the overlay); published: every address
+  assert.equal(dockerMappings(b, 'main'), [
+    { hostIp: '127.0.0.1', hostPort: 8080, containerPort: 80, protocol: 'tcp' },
     { hostIp: '0.0.0.0', hostPort: 8081, containerPort: 81, protocol: 'tcp' },
   ])
 })

@@ -1,0 +1,109 @@
+// The overlay's data path between two hosts (network namespaces joined by a bridge, as in
+// test/e2e/overlay-netns.serial.test.ts), in one run:
+//   direct       TCP from B to A's service ports;
+//   monk-tunnel  B's local endpoint → `/monk/tunnel/1` over the peers' pnet + Noise + yamux
+//                connection → A's loopback (two mesh peers, one per namespace);
+//   ssh          an `ssh -L` forward from B to A's sshd (only when Debian's openssh-server is installed).
+// Each: throughput of one upload of --mib MiB (default 256) and latency p50/p99 of --requests
+// (default 1000) 64-byte round trips on one connection; also p50/p99 of connect + one round trip
+// on 200 new connections (connect_latency_ms_*). Root only (ip netns). Writes
+// benchmarks/results/tunnel.json as rows {path, throughput_mib_s, latency_ms_p50, latency_ms_p99, ...}.
+// Targets (issue 16): tunnel throughput >= 50% of direct and >= SSH's; tunnel p50 <= direct p50 + 1 ms.
+// Usage: npm run bench -- tunnel [--mib N] [--requests N]
+import type { ChildProcess } from 'node:child_process'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { createHosts, netnsUnavailable, type NetHost, type NetHosts } from '../test/helpers/netns.js'
+
+const root = resolve(import.meta.dirname, '..')
+const arg = (name: string, d: number): number => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : d }
+const mib = arg('--mib', 256)
+const requests = arg('--requests', 1000)
+const tools = join(root, 'benchmarks/tunnel-tools.ts')
+const node = [process.execPath, '--import', 'tsx', '--import', join(root, 'polyfill.ts')]
+const SSHD = '/usr/sbin/sshd'
+
+const why = netnsUnavailable()
+if (why !== null) { console.error(`tunnel bench cannot run: ${why}`); process.exit(1) }
+const base = mkdtempSync(join(tmpdir(), 'monk-bench-tunnel-'))
+const net = createHosts(['a', 'b'], 7946, [9000, 9001, 22])
+const [A, B] = net.hosts as [NetHost, NetHost]
+const children: ChildProcess[] = []
+
+/** Starts a long-lived tool in `host` and resolves with the first JSON line it prints. */
+async function start (host: NetHost, argv: string[], n: NetHosts = net): Promise<Record<string, unknown>> {
+  const c = n.spawn(host, argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd: root })
+  children.push(c)
+  let out = ''
+  let err = ''
+  c.stderr?.on('data', d => { err += String(d) })
+  return await new Promise((resolve, reject) => {
+    c.stdout?.on('data', d => {
+      out += String(d)
+      const line = out.split('\n').find(l => l.startsWith('{'))
+      if (line !== undefined && out.includes('\n')) resolve(JSON.parse(line) as Record<string, unknown>)
+    })
+    c.on('exit', code => { reject(new Error(`${argv.join(' ')} exited with ${code}: ${err}${out}`)) })
+  })
+}
+
+function load (port: { host: string, sink: number, echo: number }): Record<string, number> {
+  const r = net.run(B, node[0]!, [...node.slice(1), tools, 'load', port.host, String(port.sink), String(port.echo), String(mib * 1024 * 1024), String(requests)], { timeoutMs: 600_000 })
+  const line = r.out.split('\n').find(l => l.startsWith('{'))
+  if (r.status !== 0 || line === undefined) throw new Error(`load failed (${r.status}): ${r.out}`)
+  return JSON.parse(line) as Record<string, number>
+}
+
+const rows: Array<Record<string, unknown>> = []
+try {
+  await start(A, [...node, tools, 'server'])
+  console.log(`direct: ${mib} MiB and ${requests} requests from ${B.ip} to ${A.ip}…`)
+  rows.push({ path: 'direct', ...load({ host: A.ip, sink: 9000, echo: 9001 }) })
+
+  const served = await start(A, [...node, tools, 'serve', join(base, 'a'), A.ip])
+  const opened = await start(B, [...node, tools, 'open', join(base, 'b'), B.ip, String(served.token), String(served.peer)])
+  console.log('monk-tunnel…')
+  rows.push({ path: 'monk-tunnel', ...load({ host: '127.0.0.1', sink: Number(opened.sink), echo: Number(opened.echo) }) })
+
+  if (existsSync(SSHD)) {
+    console.log('ssh -L…')
+    const key = join(base, 'id')
+    net.run(A, 'ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key])
+    net.run(A, 'ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(base, 'hostkey')])
+    writeFileSync(join(base, 'authorized_keys'), readFileSync(`${key}.pub`, 'utf8'))
+    chmodSync(join(base, 'authorized_keys'), 0o600)
+    const cfg = join(base, 'sshd_config')
+    writeFileSync(cfg, [`ListenAddress ${A.ip}:22`, `HostKey ${join(base, 'hostkey')}`, `AuthorizedKeysFile ${join(base, 'authorized_keys')}`, 'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'StrictModes no', 'AllowTcpForwarding yes', 'UsePAM no', `PidFile ${join(base, 'sshd.pid')}`].join('\n') + '\n')
+    mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }) // sshd's privilege separation directory
+    children.push(net.spawn(A, SSHD, ['-D', '-e', '-f', cfg], { stdio: ['ignore', 'ignore', openSync(join(base, 'sshd.log'), 'w')] }))
+    children.push(net.spawn(B, 'ssh', ['-N', '-i', key, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'ExitOnForwardFailure=yes', '-L', '127.0.0.1:19000:127.0.0.1:9000', '-L', '127.0.0.1:19001:127.0.0.1:9001', `root@${A.ip}`], { stdio: ['ignore', 'ignore', openSync(join(base, 'ssh.log'), 'w')] }))
+    let up = false
+    for (let i = 0; i < 40 && !up; i++) {
+      await new Promise(resolve => setTimeout(resolve, 250))
+      up = net.run(B, 'bash', ['-c', 'exec 3<>/dev/tcp/127.0.0.1/19001']).status === 0
+    }
+    if (!up) throw new Error(`the ssh forward did not come up: ${readFileSync(join(base, 'sshd.log'), 'utf8')}${readFileSync(join(base, 'ssh.log'), 'utf8')}`)
+    rows.push({ path: 'ssh', ...load({ host: '127.0.0.1', sink: 19000, echo: 19001 }) })
+  } else {
+    console.log(`ssh: skipped (${SSHD} is not installed; apt-get install openssh-server to add the SSH anchor)`)
+  }
+} finally {
+  for (const c of children) c.kill('SIGKILL')
+  net.destroy()
+  rmSync(base, { recursive: true, force: true })
+}
+
+for (const r of rows) r.mib = mib
+console.table(rows)
+const direct = rows.find(r => r.path === 'direct')
+const tunnel = rows.find(r => r.path === 'monk-tunnel')
+const ssh = rows.find(r => r.path === 'ssh')
+if (direct && tunnel) {
+  const share = Number(tunnel.throughput_mib_s) / Number(direct.throughput_mib_s)
+  console.log(`tunnel throughput ${(share * 100).toFixed(0)}% of direct (target >= 50%)${ssh ? `, ${(Number(tunnel.throughput_mib_s) / Number(ssh.throughput_mib_s) * 100).toFixed(0)}% of ssh (target >= 100%)` : ''}`)
+  console.log(`tunnel latency p50 +${(Number(tunnel.latency_ms_p50) - Number(direct.latency_ms_p50)).toFixed(3)} ms over direct (target <= 1 ms)`)
+}
+writeFileSync(join(root, 'benchmarks/results/tunnel.json'), JSON.stringify(rows, null, 2) + '\n')
+console.log('wrote benchmarks/results/tunnel.json')
+process.exit(0)

@@ -1,0 +1,273 @@
+// Tunnels over the mesh (DESIGN §10, `/monk/tunnel/1`): TCP byte streams carried on libp2p streams,
+// so they ride the peers' pnet + Noise connections and the only port two machines need open is the
+// p2p port. A consumer peer opens a local TCP endpoint; each accepted socket opens one stream to the
+// peer that runs the target, which asks its authoriser whether the opener may reach that target
+// and, if so, connects to the service's port and pipes both ways.
+//
+// Wire: the opener sends one frame (varint length + CBOR `[1, consumer, target, service]`), the
+// server answers one frame (`[0]` accepted, `[1, reason]` refused), then both sides send raw bytes.
+// Half-close is carried by the stream's write close; an error on either side resets the stream.
+// Back-pressure: a socket is read only as fast as the stream's sink takes bytes (yamux window),
+// and the stream is read only as fast as the socket drains.
+import { once } from 'node:events'
+import { createConnection, createServer, type Server, type Socket } from 'node:net'
+import { decode, encode } from 'cborg'
+import type { Stream } from '@libp2p/interface'
+import { frame } from './framing.js'
+import { openHead, pipe, pipeSockets, readFrame, writer, type Chunk } from './tunnel-pipe.js'
+import { openStream, type MeshNode } from './node.js'
+
+/** What an opener asks for: consumer instance, target instance and the target's service name. */
+export interface TunnelRequest { consumer: string, target: string, service: string }
+
+/** The authoriser's answer on the serving peer: where to connect, or why not. */
+export type TunnelDecision = { host: string, port: number } | { refuse: string }
+
+export type TunnelAuthorizer = (peer: string, request: TunnelRequest) => TunnelDecision
+
+/** Where an endpoint sends a new socket now: over a stream to `peer`, or to a local address. */
+export type TunnelRoute = { peer: string, request: TunnelRequest } | { local: { host: string, port: number }, request: TunnelRequest }
+
+/** What one endpoint (consumer side) did since it opened. */
+export interface EndpointStats {
+  /** Bytes from the local client into the tunnel. */
+  bytesOut: number
+  /** Bytes from the tunnel to the local client. */
+  bytesIn: number
+  /** Sockets piped now. */
+  active: number
+  /** Sockets accepted since the endpoint opened. */
+  accepted: number
+  /** Sockets that could not be routed or were refused. */
+  failed: number
+  /** The peer the last socket went to ('' before the first; the own peer id for a local target). */
+  peer: string
+  /** Why the last failed socket failed. */
+  lastError: string
+  /** The last socket failed (no route, refused, unreachable). */
+  failing: boolean
+}
+
+/** Serving-side counters (tunnels this peer served to others). */
+export interface TunnelServerStats {
+  served: number
+  refused: number
+  malformed: number
+  active: number
+  bytesIn: number
+  bytesOut: number
+  /** Live served tunnels per opener peer. */
+  byPeer: Map<string, number>
+  /** When each opener peer last had a tunnel served (Date.now() at open or close). */
+  lastSeen: Map<string, number>
+}
+
+export interface TunnelInit {
+  node: MeshNode
+  self: string
+  protocol: string
+  /** Ensures a connection to `peer` (the pool's need()). */
+  connect: (peer: string, signal: AbortSignal) => Promise<void>
+  /** Marks the connection to `peer` as in use (a long-lived tunnel keeps its connection). */
+  touch: (peer: string) => void
+  /** How long opening a stream and getting the answer may take. */
+  openTimeoutMs: number
+}
+
+/** How often a live tunnel marks its connection as used. */
+const TOUCH_EVERY_MS = 5000
+
+/** A local TCP endpoint on the consumer's peer. */
+export class TunnelEndpoint {
+  readonly stats: EndpointStats = { bytesOut: 0, bytesIn: 0, active: 0, accepted: 0, failed: 0, peer: '', lastError: '', failing: false }
+  private readonly sockets = new Set<Socket>()
+
+  constructor (readonly host: string, readonly port: number, private readonly server: Server) {}
+
+  /** Stops accepting and drops the sockets it pipes. */
+  async close (): Promise<void> {
+    for (const s of this.sockets) s.destroy()
+    await new Promise<void>(resolve => { this.server.close(() => { resolve() }) })
+  }
+
+  /** Tracks a socket until it closes. */
+  hold (s: Socket): void {
+    this.sockets.add(s)
+    s.once('close', () => { this.sockets.delete(s) })
+  }
+}
+
+export class Tunnels {
+  readonly server: TunnelServerStats = { served: 0, refused: 0, malformed: 0, active: 0, bytesIn: 0, bytesOut: 0, byPeer: new Map(), lastSeen: new Map() }
+  /** Live outgoing tunnels per target peer. */
+  readonly outgoing = new Map<string, number>()
+  private readonly endpoints = new Set<TunnelEndpoint>()
+  private readonly live = new Set<Stream>()
+  private serving = false
+  /** Keeps the connections of idle live tunnels (a quiet database session) from the pool's idle close. */
+  private readonly keepTimer: NodeJS.Timeout
+
+  constructor (private readonly init: TunnelInit) {
+    this.keepTimer = setInterval(() => {
+      for (const peer of new Set([...this.outgoing.keys(), ...this.server.byPeer.keys()])) init.touch(peer)
+    }, TOUCH_EVERY_MS)
+    this.keepTimer.unref()
+  }
+
+  /** Serves the protocol; `authorize` decides each request (synchronously, from local state). */
+  async serve (authorize: TunnelAuthorizer): Promise<void> {
+    await this.init.node.handle(this.init.protocol, ({ stream, connection }) => {
+      void this.accept(stream, connection.remotePeer.toString(), authorize)
+    }, { maxInboundStreams: 1024 })
+    this.serving = true
+  }
+
+  /**
+   * Opens a local endpoint on `host:port` (port 0: any free one). Each accepted socket asks `route`
+   * where to go at that moment, so a target that moved is reached on the next connect.
+   */
+  async listen (opts: { host: string, port: number, route: () => TunnelRoute }): Promise<TunnelEndpoint> {
+    const server = createServer({ allowHalfOpen: true, noDelay: true })
+    server.listen(opts.port, opts.host)
+    await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => { throw e })])
+    const addr = server.address()
+    const port = typeof addr === 'object' && addr !== null ? addr.port : opts.port
+    const ep = new TunnelEndpoint(opts.host, port, server)
+    server.on('connection', socket => { void this.forward(ep, socket, opts.route) })
+    this.endpoints.add(ep)
+    return ep
+  }
+
+  /** Closes an endpoint opened here. */
+  async unlisten (ep: TunnelEndpoint): Promise<void> {
+    this.endpoints.delete(ep)
+    await ep.close()
+  }
+
+  async stop (): Promise<void> {
+    clearInterval(this.keepTimer)
+    for (const s of this.live) s.abort(new Error('the mesh is stopping'))
+    await Promise.all([...this.endpoints].map(async ep => { await ep.close() }))
+    this.endpoints.clear()
+    if (this.serving) await this.init.node.unhandle(this.init.protocol).catch(() => {})
+  }
+
+  private async forward (ep: TunnelEndpoint, socket: Socket, route: () => TunnelRoute): Promise<void> {
+    ep.hold(socket)
+    ep.stats.accepted++
+    socket.on('error', () => {})
+    let r: TunnelRoute
+    try {
+      r = route()
+    } catch (err) {
+      fail(ep, socket, (err as Error).message)
+      return
+    }
+    if ('local' in r) {
+      ep.stats.peer = this.init.self
+      const upstream = createConnection({ host: r.local.host, port: r.local.port, allowHalfOpen: true, noDelay: true })
+      upstream.on('error', err => { fail(ep, socket, `${r.local.host}:${r.local.port}: ${err.message}`); upstream.destroy() })
+      upstream.once('connect', () => {
+        ep.stats.failing = false
+        ep.stats.active++
+        socket.once('close', () => { ep.stats.active-- })
+        pipeSockets(socket, upstream, ep.stats)
+      })
+      return
+    }
+    const peer = r.peer
+    ep.stats.peer = peer
+    let stream: Stream | undefined
+    const signal = AbortSignal.timeout(this.init.openTimeoutMs)
+    try {
+      await this.init.connect(peer, signal)
+      stream = await openStream(this.init.node, peer, this.init.protocol, { signal })
+      const head = await openHead(stream, r.request, signal)
+      if (head[0] !== 0) throw new Error(`refused by peer ${peer}: ${String(head[1] ?? 'no reason')}`)
+    } catch (err) {
+      stream?.abort(err as Error)
+      fail(ep, socket, (err as Error).message)
+      return
+    }
+    if (socket.destroyed) { stream.abort(new Error('the client went away')); return }
+    ep.stats.failing = false
+    ep.stats.active++
+    this.count(this.outgoing, peer, 1)
+    this.live.add(stream)
+    const s = stream
+    await pipe(socket, s, { out: n => { ep.stats.bytesOut += n }, in: n => { ep.stats.bytesIn += n } }, () => { this.init.touch(peer) })
+    this.live.delete(s)
+    ep.stats.active--
+    this.count(this.outgoing, peer, -1)
+  }
+
+  private async accept (stream: Stream, peer: string, authorize: TunnelAuthorizer): Promise<void> {
+    const src = stream.source[Symbol.asyncIterator]()
+    let request: TunnelRequest
+    let rest: Uint8Array
+    try {
+      const got = await readFrame(src, AbortSignal.timeout(this.init.openTimeoutMs))
+      rest = got.rest
+      request = parseRequest(got.frame)
+    } catch (err) {
+      this.server.malformed++
+      stream.abort(err as Error)
+      return
+    }
+    const decision = authorize(peer, request)
+    const write = writer(stream)
+    if ('refuse' in decision) {
+      this.server.refused++
+      write.push(frame(encode([1, decision.refuse.slice(0, 1000)])))
+      write.end()
+      await write.done.catch(() => {})
+      await stream.close().catch(() => {})
+      return
+    }
+    const upstream = createConnection({ host: decision.host, port: decision.port, allowHalfOpen: true, noDelay: true })
+    try {
+      await Promise.race([once(upstream, 'connect'), once(upstream, 'error').then(([e]) => { throw e })])
+    } catch (err) {
+      this.server.refused++
+      write.push(frame(encode([1, `${request.target} service ${request.service} is not accepting connections on peer ${this.init.self}: ${(err as Error).message}`])))
+      write.end()
+      await write.done.catch(() => {})
+      await stream.close().catch(() => {})
+      return
+    }
+    upstream.on('error', () => {})
+    write.push(frame(encode([0])))
+    this.server.served++
+    this.server.active++
+    this.count(this.server.byPeer, peer, 1)
+    this.server.lastSeen.set(peer, Date.now())
+    this.live.add(stream)
+    await pipe(upstream, stream, { out: n => { this.server.bytesOut += n }, in: n => { this.server.bytesIn += n } }, () => { this.init.touch(peer) }, { write, first: rest, src })
+    this.live.delete(stream)
+    this.server.active--
+    this.count(this.server.byPeer, peer, -1)
+    this.server.lastSeen.set(peer, Date.now())
+  }
+
+  private count (m: Map<string, number>, peer: string, d: number): void {
+    const n = (m.get(peer) ?? 0) + d
+    if (n > 0) m.set(peer, n)
+    else m.delete(peer)
+  }
+}
+
+function fail (ep: TunnelEndpoint, socket: Socket, why: string): void {
+  ep.stats.failed++
+  ep.stats.failing = true
+  ep.stats.lastError = why
+  socket.destroy()
+}
+
+function parseRequest (bytes: Uint8Array): TunnelRequest {
+  const v: unknown = decode(bytes)
+  if (!Array.isArray(v) || v.length !== 4 || v[0] !== 1 || !v.slice(1).every(x => typeof x === 'string' && x.length > 0 && x.length <= 1024)) {
+    throw new Error('malformed tunnel request')
+  }
+  return { consumer: v[1] as string, target: v[2] as string, service: v[3] as string }
+}
+
