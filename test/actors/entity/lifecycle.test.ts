@@ -150,7 +150,7 @@ L('a webhook lifecycle POSTs {definition, state, context} and takes {state, outp
 
 L('an infinite loop is interrupted at the CPU deadline; a memory bomb at the memory limit', async () => {
   const t = entityType('t/bad', { lifecycle: { create: 'function main() { for (;;) {} }', start: 'function main() { var a = []; for (;;) a.push({ n: a.length, list: [a.length, a.length + 1, a.length + 2] }) }' } })
-  const run = (action: string) => runAction({ type: t, instance: 't/bad', action, definition: {}, state: { kept: true }, host: deps(), moduleSource, limits: { cpuMs: action === 'create' ? 300 : 20_000, memoryBytes: 8 * 1024 * 1024 } })
+  const run = (action: string) => runAction({ type: t, instance: 't/bad', action, definition: {}, state: { kept: true }, host: deps(), moduleSource, limits: { cpuMs: action === 'create' ? 300 : 20_000, memoryBytes: 4 * 1024 * 1024 } })
   const t0 = Date.now()
   assert.match(await code(run('create')), /^entity-timeout: t\/bad lifecycle\.create: the lifecycle ran past its CPU deadline of 300 ms/)
   assert.ok(Date.now() - t0 < 5000, 'interrupted promptly')
