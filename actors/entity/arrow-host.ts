@@ -42,7 +42,7 @@ export function entityStateOf (r: ReplicaReader, path: string, op = 'entity-stat
 /** The path a connection of `node` points at (`connections.<name>.target`). */
 export function connectionTargetOf (node: string, value: MapValue, name: string): string {
   const c = isMap(value.connections) ? value.connections[name] : undefined
-  const target = isMap(c) ? c.target : undefined
+  const target = isMap(c) ? c.target ?? c.runnable : undefined
   if (typeof target !== 'string' || target.trim() === '') throw new ArrowError('host-error', `connection-target: ${node} has no connection "${name}" with a target`)
   return normalisePath(target.trim())
 }

@@ -42,8 +42,13 @@ const json = (res: ServerResponse, status: number, v: unknown): void => { res.wr
  * answers 503 for the first `notReadyFor` reads of an item (readiness retries).
  */
 export class FakeApi extends Fake {
+  /** Requests of `METHOD` on /items (create is POST). */
+  count (method: string): number { return this.seen.filter(s => s.method === method && s.path.startsWith('/items')).length }
+
   readonly items = new Map<string, Record<string, unknown>>()
   notReadyFor = 0
+  /** Every GET of an item answers 503 while set (a liveness failure). */
+  down = false
   private reads = new Map<string, number>()
   private next = 1
   constructor (readonly token: string) { super() }
@@ -63,7 +68,7 @@ export class FakeApi extends Fake {
     if (s.method === 'GET') {
       const n = (this.reads.get(id) ?? 0) + 1
       this.reads.set(id, n)
-      if (n <= this.notReadyFor) return json(res, 503, { message: 'warming up' })
+      if (n <= this.notReadyFor || this.down) return json(res, 503, { message: 'warming up' })
       return json(res, 200, item)
     }
     if (s.method === 'PUT') { this.items.set(id, { ...item, ...(JSON.parse(s.body || '{}') as Record<string, unknown>) }); return json(res, 200, this.items.get(id)) }

@@ -17,6 +17,7 @@ function main(def, state, ctx) {
       cli.output("created item " + JSON.parse(r.body).id);
       return { id: JSON.parse(r.body).id, size: def.size, starts: 0, updates: 0 };
     case "start":
+      if (def.start_sleep_ms) sleep(def.start_sleep_ms);
       state.starts = (state.starts || 0) + 1;
       return state;
     case "update":
@@ -43,8 +44,11 @@ function main(def, state, ctx) {
       if (r.error) throw new Error(r.error);
       state.last_status = r.statusCode;
       return state;
+    case "fail":
+      throw new Error("boom: " + ctx.args.why);
     case "stop":
-      return;
+      state.stops = (state.stops || 0) + 1;
+      return state;
     case "purge":
       r = http.delete(lib.url(def, state.id), { headers: headers(def) });
       if (r.statusCode !== 204 && r.statusCode !== 404) throw new Error("purge failed: " + r.status);
@@ -79,7 +83,7 @@ export const BUCKET_JS = `function main(def, state, ctx) {
 `
 
 /** The kit's YAML; `endpoint`s point at the fakes. */
-export function kitYaml (o: { apiUrl: string, s3Url: string, hookUrl: string, period?: number, attempts?: number }): string {
+export function kitYaml (o: { apiUrl: string, s3Url: string, hookUrl: string, period?: number, attempts?: number, size?: number, startSleepMs?: number, image?: string }): string {
   return `namespace: test-api
 lib:
   defines: module
@@ -95,11 +99,13 @@ item:
     name: {type: string}
     size: {type: integer, default: 1}
     token_secret: {type: string, default: api-token}
+    start_sleep_ms: {type: integer, default: 0}
   requires: [cli, secret, http, test-api/lib]
   lifecycle:
     sync: <<< item.js
     resize: ''
     peek: ''
+    fail: ''
   checks:
     readiness: {period: ${o.period ?? 1}, initialDelay: 0, attempts: ${o.attempts ?? 10}}
     liveness: {period: ${o.period ?? 1}}
@@ -109,7 +115,8 @@ one:
   defines: test-api/item
   endpoint: ${o.apiUrl}
   name: first
-  size: 2
+  size: ${o.size ?? 2}
+  start_sleep_ms: ${o.startSleepMs ?? 0}
   permitted-secrets:
     api-token: true
 bucket:
@@ -139,6 +146,19 @@ hook:
 hooked:
   defines: test-api/hook
   name: hooked-one
+reader:
+  defines: runnable
+  connections:
+    item: {target: test-api/one}
+  depends:
+    wait-for: {runnables: [test-api/one], timeout: 60}
+  actions:
+    show:
+      code: connection-target("item") entity-state get-member("id")
+  containers:
+    main:
+      image: ${o.image ?? 'monk-test/busybox:1'}
+      bash: exec sleep 3600
 `
 }
 
