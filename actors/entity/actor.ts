@@ -19,8 +19,8 @@ import type { CloudCredentials } from './host/cloud.js'
 import type { SecretStore } from './host/modules.js'
 import { runAction, type EntityState } from './lifecycle.js'
 import { emptyRecord, encodeEntity, entityKey, entityPrefix, newestEntity, type EntityRecord } from './record.js'
-import { resolveArrows } from './resolve.js'
-import { customActions, definitionHash, definitionOf, entityType, missingRequired, type CheckSpec, type EntityType } from './type.js'
+import { resolveDefinition } from './resolve.js'
+import { customActions, definitionHash, entityType, missingRequired, type CheckSpec, type EntityType } from './type.js'
 
 export interface EntityDeps {
   peerId: string
@@ -97,8 +97,7 @@ class EntityShell {
     const type = entityType(typePath, tt.value, tpl.value.checks)
     const permitted = isMap(tpl.value['permitted-secrets']) ? Object.entries(tpl.value['permitted-secrets']).filter(([, v]) => v !== false).map(([k]) => k) : []
     const host: ArrowHost = { ...this.arrowHost(tpl.value, permitted) }
-    const resolved = await resolveArrows(this.instance, tpl.value, host, new Set(['services', 'connections', 'depends', 'checks', 'permitted-secrets']))
-    const definition = definitionOf(type, resolved)
+    const definition = await resolveDefinition(type, this.instance, tpl.value, host, want.set)
     const missing = missingRequired(type, definition)
     if (missing.length) throw new EntityError('entity-bad-definition', `${this.instance}: required field ${missing.join(', ')} of ${typePath} has no value`)
     const files: Record<string, string> = {}

@@ -103,12 +103,12 @@ export function customActions (t: EntityType): string[] {
 }
 
 /**
- * The definition the lifecycle sees: the instance's own fields (monk's keys removed) over the
- * schema's plain defaults. Arrow values must be resolved by the caller first.
+ * The definition the lifecycle sees before Arrow: the instance's own fields (monk's keys removed)
+ * over the schema's defaults. Arrow values (`<-`) are still source; resolve.ts evaluates them.
  */
 export function definitionOf (t: EntityType, instance: MapValue): MapValue {
   const out: MapValue = {}
-  for (const [k, p] of Object.entries(t.properties)) if (p.default !== undefined && !(typeof p.default === 'string' && p.default.trimStart().startsWith('<-'))) out[k] = p.default
+  for (const [k, p] of Object.entries(t.properties)) if (p.default !== undefined) out[k] = p.default
   for (const [k, v] of Object.entries(instance)) if (!INSTANCE_META.has(k)) out[k] = v
   return out
 }
