@@ -1,8 +1,8 @@
-// The entity sandbox: one QuickJS (wasm, asyncified build) context per invocation, never the
+// The entity sandbox: a fresh QuickJS (wasm, asyncified build) context per invocation, never the
 // daemon's own JavaScript context. The guest sees host modules as blocking calls: each host
 // function is an asyncified import, so the wasm stack suspends while the daemon awaits the answer.
 // Every invocation has a memory limit and a CPU deadline (guest time only; host waits do not count).
-import { newAsyncContext, type QuickJSAsyncContext } from 'quickjs-emscripten'
+import { newQuickJSAsyncWASMModule, type QuickJSAsyncContext, type QuickJSAsyncRuntime } from 'quickjs-emscripten'
 import { CPU_DEADLINE_MS, MEMORY_LIMIT_BYTES, STACK_LIMIT_BYTES, WALL_DEADLINE_MS } from './defaults.js'
 import { EntityError } from './errors.js'
 
@@ -34,12 +34,14 @@ export interface Invocation {
   state: unknown
   ctx: unknown
   limits?: SandboxLimits
+  /** Make a fresh wasm module and runtime instead of reusing an idle one (to measure start-up). */
+  cold?: boolean
 }
 
 export interface InvocationResult {
   /** What main returned (undefined: keep the old state). */
   value: unknown
-  /** Time to create the guest context and install the host modules, ms. */
+  /** Time to get a runtime (reused unless `cold`), make the context and install the host modules, ms. */
   startupMs: number
   /** Time the guest spent computing (host waits excluded), ms. */
   cpuMs: number
@@ -80,6 +82,37 @@ const CALL_MAIN = `(function () {
   return r === undefined ? undefined : JSON.stringify(r);
 })()`
 
+// Guest runtimes kept for reuse. Each is its own wasm module (asyncify allows one suspended call
+// per module), used by one invocation at a time; every invocation gets a fresh context in it, so
+// no global of one invocation is seen by the next. A runtime whose guest was interrupted or ran
+// out of memory is disposed, never reused.
+const idle: QuickJSAsyncRuntime[] = []
+/** Idle runtimes kept at most (one per concurrent invocation seen, up to this). */
+const IDLE_MAX = 4
+
+async function takeRuntime (): Promise<QuickJSAsyncRuntime> {
+  return idle.pop() ?? (await newQuickJSAsyncWASMModule()).newRuntime()
+}
+
+function giveBack (rt: QuickJSAsyncRuntime, healthy: boolean): void {
+  if (healthy && idle.length < IDLE_MAX) { rt.setInterruptHandler(() => false); idle.push(rt) } else drop(rt)
+}
+
+/**
+ * Frees a runtime and its wasm module. quickjs-emscripten 0.32's asyncify build unregisters the
+ * runtime's callbacks before freeing it, so a host function freed by that last collection throws
+ * "QuickJSRuntime not found when trying to free HostRef"; the module is thrown away with the
+ * runtime (one module per runtime here), so nothing is left half-freed that is used again.
+ */
+function drop (rt: QuickJSAsyncRuntime): void {
+  try { rt.dispose() } catch { /* see above */ }
+}
+
+/** Disposes the idle runtimes (a daemon that stops, a benchmark measuring cold starts). */
+export function dropIdleRuntimes (): void {
+  for (const rt of idle.splice(0)) drop(rt)
+}
+
 /** What the guest threw, as a message: Error objects and plain strings alike. */
 function thrownMessage (v: unknown): { name: string, message: string } {
   if (typeof v === 'string') return { name: 'string', message: v }
@@ -104,10 +137,12 @@ export async function invoke (inv: Invocation): Promise<InvocationResult> {
   let started = 0
   const guestMs = (): number => performance.now() - started - hostMs - (hostSince === null ? 0 : performance.now() - hostSince)
   let timedOut: 'cpu' | 'wall' | null = null
-  const vm: QuickJSAsyncContext = await newAsyncContext()
+  const rt = inv.cold === true ? (await newQuickJSAsyncWASMModule()).newRuntime() : await takeRuntime()
+  rt.setMemoryLimit(inv.limits?.memoryBytes ?? MEMORY_LIMIT_BYTES)
+  rt.setMaxStackSize(STACK_LIMIT_BYTES)
+  const vm: QuickJSAsyncContext = rt.newContext()
+  let healthy = false
   try {
-    vm.runtime.setMemoryLimit(inv.limits?.memoryBytes ?? MEMORY_LIMIT_BYTES)
-    vm.runtime.setMaxStackSize(STACK_LIMIT_BYTES)
     const host: Record<string, HostModule> = {
       ...inv.host,
       $modules: {
@@ -147,7 +182,7 @@ export async function invoke (inv: Invocation): Promise<InvocationResult> {
     pre.dispose()
     const startupMs = performance.now() - t0
     started = performance.now()
-    vm.runtime.setInterruptHandler(() => {
+    rt.setInterruptHandler(() => {
       if (hostSince !== null) return false
       if (guestMs() > cpuLimit) { timedOut = 'cpu'; return true }
       if (performance.now() - started > wallLimit) { timedOut = 'wall'; return true }
@@ -160,9 +195,15 @@ export async function invoke (inv: Invocation): Promise<InvocationResult> {
     if (r.error) throw fromGuest(vm, r.error, inv.file, timedOut, cpuLimit)
     const out = vm.dump(r.value) as unknown
     r.value.dispose()
+    healthy = true
     return { value: typeof out === 'string' ? JSON.parse(out) : undefined, startupMs, cpuMs: guestMs() }
+  } catch (err) {
+    // a lifecycle that threw leaves a sound runtime; limits and host failures do not
+    healthy = err instanceof EntityError && (err.code === 'entity-failed' || err.code === 'entity-no-main')
+    throw err
   } finally {
     vm.dispose()
+    giveBack(rt, healthy)
   }
 }
 
