@@ -105,12 +105,16 @@ E('liveness: a failing check marks the entity not ready with the error, a passin
   await until('ready again', async () => (await row('test-api/one'))?.entity?.ready === true, 30_000)
 })
 
-E('a webhook entity: create and start POSTed, a custom action too', async () => {
-  await p!.client.request('peer', { type: 'workload.run', path: 'test-api/hooked' })
+E('a group runs its entity member (a module member is skipped with the reason); the webhook entity: create, start, a custom action', async () => {
+  const reply = await p!.client.request<{ instances: string[], skipped?: Array<{ path: string, why: string }> }>('peer', { type: 'workload.run', path: 'test-api/bundle' })
+  assert.equal(reply.instances, ['test-api/hooked'])
+  assert.equal(reply.skipped?.map(x => `${x.path}: ${x.why}`), ['test-api/lib: a module is code that entities require; it does not run'])
   const d = await until('the webhook entity runs', async () => { const x = await describe('test-api/hooked'); return x.ready ? x : undefined }, 30_000)
   assert.equal(d.entity?.state, { n_create: 1, n_start: 1, name: 'hooked-one' })
   assert.is(await act('test-api/hooked/ping'), 'webhook ping for hooked-one')
   assert.is((await describe('test-api/hooked')).entity?.state.n_ping, 1)
+  const g = await until('the group is running', async () => { const x = await p!.client.request<{ status: { state: string }, members: Array<{ instance: string }> }>('runnable/test-api/bundle', { type: 'runnable.describe' }); return x.status.state === 'running' ? x : undefined }, 30_000)
+  assert.equal(g.members.map(m => m.instance), ['test-api/hooked'])
 })
 
 E('purge runs the purge lifecycle (the API item is deleted) and removes the entity', async () => {

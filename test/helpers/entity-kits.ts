@@ -146,6 +146,9 @@ hook:
 hooked:
   defines: test-api/hook
   name: hooked-one
+bundle:
+  defines: group
+  members: [test-api/hooked, test-api/lib]
 reader:
   defines: runnable
   connections:
