@@ -3,14 +3,16 @@ import { KeyError } from './errors.js'
 
 /**
  * Prefixes whose keys belong to one peer, named by the key's last segment:
- * `peer/<peerId>`, `claim/<instance>/<peerId>`, `status/<instance>/<peerId>`.
- * Every other key may be written by any peer (LWW). Append-only: changing a rule changes the protocol.
+ * `peer/<peerId>`, `claim/<instance>/<peerId>`, `status/<instance>/<peerId>`,
+ * `entity/<instance>/<peerId>`. Every other key may be written by any peer (LWW). Append-only: changing a rule changes the protocol.
  */
 export const ownedPrefixes: ReadonlyMap<string, { minSegments: number; maxSegments: number }> = new Map([
   ['peer', { minSegments: 2, maxSegments: 2 }],
   // instances are paths themselves (`ns/app/0`), so the owner is the last segment, not the third
   ['claim', { minSegments: 3, maxSegments: Infinity }],
   ['status', { minSegments: 3, maxSegments: Infinity }],
+  // an entity instance's persisted lifecycle state, written by the peer that ran the lifecycle
+  ['entity', { minSegments: 3, maxSegments: Infinity }],
 ])
 
 // control characters would make keys ambiguous in logs and listings

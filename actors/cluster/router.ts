@@ -9,6 +9,7 @@ import type { Handlers } from '../messages/index.js'
 import type { LogItem } from '../messages/runnable.js'
 import { normalisePath } from '../paths.js'
 import { decodeStatus, decodeTpl, decodeWant, keys, wantAt, type WantRecord } from '../state.js'
+import { describeEntity } from '../entity/describe.js'
 import { mergeLogs, pagedLogs } from './logs.js'
 import { RemoteError, type RemoteActors } from './remote.js'
 import { RunnableActors, type LogOptions, type OwnerReplies, type OwnerRequest } from './runnables.js'
@@ -120,7 +121,9 @@ export class Router {
         const g = group(ctx)
         if (g !== undefined) return this.groups().actions(g)
         const want = this.wanted(normalisePath(ctx.target ?? ''))
-        return Promise.resolve(RunnableActors.actionsOf(decodeTpl(this.mesh.get(keys.tpl(want.template)))?.value))
+        const tpl = decodeTpl(this.mesh.get(keys.tpl(want.template)))
+        if (tpl?.kind === 'entity-instance') return Promise.resolve(describeEntity(this.mesh, want.template, tpl.value).actions.map(name => ({ name, description: '', arguments: {} })))
+        return Promise.resolve(RunnableActors.actionsOf(tpl?.value))
       },
       'runnable.action': (m, ctx) => {
         const g = group(ctx)

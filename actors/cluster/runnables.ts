@@ -12,7 +12,9 @@ import { actionInfos, spawnRunnable, type Assignment, type RunnableDeps } from '
 import { HostPorts } from '../runnable/ports.js'
 import type { Runtime } from '../runtime/runtime.js'
 import type { SecretBox } from '../secrets.js'
-import type { WantRecord } from '../state.js'
+import { decodeTpl, keys, type WantRecord } from '../state.js'
+import { spawnEntity, type EntityDeps } from '../entity/actor.js'
+import { clusterCloud } from '../entity/credentials.js'
 
 export type { Assignment, LogStreams }
 
@@ -57,10 +59,16 @@ export class RunnableActors {
 
   /** Tells the actor its assignment if it changed since the last one. */
   assign (instance: string, a: Assignment): void {
-    const e = this.entry(instance)
+    const e = this.entry(instance, this.isEntity(a))
     if (e.last && JSON.stringify(e.last) === JSON.stringify(a)) return
     e.last = a
     tell(e.ref, { type: 'runnable.assign', assignment: a })
+  }
+
+  /** Is `instance` (by its want's template) an entity instance? Its actor is then an entity actor. */
+  private isEntity (a: Assignment): boolean {
+    const t = a.want ? decodeTpl(this.d.mesh.get(keys.tpl(a.want.template))) : undefined
+    return t?.kind === 'entity-instance'
   }
 
   tickAll (): void {
@@ -113,10 +121,22 @@ export class RunnableActors {
     }
   }
 
-  private entry (instance: string): { ref: ActorRef<RunnableMsg>, last: Assignment | null } {
+  /** What an entity actor needs from this peer. */
+  entityDeps (): EntityDeps {
+    const d = this.d
+    return {
+      peerId: d.mesh.peerId, log: d.log, secrets: d.secrets,
+      get: k => d.mesh.get(k), scan: p => d.mesh.scan(p),
+      put: async (k, v) => { await d.mesh.put(k, v) }, del: async k => { await d.mesh.delete(k) },
+      act: (path, args) => d.act(path, args),
+      cloud: clusterCloud(d.mesh, d.home),
+    }
+  }
+
+  private entry (instance: string, entity = false): { ref: ActorRef<RunnableMsg>, last: Assignment | null } {
     const have = this.actors.get(instance)
     if (have) return have
-    const entry = { ref: spawnRunnable(this.d.system, instance, this.deps()), last: null }
+    const entry = { ref: entity ? spawnEntity(this.d.system, instance, this.entityDeps()) : spawnRunnable(this.d.system, instance, this.deps()), last: null }
     this.actors.set(instance, entry)
     return entry
   }

@@ -7,6 +7,7 @@ import { publishedConnections } from './overlay.js'
 import { normalisePath } from '../paths.js'
 import { decodeStatus, decodeTpl, instanceKeys, keys, readClaims, readWants, specOf, statusesOf, wantAt, type ClaimRecord, type StatusRecord, type TplRecord, type WantRecord } from '../state.js'
 import type { Membership } from './membership.js'
+import { describeEntity } from '../entity/describe.js'
 
 type Claims = ReadonlyMap<string, ReadonlyArray<ClaimRecord & { peerId: string }>>
 
@@ -66,6 +67,7 @@ export class InstanceViews {
       error: st?.error ?? null,
       waiting: status === 'starting' ? this.waitingFor(st, tpl) : status === 'not placed' ? this.unplaced(inst) ?? this.scaledNote(inst, want, tpl) ?? 'a peer to run it' : null,
       generation: st?.generation ?? 0,
+      ...(tpl?.kind === 'entity-instance' ? { entity: describeEntity(this.mesh, inst, tpl.value) } : {}),
     }
   }
 
@@ -133,7 +135,9 @@ export class InstanceViews {
         if (o.tag !== undefined && !(pr?.tags ?? []).includes(o.tag)) continue
         const status = w.state === 'stop' ? 'stopped' : st?.state ?? 'starting'
         const why = w.state === 'run' && owner === null ? this.unplaced(inst) : null
-        rows.push({ instance: inst, peer: owner ?? '', peerName: pr?.name ?? '', status, ...(why !== null ? { waiting: why } : {}), containers: (st?.containers ?? []).map(c => ({ name: c.name, image: c.image, status: c.status })), ...(st?.volumes?.length ? { volumes: st.volumes } : {}), ...(st?.error ? { error: st.error } : {}) })
+        const tpl = decodeTpl(this.mesh.get(keys.tpl(w.template)))
+        const entity = tpl?.kind === 'entity-instance' ? { entity: { type: typeof tpl.value.defines === 'string' ? tpl.value.defines : '', ready: st?.ready ?? false } } : {}
+        rows.push({ instance: inst, peer: owner ?? '', peerName: pr?.name ?? '', status, ...(why !== null ? { waiting: why } : {}), containers: (st?.containers ?? []).map(c => ({ name: c.name, image: c.image, status: c.status })), ...(st?.volumes?.length ? { volumes: st.volumes } : {}), ...(st?.error ? { error: st.error } : {}), ...entity })
       }
     }
     return rows.sort((a, b) => a.instance.localeCompare(b.instance))

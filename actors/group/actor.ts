@@ -30,7 +30,7 @@ const REQUEST_TIMEOUT_MS = 120_000
 
 export const isGroupKind = (kind: string | undefined): boolean => kind === 'group' || kind === 'process-group'
 
-/** The runnable members of a group, recursively (nested groups flattened), each once, in list order. */
+/** The runnable and entity-instance members of a group, recursively (nested groups flattened), each once, in list order. */
 export function groupMembers (get: (key: string) => unknown, path: string): MemberDecl[] {
   const out: MemberDecl[] = []
   const seen = new Set<string>([path])
@@ -39,7 +39,7 @@ export function groupMembers (get: (key: string) => unknown, path: string): Memb
       if (seen.has(m)) continue
       seen.add(m)
       const t = decodeTpl(get(keys.tpl(m)))
-      if (t?.kind === 'runnable') out.push({ path: m, depends: specOf(t).depends.runnables })
+      if (t?.kind === 'runnable' || t?.kind === 'entity-instance') out.push({ path: m, depends: specOf(t).depends.runnables })
       else if (isGroupKind(t?.kind)) walk(m)
     }
   }

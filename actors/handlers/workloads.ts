@@ -49,8 +49,8 @@ class Workloads {
   }
 
   /**
-   * Instances a path stands for: a runnable or service itself, or every runnable and service
-   * member of a group (recursively). Members monk does not run (entities, abstract nodes) go to
+   * Instances a path stands for: a runnable, service or entity instance itself, or every such
+   * member of a group (recursively). Members monk does not run (entity types, modules, abstract nodes) go to
    * `skipped` with the reason, so a group walk never drops one silently.
    */
   instancesOf (path: string, skipped: Skipped[] = []): Array<{ instance: string, template: string }> {
@@ -58,8 +58,8 @@ class Workloads {
     const tpl = decodeTpl(this.mesh.get(keys.tpl(p)))
     if (!tpl) throw new WorkloadError('not-found', `no template "${p}" is loaded (monk load it first; monk list shows what is loaded)`)
     if (tpl.problem !== undefined) throw new WorkloadError('template-broken', `${p}: ${tpl.problem} (load it again, or what it builds on, to run or update it)`)
-    if (tpl.kind === 'runnable' || tpl.kind === 'service') return [{ instance: p, template: p }]
-    if (tpl.kind !== 'group' && tpl.kind !== 'process-group') throw new WorkloadError('not-runnable', `${p} is a ${tpl.kind}; only runnables, services and groups can run`)
+    if (tpl.kind === 'runnable' || tpl.kind === 'service' || tpl.kind === 'entity-instance') return [{ instance: p, template: p }]
+    if (tpl.kind !== 'group' && tpl.kind !== 'process-group') throw new WorkloadError('not-runnable', `${p} is a ${tpl.kind}; only runnables, services, entity instances and groups can run`)
     const out: Array<{ instance: string, template: string }> = []
     const seen = new Set<string>([p])
     const walk = (g: string): void => {
@@ -67,9 +67,9 @@ class Workloads {
         if (seen.has(m)) continue
         seen.add(m)
         const mt = decodeTpl(this.mesh.get(keys.tpl(m)))
-        if (mt?.kind === 'runnable' || mt?.kind === 'service') out.push({ instance: m, template: m })
+        if (mt?.kind === 'runnable' || mt?.kind === 'service' || mt?.kind === 'entity-instance') out.push({ instance: m, template: m })
         else if (mt?.kind === 'group' || mt?.kind === 'process-group') walk(m)
-        else skipped.push({ path: m, kind: mt?.kind ?? 'missing', why: mt === undefined ? 'it is not loaded' : mt.kind.startsWith('entity') || mt.kind === 'module' ? 'monk does not run entities' : mt.kind === 'abstract' ? 'an abstract node (no defines) does not run' : `a ${mt.kind} does not run` })
+        else skipped.push({ path: m, kind: mt?.kind ?? 'missing', why: mt === undefined ? 'it is not loaded' : mt.kind === 'entity' ? 'an entity type does not run (its instances do)' : mt.kind === 'module' ? 'a module is code that entities require; it does not run' : mt.kind === 'abstract' ? 'an abstract node (no defines) does not run' : `a ${mt.kind} does not run` })
       }
     }
     walk(p)

@@ -40,6 +40,8 @@ export interface PsRow {
   /** Why no peer runs it (placement's explanation), when none does. */
   waiting?: string
   error?: string
+  /** Present for an entity instance (it has no containers): whether its readiness check passed. */
+  entity?: { type: string, ready: boolean }
 }
 
 /** A volume on the owner: declared (`volumes`) or a `paths` bind; its directory and where it is mounted. */
@@ -86,6 +88,19 @@ export interface Describe {
   /** What a starting instance waits for (`depends ns/db`, `image busybox:1`, `readiness`). */
   waiting: string | null
   generation: number
+  /** Present for an entity instance: its definition and persisted state (secret-looking fields masked), the last action and its output or error. */
+  entity?: EntityDescribe
+}
+
+export interface EntityDescribe {
+  type: string
+  definition: Record<string, unknown>
+  state: Record<string, unknown>
+  created: boolean
+  lastAction: string
+  output: string[]
+  error: string | null
+  actions: string[]
 }
 
 export type Goal = 'running' | 'stopped' | 'gone'

@@ -5,6 +5,7 @@ import { ArrowError, toPlain, type ArrowHost, type ArrowValue } from '../../gram
 import { normalisePath } from '../paths.js'
 import { decodeStatus, keys, statusesOf } from '../state.js'
 import { unitHash } from '../rendezvous.js'
+import { entityOperators } from '../entity/arrow-host.js'
 import type { InstanceContext, Template } from './context.js'
 
 const HTTP_TIMEOUT_MS = 10_000
@@ -45,6 +46,7 @@ export function runnableHost (ctx: InstanceContext, t: Template): ArrowHost {
     return d.hostOf(peer)
   }
   return {
+    ...entityOperators({ get: k => d.get(k), scan: p => d.scan(p) }, ctx.instance, t.tpl.value),
     secret (name: string): string | null {
       if (!spec.permittedSecrets.includes(name)) throw new ArrowError('host-error', `${spec.path} may not read secret "${name}": list it under permitted-secrets`)
       for (const scope of [spec.path, ctx.instance, 'global']) {

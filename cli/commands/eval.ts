@@ -50,7 +50,7 @@ function text (v: ArrowValue, toJSONText: (v: ArrowValue, pretty: boolean) => st
 
 export function registerEval (program: Command): void {
   program.command('eval')
-    .description('evaluate an Arrow script offline (host operators such as secret or connection-* need a cluster and fail)')
+    .description('evaluate an Arrow script offline (host operators such as secret, entity, entity-state, get-entity, connection-target or connection-* need a cluster: they fail here with missing-capability)')
     .argument('<script>', 'the script; a leading <- is optional')
     .option('--set <name=value>', 'give a variable a value (repeatable; ns/runnable/name=value addresses --in)', collect, [])
     .option('--from <paths...>', 'MonkScript files or directories to load for --in (default: .)')

@@ -1,6 +1,6 @@
 // `monk ps` (a table of workloads; JSON = the PsRow array) and `monk describe` (the run summary tree).
 import type { Command } from 'commander'
-import type { PsRow } from '../api/messages.js'
+import type { Describe, PsRow } from '../api/messages.js'
 import { table } from '../format/table.js'
 import { printJson } from '../output.js'
 import { requirePath, runnableActor, session } from './session.js'
@@ -13,7 +13,7 @@ export function psTable (rows: readonly PsRow[], status: (s: string) => string):
     r.instance,
     status(r.status),
     r.peerName || r.peer || '-',
-    r.containers.length ? r.containers.map(c => `${c.name}: ${c.status} (${c.image})`).join(', ') : (r.error ?? (r.waiting !== undefined ? `waiting: ${r.waiting}` : '-')),
+    r.entity ? `entity ${r.entity.type}: ${r.entity.ready ? 'ready' : 'not ready'}${r.error !== undefined ? ` (${r.error})` : ''}` : r.containers.length ? r.containers.map(c => `${c.name}: ${c.status} (${c.image})`).join(', ') : (r.error ?? (r.waiting !== undefined ? `waiting: ${r.waiting}` : '-')),
     ...(withVolumes ? [r.volumes?.length ? r.volumes.map(v => `${v.name}: ${v.host}`).join(', ') : '-'] : []),
   ]))
 }
@@ -43,5 +43,19 @@ export async function describe (paths: string[], opts: { container: string[] }, 
     if ('members' in d) s.print(`${d.path}  ${s.status(d.status.state)}  (${d.kind}: ${d.status.summary})`)
     const replies = 'members' in d ? d.members : [d]
     s.print(renderSummary(replies.map(r => opts.container.length ? { ...r, containers: r.containers.filter(c => opts.container.includes(c.name)) } : r), { fancy: s.g.color, status: s.status }))
+    for (const r of replies) if (r.entity) s.print(entityText(r.entity))
   }
+}
+
+/** The entity part of describe: definition, state (secrets masked), last action, output, error. */
+export function entityText (e: NonNullable<Describe['entity']>): string {
+  const lines = [`entity ${e.type}${e.created ? '' : ' (not created)'}`]
+  const block = (title: string, v: unknown): void => { lines.push(`  ${title}:`); for (const l of JSON.stringify(v, null, 2).split('\n')) lines.push(`    ${l}`) }
+  block('definition', e.definition)
+  block('state', e.state)
+  if (e.lastAction !== '') lines.push(`  last action: ${e.lastAction}${e.error !== null ? ' (failed)' : ''}`)
+  for (const o of e.output) lines.push(`    | ${o}`)
+  if (e.error !== null) lines.push(`  error: ${e.error}`)
+  if (e.actions.length) lines.push(`  actions: ${e.actions.join(', ')}`)
+  return lines.join('\n')
 }

@@ -44,11 +44,13 @@ const connectionKeys = new Set(['runnable', 'target', 'service', 'description', 
 const affinityKeys = new Set(['tag', 'name', 'resident', 'ignore-pressure'])
 const actionKeys = new Set(['code', 'description', 'arguments'])
 
-const notRun: Record<string, string> = {
-  entity: 'entity types are loaded but monk does not run entities',
-  'entity-instance': 'entity instances are not run by monk',
-  module: 'entity modules are loaded but monk does not run entities',
+/** Sections of an entity type the entity actor acts on (actors/entity/type.ts). */
+const entityTypeKeys = new Set(['defines', 'inherits', 'metadata', 'schema', 'lifecycle', 'checks', 'requires', 'connections', 'services', 'depends', 'permitted-secrets', 'description', 'version'])
+const entityTypeWhy: Record<string, string> = {
+  'state-schema': 'the state schema is not checked: the state is what the lifecycle returns',
 }
+/** A module node: only its source is used (by require). */
+const moduleKeys = new Set(['defines', 'inherits', 'metadata', 'source', 'description', 'version'])
 
 /** One warning per field monk will not act on, for the winning definition of every node. */
 export function notActedOn (result: LoadResult): Diagnostic[] {
@@ -67,8 +69,11 @@ export function notActedOn (result: LoadResult): Diagnostic[] {
     const warn = (keyPath: string, message: string): void => { out.push({ code: codes.notActedOn, message, ...at(keyPath), severity: 'warning', node: n.path }) }
     const kind = n.kind === 'abstract' ? bases.get(n.path) : n.kind
     if (kind === undefined) continue
-    if (notRun[kind] !== undefined) { warn('', `${n.path}: ${notRun[kind] ?? ''}`); continue }
     const v = n.value
+    // an entity instance's fields are its definition: all of them reach the lifecycle
+    if (kind === 'entity-instance') continue
+    if (kind === 'entity') { topLevel(n, v, entityTypeKeys, warn, entityTypeWhy); continue }
+    if (kind === 'module') { topLevel(n, v, moduleKeys, warn); continue }
     if (kind === 'group' || kind === 'process-group') { topLevel(n, v, groupKeys, warn); sectionsOf(n, v, warn); continue }
     topLevel(n, v, kind === 'service' ? serviceNodeKeys : runnableKeys, warn)
     sectionsOf(n, v, warn)
@@ -78,10 +83,10 @@ export function notActedOn (result: LoadResult): Diagnostic[] {
 
 type Warn = (keyPath: string, message: string) => void
 
-function topLevel (n: TemplateNode, v: MapValue, known: ReadonlySet<string>, warn: Warn): void {
+function topLevel (n: TemplateNode, v: MapValue, known: ReadonlySet<string>, warn: Warn, why: Record<string, string> = sectionWhy): void {
   for (const k of Object.keys(v)) {
     if (known.has(k)) continue
-    warn(escapeKey(k), `${n.path}: ${k}: ${sectionWhy[k] ?? `not a field monk knows for a ${n.kind === 'abstract' ? 'runnable' : n.kind}; ignored`}`)
+    warn(escapeKey(k), `${n.path}: ${k}: ${why[k] ?? `not a field monk knows for a ${n.kind === 'abstract' ? 'runnable' : n.kind}; ignored`}`)
   }
 }
 
