@@ -17,6 +17,7 @@ export function hubRow (mesh: Mesh, name: string, syncer: HubSyncer | undefined)
   return {
     name, url: s.url, ref: s.ref, commit: st?.commit ?? null, kits: st?.kits ?? 0, templates: st?.templates ?? 0, syncedAt: st?.syncedAt ?? null,
     triedAt: st?.triedAt ?? null, error: st?.error ?? null, broken: st?.broken ?? [], by: st?.by ?? '', fetcher: syncer?.fetcherOf(name) ?? '', written: st?.written ?? 0, deleted: st?.deleted ?? 0,
+    bytes: mesh.scan(hubKeys.kitPrefix(name)).reduce((n, e) => n + Buffer.byteLength(e.key) + Buffer.byteLength(JSON.stringify(e.value)), 0),
   }
 }
 

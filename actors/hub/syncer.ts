@@ -23,6 +23,9 @@ export interface HubOptions {
   limits?: FetchLimits
 }
 
+/** Hub records written at once (see sync). */
+const WRITE_CHUNK = 32
+
 export const wantOf = (v: unknown): number => isObj(v) && typeof v.req === 'number' ? v.req : 0
 
 export class HubSyncer {
@@ -117,8 +120,9 @@ export class HubSyncer {
       const compiledAt = this.clock.now()
       // the source may have been removed while it was fetched
       if (decodeSource(this.mesh.get(hubKeys.source(src.name))) === undefined) return
-      for (const k of c.write) await this.mesh.put(hubKeys.kit(src.name, k.def.path), encodeKit(k))
-      for (const p of c.remove) await this.mesh.delete(hubKeys.kit(src.name, p))
+      // written in concurrent chunks: each write is fsynced, and the store commits concurrent writes together
+      for (let i = 0; i < c.write.length; i += WRITE_CHUNK) await Promise.all(c.write.slice(i, i + WRITE_CHUNK).map(k => this.mesh.put(hubKeys.kit(src.name, k.def.path), encodeKit(k))))
+      for (let i = 0; i < c.remove.length; i += WRITE_CHUNK) await Promise.all(c.remove.slice(i, i + WRITE_CHUNK).map(p => this.mesh.delete(hubKeys.kit(src.name, p))))
       st = { commit, kits: c.kits, templates: c.templates, syncedAt: this.clock.now(), triedAt: started, error: null, broken: c.broken, handled: asked, by: this.mesh.peerId, written: c.write.length, deleted: c.remove.length }
       this.log.info({ source: src.name, commit, written: c.write.length, deleted: c.remove.length, fetchMs: fetchedAt - started, compileMs: compiledAt - fetchedAt, ms: this.clock.now() - started }, `hub source ${src.name} synced at ${commit.slice(0, 12)}`)
     } catch (err) {

@@ -59,6 +59,8 @@ export interface HubRow {
   fetcher: string
   written: number
   deleted: number
+  /** What this source's template records take in this peer's replica (keys and JSON values, bytes). */
+  bytes: number
 }
 
 /** `templates.info`: the replicated template record (value with inheritance applied). */

@@ -220,6 +220,8 @@ export function registerCommands (program: Command): void {
     .option('--p2p-port <port>', 'libp2p TCP port')
     .option('--listen <multiaddr>', 'libp2p listen address')
     .option('--runtime <kind>', 'container runtime: auto, docker or process')
+    .option('-a, --template-autoupdate <minutes>', 'refresh hub kits every MINUTES (default 30, 0 disables)')
+    .option('--no-hub-defaults', 'do not add the default monk-io hub sources to a new cluster')
     .option('--timeout <seconds>', 'how long to wait to reach a peer', String(DAEMON_START_TIMEOUT_MS / 1000))
     .action(lazy(() => import('./cluster.js'), m => m.join))
 

@@ -28,12 +28,12 @@ H.before(async () => {
   server = await serveGit(join(base, 'git'))
   const a = peerIn('alpha', base)
   peers.push(a)
-  await startPeer(a, ['--template-autoupdate', '0'])
+  await startPeer(a, ['--template-autoupdate', '0', '--no-hub-defaults'])
   const token = (await a.json<{ token: string }>('cluster', 'new')).token
   for (const name of ['beta', 'gamma']) {
     const p = peerIn(name, base)
     peers.push(p)
-    const r = await p.monk('cluster', 'join', token, '--runtime', 'process', '--listen', '/ip4/127.0.0.1/tcp/0', '--name', name)
+    const r = await p.monk('cluster', 'join', token, '--runtime', 'process', '--listen', '/ip4/127.0.0.1/tcp/0', '--name', name, '--no-hub-defaults')
     assert.is(r.code, 0, r.err)
   }
   await until('alpha sees 3 live peers', async () => (await a.json<Array<{ alive: boolean }>>('cluster', 'peers')).filter(x => x.alive).length === 3)
@@ -167,4 +167,6 @@ H('bad input: an unreachable source says so in hub ls, once, and blocks nothing'
   assert.match(bad.err, /hub source name is letters, digits/)
 })
 
+const t0 = Date.now()
+H.before.each(() => { console.log(`t+${Date.now() - t0} ms`) })
 H.run()
