@@ -3,8 +3,8 @@
 // templates next to the loaded ones, from the local replica.
 import type { Mesh } from '../../mesh/mesh.js'
 import type { Scheduler } from '../kit/clock.js'
-import type { HubRow, TemplateRow } from '../messages/templates.js'
-import { findHubKit, hubKits, hubSources, localNamespaces } from '../hub/lookup.js'
+import type { HubDef, HubRow, TemplateRow } from '../messages/templates.js'
+import { findHubKit, hubDefsFor, hubKits, hubSources, localNamespaces } from '../hub/lookup.js'
 import { decodeSource, decodeStatus, encodeSource, hubKeys, sourceNameProblem, type HubKit } from '../hub/records.js'
 import { wantOf, type HubSyncer } from '../hub/syncer.js'
 import { decodeTpl, type TplRecord } from '../state.js'
@@ -108,6 +108,7 @@ export function hubHandlers (mesh: Mesh, clock: Scheduler, syncer: HubSyncer | u
       await (await requestSync(mesh, clock, names))((m.timeout ?? 120) * 1000)
       return names.flatMap(n => hubRow(mesh, n, syncer) ?? [])
     },
+    'templates.hub-defs': (m: { texts: string[] }): Promise<HubDef[]> => Promise.resolve(hubDefsFor(mesh, m.texts, new Set()).map(d => ({ ...d, pos: { ...d.pos }, value: d.value as Record<string, unknown> }))),
     'templates.search': (m: { words: string[] }): Promise<TemplateRow[]> => {
       const words = m.words.map(w => w.toLowerCase())
       return Promise.resolve(allTemplates(mesh).filter(r => {

@@ -7,6 +7,7 @@ export const templateRequests = {
   'templates.list': message('templates.list', { kind: v.optional(text(0, 64)) }),
   'templates.info': message('templates.info', { path }),
   'templates.search': message('templates.search', { words: list(text(1, 256), 1, 32) }),
+  'templates.hub-defs': message('templates.hub-defs', { texts: list(text(0, 8 << 20), 0, 10_000) }),
   'hub.add': message('hub.add', { name: text(1, 64), url: text(1, 4096), ref: v.optional(text(1, 256)) }),
   'hub.rm': message('hub.rm', { name: text(1, 64) }),
   'hub.ls': message('hub.ls', {}),
@@ -40,6 +41,17 @@ export interface TemplateRow {
   commit?: string
   /** A running hub template whose hub version changed since it was run (`monk update` takes it). */
   changed?: boolean
+}
+
+/** `templates.hub-defs`: a hub definition (before inheritance), for `monk lint` to build on offline. */
+export interface HubDef {
+  path: string
+  namespace: string
+  name: string
+  repo: string
+  pos: { file: string, line: number, column: number }
+  value: Record<string, unknown>
+  locs: Record<string, [number, number]>
 }
 
 /** `hub ls`: a source and the state of its last sync. */
@@ -90,6 +102,7 @@ export interface TemplatesReplies {
   'templates.list': TemplateRow[]
   'templates.info': TemplateInfo
   'templates.search': TemplateRow[]
+  'templates.hub-defs': HubDef[]
   'hub.add': HubRow
   'hub.rm': { removed: string, templates: number }
   'hub.ls': HubRow[]

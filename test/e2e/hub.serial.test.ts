@@ -96,6 +96,10 @@ H('a local kit inherits a hub kit: it loads, resolves and lists as local', async
     assert.is(info.value.variables.redis_port!.value, 7000)
     assert.ok(info.value.services !== undefined, 'services come from the hub parent')
   }
+  // lint resolves the hub parent through monkd, and reports only the user's file
+  const lint = await b.monk('lint', file)
+  assert.is(lint.code, 0, lint.out + lint.err)
+  assert.match(lint.out, /^Loaded 1 runnable, .* in 1 files with 0 errors and 0 warnings \(on top of \d+ hub definitions from monkd\)$/m)
   // the hub kits it builds on are not copied as local templates
   assert.equal((await b.json<Row[]>('list', '--repo', 'local')).map(x => x.path), ['mycache/cache'])
 })
@@ -167,6 +171,4 @@ H('bad input: an unreachable source says so in hub ls, once, and blocks nothing'
   assert.match(bad.err, /hub source name is letters, digits/)
 })
 
-const t0 = Date.now()
-H.before.each(() => { console.log(`t+${Date.now() - t0} ms`) })
 H.run()
