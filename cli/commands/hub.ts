@@ -6,6 +6,9 @@ import { table } from '../format/table.js'
 import { CliError, exitCodes, printJson } from '../output.js'
 import { session, type Session } from './session.js'
 
+/** Kits with errors printed per source (all of them with --output json). */
+const SHOW_BROKEN = 10
+
 const ago = (at: number | null): string => {
   if (at === null) return 'never'
   const s = Math.max(0, Math.round((Date.now() - at) / 1000))
@@ -17,7 +20,10 @@ function printRows (s: Session, rows: HubRow[]): void {
     r.name, r.commit?.slice(0, 12) ?? '-', String(r.kits), String(r.templates), ago(r.syncedAt),
     r.error ?? (r.broken.length ? `${r.broken.length} kit(s) with errors (their broken templates keep their previous version, or are not served)` : ''), `${r.url}${r.ref !== null ? ` @${r.ref}` : ''}`,
   ])))
-  for (const r of rows) for (const b of r.broken) s.print(`  ${r.name}: ${b.kit}: ${b.error}`)
+  for (const r of rows) {
+    for (const b of r.broken.slice(0, SHOW_BROKEN)) s.print(`  ${r.name}: ${b.kit}: ${b.error}`)
+    if (r.broken.length > SHOW_BROKEN) s.print(`  ${r.name}: and ${r.broken.length - SHOW_BROKEN} more kit(s) with errors (monk --output json hub ls lists them all)`)
+  }
 }
 
 const timeoutOf = (t: string | undefined): number => {

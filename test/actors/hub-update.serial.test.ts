@@ -25,6 +25,16 @@ app:
       image: monk-test/busybox
       image-tag: "1"
       bash: echo ${version} >> ${out}; while true; do sleep 1; done
+side:
+  defines: runnable
+  containers:
+    main:
+      image: monk-test/busybox
+      image-tag: "1"
+      bash: echo side >> ${out}.side; while true; do sleep 1; done
+pair:
+  defines: process-group
+  members: [hubapp/side]
 `
 
 let p: TestPeer
@@ -39,6 +49,7 @@ U.before(async () => {
 })
 U.after(async () => {
   await send({ type: 'workload.purge', path: 'hubapp/app' }).catch(() => {})
+  await send({ type: 'workload.purge', path: 'hubapp/pair' }).catch(() => {})
   await p?.stop()
   rmSync(base, { recursive: true, force: true })
 })
@@ -74,6 +85,12 @@ U('run a hub kit, sync a new commit: what runs stays, list marks it; update take
   await until('v2 runs', () => lines().includes('v2'), 30_000)
   assert.is(decodeTpl(p.mesh.get('tpl/hubapp/app'))!.commit, c2)
   assert.is((await row())?.changed, undefined)
+})
+
+U('a hub group runs: the group and its members are taken together', async () => {
+  await send({ type: 'workload.run', path: 'apps/hubapp/pair' })
+  await until('the member runs', () => existsSync(`${out}.side`), 30_000)
+  for (const path of ['hubapp/pair', 'hubapp/side']) assert.is(decodeTpl(p.mesh.get(`tpl/${path}`))?.repo, 'apps', path)
 })
 
 U.run()
