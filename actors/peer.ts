@@ -19,6 +19,7 @@ import { groupHandlers } from './group/handlers.js'
 import { clusterHandlers, type ClusterExtras } from './handlers/cluster.js'
 import { secretHandlers } from './handlers/secrets.js'
 import { templateHandlers } from './handlers/templates.js'
+import { HubSyncer, type HubOptions } from './hub/syncer.js'
 import { workloadHandlers } from './handlers/workloads.js'
 import { startSystem, systemScheduler, type ActorSystem, type Scheduler, type Logger, type Timer } from './kit/index.js'
 import type { AllHandlers, Handlers } from './messages/index.js'
@@ -39,6 +40,8 @@ export interface PeerOptions {
   clock?: Scheduler
   /** What this peer offers to resource requests (cpu in cores, memory in bytes); published in its record. Absent: no capacity is published (requests fit nowhere). */
   capacity?: { cpu: number, memory: number }
+  /** Hub sync settings (absent: no default sources, no timer; syncs on add and on request only). */
+  hub?: Omit<HubOptions, 'home'>
 }
 
 export class Peer {
@@ -54,6 +57,7 @@ export class Peer {
   private readonly groups: GroupActors
   private readonly overlay: Overlay
   private readonly box: SecretBox
+  private readonly hub: HubSyncer
   private readonly timers: Timer[] = []
   private readonly unsubscribe: Array<() => void> = []
   private stopped = false
@@ -76,6 +80,7 @@ export class Peer {
     })
     this.router = new Router(mesh, this.views, this.actors, this.remote, this.clock, () => this.stopped, () => this.groups)
     this.placement = new PlacementLoop(mesh, this.members, this.actors, this.clock)
+    this.hub = new HubSyncer(mesh, this.clock, o.log, { home: o.home, autoupdateMs: 0, defaults: false, ...o.hub })
     this.groups = new GroupActors(this.system, {
       runnable: this.actors.deps(),
       describe: inst => this.views.describe(inst),
@@ -108,6 +113,7 @@ export class Peer {
       if (inst) this.actors.ensure(inst)
     }
     void m.whenSynced().then(place)
+    this.hub.start()
     // Place again when the grace for unheard peers ends (their instances may have to move then).
     this.timers.push(this.clock.setTimeout(place, UNKNOWN_GRACE_MS + 50))
     const tick = (): void => {
@@ -123,7 +129,7 @@ export class Peer {
     const m = this.o.mesh
     return {
       cluster: clusterHandlers(m, this.members, { name: this.o.name, tags: this.o.tags, runtime: this.o.runtime.kind }, { ...extras, reserved: id => this.views.reserved(id) }),
-      templates: templateHandlers(m, this.clock),
+      templates: templateHandlers(m, this.clock, this.hub),
       workloads: workloadHandlers(m, this.views, this.clock),
       secrets: secretHandlers(m, this.box),
       runnable: this.router.handlers(),
@@ -159,6 +165,7 @@ export class Peer {
     if (this.stopped) return
     this.stopped = true
     this.placement.stop()
+    this.hub.stop()
     for (const t of this.timers) t.cancel()
     for (const u of this.unsubscribe) u()
     await this.overlay.stop()

@@ -33,6 +33,9 @@ export interface TplRecord {
   problem?: string
   file: string
   loadedAt: number
+  /** A hub template a workload runs: its source and the commit it was taken at (absent: loaded locally). */
+  repo?: string
+  commit?: string
 }
 
 /** What should run: written by `monk run/stop/purge` on any peer (LWW). */
@@ -85,6 +88,8 @@ export function decodeTpl (v: unknown): TplRecord | undefined {
   if (!isObj(v) || typeof v.path !== 'string' || !isObj(v.value)) return undefined
   const t: TplRecord = { path: v.path, kind: str(v.kind, 'abstract'), value: v.value as MapValue, members: strs(v.members), groups: strs(v.groups), chain: strs(v.chain), file: str(v.file), loadedAt: num(v.loadedAt) }
   if (typeof v.problem === 'string') t.problem = v.problem
+  if (typeof v.repo === 'string') t.repo = v.repo
+  if (typeof v.commit === 'string') t.commit = v.commit
   return t
 }
 
@@ -207,6 +212,8 @@ export function readClaims (entries: Entries): Map<string, Array<ClaimRecord & {
 export function encodeTpl (t: TplRecord): MapValue {
   const out: MapValue = { path: t.path, kind: t.kind, value: t.value, members: [...t.members], groups: [...t.groups], chain: [...t.chain], file: t.file, loadedAt: t.loadedAt }
   if (t.problem !== undefined) out.problem = t.problem
+  if (t.repo !== undefined) out.repo = t.repo
+  if (t.commit !== undefined) out.commit = t.commit
   return out
 }
 

@@ -70,6 +70,8 @@ export function composeTemplates (prior: readonly TplDef[], current: ReadonlyMap
   const changed: string[] = []
   const broken: Array<{ path: string, problem: string }> = []
   for (const node of result.nodes.values()) {
+    // hub definitions a load builds on are read from the hub's records, never written as local ones
+    if (node.repo !== 'local') continue
     const r = result.resolve(node.path)
     if (!r) continue
     const cause = brokenBy.get(node.path) ?? r.chain.map(p => brokenBy.get(p) !== undefined ? `${node.path} inherits ${p}, which no longer resolves: ${brokenBy.get(p) ?? ''}` : undefined).find(x => x !== undefined)

@@ -24,7 +24,7 @@ import { tightenHome } from './home-perms.js'
 import { joinTokenFrom } from './join-token.js'
 import { version } from '../actors/version.js'
 
-const usage = 'usage: monkd [--home DIR] [--name NAME] [--tag T]... [--p2p-port N | --listen MULTIADDR] [--join-file PATH (or MONK_JOIN_TOKEN; --join TOKEN is deprecated: ps shows it)] [--runtime auto|docker|process] [--log-level L] [--api-port N (needs MONK_API_TOKEN)] [--cpu CORES] [--memory SIZE] [--repair] [--enable-fault-injection [--fault-mesh-config JSON]] (test clusters only)'
+const usage = 'usage: monkd [--home DIR] [--name NAME] [--tag T]... [--p2p-port N | --listen MULTIADDR] [--join-file PATH (or MONK_JOIN_TOKEN; --join TOKEN is deprecated: ps shows it)] [--runtime auto|docker|process] [--log-level L] [--api-port N (needs MONK_API_TOKEN)] [--cpu CORES] [--memory SIZE] [--repair] [--template-autoupdate MINUTES (default 30, 0 off)] [--no-hub-defaults] [--enable-fault-injection [--fault-mesh-config JSON]] (test clusters only)'
 
 class UsageError extends Error {}
 
@@ -37,7 +37,7 @@ function options (argv: string[]) {
         home: { type: 'string' }, name: { type: 'string' }, tag: { type: 'string', multiple: true },
         'p2p-port': { type: 'string' }, listen: { type: 'string', multiple: true }, join: { type: 'string' }, 'join-file': { type: 'string' },
         repair: { type: 'boolean' }, cpu: { type: 'string' }, memory: { type: 'string' },
-        runtime: { type: 'string' }, 'log-level': { type: 'string' }, 'api-port': { type: 'string' }, [FAULT_FLAG]: { type: 'boolean' }, 'fault-mesh-config': { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
+        runtime: { type: 'string' }, 'log-level': { type: 'string' }, 'api-port': { type: 'string' }, 'template-autoupdate': { type: 'string', short: 'a' }, 'no-hub-defaults': { type: 'boolean' }, [FAULT_FLAG]: { type: 'boolean' }, 'fault-mesh-config': { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
       strict: true, allowPositionals: false,
     })
@@ -77,7 +77,11 @@ function options (argv: string[]) {
   try { joining = joinTokenFrom({ flag: v.join, file: v['join-file'], env: process.env.MONK_JOIN_TOKEN }) } catch (err) { throw new UsageError((err as Error).message) }
   // read once: workloads this monkd starts must not inherit the cluster key
   delete process.env.MONK_JOIN_TOKEN
-  return { home, name: v.name, tags: v.tag ?? [], listen, join: joining, runtime, level, api, repair: v.repair === true, fault, capacity: { cpu, memory } }
+  // hub kits: refreshed every MINUTES (spec §5.1); the default monk-io sources unless refused
+  const autoupdate = v['template-autoupdate'] ?? '30'
+  if (!/^\d+(\.\d+)?$/.test(autoupdate)) throw new UsageError(`--template-autoupdate must be a number of minutes (0 disables), got "${autoupdate}"`)
+  const hub = { autoupdateMs: Math.round(Number(autoupdate) * 60_000), defaults: v['no-hub-defaults'] !== true && process.env.MONK_HUB_DEFAULTS !== '0' }
+  return { hub, home, name: v.name, tags: v.tag ?? [], listen, join: joining, runtime, level, api, repair: v.repair === true, fault, capacity: { cpu, memory } }
 }
 
 async function main (): Promise<void> {
@@ -111,7 +115,7 @@ async function main (): Promise<void> {
     await runtime.close()
     throw err
   }
-  const peer = await Peer.start({ home: o.home, name, tags: o.tags, mesh, runtime, log, capacity: o.capacity })
+  const peer = await Peer.start({ home: o.home, name, tags: o.tags, mesh, runtime, log, capacity: o.capacity, hub: o.hub })
   // local machines are started the way this monkd was (same node, same loader flags)
   const cloud = await CloudManager.start({ home: o.home, mesh, log, monkd: { command: process.execPath, args: [...process.execArgv, process.argv[1] ?? ''] } })
   let stopping = false

@@ -43,7 +43,7 @@ function runFile (file) {
   return new Promise(done => {
     const started = Date.now()
     const child = spawn(process.execPath, ['--import', 'tsx', '--import', join(root, 'polyfill.ts'), file], {
-      cwd: root, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true
+      cwd: root, env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', MONK_HUB_DEFAULTS: '0' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true
     })
     let out = ''
     child.stdout.on('data', d => { out += d })

@@ -14,6 +14,7 @@ import { normalisePath } from '../paths.js'
 import { decodeTpl, decodeWant, encodeTpl, encodeWant, instanceKeys, keys, readWants, type WantRecord } from '../state.js'
 import { composeTemplates, currentTpls, decodeDef, priorDefs } from '../templates.js'
 import { watchWork } from './progress.js'
+import { materialise } from '../hub/materialise.js'
 
 export class WorkloadError extends Error {
   override readonly name = 'WorkloadError'
@@ -76,8 +77,10 @@ class Workloads {
     return out
   }
 
-  async run (path: string, o: RunOptions): Promise<WorkReply> {
+  async run (given: string, o: RunOptions): Promise<WorkReply> {
     const skipped: Skipped[] = []
+    // a hub template runs from a copy taken now (update takes the hub's version again)
+    const path = o.dryRun === true ? normalisePath(given) : await materialise(this.mesh, given, o.restart === true)
     const list = this.instancesOf(path, skipped)
     const root = normalisePath(path)
     const claims = this.views.claims()

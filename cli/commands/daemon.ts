@@ -17,6 +17,9 @@ export interface DaemonFlags {
   logLevel?: string
   cpu?: string
   memory?: string
+  templateAutoupdate?: string
+  /** false: --no-hub-defaults */
+  hubDefaults?: boolean
 }
 
 /**
@@ -34,6 +37,8 @@ export function daemonArgs (f: DaemonFlags): string[] {
     ...(f.logLevel !== undefined ? ['--log-level', f.logLevel] : []),
     ...(f.cpu !== undefined ? ['--cpu', f.cpu] : []),
     ...(f.memory !== undefined ? ['--memory', f.memory] : []),
+    ...(f.templateAutoupdate !== undefined ? ['--template-autoupdate', f.templateAutoupdate] : []),
+    ...(f.hubDefaults === false ? ['--no-hub-defaults'] : []),
   ]
 }
 

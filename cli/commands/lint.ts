@@ -1,7 +1,8 @@
 // `monk lint PATH...`: load files and directories offline and report every diagnostic.
 import { relative } from 'node:path'
 import type { Command } from 'commander'
-import type { Diagnostic, NodeKind } from '../../grammar/monkscript/index.js'
+import type { Diagnostic, MapValue, NodeKind, TemplateNode } from '../../grammar/monkscript/index.js'
+import type { HubDef } from '../api/messages.js'
 import { absolute, fsSource } from '../fs-source.js'
 import { globals, printJson, red, yellow } from '../output.js'
 
@@ -10,6 +11,20 @@ const kindNames: Array<[NodeKind, string, string]> = [
   ['service', 'service', 'services'], ['entity', 'entity', 'entities'], ['entity-instance', 'entity instance', 'entity instances'],
   ['module', 'module', 'modules'], ['abstract', 'abstract node', 'abstract nodes'],
 ]
+
+const danglingCodes = new Set(['inherits-dangling', 'member-dangling', 'reference-dangling'])
+
+/** Hub definitions monkd holds for what `texts` name; none when monkd does not run. */
+async function hubDefs (cmd: Command, texts: string[]): Promise<HubDef[]> {
+  const { session } = await import('./session.js')
+  return await session(cmd).request('peer', { type: 'templates.hub-defs', texts }).catch(() => [])
+}
+
+function countLocal (result: { nodes: ReadonlyMap<string, TemplateNode> }): Record<NodeKind, number> {
+  const out: Record<NodeKind, number> = { runnable: 0, 'process-group': 0, group: 0, service: 0, entity: 0, 'entity-instance': 0, module: 0, abstract: 0 }
+  for (const n of result.nodes.values()) if (n.repo === 'local') out[n.kind]++
+  return out
+}
 
 export function registerLint (program: Command): void {
   program.command('lint')
@@ -20,12 +35,27 @@ export function registerLint (program: Command): void {
       const g = globals(cmd)
       // The loader and the Arrow checker load only when lint runs, so other commands start fast.
       const [{ loadPaths, notActedOn }, { scriptChecker }] = await Promise.all([import('../../grammar/monkscript/index.js'), import('../script-check.js')])
-      const result = loadPaths(paths.map(absolute), { source: fsSource(), everything: true, checkScript: scriptChecker() })
+      const fs = fsSource()
+      const texts: string[] = []
+      const source = { ...fs, readFile: (p: string) => { const t = fs.readFile(p); if (t !== undefined) texts.push(t); return t } }
+      let result = loadPaths(paths.map(absolute), { source, everything: true, checkScript: scriptChecker() })
+      // a reference these files do not define: the hub kits monkd knows may (spec §2.3: local, then hub)
+      let hub = 0
+      if (result.errors.some(d => danglingCodes.has(d.code))) {
+        const defs = await hubDefs(cmd, texts)
+        if (defs.length) {
+          hub = defs.length
+          const prior = defs.map(d => ({ ...d, kind: 'abstract' as const, value: d.value as MapValue }) as unknown as TemplateNode)
+          result = loadPaths(paths.map(absolute), { source: fs, everything: true, checkScript: scriptChecker(), prior })
+          // only what the user's files say: the hub kits were checked when the hub compiled them
+          result.diagnostics.splice(0, result.diagnostics.length, ...result.diagnostics.filter(d => d.file.startsWith('/')))
+        }
+      }
       // fields monk loads but will not act on: warnings, so nothing in a kit is dropped silently
       result.diagnostics.push(...notActedOn(result))
       const errors = result.errors
       const warnings = result.warnings
-      const counts = result.counts()
+      const counts = hub ? countLocal(result) : result.counts()
       if (g.output === 'json') {
         const shape = (d: Diagnostic) => ({ code: d.code, message: d.message, file: relative(process.cwd(), d.file), line: d.line, column: d.column })
         printJson({ files: result.files.length, nodes: counts, errors: errors.map(shape), warnings: warnings.map(shape) })
@@ -38,7 +68,7 @@ export function registerLint (program: Command): void {
         }
         const parts = kindNames.map(([k, one, many]) => `${counts[k]} ${counts[k] === 1 ? one : many}`)
         const list = parts.slice(0, -1).join(', ') + ' and ' + parts[parts.length - 1]
-        process.stdout.write(`Loaded ${list} in ${result.files.length} files with ${errors.length} errors and ${warnings.length} warnings\n`)
+        process.stdout.write(`Loaded ${list} in ${result.files.length} files with ${errors.length} errors and ${warnings.length} warnings${hub ? ` (on top of ${hub} hub definitions from monkd)` : ''}\n`)
       }
       process.exitCode = errors.length || (opts.strict && warnings.length) ? 1 : 0
     })

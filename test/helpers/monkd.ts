@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
-import { Peer } from '../../actors/peer.js'
+import { Peer, type PeerOptions } from '../../actors/peer.js'
 import { ProcessRuntime } from '../../actors/runtime/process.js'
 import { createCluster } from '../../mesh/cluster.js'
 import { startMesh, type Mesh } from '../../mesh/mesh.js'
@@ -19,12 +19,12 @@ import { MONKD_NODE_FLAGS } from '../../cli/node-flags.js'
 export interface TestPeer { name: string, home: string, peer: Peer, mesh: Mesh, api: ApiServer, client: ApiClient, runtime: ProcessRuntime, stop: () => Promise<void> }
 
 /** A whole peer in this process with the process runtime and the real control API. */
-export async function startTestPeer (name: string, opts: { join?: string, tags?: string[], base?: string } = {}): Promise<TestPeer> {
+export async function startTestPeer (name: string, opts: { join?: string, tags?: string[], base?: string, hub?: PeerOptions['hub'] } = {}): Promise<TestPeer> {
   const home = mkdtempSync(join(opts.base ?? tmpdir(), `monk-${name}-`))
   const runtime = await ProcessRuntime.open({ stateDir: join(home, 'runtime') })
   const mesh = await startMesh({ home, listen: ['/ip4/127.0.0.1/tcp/0'], name, tags: opts.tags ?? [], ...(opts.join ? { token: opts.join } : { cluster: createCluster() }) })
   const log = pino({ level: process.env.MONK_TEST_LOG ?? 'silent' })
-  const peer = await Peer.start({ home, name, tags: opts.tags ?? [], mesh, runtime, log })
+  const peer = await Peer.start({ home, name, tags: opts.tags ?? [], mesh, runtime, log, ...(opts.hub ? { hub: opts.hub } : {}) })
   const api = await startApiServer({
     socketPath: join(home, 'monkd.sock'),
     routes: monkdRoutes(),
