@@ -1,15 +1,10 @@
 // `monk lint PATH...`: load files and directories offline and report every diagnostic.
 import { relative } from 'node:path'
 import type { Command } from 'commander'
-import type { Diagnostic, NodeKind } from '../../grammar/monkscript/index.js'
+import type { Diagnostic } from '../../grammar/monkscript/index.js'
 import { absolute, fsSource } from '../fs-source.js'
+import { loadedLine } from '../format/loaded.js'
 import { globals, printJson, red, yellow } from '../output.js'
-
-const kindNames: Array<[NodeKind, string, string]> = [
-  ['runnable', 'runnable', 'runnables'], ['process-group', 'process group', 'process groups'], ['group', 'group', 'groups'],
-  ['service', 'service', 'services'], ['entity', 'entity', 'entities'], ['entity-instance', 'entity instance', 'entity instances'],
-  ['module', 'module', 'modules'], ['abstract', 'abstract node', 'abstract nodes'],
-]
 
 export function registerLint (program: Command): void {
   program.command('lint')
@@ -36,9 +31,7 @@ export function registerLint (program: Command): void {
           const sev = d.severity === 'error' ? red(g.color, 'error') : yellow(g.color, 'warning')
           process.stdout.write(`${relative(process.cwd(), d.file)}:${d.line}:${d.column}: ${sev} ${d.code}: ${d.message}\n`)
         }
-        const parts = kindNames.map(([k, one, many]) => `${counts[k]} ${counts[k] === 1 ? one : many}`)
-        const list = parts.slice(0, -1).join(', ') + ' and ' + parts[parts.length - 1]
-        process.stdout.write(`Loaded ${list} in ${result.files.length} files with ${errors.length} errors and ${warnings.length} warnings\n`)
+        process.stdout.write(loadedLine(counts, result.files.length, errors.length, warnings.length) + '\n')
       }
       process.exitCode = errors.length || (opts.strict && warnings.length) ? 1 : 0
     })
