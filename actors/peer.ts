@@ -63,7 +63,7 @@ export class Peer {
     this.system = startSystem(`monkd-${this.id.slice(-8)}`, { logger: o.log })
     this.box = new SecretBox(parseToken(mesh.token()).key)
     this.members = new Membership(mesh, this.clock)
-    this.views = new InstanceViews(mesh, this.members, inst => this.placement.unplaced(inst))
+    this.views = new InstanceViews(mesh, this.members, inst => this.placement.unplaced(inst), inst => this.placement.unplaceable(inst))
     this.remote = new RemoteActors(mesh)
     this.actors = new RunnableActors({
       system: this.system, mesh, name: o.name, home: o.home, runtime: o.runtime, log: o.log, secrets: this.box, clock: this.clock,

@@ -11,6 +11,7 @@ import type { Goal, Skipped, UpdatePlan, WorkEvent, WorkReply, WorkRequest } fro
 import { isMap } from '../../grammar/monkscript/index.js'
 import { appliedKey, decodeApplied, encodeApplied, planUpdate, type Applied } from './update-plan.js'
 import { normalisePath } from '../paths.js'
+import { didYouMean } from '../suggest.js'
 import { decodeTpl, decodeWant, encodeTpl, encodeWant, instanceKeys, keys, readWants, type WantRecord } from '../state.js'
 import { composeTemplates, currentTpls, decodeDef, priorDefs } from '../templates.js'
 import { watchWork } from './progress.js'
@@ -41,6 +42,11 @@ export function workloadHandlers (mesh: Mesh, views: InstanceViews, clock: Sched
 class Workloads {
   constructor (private readonly mesh: Mesh, private readonly views: InstanceViews, private readonly clock: Scheduler) {}
 
+  /** ` (did you mean ns/app?)` for a mistyped template path, or ''. */
+  nearest (path: string): string {
+    return didYouMean(path, this.mesh.scan('tpl/').map(e => e.key.slice('tpl/'.length)))
+  }
+
   /** The plain reply, or (wait: true) a stream of progress that starts with the request's effect. */
   answer (m: WorkRequest, ctx: HandlerContext, goal: Goal, act: () => Promise<WorkReply>): Promise<WorkReply | AsyncIterable<WorkEvent>> {
     if (m.wait !== true) return act()
@@ -56,7 +62,7 @@ class Workloads {
   instancesOf (path: string, skipped: Skipped[] = []): Array<{ instance: string, template: string }> {
     const p = normalisePath(path)
     const tpl = decodeTpl(this.mesh.get(keys.tpl(p)))
-    if (!tpl) throw new WorkloadError('not-found', `no template "${p}" is loaded (monk load it first; monk list shows what is loaded)`)
+    if (!tpl) throw new WorkloadError('not-found', `no template "${p}" is loaded${this.nearest(p)} (monk load it first; monk list shows what is loaded)`)
     if (tpl.problem !== undefined) throw new WorkloadError('template-broken', `${p}: ${tpl.problem} (load it again, or what it builds on, to run or update it)`)
     if (tpl.kind === 'runnable' || tpl.kind === 'service') return [{ instance: p, template: p }]
     if (tpl.kind !== 'group' && tpl.kind !== 'process-group') throw new WorkloadError('not-runnable', `${p} is a ${tpl.kind}; only runnables, services and groups can run`)
@@ -133,7 +139,7 @@ class Workloads {
   async scale (path: string, replicas: number): Promise<WorkReply> {
     const p = normalisePath(path)
     const tpl = decodeTpl(this.mesh.get(keys.tpl(p)))
-    if (!tpl) throw new WorkloadError('not-found', `no template "${p}" is loaded (monk load it first; monk list shows what is loaded)`)
+    if (!tpl) throw new WorkloadError('not-found', `no template "${p}" is loaded${this.nearest(p)} (monk load it first; monk list shows what is loaded)`)
     if (tpl.kind !== 'runnable') throw new WorkloadError('not-runnable', `${p} is a ${tpl.kind}; only a runnable scales (scale the members of a group one by one)`)
     const prev = decodeWant(this.mesh.get(keys.want(p)))
     if (!prev || prev.state !== 'run') await this.run(p, {})

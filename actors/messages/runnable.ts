@@ -51,7 +51,7 @@ export type RunnableMsg =
   | { readonly type: 'runnable.started', readonly op: number }
   | { readonly type: 'runnable.start-failed', readonly op: number, readonly error: string }
   | { readonly type: 'runnable.progressed', readonly op: number, readonly waiting: string }
-  | { readonly type: 'runnable.checked', readonly op: number, readonly ready: boolean }
+  | { readonly type: 'runnable.checked', readonly op: number, readonly ready: boolean, readonly detail: string }
   | { readonly type: 'runnable.live-checked', readonly op: number, readonly alive: boolean, readonly detail: string }
   | Request<'runnable.action', { output: unknown }, { readonly action: string, readonly args: Readonly<Record<string, unknown>> }>
   | Request<'runnable.exec', ExecReply, { readonly cmd: readonly string[], readonly container?: string }>

@@ -97,20 +97,30 @@ function fingerprint (spec: unknown, files: RenderedFile[], restarts: number): s
 }
 
 /** One readiness attempt (spec §2.7.6); a script error counts as not ready. */
-export async function checkReady (ctx: InstanceContext, want: WantRecord): Promise<boolean> {
+export async function checkReady (ctx: InstanceContext, want: WantRecord): Promise<{ ready: boolean, detail: string }> {
   const t = ctx.runnable(want)
   const r = t.spec.readiness
-  if (r === null) return true
+  if (r === null) return { ready: true, detail: '' }
   const vars = ctx.vars(want, t, runnableHost(ctx, t))
   try {
     let code = r.code
     // A `<-` code builds the check's code (spec §2.7.6).
     if (code.trimStart().startsWith('<-')) code = toS(await compile(code, 'value').run({ ...vars.ctx, vars }))
-    return truthy(await compile(code, 'code').run({ ...vars.ctx, vars }))
+    const result = await compile(code, 'code').run({ ...vars.ctx, vars })
+    const ready = truthy(result)
+    return { ready, detail: ready ? '' : `the check gave ${resultText(result)}` }
   } catch (err) {
     ctx.d.log.debug({ instance: ctx.instance, err }, `readiness attempt of ${ctx.instance} failed`)
-    return false
+    return { ready: false, detail: `the check failed: ${err instanceof Error ? err.message.slice(0, 200) : String(err)}` }
   }
+}
+
+/** A check's result in a few words: `false`, `nil`, `"text"` (cut at 80 characters). */
+function resultText (v: ArrowValue): string {
+  let text: string
+  try { text = JSON.stringify(toPlain(v)) ?? 'nil' } catch { text = String(v) }
+  if (text === 'null') text = 'nil'
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text
 }
 
 /** One liveness attempt (spec §2.7.6): alive when the code's result is truthy; a script error is not alive, with why. */
