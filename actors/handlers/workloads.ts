@@ -9,6 +9,7 @@ import type { Scheduler } from '../kit/clock.js'
 import type { Handlers, HandlerContext } from '../messages/index.js'
 import type { Goal, Skipped, UpdatePlan, WorkEvent, WorkReply, WorkRequest } from '../messages/workload.js'
 import { isMap } from '../../grammar/monkscript/index.js'
+import { evaluateApplied } from './update-eval.js'
 import { appliedKey, decodeApplied, encodeApplied, planUpdate, type Applied } from './update-plan.js'
 import { normalisePath } from '../paths.js'
 import { didYouMean } from '../suggest.js'
@@ -119,7 +120,11 @@ class Workloads {
         if (missing.length) throw new WorkloadError('required-variable', `${instance}: required variable ${missing.join(', ')} has no value (give it with --set ${instance}/${missing[0] ?? ''}=VALUE or a variables file)`)
         const now: Applied = { value: tpl.value, set: w.set, groups: groups.map(g => isMap(g.variables) ? { variables: g.variables } : {}) }
         applied.push([instance, now])
-        if (o.dryRun === true) plan.push(planUpdate(instance, decodeApplied(this.mesh.get(appliedKey(instance))), now, prev?.state === 'run'))
+        if (o.dryRun === true) {
+          const before = decodeApplied(this.mesh.get(appliedKey(instance)))
+          const evaluated = before !== undefined ? { before: await evaluateApplied(instance, before), after: await evaluateApplied(instance, now) } : undefined
+          plan.push(planUpdate(instance, before, now, prev?.state === 'run', evaluated))
+        }
       }
       wants.push([instance, w])
     }

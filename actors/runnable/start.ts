@@ -13,6 +13,7 @@ import { containerSpec } from '../runtime/spec.js'
 import { LABEL_CONTAINER, LABEL_INSTANCE, LABEL_PEER } from '../runtime/runtime.js'
 import type { StatusRecord, WantRecord } from '../state.js'
 import { runHook } from './actions.js'
+import { evaluateFields, evaluateValue } from './evaluate.js'
 import type { InstanceContext, Template } from './context.js'
 import { filePath, instanceDir } from './dirs.js'
 import { RunnableError } from './errors.js'
@@ -182,26 +183,4 @@ async function renderFiles (t: Template, vars: ScopeVars, rootOf: (container: st
 function fileHostPath (rootfs: string, f: FileDecl): string {
   if (!f.container || f.container.includes('/') || f.container === '.' || f.container === '..') throw new RunnableError('bad-file', `files.${f.id}.container ${JSON.stringify(f.container)} is not a container name`)
   return filePath(rootfs, f.path, f.id)
-}
-
-/** Container fields with every Arrow value evaluated (lists keep order; nil items are dropped). */
-async function evaluateFields (fields: Record<string, Value>, vars: ScopeVars): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(fields)) out[k] = await evaluateValue(v, vars)
-  return out
-}
-
-export async function evaluateValue (v: Value, vars: ScopeVars): Promise<unknown> {
-  if (typeof v === 'string' && v.trimStart().startsWith('<-')) return toPlain(await compile(v, 'value').run({ ...vars.ctx, vars }))
-  if (Array.isArray(v)) {
-    const out: unknown[] = []
-    for (const x of v) { const e = await evaluateValue(x, vars); if (e !== null && e !== undefined) out.push(e) }
-    return out
-  }
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {}
-    for (const [k, x] of Object.entries(v)) out[k] = await evaluateValue(x, vars)
-    return out
-  }
-  return v
 }
