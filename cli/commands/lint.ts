@@ -14,10 +14,12 @@ export function registerLint (program: Command): void {
     .action(async (paths: string[], opts: { strict?: boolean }, cmd: Command) => {
       const g = globals(cmd)
       // The loader and the Arrow checker load only when lint runs, so other commands start fast.
-      const [{ loadPaths, notActedOn }, { scriptChecker }] = await Promise.all([import('../../grammar/monkscript/index.js'), import('../script-check.js')])
+      const [{ loadPaths, notActedOn }, { scriptChecker }, { undefinedNames }] = await Promise.all([import('../../grammar/monkscript/index.js'), import('../script-check.js'), import('../lint-names.js')])
       const result = loadPaths(paths.map(absolute), { source: fsSource(), everything: true, checkScript: scriptChecker() })
       // fields monk loads but will not act on: warnings, so nothing in a kit is dropped silently
       result.diagnostics.push(...notActedOn(result))
+      // names read but never defined ($portt, {{ v "mesage" }}): nil at run time, so said here
+      result.diagnostics.push(...undefinedNames(result))
       const errors = result.errors
       const warnings = result.warnings
       const counts = result.counts()

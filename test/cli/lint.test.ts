@@ -1,15 +1,15 @@
 // `monk lint` and `monk dump` as a user runs them: real process, exit codes, text and JSON output.
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 
 import { monk as run } from '../helpers/cli.js'
+import { tempDir } from '../helpers/tmp.js'
 
 const monk = (args: string[], cwd?: string) => run(args, cwd ? { cwd } : {})
 
-const dir = mkdtempSync(join(tmpdir(), 'monk-lint-'))
+const dir = tempDir('monk-lint')
 mkdirSync(join(dir, 'good'))
 mkdirSync(join(dir, 'bad'))
 writeFileSync(join(dir, 'good/app.yaml'), 'namespace: demo\nbase:\n  containers:\n    web: {image: busybox, image-tag: "1"}\n  variables:\n    port: {type: int, value: 80, env: PORT}\nweb:\n  defines: runnable\n  inherits: ./base\n  variables:\n    port: 8080\n')
