@@ -58,7 +58,7 @@ export class Membership {
     return this.mesh.peers().map(p => {
       const r = decodePeer(p.record)
       const cap = r.capacity ? { capacity: r.capacity, reserved: reserved(p.id) } : {}
-      return { row: { id: p.id, name: r.name, tags: r.tags, alive: p.self || p.state === 'alive', addrs: r.addrs, ...cap }, leftAt: this.record(p.id).leftAt }
+      return { row: { id: p.id, name: r.name, tags: r.tags, alive: p.self || p.state === 'alive', ...(!p.self && p.state === 'unknown' ? { unheard: true } : {}), addrs: r.addrs, ...cap }, leftAt: this.record(p.id).leftAt }
     }).filter(x => x.leftAt === null || x.row.alive).map(x => x.row)
   }
 

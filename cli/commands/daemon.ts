@@ -17,6 +17,7 @@ export interface DaemonFlags {
   logLevel?: string
   cpu?: string
   memory?: string
+  apiPort?: string
 }
 
 /** monkd arguments for the flags given (without --home, which start adds). */
@@ -31,6 +32,7 @@ export function daemonArgs (f: DaemonFlags): string[] {
     ...(f.logLevel !== undefined ? ['--log-level', f.logLevel] : []),
     ...(f.cpu !== undefined ? ['--cpu', f.cpu] : []),
     ...(f.memory !== undefined ? ['--memory', f.memory] : []),
+    ...(f.apiPort !== undefined ? ['--api-port', f.apiPort] : []),
   ]
 }
 

@@ -229,6 +229,7 @@ export function registerCommands (program: Command): void {
     .option('--log-level <level>', 'monkd log level')
     .option('--cpu <cores>', 'cores this peer offers to resource requests (default: the machine\'s)')
     .option('--memory <size>', 'memory this peer offers to resource requests, e.g. 8Gi (default: the machine\'s)')
+    .option('--api-port <port>', 'also serve the control API on 127.0.0.1:PORT for monk --socket tcp://; the token comes from $MONK_API_TOKEN')
     .action(lazy(() => import('./daemon.js'), m => m.start))
 
   daemon.command('stop')
