@@ -222,7 +222,7 @@ class Shell {
           return
         case 'runnable.exec': {
           const c = await this.ctx.pick(msg.container)
-          msg.replyTo(await this.d.runtime.exec(c.id, [...msg.cmd]))
+          msg.replyTo(await this.d.runtime.exec(c.id, [...msg.cmd], msg.stdin !== undefined ? { stdin: msg.stdin } : {}))
           return
         }
         case 'runnable.logs': msg.replyTo(await this.logs(msg)); return

@@ -131,6 +131,7 @@ export function registerCommands (program: Command): void {
     .argument('<path>', 'instance, e.g. ns/app')
     .argument('<cmd...>', 'command and arguments')
     .option('-c, --container <name>', 'which container (default: the first)')
+    .option('-i, --interactive', 'pass this command\'s standard input to the command (read whole, at most 1 MiB): echo x | monk exec -i PATH -- cat')
     // `monk exec ns/app ls -la`: commander takes -la for an option of exec; say how to pass it on
     .configureOutput({ outputError: (text, write) => write(/unknown option/.test(text) ? `${text.trimEnd()}\nhint: put -- before the command so its options reach it: monk exec PATH -- CMD ARGS...\n` : text) })
     .action(lazy(() => import('./exec.js'), m => m.exec))

@@ -92,6 +92,14 @@ S('$MONK_SOCKET and a token file work the same; the load, a waited run and logs 
   assert.is(await code, 0)
 })
 
+S('exec -i passes the CLI\'s stdin to the command, over TCP: echo x | monk exec -i PATH -- cat', async () => {
+  const r = await monkBin(['--home', cliHome, '--socket', address, 'exec', '-i', `${ns}/talker`, '--', 'sh', '-c', 'cat; echo "read $(echo done)"'], { input: 'x\nfrom stdin\n', env: { MONK_API_TOKEN: token } })
+  assert.is(r.code, 0, r.err)
+  assert.is(r.out, 'x\nfrom stdin\nread done\n')
+  const without = await monkBin(['--home', cliHome, '--socket', address, 'exec', `${ns}/talker`, '--', 'cat'], { input: 'not sent\n', env: { MONK_API_TOKEN: token } })
+  assert.equal([without.code, without.out], [0, ''], 'without -i the command reads nothing')
+})
+
 S('a wrong or missing token is a clear error naming where the token came from, never the token', async () => {
   const wrong = await remote(['--socket', address, 'ps'], { MONK_API_TOKEN: 'not-the-token-at-all' })
   assert.is(wrong.code, 1)
