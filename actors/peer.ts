@@ -69,7 +69,7 @@ export class Peer {
     this.system = startSystem(`monkd-${this.id.slice(-8)}`, { logger: o.log })
     this.box = new SecretBox(parseToken(mesh.token()).key)
     this.members = new Membership(mesh, this.clock)
-    this.views = new InstanceViews(mesh, this.members, inst => this.placement.unplaced(inst))
+    this.views = new InstanceViews(mesh, this.members, inst => this.placement.unplaced(inst), inst => this.placement.unplaceable(inst))
     this.remote = new RemoteActors(mesh)
     this.overlay = new Overlay(mesh, o.log, this.clock)
     this.actors = new RunnableActors({

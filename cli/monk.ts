@@ -17,6 +17,8 @@ export function buildProgram (): Command {
     .description('monk: a masterless container orchestrator')
     .version(version, '-v, --version')
     .option('--home <dir>', 'monk home (default: $MONK_HOME, else ~/.monk)')
+    .option('--socket <address>', 'the monkd to talk to: unix:///path or tcp://host:port (default: $MONK_SOCKET, else <home>/monkd.sock)')
+    .option('--token-file <path>', 'file holding the API token of a tcp:// monkd (else $MONK_API_TOKEN or $MONK_API_TOKEN_FILE; never the token itself on the command line)')
     .addOption(new Option('--output <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--no-color', 'no colours')
     .option('-q, --quiet', 'print only what was asked for')

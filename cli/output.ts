@@ -3,6 +3,10 @@ import type { Command } from 'commander'
 
 export interface GlobalOptions {
   home: string | undefined
+  /** `--socket` or $MONK_SOCKET: where monkd listens (unix:///path, tcp://host:port), when not the home's socket. */
+  socket: string | undefined
+  /** `--token-file`: the file holding the API token of a tcp:// address. */
+  tokenFile: string | undefined
   output: 'text' | 'json'
   color: boolean
   quiet: boolean
@@ -22,11 +26,13 @@ export class CliError extends Error {
 export function globals (cmd: Command): GlobalOptions {
   let root = cmd
   while (root.parent) root = root.parent
-  const o = root.opts<{ home?: string, output?: string, color?: boolean, quiet?: boolean }>()
+  const o = root.opts<{ home?: string, socket?: string, tokenFile?: string, output?: string, color?: boolean, quiet?: boolean }>()
   const output = o.output ?? 'text'
   if (output !== 'text' && output !== 'json') throw new CliError('bad-flag', `--output must be text or json, got "${output}"`, exitCodes.usage)
   return {
     home: o.home ?? process.env.MONK_HOME,
+    socket: o.socket ?? (process.env.MONK_SOCKET !== undefined && process.env.MONK_SOCKET !== '' ? process.env.MONK_SOCKET : undefined),
+    tokenFile: o.tokenFile,
     output,
     color: o.color !== false && !process.env.NO_COLOR && Boolean(process.stdout.isTTY),
     quiet: o.quiet === true,

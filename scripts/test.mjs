@@ -9,6 +9,7 @@ const root = resolve(import.meta.dirname, '..')
 const args = process.argv.slice(2)
 const deadlineMs = Number(process.env.MONK_TEST_DEADLINE_MS ?? 300_000)
 const parallel = Math.max(1, Number(process.env.MONK_TEST_JOBS ?? 2))
+const HEARTBEAT_MS = 60_000
 
 function walk (dir) {
   const out = []
@@ -48,12 +49,15 @@ function runFile (file) {
     let out = ''
     child.stdout.on('data', d => { out += d })
     child.stderr.on('data', d => { out += d })
+    // a long file (the mesh soak runs 5 minutes) says it is still running, since its output comes at the end
+    const beat = setInterval(() => { process.stdout.write(`   … ${relative(root, file)} still running (${Math.round((Date.now() - started) / 1000)} s)\n`) }, HEARTBEAT_MS)
     const timer = setTimeout(() => {
       out += `\n  TIMEOUT: ${relative(root, file)} exceeded ${deadline} ms and was killed\n`
       try { process.kill(-child.pid, 'SIGKILL') } catch {}
     }, deadline)
     child.on('close', code => {
       clearTimeout(timer)
+      clearInterval(beat)
       const total = Number(/Total:\s+(\d+)/.exec(out)?.[1] ?? 0)
       const ok = Number(/Passed:\s+(\d+)/.exec(out)?.[1] ?? 0)
       let bad = total - ok

@@ -60,7 +60,7 @@ export class Membership {
       const r = decodePeer(p.record)
       const cap = r.capacity ? { capacity: r.capacity, reserved: reserved(p.id) } : {}
       const tunnels = publishedTunnels(p.record).map(t => ({ ...t, name: this.nameOf(t.peer) }))
-      return { row: { id: p.id, name: r.name, tags: r.tags, alive: p.self || p.state === 'alive', addrs: r.addrs, ...cap, ...(tunnels.length ? { tunnels } : {}) }, leftAt: this.record(p.id).leftAt }
+      return { row: { id: p.id, name: r.name, tags: r.tags, alive: p.self || p.state === 'alive', ...(!p.self && p.state === 'unknown' ? { unheard: true } : {}), addrs: r.addrs, ...cap, ...(tunnels.length ? { tunnels } : {}) }, leftAt: this.record(p.id).leftAt }
     }).filter(x => x.leftAt === null || x.row.alive).map(x => x.row)
   }
 

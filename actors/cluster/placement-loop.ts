@@ -16,6 +16,8 @@ export class PlacementLoop {
   private stopped = false
   /** The last pass's placements, for describe and ps (why an instance waits). */
   private last: ReadonlyMap<string, Placement> = new Map()
+  /** The last pass's desired instances (their pins and tags), to tell a wait from a dead end. */
+  private desiredBy: ReadonlyMap<string, DesiredInstance> = new Map()
 
   constructor (private readonly mesh: Mesh, private readonly members: Membership, private readonly actors: RunnableActors, private readonly clock: Scheduler) {}
 
@@ -42,6 +44,7 @@ export class PlacementLoop {
     for (const [inst, w] of wants) if (w.state === 'run') instances.push(this.desired(inst, w))
     const result = place({ instances, peers: this.members.views(), claims })
     this.last = result.byInstance
+    this.desiredBy = new Map(instances.map(i => [i.key, i]))
     const mine = [...claims.entries()].filter(([, cs]) => cs.some(c => c.peerId === self)).map(([i]) => i)
     for (const inst of new Set([...wants.keys(), ...mine, ...this.actors.names()])) {
       const w = wants.get(inst)
@@ -62,6 +65,21 @@ export class PlacementLoop {
   unplaced (instance: string): string | null {
     const p = this.last.get(instance)
     return p !== undefined && p.owner === null ? p.message : null
+  }
+
+  /**
+   * Why `instance` cannot be placed on any peer the cluster knows, dead or alive (a pin to a name no
+   * peer has, tags no peer carries), or null when it only waits (a peer dead, unsynced, full).
+   */
+  unplaceable (instance: string): string | null {
+    const d = this.desiredBy.get(instance)
+    if (d === undefined || this.unplaced(instance) === null) return null
+    const peers = this.members.views()
+    const pin = d.peer ?? d.affinity?.name
+    if (pin !== undefined) return peers.some(p => p.id === pin || p.name === pin) ? null : `no peer is named "${pin}" (known: ${peers.map(p => p.name).sort().join(', ')})`
+    const tags = [...(d.tags ?? []), ...(d.affinity?.tag !== undefined ? [d.affinity.tag] : [])]
+    if (tags.length === 0 || peers.some(p => tags.every(t => p.tags.includes(t)))) return null
+    return `no peer has the tag${tags.length === 1 ? '' : 's'} ${tags.join(', ')} (a peer takes tags with monkd --tag)`
   }
 
   private desired (inst: string, w: WantRecord): DesiredInstance {

@@ -8,6 +8,7 @@ import { isGroupKind, type GroupActors } from '../group/actor.js'
 import type { Handlers } from '../messages/index.js'
 import type { LogItem } from '../messages/runnable.js'
 import { normalisePath } from '../paths.js'
+import { didYouMean } from '../suggest.js'
 import { decodeStatus, decodeTpl, decodeWant, keys, wantAt, type WantRecord } from '../state.js'
 import { describeEntity } from '../entity/describe.js'
 import { mergeLogs, pagedLogs } from './logs.js'
@@ -33,10 +34,16 @@ export class Router {
     return isGroupKind(decodeTpl(this.mesh.get(keys.tpl(p)))?.kind) ? p : undefined
   }
 
+  /** ` (did you mean ns/app?)` when a wanted instance or a group is named nearly like `path`. */
+  private nearest (path: string): string {
+    const names = [...this.mesh.scan('want/').map(e => e.key.slice('want/'.length)), ...this.mesh.scan('tpl/').filter(e => isGroupKind(decodeTpl(e.value)?.kind)).map(e => e.key.slice('tpl/'.length))]
+    return didYouMean(path, names)
+  }
+
   /** The want of an instance, or a `not-found` error saying how to run it. */
   private wanted (instance: string): WantRecord {
     const want = wantAt(k => this.mesh.get(k), instance)
-    if (!want) throw new RemoteError('not-found', `${instance} is not running (run it with monk run ${instance})`)
+    if (!want) throw new RemoteError('not-found', `${instance} is not running${this.nearest(instance)} (run it with monk run ${instance})`)
     return want
   }
 
@@ -114,7 +121,7 @@ export class Router {
         const g = group(ctx)
         if (g !== undefined) return this.groups().describe(g)
         const d = this.views.describe(ctx.target ?? '')
-        if (d.state === null && d.peer === null) throw new RemoteError('not-found', `${d.instance} is not running (run it with monk run ${d.instance})`)
+        if (d.state === null && d.peer === null) throw new RemoteError('not-found', `${d.instance} is not running${this.nearest(d.instance)} (run it with monk run ${d.instance})`)
         return Promise.resolve(d)
       },
       'runnable.actions': (_m, ctx) => {

@@ -82,7 +82,7 @@ export class RunnableActors {
     const reply: OwnerReplies[OwnerRequest['type']] = await (async () => {
       switch (m.type) {
         case 'runnable.action': return await ask(ref, replyTo => ({ type: 'runnable.action' as const, action: m.action, args: { ...m.args }, replyTo }), CALL_TIMEOUT_MS)
-        case 'runnable.exec': return await ask(ref, replyTo => ({ type: 'runnable.exec' as const, cmd: m.cmd, ...(m.container !== undefined ? { container: m.container } : {}), replyTo }), CALL_TIMEOUT_MS)
+        case 'runnable.exec': return await ask(ref, replyTo => ({ type: 'runnable.exec' as const, cmd: m.cmd, ...(m.container !== undefined ? { container: m.container } : {}), ...(m.stdin !== undefined ? { stdin: m.stdin } : {}), replyTo }), CALL_TIMEOUT_MS)
         case 'runnable.logs-page': return await ask(ref, replyTo => ({ type: 'runnable.logs-page' as const, ...(m.tail !== undefined ? { tail: m.tail } : {}), ...(m.since !== undefined ? { since: m.since } : {}), ...(m.container !== undefined ? { container: m.container } : {}), replyTo }), CALL_TIMEOUT_MS)
       }
     })()

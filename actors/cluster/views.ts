@@ -12,7 +12,20 @@ import { describeEntity } from '../entity/describe.js'
 type Claims = ReadonlyMap<string, ReadonlyArray<ClaimRecord & { peerId: string }>>
 
 export class InstanceViews {
-  constructor (private readonly mesh: Mesh, private readonly members: Membership, private readonly unplaced: (instance: string) => string | null = () => null) {}
+  constructor (
+    private readonly mesh: Mesh,
+    private readonly members: Membership,
+    private readonly unplacedWhy: (instance: string) => string | null = () => null,
+    /** Why an instance can be placed on no known peer at all (see PlacementLoop.unplaceable), or null. */
+    readonly unplaceable: (instance: string) => string | null = () => null,
+  ) {}
+
+  /** Why the placement left `instance` without a peer, with the dead end named when it is one. */
+  private unplaced (instance: string): string | null {
+    const why = this.unplacedWhy(instance)
+    const end = why !== null ? this.unplaceable(instance) : null
+    return why !== null && end !== null ? `${why}; ${end}` : why
+  }
 
   claims (): Claims { return readClaims(this.mesh.scan('claim/')) }
 
@@ -58,6 +71,7 @@ export class InstanceViews {
       status,
       peer: owner,
       peerName: owner !== null ? this.members.nameOf(owner) : null,
+      ...(owner !== null && this.members.record(owner).runtime !== '' ? { runtime: this.members.record(owner).runtime } : {}),
       containers: (st?.containers ?? []).map(c => ({ name: c.name, image: c.image, status: c.status })),
       ports: Object.entries(st?.services ?? {}).map(([service, e]) => ({ service, host: e.host, port: e.port })),
       ...this.connections(inst, owner),

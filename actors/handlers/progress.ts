@@ -45,6 +45,11 @@ export async function * watchWork (mesh: Mesh, views: InstanceViews, clock: Sche
           last.set(inst, key)
           yield { event: 'phase', instance: inst, phase: p.phase, peer: d.peer, peerName: d.peerName, detail }
         }
+        const end = o.goal === 'running' && d.peer === null ? views.unplaceable(inst) : null
+        if (end !== null) {
+          yield { event: 'failed', code: 'unplaceable', instance: inst, message: `${inst} cannot be placed: ${end}. monkd keeps the request and starts it if such a peer joins; monk stop ${inst} cancels it`, describe: o.instances.map(i => views.describe(i)) }
+          return
+        }
         if (p.failed !== undefined) {
           yield { event: 'failed', code: 'run-failed', instance: inst, message: `${inst} failed on peer ${d.peerName ?? d.peer ?? '?'}: ${p.failed} (see monk logs ${inst})`, describe: o.instances.map(i => views.describe(i)) }
           return

@@ -7,6 +7,7 @@
 import type { MapValue, Value } from '../../grammar/monkscript/index.js'
 import { isMap } from '../../grammar/monkscript/index.js'
 import type { UpdatePlan } from '../messages/workload.js'
+import type { Evaluated } from './update-eval.js'
 import { isObj } from '../values.js'
 
 export const appliedKey = (instance: string): string => `applied/${instance}`
@@ -47,27 +48,51 @@ export function diffValues (before: Value | undefined, after: Value | undefined,
   return out
 }
 
-/** What updating `instance` from `applied` to the current definition would do. */
-export function planUpdate (instance: string, applied: Applied | undefined, now: Applied, running: boolean): UpdatePlan {
+/** What updating `instance` from `applied` to the current definition would do (`evaluated`: both sides evaluated). */
+export function planUpdate (instance: string, applied: Applied | undefined, now: Applied, running: boolean, evaluated?: { before: Evaluated, after: Evaluated }): UpdatePlan {
   const containers = isMap(now.value.containers) ? Object.keys(now.value.containers) : []
   if (applied === undefined || !running) return { instance, action: 'start', replace: containers, keep: [], changes: [] }
-  const changes = diffValues(applied.value, now.value)
+  const written = diffValues(applied.value, now.value)
   const setChanges = diffValues(applied.set, now.set).map(l => l.replace(/^(.) /, '$1 --set '))
   const groupChanges = diffValues(applied.groups, now.groups).map(l => l.replace(/^(.) /, '$1 group '))
-  const all = [...changes, ...setChanges, ...groupChanges]
-  // a change of variables, set values or group variables may reach any container (env, arrow values)
-  const everything = setChanges.length > 0 || groupChanges.length > 0 || changes.some(l => /^. (variables|connections|depends)(\/|:)/.test(l))
-  const filesOf = (c: string): boolean => {
-    const files = isMap(now.value.files) ? now.value.files : {}
-    const old = isMap(applied.value.files) ? applied.value.files : {}
-    return changes.some(l => {
-      const m = /^. files\/([^/:]+)/.exec(l)
-      if (!m) return false
-      const id = m[1] ?? ''
-      const f = isMap(files[id]) ? files[id] : isMap(old[id]) ? old[id] : {}
-      return f.container === c
-    })
+  const under = (l: string, part: string, name?: string): boolean => {
+    const rest = l.slice(2)
+    return name === undefined ? rest.startsWith(`${part}/`) || rest.startsWith(`${part}:`) : rest.startsWith(`${part}/${name}/`) || rest.startsWith(`${part}/${name}:`)
   }
-  const replace = containers.filter(c => everything || filesOf(c) || changes.some(l => l.slice(2).startsWith(`containers/${c}/`) || l.slice(2).startsWith(`containers/${c}:`)))
-  return { instance, action: all.length === 0 ? 'unchanged' : 'update', replace, keep: containers.filter(c => !replace.includes(c)), changes: all }
+  // the part of the definition under `part/name`, compared evaluated when both sides could be, else as written
+  const compare = (part: 'variables' | 'containers' | 'files', name: string): string[] => {
+    const b = evaluated?.before[part][name]
+    const a = evaluated?.after[part][name]
+    if (evaluated !== undefined && b !== null && a !== null) return diffValues(b as Value | undefined, a as Value | undefined, `${part}/${name}`)
+    return written.filter(l => under(l, part, name))
+  }
+  // variables: only those changed as written (a --set or group change is listed as such); their
+  // evaluated values drop a rewrite that means the same. Containers and files: every one, so an
+  // environment changed by a --set shows where it lands.
+  const namesOf = (part: 'variables' | 'containers' | 'files'): string[] => {
+    const fromWritten = written.filter(l => under(l, part)).map(l => l.slice(2 + part.length + 1).split(/[/:]/)[0] ?? '')
+    const fromEval = evaluated && part !== 'variables' ? [...Object.keys(evaluated.before[part]), ...Object.keys(evaluated.after[part])] : []
+    return [...new Set([...fromWritten, ...fromEval])].filter(n => n !== '').sort()
+  }
+  const byPart = (part: 'variables' | 'containers' | 'files'): Map<string, string[]> => new Map(namesOf(part).map(n => [n, compare(part, n)]))
+  const vars = byPart('variables')
+  const cons = byPart('containers')
+  const files = byPart('files')
+  const other = written.filter(l => !under(l, 'variables') && !under(l, 'containers') && !under(l, 'files'))
+  const changes = [...other, ...[...vars.values()].flat(), ...[...cons.values()].flat(), ...[...files.values()].flat(), ...setChanges, ...groupChanges]
+  // as written, a change of variables, set values or group values may reach any container (env,
+  // Arrow values); evaluated, the containers' own comparison says it. connections and depends
+  // always replace everything (what they feed is resolved on the owner).
+  const everything = other.some(l => /^. (connections|depends)(\/|:)/.test(l)) ||
+    (evaluated === undefined && (setChanges.length > 0 || groupChanges.length > 0 || written.some(l => under(l, 'variables'))))
+  const fileOf = (id: string): string | undefined => {
+    for (const side of [evaluated?.after.files[id], evaluated?.before.files[id]]) if (isObj(side) && typeof side.container === 'string') return side.container
+    for (const v of [now.value.files, applied.value.files]) {
+      const f = isMap(v) && isMap(v[id]) ? v[id] : undefined
+      if (f !== undefined && typeof f.container === 'string') return f.container
+    }
+    return undefined
+  }
+  const replace = containers.filter(c => everything || (cons.get(c) ?? []).length > 0 || [...files].some(([id, lines]) => lines.length > 0 && (fileOf(id) ?? containers[0]) === c))
+  return { instance, action: changes.length === 0 ? 'unchanged' : 'update', replace, keep: containers.filter(c => !replace.includes(c)), changes }
 }

@@ -9,8 +9,10 @@ import type { Scheduler } from '../kit/clock.js'
 import type { Handlers, HandlerContext } from '../messages/index.js'
 import type { Goal, Skipped, UpdatePlan, WorkEvent, WorkReply, WorkRequest } from '../messages/workload.js'
 import { isMap } from '../../grammar/monkscript/index.js'
+import { evaluateApplied } from './update-eval.js'
 import { appliedKey, decodeApplied, encodeApplied, planUpdate, type Applied } from './update-plan.js'
 import { normalisePath } from '../paths.js'
+import { didYouMean } from '../suggest.js'
 import { decodeTpl, decodeWant, encodeTpl, encodeWant, instanceKeys, keys, readWants, type WantRecord } from '../state.js'
 import { composeTemplates, currentTpls, decodeDef, priorDefs } from '../templates.js'
 import { watchWork } from './progress.js'
@@ -42,6 +44,11 @@ export function workloadHandlers (mesh: Mesh, views: InstanceViews, clock: Sched
 class Workloads {
   constructor (private readonly mesh: Mesh, private readonly views: InstanceViews, private readonly clock: Scheduler) {}
 
+  /** ` (did you mean ns/app?)` for a mistyped template path, or ''. */
+  nearest (path: string): string {
+    return didYouMean(path, this.mesh.scan('tpl/').map(e => e.key.slice('tpl/'.length)))
+  }
+
   /** The plain reply, or (wait: true) a stream of progress that starts with the request's effect. */
   answer (m: WorkRequest, ctx: HandlerContext, goal: Goal, act: () => Promise<WorkReply>): Promise<WorkReply | AsyncIterable<WorkEvent>> {
     if (m.wait !== true) return act()
@@ -57,7 +64,7 @@ class Workloads {
   instancesOf (path: string, skipped: Skipped[] = []): Array<{ instance: string, template: string }> {
     const p = normalisePath(path)
     const tpl = decodeTpl(this.mesh.get(keys.tpl(p)))
-    if (!tpl) throw new WorkloadError('not-found', `no template "${p}" is loaded (monk load it first; monk list shows what is loaded)`)
+    if (!tpl) throw new WorkloadError('not-found', `no template "${p}" is loaded${this.nearest(p)} (monk load it first; monk list shows what is loaded)`)
     if (tpl.problem !== undefined) throw new WorkloadError('template-broken', `${p}: ${tpl.problem} (load it again, or what it builds on, to run or update it)`)
     if (tpl.kind === 'runnable' || tpl.kind === 'service' || tpl.kind === 'entity-instance') return [{ instance: p, template: p }]
     if (tpl.kind !== 'group' && tpl.kind !== 'process-group') throw new WorkloadError('not-runnable', `${p} is a ${tpl.kind}; only runnables, services, entity instances and groups can run`)
@@ -116,7 +123,11 @@ class Workloads {
         if (missing.length) throw new WorkloadError('required-variable', `${instance}: required variable ${missing.join(', ')} has no value (give it with --set ${instance}/${missing[0] ?? ''}=VALUE or a variables file)`)
         const now: Applied = { value: tpl.value, set: w.set, groups: groups.map(g => isMap(g.variables) ? { variables: g.variables } : {}) }
         applied.push([instance, now])
-        if (o.dryRun === true) plan.push(planUpdate(instance, decodeApplied(this.mesh.get(appliedKey(instance))), now, prev?.state === 'run'))
+        if (o.dryRun === true) {
+          const before = decodeApplied(this.mesh.get(appliedKey(instance)))
+          const evaluated = before !== undefined ? { before: await evaluateApplied(instance, before), after: await evaluateApplied(instance, now) } : undefined
+          plan.push(planUpdate(instance, before, now, prev?.state === 'run', evaluated))
+        }
       }
       wants.push([instance, w])
     }
@@ -136,7 +147,7 @@ class Workloads {
   async scale (path: string, replicas: number): Promise<WorkReply> {
     const p = normalisePath(path)
     const tpl = decodeTpl(this.mesh.get(keys.tpl(p)))
-    if (!tpl) throw new WorkloadError('not-found', `no template "${p}" is loaded (monk load it first; monk list shows what is loaded)`)
+    if (!tpl) throw new WorkloadError('not-found', `no template "${p}" is loaded${this.nearest(p)} (monk load it first; monk list shows what is loaded)`)
     if (tpl.kind !== 'runnable') throw new WorkloadError('not-runnable', `${p} is a ${tpl.kind}; only a runnable scales (scale the members of a group one by one)`)
     const prev = decodeWant(this.mesh.get(keys.want(p)))
     if (!prev || prev.state !== 'run') await this.run(p, {})

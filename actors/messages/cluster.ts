@@ -36,6 +36,8 @@ export interface PeerRow {
   name: string
   tags: string[]
   alive: boolean
+  /** True while this peer has not heard from it yet (known only from its record, e.g. right after a join): not alive, not dead either. */
+  unheard?: boolean
   addrs: string[]
   /** What the peer offers to resource requests (cpu in cores, memory in bytes), when it published it. */
   capacity?: Record<string, number>

@@ -11,7 +11,8 @@ export const runnableRequests = {
   'runnable.describe': message('runnable.describe', {}),
   'runnable.actions': message('runnable.actions', {}),
   'runnable.action': message('runnable.action', { action: name, args: v.optional(v.pipe(v.record(v.string(), v.unknown(), 'an object'), v.check(o => Object.keys(o).length <= 256, 'an object with at most 256 entries'))) }),
-  'runnable.exec': message('runnable.exec', { cmd: list(v.string('a string'), 1, 4096), container: v.optional(name) }),
+  /** `stdin`: the command's whole input (`monk exec -i`, read before sending), at most 1 MiB; without it the command reads nothing. */
+  'runnable.exec': message('runnable.exec', { cmd: list(v.string('a string'), 1, 4096), container: v.optional(name), stdin: v.optional(v.pipe(v.string('a string'), v.maxLength(1 << 20, 'at most 1 MiB of input'))) }),
   'runnable.logs': message('runnable.logs', { follow: v.optional(v.boolean('true or false')), tail: v.optional(v.pipe(v.number('an integer'), v.integer('an integer from 0 to 1000000'), v.minValue(0, 'an integer from 0 to 1000000'), v.maxValue(1_000_000, 'an integer from 0 to 1000000'))), container: v.optional(name) }),
   /** Peer to peer only (`/monk/actor/1`): one page of an owner's logs. */
   'runnable.logs-page': message('runnable.logs-page', { tail: v.optional(v.number()), since: v.optional(text(1, 64)), container: v.optional(name) }),
@@ -51,10 +52,10 @@ export type RunnableMsg =
   | { readonly type: 'runnable.started', readonly op: number }
   | { readonly type: 'runnable.start-failed', readonly op: number, readonly error: string }
   | { readonly type: 'runnable.progressed', readonly op: number, readonly waiting: string }
-  | { readonly type: 'runnable.checked', readonly op: number, readonly ready: boolean }
+  | { readonly type: 'runnable.checked', readonly op: number, readonly ready: boolean, readonly detail: string }
   | { readonly type: 'runnable.live-checked', readonly op: number, readonly alive: boolean, readonly detail: string }
   | Request<'runnable.action', { output: unknown }, { readonly action: string, readonly args: Readonly<Record<string, unknown>> }>
-  | Request<'runnable.exec', ExecReply, { readonly cmd: readonly string[], readonly container?: string }>
+  | Request<'runnable.exec', ExecReply, { readonly cmd: readonly string[], readonly container?: string, readonly stdin?: string }>
   | Request<'runnable.logs-page', LogItem[], { readonly tail?: number, readonly since?: string, readonly container?: string }>
   | Request<'runnable.logs', LogStreams, { readonly follow: boolean, readonly tail?: number, readonly container?: string }>
   | Request<'runnable.actions', ActionInfo[]>

@@ -75,6 +75,8 @@ export interface Describe {
   status: InstanceState | 'not placed' | null
   peer: string | null
   peerName: string | null
+  /** The owner's runtime (`docker`, `process`), so a tree calls host processes processes; absent when unplaced. */
+  runtime?: string
   containers: ContainerRow[]
   ports: PortRow[]
   /** The instance's connections through the overlay (present when it has any open). */
@@ -112,7 +114,7 @@ export type WorkEvent =
   | { event: 'accepted', instances: string[], goal: Goal, skipped?: Skipped[] }
   | { event: 'phase', instance: string, phase: Phase, peer: string | null, peerName: string | null, detail: string }
   | { event: 'done', goal: Goal, instances: string[], describe: Describe[] }
-  | { event: 'failed', code: 'run-failed' | 'timeout', instance: string, message: string, describe: Describe[] }
+  | { event: 'failed', code: 'run-failed' | 'timeout' | 'unplaceable', instance: string, message: string, describe: Describe[] }
 
 /** What `update --dry-run` finds for one instance: start it, update it (replace, keep), or nothing. */
 export interface UpdatePlan {

@@ -12,6 +12,10 @@ import { runnableHost } from './host.js'
 
 /** Checks and converts the given arguments of `action` (of the node at `path`) to their declared types. */
 export function actionArguments (path: string, action: ActionDecl, given: Readonly<Record<string, unknown>>): Record<string, ArrowValue> {
+  // Unknown names first: a mistyped name would otherwise show up as the declared one being missing.
+  for (const k of Object.keys(given)) {
+    if (!Object.prototype.hasOwnProperty.call(action.arguments, k)) throw new RunnableError('unknown-argument', `action ${path}/${action.name} has no argument "${k}" (arguments: ${Object.keys(action.arguments).join(', ') || 'none'})`)
+  }
   const args: Record<string, ArrowValue> = {}
   for (const [arg, decl] of Object.entries(action.arguments)) {
     const v = Object.prototype.hasOwnProperty.call(given, arg) ? given[arg] : decl.default
@@ -22,9 +26,6 @@ export function actionArguments (path: string, action: ActionDecl, given: Readon
       if (err instanceof ArrowError) throw new RunnableError('bad-argument', `action ${path}/${action.name}: ${err.message}`, { cause: err })
       throw err
     }
-  }
-  for (const k of Object.keys(given)) {
-    if (!Object.prototype.hasOwnProperty.call(action.arguments, k)) throw new RunnableError('unknown-argument', `action ${path}/${action.name} has no argument "${k}" (arguments: ${Object.keys(action.arguments).join(', ') || 'none'})`)
   }
   return args
 }

@@ -166,7 +166,7 @@ class Shell {
     const want = this.want()
     if (!want) return
     const self = this.a.self
-    void checkReady(this.ctx, want).then(ready => tell(self, { type: 'runnable.checked', op, ready }), () => tell(self, { type: 'runnable.checked', op, ready: false }))
+    void checkReady(this.ctx, want).then(r => tell(self, { type: 'runnable.checked', op, ready: r.ready, detail: r.detail }), (err: unknown) => tell(self, { type: 'runnable.checked', op, ready: false, detail: `the check failed: ${String(err)}` }))
   }
 
   private live (op: number): void {
@@ -177,6 +177,8 @@ class Shell {
   }
 
   private async writeStatus (e: Extract<RunnableEffect, { type: 'status' }>): Promise<void> {
+    // a failure is said in monkd's log too, once per new error (describe shows the same words)
+    if (e.state === 'failed' && e.error !== null && this.status?.error !== e.error) this.d.log.warn({ instance: this.ctx.instance }, e.error)
     const want = this.want()
     const cs = e.state === 'stopped' ? [] : await this.ctx.containers()
     let svc = this.status?.services ?? {}
@@ -220,7 +222,7 @@ class Shell {
           return
         case 'runnable.exec': {
           const c = await this.ctx.pick(msg.container)
-          msg.replyTo(await this.d.runtime.exec(c.id, [...msg.cmd]))
+          msg.replyTo(await this.d.runtime.exec(c.id, [...msg.cmd], msg.stdin !== undefined ? { stdin: msg.stdin } : {}))
           return
         }
         case 'runnable.logs': msg.replyTo(await this.logs(msg)); return
@@ -268,7 +270,7 @@ export function spawnRunnable (parent: ActorSystem, instance: string, deps: Runn
         case 'runnable.started': await s.apply({ type: 'runnable.started', now, op: msg.op, plan: s.plan() }); break
         case 'runnable.start-failed': await s.apply({ type: 'runnable.start-failed', now, op: msg.op, error: msg.error, plan: s.plan() }); break
         case 'runnable.progressed': await s.apply({ type: 'runnable.progressed', now, op: msg.op, waiting: msg.waiting }); break
-        case 'runnable.checked': await s.apply({ type: 'runnable.checked', now, op: msg.op, ready: msg.ready, plan: s.plan() }); break
+        case 'runnable.checked': await s.apply({ type: 'runnable.checked', now, op: msg.op, ready: msg.ready, detail: msg.detail, plan: s.plan() }); break
         case 'runnable.live-checked': await s.apply({ type: 'runnable.live-checked', now, op: msg.op, alive: msg.alive, detail: msg.detail, plan: s.plan() }); break
         default: s.request(msg)
       }

@@ -93,7 +93,10 @@ export class InstanceContext {
   async pick (container?: string): Promise<ContainerSummary> {
     const list = await this.containers()
     const c = container ? list.find(x => x.labels[LABEL_CONTAINER] === container) : list[0]
-    if (!c) throw new RunnableError('not-found', container ? `${this.instance} has no container "${container}" on this peer` : `${this.instance} runs no container on this peer`)
+    if (!c) {
+      const names = list.map(x => x.labels[LABEL_CONTAINER] ?? x.name).sort()
+      throw new RunnableError('not-found', container ? `${this.instance} has no container "${container}" on this peer (its containers: ${names.join(', ') || 'none'})` : `${this.instance} runs no container on this peer`)
+    }
     return c
   }
 

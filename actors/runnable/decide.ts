@@ -95,7 +95,8 @@ export type RunnableEvent =
     }
   | { type: 'runnable.started', now: number, op: number, plan: Plan }
   | { type: 'runnable.start-failed', now: number, op: number, error: string, plan: Plan }
-  | { type: 'runnable.checked', now: number, op: number, ready: boolean, plan: Plan }
+  /** A readiness attempt finished; `detail` says what a failed one gave (`the check gave false`). */
+  | { type: 'runnable.checked', now: number, op: number, ready: boolean, detail?: string, plan: Plan }
   /** A liveness attempt finished (`alive` false also when its script failed). */
   | { type: 'runnable.live-checked', now: number, op: number, alive: boolean, detail: string, plan: Plan }
   /** The start in flight reached a step worth showing (`image busybox:1`). */
@@ -277,7 +278,7 @@ function checked (r: RunnableRecord, ev: Extract<RunnableEvent, { type: 'runnabl
   const attempts = ev.plan.readiness?.attempts ?? 1
   if (checks >= attempts) {
     // Out of attempts: failed, but the containers stay; every tick checks once more (above).
-    const f: RunnableRecord = { ...rec, checks, phase: 'failed', ready: false, error: `${r.instance}: readiness check failed`, retryAt: 0, waiting: null }
+    const f: RunnableRecord = { ...rec, checks, phase: 'failed', ready: false, error: `${r.instance}: readiness check failed ${checks} time${checks === 1 ? '' : 's'}${ev.detail ? `; the last time ${ev.detail}` : ''}`, retryAt: 0, waiting: null }
     return { record: f, effects: [status(f)] }
   }
   const checkAt = ev.now + (ev.plan.readiness?.periodMs ?? 0)

@@ -13,6 +13,7 @@ import { containerSpec } from '../runtime/spec.js'
 import { LABEL_CONTAINER, LABEL_INSTANCE, LABEL_PEER } from '../runtime/runtime.js'
 import type { StatusRecord, WantRecord } from '../state.js'
 import { runHook } from './actions.js'
+import { evaluateFields, evaluateValue } from './evaluate.js'
 import type { InstanceContext, Template } from './context.js'
 import { filePath, instanceDir } from './dirs.js'
 import { RunnableError } from './errors.js'
@@ -100,20 +101,30 @@ function fingerprint (spec: unknown, files: RenderedFile[], restarts: number): s
 }
 
 /** One readiness attempt (spec §2.7.6); a script error counts as not ready. */
-export async function checkReady (ctx: InstanceContext, want: WantRecord): Promise<boolean> {
+export async function checkReady (ctx: InstanceContext, want: WantRecord): Promise<{ ready: boolean, detail: string }> {
   const t = ctx.runnable(want)
   const r = t.spec.readiness
-  if (r === null) return true
+  if (r === null) return { ready: true, detail: '' }
   const vars = ctx.vars(want, t, runnableHost(ctx, t))
   try {
     let code = r.code
     // A `<-` code builds the check's code (spec §2.7.6).
     if (code.trimStart().startsWith('<-')) code = toS(await compile(code, 'value').run({ ...vars.ctx, vars }))
-    return truthy(await compile(code, 'code').run({ ...vars.ctx, vars }))
+    const result = await compile(code, 'code').run({ ...vars.ctx, vars })
+    const ready = truthy(result)
+    return { ready, detail: ready ? '' : `the check gave ${resultText(result)}` }
   } catch (err) {
     ctx.d.log.debug({ instance: ctx.instance, err }, `readiness attempt of ${ctx.instance} failed`)
-    return false
+    return { ready: false, detail: `the check failed: ${err instanceof Error ? err.message.slice(0, 200) : String(err)}` }
   }
+}
+
+/** A check's result in a few words: `false`, `nil`, `"text"` (cut at 80 characters). */
+function resultText (v: ArrowValue): string {
+  let text: string
+  try { text = JSON.stringify(toPlain(v)) ?? 'nil' } catch { text = String(v) }
+  if (text === 'null') text = 'nil'
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text
 }
 
 /** One liveness attempt (spec §2.7.6): alive when the code's result is truthy; a script error is not alive, with why. */
@@ -178,26 +189,4 @@ async function renderFiles (t: Template, vars: ScopeVars, rootOf: (container: st
 function fileHostPath (rootfs: string, f: FileDecl): string {
   if (!f.container || f.container.includes('/') || f.container === '.' || f.container === '..') throw new RunnableError('bad-file', `files.${f.id}.container ${JSON.stringify(f.container)} is not a container name`)
   return filePath(rootfs, f.path, f.id)
-}
-
-/** Container fields with every Arrow value evaluated (lists keep order; nil items are dropped). */
-async function evaluateFields (fields: Record<string, Value>, vars: ScopeVars): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(fields)) out[k] = await evaluateValue(v, vars)
-  return out
-}
-
-export async function evaluateValue (v: Value, vars: ScopeVars): Promise<unknown> {
-  if (typeof v === 'string' && v.trimStart().startsWith('<-')) return toPlain(await compile(v, 'value').run({ ...vars.ctx, vars }))
-  if (Array.isArray(v)) {
-    const out: unknown[] = []
-    for (const x of v) { const e = await evaluateValue(x, vars); if (e !== null && e !== undefined) out.push(e) }
-    return out
-  }
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {}
-    for (const [k, x] of Object.entries(v)) out[k] = await evaluateValue(x, vars)
-    return out
-  }
-  return v
 }

@@ -321,6 +321,7 @@ export class DockerRuntime implements Runtime {
         Cmd: cmd,
         AttachStdout: true,
         AttachStderr: true,
+        ...(opts.stdin !== undefined ? { AttachStdin: true } : {}),
         ...(opts.env ? { Env: Object.entries(opts.env).map(([k, v]) => `${k}=${v}`) } : {}),
         ...(opts.workdir ? { WorkingDir: opts.workdir } : {}),
         ...(opts.user ? { User: opts.user } : {})
@@ -330,7 +331,10 @@ export class DockerRuntime implements Runtime {
     }
     let stream: Readable
     try {
-      stream = readable(await ex.start({ hijack: true, stdin: false }))
+      const started = await ex.start({ hijack: true, stdin: opts.stdin !== undefined })
+      // the input, then a half-close: the command sees end of file
+      if (opts.stdin !== undefined) (started as unknown as NodeJS.WritableStream).end(opts.stdin)
+      stream = readable(started)
     } catch (err) {
       throw this.fail(err, 'exec', ref)
     }

@@ -95,6 +95,7 @@ export interface CommandOptions {
   env: Record<string, string>
   cwd: string
   ids: Ids | undefined
+  stdin?: string | Buffer
   stdout?: Writable
   stderr?: Writable
   signal?: AbortSignal
@@ -104,11 +105,14 @@ export interface CommandOptions {
 export async function runCommand (cmd: string[], opts: CommandOptions): Promise<ExecResult> {
   const child = spawn(cmd[0] as string, cmd.slice(1), {
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [opts.stdin !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     env: opts.env,
     cwd: opts.cwd,
     ...(opts.ids ? { uid: opts.ids.uid, gid: opts.ids.gid } : {})
   })
+  // a command that exits without reading all its input must not fail the exec (EPIPE)
+  child.stdin?.on('error', () => {})
+  child.stdin?.end(opts.stdin)
   const out = { stdout: [] as Buffer[], stderr: [] as Buffer[] }
   const size = { stdout: 0, stderr: 0 }
   for (const s of ['stdout', 'stderr'] as const) {

@@ -174,6 +174,7 @@ export class ProcessRuntime extends ProcessSupervisor implements Runtime {
       env: workloadEnv(spec, opts.env),
       cwd: opts.workdir ?? spec.workdir ?? join(e.dir, WORK_DIR),
       ids: switchableIds(user),
+      ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
       ...(opts.stdout ? { stdout: opts.stdout } : {}),
       ...(opts.stderr ? { stderr: opts.stderr } : {}),
       ...(opts.signal ? { signal: opts.signal } : {})

@@ -147,6 +147,8 @@ export interface ExecOptions {
   workdir?: string
   /** User; default: the container's. */
   user?: string
+  /** The command's whole input, closed after it; without it the command's stdin is empty. */
+  stdin?: string | Buffer
   /** Output is also written here as it arrives (it is still captured in the result). */
   stdout?: Writable
   stderr?: Writable

@@ -7,7 +7,7 @@ import type { Command } from 'commander'
 import type { PeerRow } from '../api/messages.js'
 import { table } from '../format/table.js'
 import { CliError, exitCodes, printJson } from '../output.js'
-import { POLL_MS } from './defaults.js'
+import { PEERS_SETTLE_MS, POLL_MS } from './defaults.js'
 import { daemonArgs, readRecorded, startDaemon, stopDaemon, withoutJoin, type DaemonFlags } from './daemon.js'
 import { session, type Session } from './session.js'
 
@@ -18,7 +18,7 @@ export function peersTable (rows: readonly PeerRow[], status: (s: string) => str
   // TUNNELS: the peers it has live overlay tunnels with (only when some peer has any)
   const withTunnels = sorted.some(r => (r.tunnels ?? []).length > 0)
   const tun = (r: PeerRow): string[] => withTunnels ? [(r.tunnels ?? []).map(t => `${t.name !== '' ? t.name : t.peer.slice(-6)}(${t.out ? `${t.out} out` : ''}${t.out && t.in ? ' ' : ''}${t.in ? `${t.in} in` : ''})`).join(' ') || '-'] : []
-  return table(['ID', 'NAME', 'TAGS', 'ALIVE', ...(withCapacity ? ['CPU', 'MEMORY'] : []), ...(withTunnels ? ['TUNNELS'] : []), 'ADDRESSES'], sorted.map(r => [r.id, r.name, r.tags.join(','), status(r.alive ? 'yes' : 'no'), ...cap(r), ...tun(r), r.addrs.join(' ')]))
+  return table(['ID', 'NAME', 'TAGS', 'ALIVE', ...(withCapacity ? ['CPU', 'MEMORY'] : []), ...(withTunnels ? ['TUNNELS'] : []), 'ADDRESSES'], sorted.map(r => [r.id, r.name, r.tags.join(','), status(r.alive ? 'yes' : r.unheard === true ? 'not heard yet' : 'no'), ...cap(r), ...tun(r), r.addrs.join(' ')]))
 }
 
 /** A reserved or offered amount: cores as a number, memory in Mi/Gi. */
@@ -110,10 +110,12 @@ export async function join (joinToken: string, flags: DaemonFlags & { timeout: s
   const given = daemonArgs(daemonFlags)
   const base = given.length ? given : withoutJoin((await readRecorded(s))?.args ?? [])
   await startDaemon(s, base, { joinToken })
-  const peers = await waitForPeers(s, timeoutS * 1000)
+  const peers = await settledPeers(s, await waitForPeers(s, timeoutS * 1000))
   if (s.json) { printJson(peers); return }
   s.print(peersTable(peers, s.status))
-  s.note(`Joined cluster ${wanted}: ${peers.filter(p => p.alive).length} live peers`)
+  const live = peers.filter(p => p.alive).length
+  const unheard = peers.filter(p => p.unheard === true).length
+  s.note(`Joined cluster ${wanted}: ${live} live peer${live === 1 ? '' : 's'}${unheard ? `, ${unheard} not heard from yet` : ''}`)
 }
 
 /**
@@ -143,10 +145,33 @@ export async function leave (_opts: unknown, cmd: Command): Promise<void> {
   s.note(`Left cluster ${info.clusterId ?? '?'} (its ${others} peer(s) took over this peer's workloads); monkd runs again as a new cluster ${now.clusterId ?? '?'} (pid ${started.pid}). The token above rejoins the old cluster from another home; its data is kept in ${kept}`)
 }
 
+/**
+ * The peers once membership settled: right after a join the others are known from their records
+ * before this peer hears from them, and would read as dead. Waits (up to PEERS_SETTLE_MS) while
+ * some are unheard; what is still unheard then is shown as such.
+ */
+export async function settledPeers (s: Session, first?: PeerRow[]): Promise<PeerRow[]> {
+  let rows = first ?? await s.request('peer', { type: 'cluster.peers' })
+  if (!rows.some(r => r.unheard === true)) return rows
+  const { progress } = await import('../format/spinner.js')
+  const p = progress({ enabled: !s.json && !s.g.quiet })
+  const deadline = Date.now() + PEERS_SETTLE_MS
+  try {
+    while (rows.some(r => r.unheard === true) && Date.now() < deadline) {
+      p.update(`waiting to hear from ${rows.filter(r => r.unheard === true).map(r => r.name || r.id).join(', ')}`)
+      await new Promise(resolve => setTimeout(resolve, POLL_MS))
+      rows = await s.request('peer', { type: 'cluster.peers' })
+    }
+  } finally {
+    p.done()
+  }
+  return rows
+}
+
 /** The action of `monk cluster peers` (its flags are in registry.ts). */
 export async function peers (opts: { tag?: string, active?: boolean }, cmd: Command): Promise<void> {
   const s = session(cmd)
-  const rows = (await s.request('peer', { type: 'cluster.peers' }))
+  const rows = (await settledPeers(s))
     .filter(r => opts.tag === undefined || r.tags.includes(opts.tag))
     .filter(r => opts.active !== true || r.alive)
   if (s.json) { printJson(rows); return }

@@ -20,6 +20,7 @@ export interface DaemonFlags {
   templateAutoupdate?: string
   /** false: --no-hub-defaults */
   hubDefaults?: boolean
+  apiPort?: string
 }
 
 /**
@@ -39,6 +40,7 @@ export function daemonArgs (f: DaemonFlags): string[] {
     ...(f.memory !== undefined ? ['--memory', f.memory] : []),
     ...(f.templateAutoupdate !== undefined ? ['--template-autoupdate', f.templateAutoupdate] : []),
     ...(f.hubDefaults === false ? ['--no-hub-defaults'] : []),
+    ...(f.apiPort !== undefined ? ['--api-port', f.apiPort] : []),
   ]
 }
 
@@ -104,6 +106,8 @@ export async function startDaemon (s: Session, args: readonly string[], opts: { 
   fs.mkdirSync(logs, { recursive: true, mode: 0o700 })
   const log = join(logs, 'monkd.log')
   const fd = fs.openSync(log, 'a')
+  // where this start's lines begin: a failure shows only them, never an earlier run's
+  const from = fs.fstatSync(fd).size
   const { node, script } = await monkdCommand()
   const child = spawn(process.execPath, [...node, script, '--home', s.home, ...args], { detached: true, stdio: ['ignore', fd, fd, 'pipe'], env: { ...process.env, MONK_READY_FD: '3', ...(opts.joinToken !== undefined ? { MONK_JOIN_TOKEN: opts.joinToken } : {}) } })
   fs.closeSync(fd)
@@ -128,7 +132,7 @@ export async function startDaemon (s: Session, args: readonly string[], opts: { 
     const info = outcome.ready ? await answers(s, 5_000) : undefined
     if (info) return { pid, log, info }
     const { CliError } = await import('../output.js')
-    const tail = fs.readFileSync(log, 'utf8').trimEnd().split('\n').slice(-8).map(l => `  ${l}`).join('\n')
+    const tail = fs.readFileSync(log).subarray(from).toString('utf8').trimEnd().split('\n').filter(l => l !== '').slice(-8).map(l => `  ${l}`).join('\n')
     if (child.exitCode === null) try { process.kill(pid, 'SIGTERM') } catch {}
     const why = outcome.ready ? 'monkd said it was ready but does not answer' : outcome.why
     throw new CliError('daemon-start-failed', `${why} on ${s.socket}; see ${log}${tail ? `:\n${tail}` : ''}`)

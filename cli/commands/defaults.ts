@@ -20,3 +20,6 @@ export const LOG_LAST = 10
 
 /** How long `version` waits for the daemon's version: it must stay fast when monkd hangs. */
 export const VERSION_PING_TIMEOUT_MS = 2_000
+
+/** How long `cluster peers` (and a join) wait to hear from peers known only from their records before printing. */
+export const PEERS_SETTLE_MS = 10_000

@@ -14,8 +14,24 @@ export function normaliseExec (r: ExecReply | null): { exitCode: number, stdout:
   return { exitCode, stdout: r?.stdout ?? r?.output ?? '', stderr: r?.stderr ?? '' }
 }
 
-async function execOnce (s: Session, path: string, cmd: string[], container: string | undefined): Promise<{ exitCode: number, stdout: string, stderr: string }> {
-  return normaliseExec(await s.request(runnableActor(path), { type: 'runnable.exec', cmd, ...(container !== undefined ? { container } : {}) }))
+async function execOnce (s: Session, path: string, cmd: string[], container: string | undefined, stdin?: string): Promise<{ exitCode: number, stdout: string, stderr: string }> {
+  return normaliseExec(await s.request(runnableActor(path), { type: 'runnable.exec', cmd, ...(container !== undefined ? { container } : {}), ...(stdin !== undefined ? { stdin } : {}) }))
+}
+
+/** Most input `exec -i` sends (the request carries it whole; a streamed stdin is not built yet). */
+export const EXEC_STDIN_MAX = 1 << 20
+
+/** All of this process's standard input, or a usage error past EXEC_STDIN_MAX. */
+async function readStdin (): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const c of process.stdin) {
+    const b = typeof c === 'string' ? Buffer.from(c) : c as Buffer
+    size += b.length
+    if (size > EXEC_STDIN_MAX) throw new CliError('bad-input', `exec -i sends its input in one piece, at most ${EXEC_STDIN_MAX} bytes; this input is larger`, exitCodes.usage)
+    chunks.push(b)
+  }
+  return Buffer.concat(chunks).toString('utf8')
 }
 
 const MARK = '\u001e'
@@ -35,9 +51,11 @@ export function splitShellOutput (stdout: string): { text: string, cwd: string |
 }
 
 /** The action of `monk exec` (its flags are in registry.ts). */
-export async function exec (path: string, cmdArgs: string[], opts: { container?: string }, cmd: Command): Promise<void> {
+export async function exec (path: string, cmdArgs: string[], opts: { container?: string, interactive?: boolean }, cmd: Command): Promise<void> {
   const s = session(cmd)
-  const r = await execOnce(s, requirePath(path), cmdArgs, opts.container)
+  const p = requirePath(path)
+  const input = opts.interactive === true ? await readStdin() : undefined
+  const r = await execOnce(s, p, cmdArgs, opts.container, input)
   if (s.json) printJson(r)
   else {
     process.stdout.write(r.stdout)

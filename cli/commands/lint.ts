@@ -4,13 +4,8 @@ import type { Command } from 'commander'
 import type { Diagnostic, MapValue, NodeKind, TemplateNode } from '../../grammar/monkscript/index.js'
 import type { HubDef } from '../api/messages.js'
 import { absolute, fsSource } from '../fs-source.js'
+import { loadedLine } from '../format/loaded.js'
 import { globals, printJson, red, yellow } from '../output.js'
-
-const kindNames: Array<[NodeKind, string, string]> = [
-  ['runnable', 'runnable', 'runnables'], ['process-group', 'process group', 'process groups'], ['group', 'group', 'groups'],
-  ['service', 'service', 'services'], ['entity', 'entity', 'entities'], ['entity-instance', 'entity instance', 'entity instances'],
-  ['module', 'module', 'modules'], ['abstract', 'abstract node', 'abstract nodes'],
-]
 
 const danglingCodes = new Set(['inherits-dangling', 'member-dangling', 'reference-dangling'])
 
@@ -34,7 +29,7 @@ export function registerLint (program: Command): void {
     .action(async (paths: string[], opts: { strict?: boolean }, cmd: Command) => {
       const g = globals(cmd)
       // The loader and the Arrow checker load only when lint runs, so other commands start fast.
-      const [{ loadPaths, notActedOn }, { scriptChecker }] = await Promise.all([import('../../grammar/monkscript/index.js'), import('../script-check.js')])
+      const [{ loadPaths, notActedOn }, { scriptChecker }, { undefinedNames }] = await Promise.all([import('../../grammar/monkscript/index.js'), import('../script-check.js'), import('../lint-names.js')])
       const fs = fsSource()
       const texts: string[] = []
       const source = { ...fs, readFile: (p: string) => { const t = fs.readFile(p); if (t !== undefined) texts.push(t); return t } }
@@ -53,6 +48,8 @@ export function registerLint (program: Command): void {
       }
       // fields monk loads but will not act on: warnings, so nothing in a kit is dropped silently
       result.diagnostics.push(...notActedOn(result))
+      // names read but never defined ($portt, {{ v "mesage" }}): nil at run time, so said here
+      result.diagnostics.push(...undefinedNames(result))
       const errors = result.errors
       const warnings = result.warnings
       const counts = hub ? countLocal(result) : result.counts()
@@ -66,9 +63,7 @@ export function registerLint (program: Command): void {
           const sev = d.severity === 'error' ? red(g.color, 'error') : yellow(g.color, 'warning')
           process.stdout.write(`${relative(process.cwd(), d.file)}:${d.line}:${d.column}: ${sev} ${d.code}: ${d.message}\n`)
         }
-        const parts = kindNames.map(([k, one, many]) => `${counts[k]} ${counts[k] === 1 ? one : many}`)
-        const list = parts.slice(0, -1).join(', ') + ' and ' + parts[parts.length - 1]
-        process.stdout.write(`Loaded ${list} in ${result.files.length} files with ${errors.length} errors and ${warnings.length} warnings${hub ? ` (on top of ${hub} hub definitions from monkd)` : ''}\n`)
+        process.stdout.write(loadedLine(counts, result.files.length, errors.length, warnings.length) + (hub ? ` (on top of ${hub} hub definitions from monkd)` : '') + '\n')
       }
       process.exitCode = errors.length || (opts.strict && warnings.length) ? 1 : 0
     })

@@ -2,6 +2,7 @@
 // to monkd (`templates.load`), and print its verdict the way `monk lint` does.
 import type { Command } from 'commander'
 import type { LoadReply } from '../api/messages.js'
+import { loadedLine } from '../format/loaded.js'
 import { printJson, red, yellow } from '../output.js'
 import { session, type Session } from './session.js'
 
@@ -41,18 +42,9 @@ export async function readKit (userPaths: readonly string[]): Promise<Kit> {
   }
 }
 
-const kindNames: Array<[string, string, string]> = [
-  ['runnable', 'runnable', 'runnables'], ['process-group', 'process group', 'process groups'], ['group', 'group', 'groups'],
-  ['service', 'service', 'services'], ['entity', 'entity', 'entities'], ['entity-instance', 'entity instance', 'entity instances'],
-  ['module', 'module', 'modules'], ['abstract', 'abstract node', 'abstract nodes'],
-]
-
 /** `Loaded 2 runnables and 1 group in 1 file with 0 errors and 0 warnings` (kinds with 0 left out). */
 export function loadSummary (reply: LoadReply): string {
-  const parts = kindNames.filter(([k]) => (reply.nodes[k] ?? 0) > 0).map(([k, one, many]) => `${reply.nodes[k]} ${reply.nodes[k] === 1 ? one : many}`)
-  const what = parts.length === 0 ? 'nothing' : parts.length === 1 ? parts[0]! : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]!}`
-  const n = (x: number, word: string): string => `${x} ${word}${x === 1 ? '' : 's'}`
-  return `Loaded ${what} in ${n(reply.files, 'file')} with ${n(reply.errors.length, 'error')} and ${n(reply.warnings.length, 'warning')}`
+  return loadedLine(reply.nodes, reply.files, reply.errors.length, reply.warnings.length)
 }
 
 /** Diagnostics (`file:line:col: error CODE: message`, relative to the cwd) then the summary line. */

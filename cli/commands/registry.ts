@@ -163,6 +163,9 @@ export function registerCommands (program: Command): void {
     .argument('<path>', 'instance, e.g. ns/app')
     .argument('<cmd...>', 'command and arguments')
     .option('-c, --container <name>', 'which container (default: the first)')
+    .option('-i, --interactive', 'pass this command\'s standard input to the command (read whole, at most 1 MiB): echo x | monk exec -i PATH -- cat')
+    // `monk exec ns/app ls -la`: commander takes -la for an option of exec; say how to pass it on
+    .configureOutput({ outputError: (text, write) => write(/unknown option/.test(text) ? `${text.trimEnd()}\nhint: put -- before the command so its options reach it: monk exec PATH -- CMD ARGS...\n` : text) })
     .action(lazy(() => import('./exec.js'), m => m.exec))
 
   program.command('shell')
@@ -263,6 +266,7 @@ export function registerCommands (program: Command): void {
     .option('--memory <size>', 'memory this peer offers to resource requests, e.g. 8Gi (default: the machine\'s)')
     .option('-a, --template-autoupdate <minutes>', 'refresh hub kits every MINUTES (default 30, 0 disables)')
     .option('--no-hub-defaults', 'do not add the default monk-io hub sources to a new cluster')
+    .option('--api-port <port>', 'also serve the control API on 127.0.0.1:PORT for monk --socket tcp://; the token comes from $MONK_API_TOKEN')
     .action(lazy(() => import('./daemon.js'), m => m.start))
 
   daemon.command('stop')

@@ -8,6 +8,7 @@ import type { ApiClient, RequestOptions, StreamOptions } from '../api/client.js'
 import type { PeerMessage, ReplyOf, RunnableMessage, StreamOf } from '../api/messages.js'
 import type { ApiMessage } from '../api/protocol.js'
 import { normalisePath } from '../../actors/paths.js'
+import { apiToken, parseAddress } from '../address.js'
 import { CliError, exitCodes, globals, green, red, yellow, type GlobalOptions } from '../output.js'
 
 export type { PeerMessage, RunnableMessage }
@@ -53,13 +54,20 @@ export function homeOf (g: GlobalOptions): string {
 export function session (cmd: Command): Session {
   const g = globals(cmd)
   const home = homeOf(g)
-  const socket = `${home.replace(/\/+$/, '')}/monkd.sock`
   const json = g.output === 'json'
+  const address = g.socket !== undefined ? parseAddress(g.socket) : undefined
+  const socket = address?.text ?? `${home.replace(/\/+$/, '')}/monkd.sock`
   let client: Promise<ApiClient> | undefined
   const getClient = (): Promise<ApiClient> => {
-    client ??= import('../api/client.js').then(m => m.createClient({ socketPath: socket }))
+    client ??= import('../api/client.js').then(m => m.createClient(address?.kind === 'tcp'
+      ? { url: `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`, token: apiToken(g.tokenFile) }
+      : { socketPath: address?.path ?? socket }))
     return client
   }
+  // a refused token names where it came from, never the token
+  const refused = (e: unknown): unknown => (e as { code?: string }).code === 'unauthorized' && address?.kind === 'tcp'
+    ? new CliError('unauthorized', `monkd at ${address.text} refused the API token (from ${process.env.MONK_API_TOKEN !== undefined && process.env.MONK_API_TOKEN !== '' ? '$MONK_API_TOKEN' : g.tokenFile ?? process.env.MONK_API_TOKEN_FILE ?? 'nowhere'}): check it matches the MONK_API_TOKEN monkd was started with`)
+    : e
   return {
     g,
     home,
@@ -70,7 +78,7 @@ export function session (cmd: Command): Session {
       try {
         return await c.request<never>(path, message, opts)
       } catch (e) {
-        throw cliErrorOf(e)
+        throw cliErrorOf(refused(e))
       }
     },
     stream: async function * (path: string, message: ApiMessage, opts?: StreamOptions): AsyncGenerator<never, void, undefined> {
@@ -78,7 +86,7 @@ export function session (cmd: Command): Session {
       try {
         yield * c.stream<never>(path, message, opts)
       } catch (e) {
-        throw cliErrorOf(e)
+        throw cliErrorOf(refused(e))
       }
     },
     async ping (opts?: RequestOptions): Promise<Record<string, unknown>> {
@@ -86,7 +94,7 @@ export function session (cmd: Command): Session {
       try {
         return await c.ping(opts) as Record<string, unknown>
       } catch (e) {
-        throw cliErrorOf(e)
+        throw cliErrorOf(refused(e))
       }
     },
     print: text => { if (!json) process.stdout.write(text.endsWith('\n') || text === '' ? text : text + '\n') },

@@ -18,6 +18,17 @@ function line (where: ReadonlyMap<string, string>): string {
   return all.slice(0, SHOWN).join('; ') + (all.length > SHOWN ? ` (+${all.length - SHOWN} more)` : '')
 }
 
+/** What Ctrl-C leaves running: monkd carries on with the request; how to watch it and undo it. */
+export function interruptedLine (msg: WorkRequest, pending: readonly string[]): string {
+  const what = pending.length ? pending.join(', ') : msg.path ?? 'the workloads'
+  const first = pending[0] ?? msg.path ?? ''
+  switch (msg.type) {
+    case 'workload.stop': return `monk: interrupted; monkd goes on stopping ${what} (monk ps shows it; monk run ${first} starts it again)`
+    case 'workload.purge': return `monk: interrupted; monkd goes on removing ${what} (monk ps -a shows it)`
+    default: return `monk: interrupted; monkd goes on starting ${what} (monk ps and monk describe ${first} show where it is; monk stop ${first} cancels it)`
+  }
+}
+
 /** Sends `msg` with `wait: true` and renders the daemon's progress until it says done or failed. */
 export async function followWork (s: Session, msg: WorkRequest, timeoutS: number): Promise<WorkDone> {
   const where = new Map<string, string>()
@@ -35,5 +46,5 @@ export async function followWork (s: Session, msg: WorkRequest, timeoutS: number
       case 'done': return { done: { value: { instances: e.instances, describe: e.describe } } }
       case 'failed': throw new CliError(e.code, e.message, exitCodes.failure)
     }
-  }, { enabled: !s.json && !s.g.quiet, note: s.note, what: `${msg.type} ${msg.path}` })
+  }, { enabled: !s.json && !s.g.quiet, note: s.note, what: `${msg.type} ${msg.path}`, interrupted: () => interruptedLine(msg, [...where.keys()]) })
 }

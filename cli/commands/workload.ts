@@ -22,6 +22,9 @@ async function send (s: Session, messages: readonly WorkRequest[], flags: Flags,
   const timeoutS = seconds(flags.timeout)
   const instances: string[] = []
   for (const msg of messages) {
+    // `purge -x GROUP MEMBER`: the group's purge already took the member (and excised its
+    // template), so asking again would fail after the work succeeded
+    if (msg.type === 'workload.purge' && instances.includes(msg.path)) continue
     instances.push(...(flags.wait ? (await followWork(s, msg, timeoutS)).instances : (await s.request('peer', msg)).instances))
   }
   if (s.json) { printJson({ instances }); return }

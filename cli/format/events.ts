@@ -18,6 +18,11 @@ export interface RenderOptions {
   readonly note: (text: string) => void
   /** Says what was asked, for the error when the stream ends without its last event. */
   readonly what: string
+  /**
+   * Ctrl-C while following: the line that says what goes on without us and how to cancel it. Set,
+   * the spinner is cleared, the line printed and the CLI exits 130; unset, Ctrl-C kills as usual.
+   */
+  readonly interrupted?: () => string
 }
 
 export class StreamEndedError extends Error {
@@ -28,6 +33,12 @@ export class StreamEndedError extends Error {
 /** Renders `events` until a step says done (or throws); a stream that ends first is an error. */
 export async function renderEvents<E, R> (events: AsyncIterable<E>, step: (e: E) => Step<R>, o: RenderOptions): Promise<R> {
   const p = progress({ enabled: o.enabled })
+  const onInt = (): void => {
+    p.done()
+    if (o.interrupted) process.stderr.write(o.interrupted() + '\n')
+    process.exit(130)
+  }
+  if (o.interrupted) process.once('SIGINT', onInt)
   try {
     for await (const e of events) {
       const s = step(e)
@@ -36,6 +47,7 @@ export async function renderEvents<E, R> (events: AsyncIterable<E>, step: (e: E)
       if (s.done) return s.done.value
     }
   } finally {
+    process.off('SIGINT', onInt)
     p.done()
   }
   throw new StreamEndedError(`${o.what}: monkd ended the progress stream without saying whether the work is done`)

@@ -1,6 +1,6 @@
 // The run summary tree of spec §4.1, built from the daemon's `Describe` replies (typed in
 // actors/messages/workload.ts; the CLI reads them as they are): path → peer → container → image,
-// and the instance's published ports under its first container.
+// and the instance's published ports under its first container (a host process under the process runtime).
 import type { ConnectionInfo, Describe, PortRow, VolumeRow } from '../api/messages.js'
 import { renderTree, type TreeNode } from './tree.js'
 
@@ -12,7 +12,7 @@ export interface SummaryStyle {
 }
 
 const marks = {
-  path: ['🔩 ', ''], peer: ['🧊 Peer ', 'peer '], container: ['📦 ', 'container '], image: ['🧩 ', 'image '],
+  path: ['🔩 ', ''], peer: ['🧊 Peer ', 'peer '], container: ['📦 ', 'container '], image: ['🧩 ', 'image '], process: ['⚙️ ', 'process '],
   port: ['🔌 open ', 'port '], connection: ['🔗 ', 'connection '], volume: ['💾 ', 'volume '], event: ['📣 ', 'event '], error: ['❗ ', 'error: '], waiting: ['⏳ ', 'waiting for '],
 } as const
 
@@ -40,10 +40,12 @@ export function summaryNodes (replies: readonly Describe[], style: SummaryStyle)
   return replies.map(r => {
     const peer = r.peerName !== null && r.peerName !== '' ? r.peerName : (r.peer ?? '?')
     const peerLabel = `${m('peer')}${peer}${r.peer !== null && r.peerName !== null && r.peerName !== '' && r.peer !== r.peerName ? ` (${short(r.peer)})` : ''}`
+    // the process runtime runs host processes: no container, and the image is not used
+    const host = r.runtime === 'process'
     const containers: TreeNode[] = r.containers.map((c, i) => ({
-      label: `${m('container')}${c.name}${c.status !== '' ? `  ${style.status(c.status)}` : ''}`,
+      label: `${m(host ? 'process' : 'container')}${c.name}${c.status !== '' ? `  ${style.status(c.status)}` : ''}`,
       children: [
-        ...(c.image !== '' ? [{ label: `${m('image')}${c.image}` }] : []),
+        ...(c.image !== '' && !host ? [{ label: `${m('image')}${c.image}` }] : []),
         ...(r.volumes ?? []).filter(v => v.mounts.some(x => x.startsWith(`${c.name}:`))).map(v => ({ label: `${m('volume')}${volumeText(v)} → ${v.mounts.filter(x => x.startsWith(`${c.name}:`)).map(x => x.slice(c.name.length + 1)).join(', ')}` })),
         ...(i === 0 ? r.ports.map(p => ({ label: `${m('port')}${portText(p)}` })) : []),
       ],

@@ -52,6 +52,24 @@ export function checkTemplate (text: string): Array<{ code: 'template'; message:
   }
 }
 
+/** The variable names a template reads (`v "x"`, `var "x"`, in output and conditions); [] when it is malformed. */
+export function templateReads (text: string): string[] {
+  let nodes: Node[]
+  try { nodes = parseTemplate(text) } catch (e) { if (e instanceof ArrowError) return []; throw e }
+  const out: string[] = []
+  const walk = (list: Node[]): void => {
+    for (const n of list) {
+      if (n.kind === 'out') out.push(n.name)
+      else if (n.kind === 'if') {
+        for (const b of n.branches) { out.push(b.cond.name); walk(b.body) }
+        walk(n.otherwise)
+      }
+    }
+  }
+  walk(nodes)
+  return out
+}
+
 function renderNodes (nodes: Node[], lookup: TemplateLookup): string {
   let out = ''
   for (const n of nodes) {

@@ -15,7 +15,8 @@ export type { ScriptKind } from './parse.js'
 export { parseScript } from './parse.js'
 export { printScript } from './print.js'
 export { CompiledScript } from './script.js'
-export { checkTemplate, renderTemplate, type TemplateLookup } from './gotemplate.js'
+export { checkTemplate, renderTemplate, templateReads, type TemplateLookup } from './gotemplate.js'
+export { variableReads, type VariableRead } from './refs.js'
 export { allOperators, operatorByName, operatorNames } from './operators/index.js'
 export {
   type ArrowObject, type ArrowValue, ArrowFunc, Mark, equal, fromPlain, toJSONText, toPlain, toS, truthy, typeName,

@@ -110,6 +110,11 @@ export class LoadResult {
     return this.resolveNode(found.node) ?? undefined
   }
 
+  /** Every definition of `path` loaded (shadowed ones too), in load order. */
+  definitionsOf (path: string): readonly TemplateNode[] {
+    return this.all.get(path) ?? []
+  }
+
   /** Member paths (`ns/name`) of a group or process-group, in order; [] for other nodes. */
   membersOf (path: string): string[] {
     return this.members.get(path) ?? []

@@ -1,7 +1,6 @@
 // An in-process 3-peer cluster (real libp2p on 127.0.0.1, process runtime, real control sockets):
 // depends + readiness order, actions answered from any peer, variable order, secrets gating.
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -9,12 +8,13 @@ import { decode as decodeCbor, encode as encodeCbor } from 'cborg'
 import { ACTOR_PROTOCOL } from '../../actors/cluster/remote.js'
 import { startTestPeer, until, type TestPeer } from '../helpers/monkd.js'
 import type { Describe, PeerMessage, PsRow, RunnableMessage } from '../../cli/api/messages.js'
+import { tempDir } from '../helpers/tmp.js'
 
 /** A typed request: the message is checked against the protocol at compile time. */
 const send = <R = unknown>(p: TestPeer, path: string, msg: PeerMessage | RunnableMessage): Promise<R> => p.client.request<R>(path, msg)
 
 const Cluster = suite('3-peer cluster (in process)')
-const dir = mkdtempSync(join(tmpdir(), 'monk-cluster-'))
+const dir = tempDir('monk-cluster')
 const order = join(dir, 'order.log')
 let peers: TestPeer[] = []
 

@@ -2,16 +2,16 @@
 // control sockets): start order from depends, the group's own aggregated status (pending with what
 // it waits for, running, failed naming the member), a group action in the group's scope, and
 // describe and logs of the whole group, asked from any peer.
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { startTestPeer, until, type TestPeer } from '../helpers/monkd.js'
 import type { GroupDescribe, GroupLogItem, GroupRequest, GroupStatus } from '../../actors/messages/group.js'
+import { tempDir } from '../helpers/tmp.js'
 
 const Groups = suite('group actors (3 peers, in process)')
-const dir = mkdtempSync(join(tmpdir(), 'monk-groups-'))
+const dir = tempDir('monk-groups')
 const order = join(dir, 'order.log')
 const gate = join(dir, 'db-ready')
 let peers: TestPeer[] = []

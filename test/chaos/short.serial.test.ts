@@ -1,18 +1,17 @@
 // A short seeded chaos run (chaos/): 3 real monkd processes, 18 rounds (every fault kind three
 // times), client operations during each fault, every invariant checked after each heal.
 // test-deadline-s: 900
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { runChaos } from '../../chaos/run.js'
 import { FAULT_KINDS } from '../../chaos/schedule.js'
+import { tempDir } from '../helpers/tmp.js'
 
 const Chaos = suite('chaos: a short seeded run')
 
 Chaos('3 peers, 18 rounds, seed 20261206: no lost write, no resurrection, one copy of each run, no crash', async () => {
-  const history = join(mkdtempSync(join(tmpdir(), 'monk-chaos-test-')), 'history.jsonl')
+  const history = join(tempDir('monk-chaos-test'), 'history.jsonl')
   const r = await runChaos({
     seed: 20261206, peers: 3, rounds: 18, runtime: 'process', holdMs: 2500, maxSkewMs: 20_000, opsPerRound: 3,
     tmpfsMb: 64, tombstoneMs: 3000, convergeTimeoutMs: 60_000, runBoundMs: 30_000, historyPath: history,

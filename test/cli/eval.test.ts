@@ -1,14 +1,14 @@
 // `monk eval` as a user runs it (real process): values, --set, --in scope with group fallback, JSON
 // shapes of values and errors, offline host operators.
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 
 import { monk } from '../helpers/cli.js'
+import { tempDir } from '../helpers/tmp.js'
 
-const dir = mkdtempSync(join(tmpdir(), 'monk-eval-'))
+const dir = tempDir('monk-eval')
 writeFileSync(join(dir, 'kit.yaml'), [
   'namespace: shop',
   'db:',

@@ -11,6 +11,7 @@ import { DockerRuntime } from '../../actors/runtime/docker.js'
 import { LABEL_INSTANCE } from '../../actors/runtime/runtime.js'
 import { spawnMonkd, until, type MonkdProcess } from '../helpers/monkd.js'
 import { whenDocker, TEST_IMAGE } from '../helpers/runtime-docker.js'
+import { rmOnExit } from '../helpers/tmp.js'
 
 /** A typed request: the message is checked against the protocol at compile time. */
 const send = <R = unknown>(p: MonkdProcess, path: string, msg: PeerMessage | RunnableMessage): Promise<R> => p.client.request<R>(path, msg)
@@ -25,7 +26,7 @@ worker:
 `
 
 async function scenario (runtime: 'process' | 'docker'): Promise<void> {
-  const base = mkdtempSync(join(tmpdir(), `monk-failover-${runtime}-`))
+  const base = rmOnExit(mkdtempSync(join(tmpdir(), `monk-failover-${runtime}-`)))
   const ns = `fo-${runtime}-${process.pid}`
   const instance = `${ns}/worker`
   const peers: MonkdProcess[] = []
@@ -111,7 +112,7 @@ async function processList (home: string, instance: string): Promise<Array<{ run
 
 /** SIGTERM: the peer leaves cleanly, hands its work over, and its containers are gone. */
 async function cleanLeave (): Promise<void> {
-  const base = mkdtempSync(join(tmpdir(), 'monk-leave-'))
+  const base = rmOnExit(mkdtempSync(join(tmpdir(), 'monk-leave-')))
   const ns = `leave-${process.pid}`
   const instance = `${ns}/worker`
   const peers: MonkdProcess[] = []
@@ -140,7 +141,7 @@ async function cleanLeave (): Promise<void> {
 
 /** A joining peer (real process) must not take running work: joins move nothing (DESIGN §5). */
 async function joinMovesNothing (): Promise<void> {
-  const base = mkdtempSync(join(tmpdir(), 'monk-join-'))
+  const base = rmOnExit(mkdtempSync(join(tmpdir(), 'monk-join-')))
   const ns = `join-${process.pid}`
   const peers: MonkdProcess[] = []
   const n = 8

@@ -15,12 +15,13 @@ import { peerDispatch } from '../../cli/dispatch.js'
 import { startApiServer, type ApiServer } from '../../cli/api/server.js'
 import { root, tsNode } from './cli.js'
 import { MONKD_NODE_FLAGS } from '../../cli/node-flags.js'
+import { rmOnExit } from './tmp.js'
 
 export interface TestPeer { name: string, home: string, peer: Peer, mesh: Mesh, api: ApiServer, client: ApiClient, runtime: ProcessRuntime, stop: () => Promise<void> }
 
 /** A whole peer in this process with the process runtime and the real control API. */
 export async function startTestPeer (name: string, opts: { join?: string, tags?: string[], base?: string, hub?: PeerOptions['hub'] } = {}): Promise<TestPeer> {
-  const home = mkdtempSync(join(opts.base ?? tmpdir(), `monk-${name}-`))
+  const home = rmOnExit(mkdtempSync(join(opts.base ?? tmpdir(), `monk-${name}-`)))
   const runtime = await ProcessRuntime.open({ stateDir: join(home, 'runtime') })
   const mesh = await startMesh({ home, listen: ['/ip4/127.0.0.1/tcp/0'], name, tags: opts.tags ?? [], ...(opts.join ? { token: opts.join } : { cluster: createCluster() }) })
   const log = pino({ level: process.env.MONK_TEST_LOG ?? 'silent' })

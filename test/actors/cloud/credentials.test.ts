@@ -1,16 +1,15 @@
 // Provider credentials sealed per holder: only the holder's X25519 key opens its envelope; the
 // cluster key does not; an envelope is bound to its peer and provider; inputs are checked without
 // echoing a value.
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { checkCredentials, decodeProvider, fingerprint, SealKey, sealFor, secretsOf } from '../../../actors/cloud/credentials.js'
 import { CredentialsError, redact } from '../../../actors/cloud/errors.js'
 import { SecretBox } from '../../../actors/secrets.js'
+import { tempDir } from '../../helpers/tmp.js'
 
-const home = (): string => mkdtempSync(join(tmpdir(), 'monk-seal-'))
+const home = (): string => tempDir('monk-seal')
 const creds = { accessKeyId: 'AKIAEXAMPLE0000', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }
 const test = suite('cloud: sealed credentials')
 

@@ -30,6 +30,8 @@ A('missing, unknown and badly typed arguments are errors naming the argument', (
   const code = (f: () => unknown): string => { try { f(); return 'none' } catch (e) { return `${(e as { code: string }).code}: ${(e as Error).message}` } }
   assert.match(code(() => actionArguments('t/app', go, { flag: true })), /^missing-argument: action t\/app\/go needs argument "who" \(whom to greet\)/)
   assert.match(code(() => actionArguments('t/app', go, { flag: true, who: 'x', extra: 1 })), /^unknown-argument: .*no argument "extra"/)
+  // a mistyped name is named as unknown, not reported as the declared one missing
+  assert.match(code(() => actionArguments('t/app', go, { flag: true, whom: 'x' })), /^unknown-argument: action t\/app\/go has no argument "whom" \(arguments: flag, n, ratio, who\)/)
   assert.match(code(() => actionArguments('t/app', go, { flag: 'maybe', who: 'x' })), /^bad-argument: action t\/app\/go: argument flag is declared bool/)
   assert.match(code(() => actionArguments('t/app', go, { flag: true, who: 'x', n: '1.5' })), /^bad-argument: .*argument n is declared int/)
 })

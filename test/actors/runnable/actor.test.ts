@@ -1,8 +1,7 @@
 // The runnable actor's shell on an injected clock, with real parts (a one-peer mesh as the replica,
 // the process runtime): its restart backoff and readiness periods are timers of the actor system's
 // clock, so time only moves when the test says so — nothing here waits for a backoff to elapse.
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -17,9 +16,10 @@ import { SecretBox } from '../../../actors/secrets.js'
 import { decodeStatus, encodeTpl, encodeWant, type WantRecord } from '../../../actors/state.js'
 import { ManualScheduler } from '../../helpers/actors-clock.js'
 import { until } from '../../helpers/monkd.js'
+import { tempDir } from '../../helpers/tmp.js'
 
 const A = suite('runnable: the actor on an injected clock (real mesh, process runtime)')
-const dir = mkdtempSync(join(tmpdir(), 'monk-runnable-actor-'))
+const dir = tempDir('monk-runnable-actor')
 const gate = join(dir, 'ready')
 const kit = `namespace: t
 app:

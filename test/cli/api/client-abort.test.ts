@@ -1,18 +1,17 @@
 // A stream keeps honouring its abort signal after it started: aborting ends it quietly and closes
 // the connection (the daemon's stream sees its signal abort).
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createClient } from '../../../cli/api/client.js'
 import { message } from '../../../actors/messages/fields.js'
 import { startApiServer } from '../../../cli/api/server.js'
+import { tempDir } from '../../helpers/tmp.js'
 
 const Abort = suite('client stream abort')
 
 Abort('aborting after the first items ends the loop and the server-side stream', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'monk-abort-'))
+  const dir = tempDir('monk-abort')
   let serverAborted = false
   const server = await startApiServer({
     socketPath: join(dir, 's.sock'),
