@@ -139,7 +139,14 @@ class EntityShell {
           sleep: ms => new Promise<void>(resolve => { this.a.clock.setTimeout(resolve, ms) }),
         },
       })
-      await this.persist({ ...before, ...extra, state: r.state, lastAction: action, lastOutput: r.output, lastError: null })
+      // a passing readiness or liveness check keeps the last action's name, output and error in
+      // describe (a check every few seconds would hide them); a failing one is recorded like any
+      if (action.startsWith('check-')) {
+        const checkFailedBefore = before.lastAction?.startsWith('check-') === true && before.lastError !== null
+        await this.persist({ ...before, ...extra, state: r.state, ...(checkFailedBefore ? { lastAction: action, lastOutput: r.output, lastError: null } : {}) })
+      } else {
+        await this.persist({ ...before, ...extra, state: r.state, lastAction: action, lastOutput: r.output, lastError: null })
+      }
       return { output: r.output, state: r.state }
     } catch (err) {
       await this.persist({ ...before, lastAction: action, lastOutput: [], lastError: message(err) }).catch(() => {})

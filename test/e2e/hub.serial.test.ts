@@ -99,7 +99,7 @@ H('a local kit inherits a hub kit: it loads, resolves and lists as local', async
   // lint resolves the hub parent through monkd, and reports only the user's file
   const lint = await b.monk('lint', file)
   assert.is(lint.code, 0, lint.out + lint.err)
-  assert.match(lint.out, /^Loaded 1 runnable, .* in 1 files with 0 errors and 0 warnings \(on top of \d+ hub definitions from monkd\)$/m)
+  assert.match(lint.out, /^Loaded 1 runnable in 1 file with 0 errors and 0 warnings \(on top of \d+ hub definitions from monkd\)$/m)
   // the hub kits it builds on are not copied as local templates
   assert.equal((await b.json<Row[]>('list', '--repo', 'local')).map(x => x.path), ['mycache/cache'])
 })
