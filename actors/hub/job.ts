@@ -52,12 +52,18 @@ const childPath = fileURLToPath(new URL(fromSource ? './sync-child.ts' : './sync
 const duration = (ms: number): string => ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`
 
 /** Runs `job` in a child process (`onFetched`: the fetch is done, the compile starts). Rejects with a message naming the limit it broke, or the child's error. */
-export function runSyncJob (job: SyncJob, opts: { onFetched?: () => void } = {}): Promise<SyncResult> {
+export function runSyncJob (job: SyncJob, opts: { onFetched?: () => void, signal?: AbortSignal } = {}): Promise<SyncResult> {
   return new Promise((resolve, reject) => {
     // from source, the child runs TypeScript like this process does (tsx's loader flags are absolute)
     const inherited = fromSource ? process.execArgv.filter(a => !/^--max-old-space-size/.test(a)) : []
     const execArgv = [...inherited, `--max-old-space-size=${job.limits.memoryMb}`, '--max-semi-space-size=2', '--v8-pool-size=1']
-    const child = fork(childPath, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+    // its own process group, so a kill takes its git with it
+    const child = fork(childPath, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true })
+    const kill = (): void => {
+      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return
+      try { process.kill(-child.pid, 'SIGKILL') } catch { child.kill('SIGKILL') }
+    }
+    const abort = (): void => { settle(new Error('the sync was stopped (monkd is stopping)')) }
     let settled = false
     let timer: NodeJS.Timeout | undefined
     let stderr = ''
@@ -67,7 +73,8 @@ export function runSyncJob (job: SyncJob, opts: { onFetched?: () => void } = {})
       if (settled) return
       settled = true
       if (timer) clearTimeout(timer)
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+      opts.signal?.removeEventListener('abort', abort)
+      kill()
       if (err) reject(err)
       else resolve(result!)
     }
@@ -89,6 +96,8 @@ export function runSyncJob (job: SyncJob, opts: { onFetched?: () => void } = {})
         ? `${fetched ? 'compiling the kits' : 'fetching the repository'} needed more than the hub's limit of ${job.limits.memoryMb} MiB of memory`
         : `the hub's fetch process stopped (${signal ?? `exit code ${code}`}) before it answered${last !== undefined ? `: ${last}` : ''}`))
     })
+    if (opts.signal?.aborted === true) abort()
+    else opts.signal?.addEventListener('abort', abort)
     child.send(job)
   })
 }

@@ -34,6 +34,8 @@ export class HubSyncer {
   private readonly queue = new Set<string>()
   private running = false
   private stopped = false
+  /** Stops a sync's child process when the syncer stops. */
+  private readonly abort = new AbortController()
 
   constructor (private readonly mesh: Mesh, private readonly clock: Scheduler, private readonly log: Logger, private readonly o: HubOptions) {}
 
@@ -58,6 +60,7 @@ export class HubSyncer {
 
   stop (): void {
     this.stopped = true
+    this.abort.abort()
     for (const t of this.timers) t.cancel()
     for (const u of this.unsubscribe) u()
   }
@@ -117,7 +120,7 @@ export class HubSyncer {
       const previous = this.mesh.scan(hubKeys.kitPrefix(src.name)).flatMap(e => isObj(e.value) && typeof e.value.hash === 'string'
         ? [[e.key.slice(hubKeys.kitPrefix(src.name).length), { hash: e.value.hash, kit: typeof e.value.kit === 'string' ? e.value.kit : '' }] as [string, { hash: string, kit: string }]]
         : [])
-      const c = await runSyncJob({ source: src.name, url: src.url, ref: src.ref, dir: join(this.o.home, 'hub', src.name), previous, now: started, limits: { ...defaultHubLimits, ...this.o.limits } })
+      const c = await runSyncJob({ source: src.name, url: src.url, ref: src.ref, dir: join(this.o.home, 'hub', src.name), previous, now: started, limits: { ...defaultHubLimits, ...this.o.limits } }, { signal: this.abort.signal })
       const commit = c.commit
       // the source may have been removed while it was fetched
       if (this.stopped || decodeSource(this.mesh.get(hubKeys.source(src.name))) === undefined) return
@@ -130,7 +133,7 @@ export class HubSyncer {
       const error = (err as Error).message
       st = { commit: before?.commit ?? null, kits: before?.kits ?? 0, templates: before?.templates ?? 0, syncedAt: before?.syncedAt ?? null, triedAt: started, error, broken: before?.broken ?? [], handled: asked, by: this.mesh.peerId, written: 0, deleted: 0 }
       // said once: the same error again is not logged again (hub ls shows it)
-      if (before?.error !== error) this.log.warn({ source: src.name }, `hub source ${src.name}: ${error}`)
+      if (!this.stopped && before?.error !== error) this.log.warn({ source: src.name }, `hub source ${src.name}: ${error}`)
     }
     if (this.stopped || decodeSource(this.mesh.get(hubKeys.source(src.name))) === undefined) return
     await this.mesh.put(hubKeys.status(src.name), encodeStatus(st))
