@@ -51,8 +51,8 @@ const childPath = fileURLToPath(new URL(fromSource ? './sync-child.ts' : './sync
 
 const duration = (ms: number): string => ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`
 
-/** Runs `job` in a child process (`onFetched`: the fetch is done, the compile starts). Rejects with a message naming the limit it broke, or the child's error. */
-export function runSyncJob (job: SyncJob, opts: { onFetched?: () => void, signal?: AbortSignal } = {}): Promise<SyncResult> {
+/** Runs `job` in a child process (`onFetched`: the fetch is done, the compile starts; `signal` kills it). Rejects with a message naming the limit it broke, or the child's error. */
+export function runSyncJob (job: SyncJob, opts: { onFetched?: () => void, onSpawn?: (pid: number) => void, signal?: AbortSignal } = {}): Promise<SyncResult> {
   return new Promise((resolve, reject) => {
     // from source, the child runs TypeScript like this process does (tsx's loader flags are absolute)
     const inherited = fromSource ? process.execArgv.filter(a => !/^--max-old-space-size/.test(a)) : []
@@ -63,6 +63,7 @@ export function runSyncJob (job: SyncJob, opts: { onFetched?: () => void, signal
       if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return
       try { process.kill(-child.pid, 'SIGKILL') } catch { child.kill('SIGKILL') }
     }
+    if (child.pid !== undefined) opts.onSpawn?.(child.pid)
     const abort = (): void => { settle(new Error('the sync was stopped (monkd is stopping)')) }
     let settled = false
     let timer: NodeJS.Timeout | undefined

@@ -49,6 +49,18 @@ J('a compile longer than the time limit is stopped with a message', async () => 
   assert.is(msg, "compiling the kits took longer than the hub's limit of 50 ms")
 })
 
+J('a stopped sync (monkd stopping) kills its child process', async () => {
+  if (!haveCorpus) return
+  const stop = new AbortController()
+  let pid = 0
+  const msg = await failure(runSyncJob(job({ dir: join(base, 'w-stop') }), { onSpawn: p => { pid = p }, onFetched: () => { stop.abort() }, signal: stop.signal }))
+  assert.is(msg, 'the sync was stopped (monkd is stopping)')
+  assert.ok(pid > 0)
+  const alive = (): boolean => { try { process.kill(pid, 0); return true } catch { return false } }
+  for (let i = 0; i < 100 && alive(); i++) await new Promise(resolve => setTimeout(resolve, 50))
+  assert.ok(!alive(), `the child ${pid} is gone`)
+})
+
 J('a compile that needs more memory than the limit is stopped with a message (monk lives on)', async () => {
   const repo = join(base, 'mem')
   mkdirSync(repo)
