@@ -72,6 +72,7 @@ T('a tunnel stream is granted a 4 MiB window; a slow reader bounds what is in fl
     await new Promise(resolve => setTimeout(resolve, 500))
     return ep.stats.bytesOut === before && before > 4 * MIB
   }, 30_000)
+  console.log(`  in flight when the sender stalled: ${(ep.stats.bytesOut / MIB).toFixed(1)} MiB`)
   assert.ok(ep.stats.bytesOut < 24 * MIB, `the paused reader holds the sender back (${ep.stats.bytesOut} bytes read from the client)`)
   held!.resume()
   const digest = await replied
