@@ -57,7 +57,8 @@ export async function dockerSession (docker: Docker, ref: string, cmd: string[],
       for (const [s, d] of early.splice(0)) fn(s, d)
     },
     write: d => { if (!stream.destroyed) stream.write(d) },
-    endInput: () => { if (!stream.destroyed) stream.end() },
+    // a terminal's end of input is ^D (a half-close would end the exec's connection, output and all)
+    endInput: () => { if (!stream.destroyed) { if (opts.tty) stream.write('\x04'); else stream.end() } },
     resize,
     exited,
     // Docker cannot kill an exec: closing its stream hangs up the terminal (SIGHUP to a shell)

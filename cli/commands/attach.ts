@@ -28,7 +28,7 @@ export async function attach (s: Session, path: string, o: { cmd: string[], cont
     stdin.on('data', onInput)
     stdin.once('end', onEnd)
     stdin.resume()
-  } else send(encodeFrame('e'))
+  } else if (!o.tty) send(encodeFrame('e'))
   if (o.tty) process.stdout.on('resize', onResize)
   try {
     return await new Promise<number>((resolve, reject) => {

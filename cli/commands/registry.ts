@@ -176,6 +176,14 @@ export function registerCommands (program: Command): void {
     .option('-b, --shell <path>', 'the shell to run', '/bin/sh')
     .action(lazy(() => import('./exec.js'), m => m.shell))
 
+  // port-forward.ts
+  program.command('port-forward')
+    .description('forward a local port (127.0.0.1) to a workload\'s port on whichever peer runs it; follows a failover')
+    .argument('<path>', 'instance, e.g. ns/app')
+    .argument('<ports>', '[LOCAL:]REMOTE, e.g. 8080 or 9000:8080 (LOCAL 0: any free port)')
+    .option('--address <ip>', 'the local address to listen on', '127.0.0.1')
+    .action(lazy(() => import('./port-forward.js'), m => m.portForward))
+
   // do.ts
   program.command('do')
     .description('run an action of a workload: monk do ns/app/ACTION name=value...')
