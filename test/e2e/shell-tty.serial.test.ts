@@ -6,6 +6,7 @@
 // `exit 3` ends monk with status 3.
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -31,6 +32,10 @@ dbox:
 `)
 
 const peers: E2ePeer[] = []
+// alpha also listens on a loopback TCP port with this token (inherited by monkd from the environment)
+const token = `tok-${process.pid}-${Math.random().toString(36).slice(2)}-shell`
+process.env.MONK_API_TOKEN = token
+let apiPort = 0
 let docker = true
 try { execFileSync('docker', ['image', 'inspect', 'monk-test/busybox:1'], { stdio: 'ignore' }) } catch { docker = false }
 
@@ -39,11 +44,16 @@ S.before(async () => {
   ensureBuilt()
   const a = peerIn('alpha', base)
   peers.push(a)
-  await startPeer(a)
-  const token = (await a.json<{ token: string }>('cluster', 'new')).token
+  apiPort = await new Promise<number>((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => { const ad = srv.address(); srv.close(() => { resolve(typeof ad === 'object' && ad !== null ? ad.port : 0) }) })
+  })
+  await startPeer(a, ['--api-port', String(apiPort)])
+  const joinToken = (await a.json<{ token: string }>('cluster', 'new')).token
   const b = peerIn('beta', base)
   peers.push(b)
-  const j = await b.monk('cluster', 'join', token, '--runtime', docker ? 'docker' : 'process', '--listen', '/ip4/127.0.0.1/tcp/0', '--name', 'beta')
+  const j = await b.monk('cluster', 'join', joinToken, '--runtime', docker ? 'docker' : 'process', '--listen', '/ip4/127.0.0.1/tcp/0', '--name', 'beta')
   if (j.code !== 0) throw new Error(`join: ${j.err}`)
   await until('alpha sees beta', async () => (await a.json<PeerRow[]>('cluster', 'peers')).filter(r => r.alive).length === 2)
   const l = await a.monk('load', kitDir)
@@ -113,6 +123,18 @@ S('exec -t passes the exit code; exec -i without -t stays pipe-friendly', async 
   const missing = await a.monk('exec', '-t', `${ns}/nope`, '--', 'sh')
   assert.is(missing.code, 1)
   assert.match(missing.err, /nope is not running/)
+})
+
+S('over TCP with the token, exec -t streams and passes the exit code; a wrong token is refused clearly', async () => {
+  const cliHome = join(base, 'cli-home')
+  mkdirSync(cliHome, { recursive: true })
+  const { monkBin } = await import('../helpers/cli-e2e.js')
+  const r = await monkBin(['--home', cliHome, '--socket', `tcp://127.0.0.1:${apiPort}`, 'exec', '-t', `${ns}/dbox`, '--', 'sh', '-c', 'echo over-tcp; exit 5'], { env: { MONK_API_TOKEN: token } })
+  assert.is(r.code, 5, r.err)
+  assert.match(r.out, /over-tcp/)
+  const bad = await monkBin(['--home', cliHome, '--socket', `tcp://127.0.0.1:${apiPort}`, 'exec', '-t', `${ns}/dbox`, '--', 'true'], { env: { MONK_API_TOKEN: 'not-the-token-not-the-token' } })
+  assert.is(bad.code, 1)
+  assert.match(bad.err, /refused the API token/)
 })
 
 S.run()
