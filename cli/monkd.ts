@@ -16,6 +16,7 @@ import { startMesh, type Mesh } from '../mesh/mesh.js'
 import { monkdRoutes } from './api/messages.js'
 import { socketPathIn } from './api/protocol.js'
 import { startApiServer } from './api/server.js'
+import { operatorUpgrade } from './operator-upgrade.js'
 import { FAULT_FLAG, faultInjection, faultRoute, type FaultMessage } from './fault.js'
 import type { Request } from '../actors/messages/index.js'
 import { peerDispatch } from './dispatch.js'
@@ -136,7 +137,7 @@ async function main (): Promise<void> {
     process.exit(0)
   }
   const dispatch = peerDispatch(peer, { status: () => ({ version, home: o.home }), stop: () => { void shutdown('daemon.stop') }, cloud: { manager: cloud, mesh } })
-  const api = await startApiServer<Request | FaultMessage>({ socketPath: socketPathIn(o.home), routes: [...monkdRoutes(), faultRoute], dispatch: o.fault.wrap(dispatch, mesh), logger: log, info: { peerId: peer.id, version, name }, ...(o.api ? { tcp: o.api } : {}) })
+  const api = await startApiServer<Request | FaultMessage>({ socketPath: socketPathIn(o.home), routes: [...monkdRoutes(), faultRoute], dispatch: o.fault.wrap(dispatch, mesh), logger: log, upgrade: operatorUpgrade(peer.operator, log), info: { peerId: peer.id, version, name }, ...(o.api ? { tcp: o.api } : {}) })
   process.on('SIGTERM', () => { void shutdown('SIGTERM') })
   process.on('SIGINT', () => { void shutdown('SIGINT') })
   log.info({ peer: peer.id, cluster: mesh.clusterId, socket: api.socketPath, addrs: mesh.addresses() }, `monkd ${name} ready`)
