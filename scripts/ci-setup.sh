@@ -4,3 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/test-docker.sh
+
+# Tools the suites drive: tmux (interactive shell tests).
+need=()
+command -v tmux >/dev/null || need+=(tmux)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "ci-setup: installing ${need[*]}"
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi

@@ -96,17 +96,17 @@ async function drive (name: string, home: string, path: string): Promise<void> {
 }
 
 S('process runtime, the instance on this peer', async () => {
-  if (!hasTmux()) { console.log('  skipped: no tmux'); return }
+  if (!hasTmux()) { if (process.env.MONK_CI !== undefined) throw new Error('tmux is missing (MONK_CI is set: scripts/ci-setup.sh installs it)'); console.log('  skipped: no tmux'); return }
   await drive(`a-box-${process.pid}`, peers[0]!.home, `${ns}/box`)
 })
 
 S(`${docker ? 'Docker' : 'process'} runtime, the instance on another peer`, async () => {
-  if (!hasTmux()) { console.log('  skipped: no tmux'); return }
+  if (!hasTmux()) { if (process.env.MONK_CI !== undefined) throw new Error('tmux is missing (MONK_CI is set: scripts/ci-setup.sh installs it)'); console.log('  skipped: no tmux'); return }
   await drive(`a-dbox-${process.pid}`, peers[0]!.home, `${ns}/dbox`)
 })
 
 S('process runtime, from the other peer\'s CLI', async () => {
-  if (!hasTmux()) { console.log('  skipped: no tmux'); return }
+  if (!hasTmux()) { if (process.env.MONK_CI !== undefined) throw new Error('tmux is missing (MONK_CI is set: scripts/ci-setup.sh installs it)'); console.log('  skipped: no tmux'); return }
   await drive(`b-box-${process.pid}`, peers[1]!.home, `${ns}/box`)
 })
 
