@@ -1,12 +1,13 @@
 // Messages of the cluster actor (one per peer): its status, the peer list, the join token, tags,
 // and the daemon's own stop. Requests are valibot schemas; replies are the types monkd answers.
 import * as v from 'valibot'
-import { message, tags } from './fields.js'
+import { int, message, tags } from './fields.js'
 
 export const clusterRequests = {
   'peer.status': message('peer.status', {}),
   'cluster.peers': message('cluster.peers', {}),
-  'cluster.token': message('cluster.token', {}),
+  /** An invite for `role` (default operator), `uses` redemptions (default any number) within `ttlMs` (default INVITE_TTL_MS, 0 = never). */
+  'cluster.token': message('cluster.token', { role: v.optional(v.picklist(['operator', 'worker'], 'operator or worker')), uses: v.optional(int(1, 1_000_000)), ttlMs: v.optional(int(0, 10 * 365 * 24 * 3600 * 1000)) }),
   'cluster.info': message('cluster.info', {}),
   'cluster.peer-tags': message('cluster.peer-tags', { tags }),
   'daemon.stop': message('daemon.stop', {}),
@@ -21,6 +22,8 @@ export interface StatusReply {
   runtime: string
   clusterId: string
   synced: boolean
+  /** This peer's role in its own replica (operator, worker) or 'not admitted'. */
+  role?: string
   /** Live peers, this one included. */
   peers: number
   addrs: string[]
@@ -35,6 +38,8 @@ export interface PeerRow {
   id: string
   name: string
   tags: string[]
+  /** Its role in this peer's replica: operator, worker, or 'not admitted'. */
+  role?: string
   alive: boolean
   /** True while this peer has not heard from it yet (known only from its record, e.g. right after a join): not alive, not dead either. */
   unheard?: boolean
@@ -51,7 +56,7 @@ export interface ClusterReplies {
   'peer.status': StatusReply
   'cluster.peers': PeerRow[]
   'cluster.token': { token: string }
-  'cluster.info': StatusReply & { token: string }
+  'cluster.info': StatusReply
   'cluster.peer-tags': { tags: string[] }
   'daemon.stop': { stopping: true }
 }
