@@ -36,6 +36,19 @@ export function clusterHandlers (mesh: Mesh, members: Membership, self: ClusterS
       await mesh.announce({ tags: m.tags })
       return { tags: m.tags }
     },
+    'cluster.peer-revoke': async m => {
+      const grown = new Set(mesh.scan('node/').flatMap(e => { const v = e.value as { name?: unknown, peerId?: unknown }; return [v.name, v.peerId].filter((x): x is string => typeof x === 'string') }))
+      const revoked: string[] = []
+      const rest: string[] = []
+      for (const id of m.ids) {
+        const peer = mesh.peers().find(p => p.id === id || (p.record as { name?: unknown } | undefined)?.name === id)
+        if (!peer || grown.has(id) || grown.has(peer.id)) { rest.push(id); continue }
+        if (peer.id === mesh.peerId) throw Object.assign(new Error(`peer ${id} is this peer: remove it from another operator`), { code: 'bad-request' })
+        await mesh.admit(peer.id, 'removed')
+        revoked.push(peer.id)
+      }
+      return { revoked, rest }
+    },
     'daemon.stop': () => {
       const stop = extras.stop
       if (!stop) return Promise.reject(Object.assign(new Error('this peer cannot be stopped through the API'), { code: 'unsupported' }))

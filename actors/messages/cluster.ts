@@ -1,7 +1,7 @@
 // Messages of the cluster actor (one per peer): its status, the peer list, the join token, tags,
 // and the daemon's own stop. Requests are valibot schemas; replies are the types monkd answers.
 import * as v from 'valibot'
-import { int, message, tags } from './fields.js'
+import { int, list, message, tags, text } from './fields.js'
 
 export const clusterRequests = {
   'peer.status': message('peer.status', {}),
@@ -11,6 +11,8 @@ export const clusterRequests = {
   'cluster.info': message('cluster.info', {}),
   'cluster.peer-tags': message('cluster.peer-tags', { tags }),
   'daemon.stop': message('daemon.stop', {}),
+  /** Revokes the admission of the peers named (id or name) that were not grown by the cluster; grown ones are left for cluster.peer-remove (terminated). */
+  'cluster.peer-revoke': message('cluster.peer-revoke', { ids: list(text(1, 256), 1, 1000) }),
 } as const
 
 export type ClusterRequest = v.InferOutput<typeof clusterRequests[keyof typeof clusterRequests]>
@@ -59,4 +61,6 @@ export interface ClusterReplies {
   'cluster.info': StatusReply
   'cluster.peer-tags': { tags: string[] }
   'daemon.stop': { stopping: true }
+  /** revoked: peer ids whose admission is revoked; rest: the names given that are grown machines or unknown. */
+  'cluster.peer-revoke': { revoked: string[], rest: string[] }
 }

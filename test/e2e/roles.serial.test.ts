@@ -23,7 +23,7 @@ const kitDir = join(base, 'kit')
 mkdirSync(kitDir)
 const marker = (name: string): string => join(base, `ran-${name}`)
 writeFileSync(join(kitDir, 'kit.yaml'), `namespace: ${ns}
-${['by-worker', 'by-operator', 'by-cli'].map(n => `${n}:
+${['by-worker', 'by-operator', 'by-cli', 'for-stranger'].map(n => `${n}:
   defines: runnable
   containers:
     main:
@@ -56,8 +56,8 @@ async function tokenFrom (p: E2ePeer, ...flags: string[]): Promise<string> {
   return r.out.trim()
 }
 
-async function rogue (token: string): Promise<Mesh> {
-  const m = await startMesh({ home: tempHome('rogue'), listen: ['/ip4/127.0.0.1/tcp/0'], token, config: fastConfig, admission: true, name: 'rogue' })
+async function rogue (token: string, name: string): Promise<Mesh> {
+  const m = await startMesh({ home: tempHome('rogue'), listen: ['/ip4/127.0.0.1/tcp/0'], token, config: fastConfig, admission: true, name })
   rogues.push(m)
   return m
 }
@@ -117,7 +117,7 @@ R('the worker\'s CLI refuses operator commands with an error naming the role; th
 R('a rogue mesh peer admitted as a worker makes nobody run anything and cannot exec; as an operator it can', async () => {
   const now = Date.now()
   const want = (template: string) => encodeWant({ template, state: 'run', root: template, set: {}, tags: [], peer: ids['alpha']!, forceMove: 0, generation: 0, updatedAt: now })
-  const asWorker = await rogue(await tokenFrom(alpha, '--role', 'worker', '--uses', '1'))
+  const asWorker = await rogue(await tokenFrom(alpha, '--role', 'worker', '--uses', '1'), 'rogue-worker')
   await until('the rogue worker is admitted', () => asWorker.roleOf(asWorker.peerId) === 'worker')
   // a patched peer skips its own role check: the others must refuse the write
   await asWorker.testing.writeUnchecked(`want/${ns}/by-worker`, want(`${ns}/by-worker`))
@@ -126,7 +126,7 @@ R('a rogue mesh peer admitted as a worker makes nobody run anything and cannot e
   assert.is(denied.ok, false)
   assert.is(denied.error?.code, 'not-operator')
 
-  const asOperator = await rogue(await tokenFrom(alpha, '--role', 'operator', '--uses', '1'))
+  const asOperator = await rogue(await tokenFrom(alpha, '--role', 'operator', '--uses', '1'), 'rogue-operator')
   await until('the rogue operator is admitted', () => asOperator.roleOf(asOperator.peerId) === 'operator')
   await asOperator.testing.writeUnchecked(`want/${ns}/by-operator`, want(`${ns}/by-operator`))
   await until('the operator\'s raw want ran on alpha', () => existsSync(marker('by-operator')))
@@ -143,15 +143,35 @@ R('a rogue mesh peer admitted as a worker makes nobody run anything and cannot e
 
 R('a peer with the cluster key but no invite is not admitted and gets no work', async () => {
   const { invite: _spent, ...bare } = parseToken(founderToken)
-  const stranger = await rogue(encodeToken(bare))
+  const stranger = await rogue(encodeToken(bare), 'stranger')
   await until('alpha hears from the stranger', async () => {
     const rows = await alpha.json<PeerRow[]>('cluster', 'peers')
     return rows.some(r => r.id === stranger.peerId && r.alive)
   })
   const rows = await alpha.json<PeerRow[]>('cluster', 'peers')
   assert.is(rows.find(r => r.id === stranger.peerId)?.role, 'not admitted')
-  const r = seen(await gamma.monk('run', '--peer', stranger.peerId, `${ns}/by-operator`))
+  const r = seen(await gamma.monk('run', '--timeout', '5', '--peer', stranger.peerId, `${ns}/for-stranger`))
   assert.is.not(r.code, 0, 'placement gave work to a peer that is not admitted')
+  // placement's candidates: the admitted peers, and not the stranger
+  assert.match(r.err, /cannot be placed: no peer is named .* \(known: alpha, beta, gamma, rogue-operator, rogue-worker\)/, r.err)
+})
+
+R('peer-remove revokes a peer\'s admission and says the key must be rotated; the others carry on', async () => {
+  const r = seen(await gamma.monk('cluster', 'peer-remove', 'beta'))
+  assert.is(r.code, 0, r.err)
+  assert.match(r.err, /Revoked the admission of .*rotate/)
+  await until('alpha holds beta removed', async () => (await alpha.json<PeerRow[]>('cluster', 'peers')).find(x => x.name === 'beta')?.role === 'not admitted')
+  // beta's own writes are no longer applied; gamma's still are
+  assert.is(seen(await beta.monk('cluster', 'peer-tags', 'after-removal')).code, 0)
+  assert.is(seen(await gamma.monk('cluster', 'peer-tags', 'still-here')).code, 0)
+  await until('gamma\'s tags reach alpha', async () => (await alpha.json<PeerRow[]>('cluster', 'peers')).find(x => x.name === 'gamma')?.tags.includes('still-here'))
+  const rows = await alpha.json<PeerRow[]>('cluster', 'peers')
+  assert.not.ok(rows.find(x => x.name === 'beta')?.tags.includes('after-removal'), 'a removed peer\'s write was applied')
+  const ps = await alpha.json<PsRow[]>('ps')
+  assert.ok(ps.some(x => x.instance === `${ns}/by-operator` && x.status === 'running' && x.peerName === 'alpha'), 'the others carry on')
+  // the removed worker's CLI now says it is not admitted
+  const refused = seen(await beta.monk('load', kitDir))
+  assert.match(refused.err, /not admitted to the cluster/)
 })
 
 R('no CLI output and no monkd log carries the cluster key (tokens printed by cluster new/token aside)', () => {
