@@ -77,3 +77,55 @@ export async function redeem (peer: string, secret: Uint8Array, d: RedeemDeps): 
   }
   return invite.role
 }
+
+export interface AskInit {
+  self: string
+  /** Bootstrap multiaddrs (each ending in /p2p/<id>): the peers asked, in turn. */
+  bootstrap: readonly string[]
+  secret: Uint8Array
+  /** True once this peer holds its admission (then asking stops). */
+  admitted: () => boolean
+  request: (peer: string, bytes: Uint8Array) => Promise<Uint8Array>
+  warn: (message: string) => void
+  /** First retry delay; doubles after each failure up to 30 times it. */
+  retryMs: number
+}
+
+/** Redeems the invite with the bootstrap peers, one at a time, until admitted or stopped. */
+export class AskAdmission {
+  private timer: NodeJS.Timeout | undefined
+  private stopped = false
+  private turn = 0
+  private delay: number
+
+  constructor (private readonly init: AskInit) {
+    this.delay = init.retryMs
+  }
+
+  start (): void { void this.attempt() }
+
+  stop (): void {
+    this.stopped = true
+    clearTimeout(this.timer)
+  }
+
+  private async attempt (): Promise<void> {
+    const { init } = this
+    if (this.stopped || init.admitted()) return
+    const targets = [...new Set(init.bootstrap.map(a => a.slice(a.lastIndexOf('/p2p/') + 5)))].filter(p => p !== init.self)
+    const target = targets[this.turn++ % Math.max(1, targets.length)]
+    let failed = target === undefined
+    if (target !== undefined) {
+      try {
+        await init.request(target, encodeAdmitRequest(init.secret))
+      } catch (err) {
+        failed = true
+        init.warn(`admission with peer ${target} failed: ${(err as Error).message}`)
+      }
+    }
+    if (this.stopped || init.admitted()) return
+    // the admission is on its way after a success; a refusal (spent, expired) will not change soon
+    this.delay = failed ? Math.min(this.delay * 2, init.retryMs * 30) : init.retryMs
+    this.timer = setTimeout(() => { void this.attempt() }, this.delay)
+  }
+}

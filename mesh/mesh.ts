@@ -29,7 +29,7 @@ import { connectionViews, type ConnectionView } from './diagnose.js'
 import { mayWrite } from './keys.js'
 import type { Value } from './value.js'
 import { admitKey, admitPrefix, Roles, type Role } from './roles.js'
-import { decodeAdmitRequest, encodeAdmission, encodeAdmitRequest, encodeInvite, inviteKey, inviteSecret, redeem } from './admission.js'
+import { AskAdmission, decodeAdmitRequest, encodeAdmission, encodeInvite, inviteKey, inviteSecret, redeem } from './admission.js'
 
 /** Tunables; every field defaults to defaults.ts. */
 export type MeshConfig = { [K in keyof MeshDefaults]: number }
@@ -253,7 +253,7 @@ export class Mesh {
   private syncedWaiters: Array<() => void> = []
   private selfRecord: Record<string, Value> | undefined
   private syncTimer: NodeJS.Timeout | undefined
-  private admitTimer: NodeJS.Timeout | undefined
+  private asking: AskAdmission | undefined
   private purgeTimer: NodeJS.Timeout | undefined
   private state: 'running' | 'stopping' | 'stopped' = 'running'
   private readonly onConnect = (e: CustomEvent<{ toString(): string }>): void => { this.syncOnContact(e.detail.toString(), 'connect') }
@@ -371,28 +371,16 @@ export class Mesh {
     await this.pool.start()
     this.scheduleSync()
     this.purgeTimer = setInterval(() => { void this.purge() }, this.p.config.purgeIntervalMs)
-    if (roles.enforced && this.p.cluster.invite && roles.roleOf(this.peerId) === undefined) this.askAdmission(this.p.cluster.invite)
-  }
-
-  /** Redeems `secret` with the bootstrap peers, one at a time, until this peer holds its admission. */
-  private askAdmission (secret: Uint8Array): void {
-    const targets = [...new Set(this.p.cluster.bootstrap.map(a => a.slice(a.lastIndexOf('/p2p/') + 5)))].filter(p => p !== this.peerId)
-    let turn = 0
-    const attempt = async (): Promise<void> => {
-      if (this.state !== 'running' || this.p.roles.roleOf(this.peerId) !== undefined) return
-      const target = targets[turn++ % Math.max(1, targets.length)]
-      if (target !== undefined) {
-        try {
-          await this.request(target, protocols.admit, encodeAdmitRequest(secret))
-        } catch (err) {
-          this.p.options.onWarning?.(`admission with peer ${target} failed: ${(err as Error).message}`)
-        }
-      }
-      if (this.state === 'running' && this.p.roles.roleOf(this.peerId) === undefined) {
-        this.admitTimer = setTimeout(() => { void attempt() }, this.p.config.admitRetryMs)
-      }
+    const { invite, bootstrap } = this.p.cluster
+    if (roles.enforced && invite && roles.roleOf(this.peerId) === undefined) {
+      this.asking = new AskAdmission({
+        self: this.peerId, bootstrap, secret: invite, retryMs: this.p.config.admitRetryMs,
+        admitted: () => roles.roleOf(this.peerId) !== undefined,
+        request: async (peer, bytes) => await this.request(peer, protocols.admit, bytes),
+        warn: m => { this.p.options.onWarning?.(m) },
+      })
+      this.asking.start()
     }
-    void attempt()
   }
 
   // ---- replica ----
@@ -586,7 +574,7 @@ export class Mesh {
     if (this.state !== 'running') return
     this.state = 'stopping'
     clearTimeout(this.syncTimer)
-    clearTimeout(this.admitTimer)
+    this.asking?.stop()
     clearInterval(this.purgeTimer)
     this.p.node.removeEventListener('peer:connect', this.onConnect)
     await this.pool.stop()
