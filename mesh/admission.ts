@@ -87,7 +87,7 @@ export interface AskInit {
   admitted: () => boolean
   request: (peer: string, bytes: Uint8Array) => Promise<Uint8Array>
   warn: (message: string) => void
-  /** First retry delay; doubles after each failure up to 30 times it. */
+  /** First retry delay; doubles after each failure up to 5 times it (a joiner must not wait long once its bootstrap peer answers). */
   retryMs: number
 }
 
@@ -125,7 +125,7 @@ export class AskAdmission {
     }
     if (this.stopped || init.admitted()) return
     // the admission is on its way after a success; a refusal (spent, expired) will not change soon
-    this.delay = failed ? Math.min(this.delay * 2, init.retryMs * 30) : init.retryMs
+    this.delay = failed ? Math.min(this.delay * 2, init.retryMs * 5) : init.retryMs
     this.timer = setTimeout(() => { void this.attempt() }, this.delay)
   }
 }
