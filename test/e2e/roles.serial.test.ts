@@ -4,7 +4,7 @@
 // as a worker cannot make another peer run anything (raw `want/` write) nor exec in a workload
 // (`/monk/actor/1`), while the same rogue admitted as an operator can; a peer with the cluster key
 // but no invite is not admitted and gets no work. No CLI output or log carries the cluster key.
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { encode as encodeCbor, decode as decodeCbor } from 'cborg'
 import { suite } from 'uvu'
@@ -15,7 +15,7 @@ import { encodeWant } from '../../actors/state.js'
 import { encodeToken, parseToken } from '../../mesh/cluster.js'
 import { startMesh, type Mesh } from '../../mesh/index.js'
 import { cleanup, e2eBase, ensureBuilt, peerIn, startPeer, until, type E2ePeer, type Ran } from '../helpers/cli-e2e.js'
-import { fastConfig, tempHome } from '../helpers/mesh-cluster.js'
+import { fastConfig } from '../helpers/mesh-cluster.js'
 
 const base = e2eBase('roles')
 const ns = `e2er${process.pid}`
@@ -57,7 +57,8 @@ async function tokenFrom (p: E2ePeer, ...flags: string[]): Promise<string> {
 }
 
 async function rogue (token: string, name: string): Promise<Mesh> {
-  const m = await startMesh({ home: tempHome('rogue'), listen: ['/ip4/127.0.0.1/tcp/0'], token, config: fastConfig, admission: true, name })
+  // under base: cleanup removes it
+  const m = await startMesh({ home: mkdtempSync(join(base, `${name}-`)), listen: ['/ip4/127.0.0.1/tcp/0'], token, config: fastConfig, admission: true, name })
   rogues.push(m)
   return m
 }
