@@ -192,14 +192,14 @@ export class CloudManager {
     if (needsDriver(next, next.state === 'gone' ? null : drain) && next.state !== r.state) this.actorFor(name)
   }
 
-  private machineSpec (r: NodeRecord): MachineSpec {
+  private async machineSpec (r: NodeRecord): Promise<MachineSpec> {
     const rec = decodeProvider(this.o.mesh.get(providerKey(r.provider)))
     const where = { region: r.spec.region, zone: r.spec.zone }
     const tags = [...new Set([...r.spec.tags, ...autoTags(r.provider, where)])]
     return {
       name: r.name, cluster: this.o.mesh.clusterId, ...where,
       instanceType: r.spec.instanceType, diskGb: r.spec.diskGb, image: r.spec.image, keyPair: r.spec.keyPair, p2pPort: D.P2P_PORT,
-      boot: bootstrap({ name: r.name, tags, join: this.joinToken(), ...(rec?.options.package ? { package: rec.options.package } : {}) }),
+      boot: bootstrap({ name: r.name, tags, join: await this.joinToken(), ...(rec?.options.package ? { package: rec.options.package } : {}) }),
       // one token per node and grow: a retried or taken-over create is the same request to the cloud
       idempotencyToken: `monk-${createHash('sha256').update(`${this.o.mesh.clusterId}/${r.growId}/${r.name}`).digest('hex').slice(0, 40)}`,
     }
@@ -209,8 +209,9 @@ export class CloudManager {
    * The join token a new machine boots with: this peer's addresses plus those of the other live
    * operator peers, so the machine can still join if this peer dies before it boots.
    */
-  private joinToken (): string {
-    const t = parseToken(this.o.mesh.token())
+  private async joinToken (): Promise<string> {
+    // a single-use worker invite: the user data, read later, admits nobody
+    const t = parseToken(await this.o.mesh.invite({ role: 'worker', uses: 1, ttlMs: D.GROW_INVITE_TTL_MS }))
     const grown = this.grownNames()
     const more: string[] = []
     for (const id of this.o.mesh.alive()) {
@@ -252,6 +253,8 @@ export class CloudManager {
       const rec = this.o.mesh.get(`peer/${id}`)
       if (!isObj(rec) || !(rec.sealKey instanceof Uint8Array) || rec.sealKey.length !== 32) continue
       if (grown.has(decodePeer(rec).name)) continue
+      // credentials go to operators only (a worker, or a peer never admitted, gets none)
+      if (this.o.mesh.roleOf(id) !== 'operator') continue
       out.push({ id, key: rec.sealKey })
     }
     return out
@@ -269,7 +272,7 @@ export class CloudManager {
       const missing = this.credentialPeers().filter(p => rec.envelopes[p.id] === undefined)
       // a grown machine never holds credentials (it could only have got them from an older monk)
       const grown = this.grownNames()
-      const extra = Object.keys(rec.envelopes).filter(id => id !== this.self && grown.has(this.peerName(id)))
+      const extra = Object.keys(rec.envelopes).filter(id => id !== this.self && (grown.has(this.peerName(id)) || this.o.mesh.roleOf(id) !== 'operator'))
       if (missing.length === 0 && extra.length === 0) continue
       const creds = this.seal.open(kind, this.self, rec.envelopes[this.self]!)
       const envelopes: Record<string, Envelope> = { ...rec.envelopes }

@@ -36,3 +36,6 @@ export const RESTART_JITTER = 0.2
 
 /** Default ask timeout: local actors answer in microseconds; 5 s covers slow effects without hanging a CLI. */
 export const ASK_TIMEOUT_MS = 5_000
+
+/** How long `monk cluster token` invites stay valid without --ttl: long enough to start the machines of a day's work, short enough that a token found later admits nobody. */
+export const INVITE_TTL_MS = 24 * 60 * 60 * 1000

@@ -278,7 +278,8 @@ export interface NodeDriverDeps {
   self: string
   provider: () => Promise<Provider>
   /** The machine spec for a record (bootstrap with the current join token, tags). */
-  machineSpec: (r: NodeRecord) => MachineSpec
+  /** The machine to create; makes a single-use worker invite for its join token. */
+  machineSpec: (r: NodeRecord) => Promise<MachineSpec>
   /** Cluster id, for list(). */
   cluster: string
   now: () => number
@@ -318,7 +319,7 @@ async function perform (r: NodeRecord, effect: NodeEffect, deps: NodeDriverDeps)
     switch (effect.type) {
       case 'ensure': {
         const mine = (await p.list(deps.cluster, where)).filter(m => m.name === r.name && m.state !== 'terminated')
-        const machine = mine.find(m => m.id === r.cloudId) ?? mine[0] ?? await p.create(deps.machineSpec(r))
+        const machine = mine.find(m => m.id === r.cloudId) ?? mine[0] ?? await p.create(await deps.machineSpec(r))
         return { type: 'node.ensured', now: deps.now(), by, machine }
       }
       case 'describe': {

@@ -92,6 +92,9 @@ export class Peer {
     })
   }
 
+  /** The mesh this peer runs on. */
+  get mesh (): Mesh { return this.o.mesh }
+
   static async start (o: PeerOptions): Promise<Peer> {
     const p = new Peer(o)
     await p.begin()

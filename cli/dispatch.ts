@@ -6,6 +6,7 @@ import type { ClusterExtras } from '../actors/handlers/cluster.js'
 import { systemScheduler } from '../actors/kit/clock.js'
 import { dispatch, type AllHandlers, type Handlers, type Request } from '../actors/messages/index.js'
 import type { Peer } from '../actors/peer.js'
+import { checkLocalRole } from '../actors/roles.js'
 import type { Mesh } from '../mesh/mesh.js'
 import type { Dispatch } from './api/server.js'
 
@@ -22,5 +23,9 @@ const noCloud: Handlers<'cloud'> = {
 
 export function peerDispatch (peer: Peer, o: DispatchOptions = {}): Dispatch<Request> {
   const all: AllHandlers = { ...peer.handlers(o), cloud: o.cloud ? cloudHandlers(o.cloud.manager, o.cloud.mesh, systemScheduler) : noCloud }
-  return (_path, msg: Request, ctx) => dispatch(all, msg, { target: ctx.target, signal: ctx.signal })
+  return (_path, msg: Request, ctx) => {
+    // a worker's CLI gets a clear refusal naming its role (the mesh would refuse the writes anyway)
+    checkLocalRole(peer.mesh, msg.type)
+    return dispatch(all, msg, { target: ctx.target, signal: ctx.signal })
+  }
 }

@@ -110,6 +110,8 @@ async function main (): Promise<void> {
       home: o.home, listen: o.listen, name, tags: o.tags,
       // --repair: a damaged store is repaired (what cannot be read is dropped, logged, and resynced from peers)
       repair: o.repair, onWarning: (m: string) => { log.warn(m) }, ...o.fault.meshOptions,
+      // only founders and peers an operator admitted write anything others apply (mesh/roles.ts)
+      admission: true,
       ...(o.join.token !== undefined ? { token: o.join.token } : fresh ? { cluster: createCluster() } : {}),
     })
   } catch (err) {

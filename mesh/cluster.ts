@@ -1,5 +1,7 @@
 // Cluster identity and join tokens (DESIGN §11): a cluster is an id and a 32-byte key; a token is
-// base64url(CBOR [version, id, key, bootstrap multiaddrs]). Without the key a host cannot connect.
+// base64url(CBOR [2, id, key, bootstrap multiaddrs, founder ids, invite secret | null]) (version 1
+// had no founders and no invite). Without the key a host cannot connect; without an invite an
+// operator redeems (roles.ts, admission.ts) it is not admitted.
 import { randomBytes } from 'node:crypto'
 import { multiaddr } from '@multiformats/multiaddr'
 import { decodeCbor, encodeCbor } from './codec.js'
@@ -17,9 +19,13 @@ export interface Cluster {
 export interface JoinToken extends Cluster {
   /** Multiaddrs of peers to dial first, each ending in /p2p/<peerId>. */
   readonly bootstrap: readonly string[]
+  /** Peer ids of the cluster's founders: its trust root (roles.ts). Absent in version 1 tokens. */
+  readonly founders?: readonly string[]
+  /** Secret of an invite (32 bytes) the joiner redeems for its admission (admission.ts). */
+  readonly invite?: Uint8Array
 }
 
-const tokenVersion = 1
+const tokenVersion = 2
 const idPattern = /^[0-9a-f]{16}$/
 
 /** A new cluster with a random id and key. */
@@ -37,7 +43,8 @@ export function checkCluster (c: Cluster): void {
 export function encodeToken (token: JoinToken): string {
   checkCluster(token)
   for (const a of token.bootstrap) checkBootstrap(a)
-  const bytes = encodeCbor([tokenVersion, Buffer.from(token.id, 'hex'), token.key, [...token.bootstrap]])
+  if (token.invite !== undefined && token.invite.length !== 32) throw new TokenError(`invite secret must be 32 bytes, got ${token.invite.length}`)
+  const bytes = encodeCbor([tokenVersion, Buffer.from(token.id, 'hex'), token.key, [...token.bootstrap], [...(token.founders ?? [])], token.invite ?? null])
   return Buffer.from(bytes).toString('base64url')
 }
 
@@ -52,14 +59,19 @@ export function parseToken (text: string): JoinToken {
   } catch (err) {
     throw new TokenError('join token is corrupt: it does not decode (was it truncated when copied?)', { cause: err })
   }
-  if (!Array.isArray(decoded) || decoded.length !== 4) throw new TokenError('join token is corrupt: wrong structure')
-  const [version, id, key, bootstrap] = decoded as unknown[]
-  if (version !== tokenVersion) throw new TokenError(`join token has version ${String(version)}; this monk reads version ${tokenVersion}`)
+  if (!Array.isArray(decoded) || decoded.length < 1) throw new TokenError('join token is corrupt: wrong structure')
+  const [version, id, key, bootstrap, founders, invite] = decoded as unknown[]
+  if (version !== 1 && version !== tokenVersion) throw new TokenError(`join token has version ${String(version)}; this monk reads versions 1 and ${tokenVersion}`)
+  if (decoded.length !== (version === 1 ? 4 : 6)) throw new TokenError('join token is corrupt: wrong structure')
   if (!(id instanceof Uint8Array) || id.length !== 8) throw new TokenError('join token has no valid cluster id (8 bytes expected)')
   if (!(key instanceof Uint8Array) || key.length !== 32) throw new TokenError('join token has no valid cluster key (32 bytes expected)')
   if (!Array.isArray(bootstrap) || !bootstrap.every(a => typeof a === 'string')) throw new TokenError('join token has no valid bootstrap address list')
   for (const a of bootstrap as string[]) checkBootstrap(a)
-  return { id: Buffer.from(id).toString('hex'), key: new Uint8Array(key), bootstrap: bootstrap as string[] }
+  const base = { id: Buffer.from(id).toString('hex'), key: new Uint8Array(key), bootstrap: bootstrap as string[] }
+  if (version === 1) return base
+  if (!Array.isArray(founders) || !founders.every(f => typeof f === 'string' && f.length > 0 && f.length < 128)) throw new TokenError('join token has no valid founder list')
+  if (invite !== null && !(invite instanceof Uint8Array && invite.length === 32)) throw new TokenError('join token has no valid invite (32 bytes or none expected)')
+  return { ...base, founders: founders as string[], ...(invite instanceof Uint8Array ? { invite: new Uint8Array(invite) } : {}) }
 }
 
 function checkBootstrap (a: string): void {

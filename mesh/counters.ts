@@ -20,6 +20,8 @@ export interface MeshCounters {
   rejectedQuota: number
   /** Received entries whose writer's signature is missing or wrong (gossip: the whole delta; sync: the entry). */
   rejectedSignature: number
+  /** Received entries refused because their writer's role does not allow the key (roles.ts), gossip and sync. */
+  rejectedRole: number
   /** Sync entries refused as possibly deleted and purged here (older than the purge horizon, key absent). */
   rejectedStale: number
   /** Gossip deltas discarded by the test drop hook before validation. */
@@ -68,6 +70,7 @@ export function newCounters (): MeshCounters {
     rejectedSignature: 0,
     rejectedQuota: 0,
     rejectedStale: 0,
+    rejectedRole: 0,
     droppedByTestHook: 0,
     remoteEntriesApplied: 0,
     syncCompleted: 0,

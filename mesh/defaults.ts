@@ -12,6 +12,8 @@ export const protocols = {
   swim: (clusterId: string): string => `/monk/${clusterId}/swim/1`,
   /** TCP tunnels to services on other peers (DESIGN §10, tunnel.ts). */
   tunnel: '/monk/tunnel/1',
+  /** Invite redemption: a joiner asks an operator for its admission (admission.ts). */
+  admit: '/monk/admit/1',
 } as const
 
 export const defaults = {
@@ -114,6 +116,12 @@ export const defaults = {
   maxOpenRequestsPerPeer: 16,
   /** Requests served at once in all (8 busy peers at their bound). */
   maxOpenRequests: 128,
+  /** Entries held while their writer's admission has not arrived (roles.ts): a joiner's first writes (its peer record, a few claims) are a handful; 4096 leaves room for many joiners at once. */
+  maxHeldEntries: 4096,
+  /** Bytes held so, in all (a few MiB bounds what peers that are never admitted can make us hold). */
+  maxHeldBytes: 4 * 1024 * 1024,
+  /** How often a joiner asks for its admission again until it holds it (admission.ts). */
+  admitRetryMs: 1000,
 } as const
 
 export type MeshDefaults = typeof defaults

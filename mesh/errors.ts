@@ -32,6 +32,12 @@ export class OwnershipError extends MeshError {
   readonly code = 'MESH_NOT_OWNER'
 }
 
+/** A write this peer's role does not allow, or an admission refused (roles.ts, admission.ts). */
+export class RoleError extends MeshError {
+  override readonly name = 'RoleError'
+  readonly code = 'MESH_ROLE'
+}
+
 /** A value cannot be replicated: not plain data, too deep, or too large once encoded. */
 export class ValueError extends MeshError {
   override readonly name = 'ValueError'

@@ -9,6 +9,7 @@ import { wins, type Entry } from './entry.js'
 import { DecodeError } from './errors.js'
 import type { HlcClock } from './hlc.js'
 import type { Replica } from './replica.js'
+import type { Roles } from './roles.js'
 import type { EntryVerifier } from './signing.js'
 
 export interface GossipInit {
@@ -23,6 +24,8 @@ export interface GossipInit {
   batchMs: number
   /** Checks each entry's writer signature (signing.ts). */
   verifier: EntryVerifier
+  /** Decides each entry by its writer's role, holding those of writers not admitted yet (roles.ts). */
+  roles: Roles
 }
 
 // room for the array headers around the entries of a delta
@@ -121,7 +124,12 @@ export class Gossip {
           throw new DecodeError('signature', `entry ${e.key} does not carry a valid signature of its writer ${e.hlc.peer}`)
         }
       }
-      const applied = this.init.replica.merge(entries)
+      // an entry its writer's role does not allow is refused alone (a writer admitted elsewhere but
+      // not here yet is held); a delta with nothing allowed is not forwarded
+      const { allowed, refused } = this.init.roles.screen(entries)
+      counters.rejectedRole += refused
+      if (allowed.length === 0 && refused > 0) return TopicValidatorResult.Ignore
+      const applied = this.init.replica.merge(allowed)
       counters.remoteEntriesApplied += applied.length
       counters.deltasAccepted++
       return TopicValidatorResult.Accept

@@ -7,7 +7,7 @@ import type { CodecLimits } from './codec.js'
 import { newCounters, type MeshCounters } from './counters.js'
 import { defaults, protocols, type MeshDefaults } from './defaults.js'
 import { Connections } from './dialer.js'
-import { StartError, StoppedError } from './errors.js'
+import { RoleError, StartError, StoppedError } from './errors.js'
 import { Gater } from './gater.js'
 import { Gossip } from './gossip.js'
 import { HlcClock, type Hlc } from './hlc.js'
@@ -29,6 +29,8 @@ import type { Entry } from './entry.js'
 import { connectionViews, type ConnectionView } from './diagnose.js'
 import { mayWrite } from './keys.js'
 import type { Value } from './value.js'
+import { admitKey, admitPrefix, Roles, type Role } from './roles.js'
+import { AskAdmission, decodeAdmitRequest, encodeAdmission, encodeInvite, inviteKey, inviteSecret, redeem } from './admission.js'
 
 /** Tunables; every field defaults to defaults.ts. */
 export type MeshConfig = { [K in keyof MeshDefaults]: number }
@@ -55,6 +57,12 @@ export interface MeshOptions {
   config?: Partial<MeshConfig>
   /** Repair a damaged store instead of refusing to start (Store.open, loadEntries): `monkd --repair`. */
   repair?: boolean
+  /**
+   * Enforce admission and roles (roles.ts): only the founders and peers an operator admitted write
+   * anything others apply. The daemon always enforces; off (the default) every peer counts as an
+   * operator, as before roles (mesh-level tests of other concerns).
+   */
+  admission?: boolean
   /** Told what start-up found wrong and did about it (repairs, a clock far ahead); the daemon logs it. */
   onWarning?: (message: string) => void
 }
@@ -86,9 +94,9 @@ export async function startMesh (options: MeshOptions): Promise<Mesh> {
   const warn = options.onWarning ?? (() => {})
   const store = await Store.open(options.home, { repair: options.repair === true, onWarning: warn })
   try {
-    const cluster = await resolveCluster(store, options)
     const privateKey = await store.identity()
     const self = peerIdFromPrivateKey(privateKey).toString()
+    const cluster = await resolveCluster(store, options, self)
     const signer = new EntrySigner(privateKey, self)
     const hlc = new HlcClock(self, clock, config.maxClockSkewMs)
     const hw = await store.loadHighWater()
@@ -106,6 +114,10 @@ export async function startMesh (options: MeshOptions): Promise<Mesh> {
       onOverQuota: () => { counters.rejectedQuota++ },
       onListenerError: () => { counters.listenerErrors++ },
     })
+    if (options.admission === true && cluster.founders === undefined) {
+      throw new StartError(`cluster ${cluster.id} names no founders (its token or home was made by a monk before roles): make a new token with monk cluster token on an operator`)
+    }
+    const roles = new Roles({ replica, founders: cluster.founders ?? [], enforce: options.admission === true, maxPending: config.maxHeldEntries, maxPendingBytes: config.maxHeldBytes })
     const loaded = await store.loadEntries(limits, options.repair === true ? { onWarning: warn } : undefined)
     const future = guardClock(loaded, hw, self, clock.now(), config.maxClockSkewMs)
     if (future.warning) warn(future.warning)
@@ -131,7 +143,7 @@ export async function startMesh (options: MeshOptions): Promise<Mesh> {
       throw new StartError(`peer ${self} cannot start its libp2p node on ${options.listen.join(', ')}: ${(err as Error).message}`, { cause: err })
     }
     gater.attach(async peer => { await node.hangUp(peerIdFromString(peer)) })
-    const mesh = new Mesh({ options, config, clock, random, store, cluster, self, hlc, limits, counters, replica, gater, node, horizon, future, signer, verifier: new EntryVerifier() })
+    const mesh = new Mesh({ options, config, clock, random, store, cluster, self, hlc, limits, counters, replica, gater, node, horizon, future, signer, verifier: new EntryVerifier(), roles })
     try {
       await mesh.begin()
     } catch (err) {
@@ -145,20 +157,22 @@ export async function startMesh (options: MeshOptions): Promise<Mesh> {
   }
 }
 
-async function resolveCluster (store: Store, options: MeshOptions): Promise<JoinToken> {
+async function resolveCluster (store: Store, options: MeshOptions, self: string): Promise<JoinToken> {
   const stored = await store.cluster()
   let given: JoinToken | undefined
   if (options.token !== undefined) given = typeof options.token === 'string' ? parseToken(options.token) : options.token
-  else if (options.cluster) given = { ...options.cluster, bootstrap: [] }
+  else if (options.cluster) given = { ...options.cluster, bootstrap: [], founders: [self] }
   if (given) checkCluster(given)
   if (given && stored && stored.id !== given.id) {
     throw new StartError(`home ${options.home} belongs to cluster ${stored.id}, not ${given.id}; use another home to join a different cluster`)
   }
   const cluster = given ?? stored
   if (!cluster) throw new StartError(`home ${options.home} has no cluster: pass a join token or a cluster from createCluster()`)
-  const merged: JoinToken = { id: cluster.id, key: cluster.key, bootstrap: [...new Set([...(stored?.bootstrap ?? []), ...cluster.bootstrap])] }
+  // the founders a home first learned stay its trust root (a later token cannot change them)
+  const founders = stored?.founders ?? cluster.founders
+  const merged: JoinToken = { id: cluster.id, key: cluster.key, bootstrap: [...new Set([...(stored?.bootstrap ?? []), ...cluster.bootstrap])], ...(founders ? { founders } : {}) }
   await store.saveCluster(merged)
-  return merged
+  return given?.invite ? { ...merged, invite: given.invite } : merged
 }
 
 interface Parts {
@@ -182,6 +196,8 @@ interface Parts {
   /** Signs every entry this peer writes; checks received ones (signing.ts). */
   signer: EntrySigner
   verifier: EntryVerifier
+  /** Who may write what (roles.ts). */
+  roles: Roles
 }
 
 /**
@@ -216,6 +232,10 @@ export class Mesh {
     strandConnections: (peer: string) => void
     /** The stored entry of `key` as it goes on the wire (signature included). */
     entry: (key: string) => Entry | undefined
+    /** Writes, signs and gossips `key` without this peer's role check: a patched peer (rogue tests). */
+    writeUnchecked: (key: string, value: Value | undefined) => Promise<void>
+    /** Entries held here while their writers' admissions have not arrived (of one writer, or in all). */
+    held: (writer?: string) => number
   }
 
   private readonly p: Parts
@@ -234,6 +254,7 @@ export class Mesh {
   private syncedWaiters: Array<() => void> = []
   private selfRecord: Record<string, Value> | undefined
   private syncTimer: NodeJS.Timeout | undefined
+  private asking: AskAdmission | undefined
   private purgeTimer: NodeJS.Timeout | undefined
   private state: 'running' | 'stopping' | 'stopped' = 'running'
   private readonly onConnect = (e: CustomEvent<{ toString(): string }>): void => { this.syncOnContact(e.detail.toString(), 'connect') }
@@ -241,14 +262,14 @@ export class Mesh {
   /** Use startMesh(). */
   constructor (parts: Parts) {
     this.p = parts
-    const { config, clock, random, replica, hlc, limits, counters, node, self, cluster, gater, verifier } = parts
+    const { config, clock, random, replica, hlc, limits, counters, node, self, cluster, gater, verifier, roles } = parts
     this.peerId = self
     this.clusterId = cluster.id
     this.gater = gater
     this.startedAt = clock.now()
     this.purgeHorizon = parts.horizon
     this.liveness = new Liveness()
-    this.gossip = new Gossip({ pubsub: node.services.pubsub, topic: protocols.stateTopic(cluster.id), replica, hlc, limits, counters, random, batchMs: config.gossipBatchMs, verifier })
+    this.gossip = new Gossip({ pubsub: node.services.pubsub, topic: protocols.stateTopic(cluster.id), replica, hlc, limits, counters, random, batchMs: config.gossipBatchMs, verifier, roles })
     this.tombstones = new TombstoneCollector({ replica, clock, requiredPeers: () => this.requiredPeers(), minAgeMs: config.tombstoneMinAgeMs, ttlMs: config.tombstoneTtlMs })
     this.pool = new Connections({
       node, replica, gater, clock, random, self,
@@ -278,7 +299,7 @@ export class Mesh {
         this.markSynced()
       },
       screen: (received, peer) => screenSynced(received, peer, {
-        self, hlc, replica, counters, verifier,
+        self, hlc, replica, counters, verifier, roles,
         checkOwnWrites: parts.options.repair !== true,
         horizon: () => this.purgeHorizon,
         purgedLately: e => this.tombstones.purgedLately(e),
@@ -313,15 +334,31 @@ export class Mesh {
       connections: () => connectionViews(node),
       strandConnections: peer => { for (const c of node.getConnections(peerIdFromString(peer))) (c as { status: string }).status = 'closed' },
       entry: key => replica.entry(key),
+      writeUnchecked: async (key, value) => { await this.commit({ key, hlc: hlc.now(), value }) },
+      held: writer => roles.held(writer),
     }
   }
 
   /** Mesh-internal: wires the parts and starts them. */
   async begin (): Promise<void> {
-    const { replica, store, counters, node } = this.p
+    const { replica, store, counters, node, roles } = this.p
     replica.onApply((entries, origin) => {
       if (origin === 'remote') store.write(entries, false).catch(() => { counters.storeErrors++ })
     })
+    // an admission arrived: the entries its peer wrote meanwhile, held, are merged now
+    replica.onChange(admitPrefix, () => {
+      const released = roles.release()
+      if (released.length) counters.remoteEntriesApplied += replica.merge(released).length
+    })
+    if (roles.enforced) {
+      await this.rpc.handle(protocols.admit, async (bytes, ctx) => {
+        const role = await redeem(ctx.peer, decodeAdmitRequest(bytes), {
+          self: this.peerId, roles, now: () => this.p.clock.now(),
+          get: k => replica.get(k), put: async (k, v) => await this.write(k, v), del: async k => await this.write(k, undefined),
+        })
+        return new TextEncoder().encode(role)
+      })
+    }
     this.gossip.start()
     await this.sync.start()
     await this.membership.start()
@@ -335,6 +372,16 @@ export class Mesh {
     await this.pool.start()
     this.scheduleSync()
     this.purgeTimer = setInterval(() => { void this.purge() }, this.p.config.purgeIntervalMs)
+    const { invite, bootstrap } = this.p.cluster
+    if (roles.enforced && invite && roles.roleOf(this.peerId) === undefined) {
+      this.asking = new AskAdmission({
+        self: this.peerId, bootstrap, secret: invite, retryMs: this.p.config.admitRetryMs,
+        admitted: () => roles.roleOf(this.peerId) !== undefined,
+        request: async (peer, bytes) => await this.request(peer, protocols.admit, bytes),
+        warn: m => { this.p.options.onWarning?.(m) },
+      })
+      this.asking.start()
+    }
   }
 
   // ---- replica ----
@@ -490,9 +537,34 @@ export class Mesh {
     return this.p.node.getMultiaddrs().map(a => a.toString())
   }
 
-  /** A join token for this cluster with this peer as bootstrap. Contains the cluster key: secret. */
-  token (): string {
-    return encodeToken({ id: this.p.cluster.id, key: this.p.cluster.key, bootstrap: this.addresses() })
+  /** A join token for this cluster with this peer as bootstrap, and `invite`'s secret if given. Contains the cluster key: secret. */
+  token (invite?: Uint8Array): string {
+    const { id, key, founders } = this.p.cluster
+    return encodeToken({ id, key, bootstrap: this.addresses(), founders: founders ?? [], ...(invite ? { invite } : {}) })
+  }
+
+  // ---- admission (roles.ts, admission.ts) ----
+
+  /** The role of `peer` in this replica; undefined when it is not admitted (or was removed). */
+  roleOf (peer: string): Role | undefined { return this.p.roles.roleOf(peer) }
+
+  /** True when admission is enforced (MeshOptions.admission). */
+  get admissionEnforced (): boolean { return this.p.roles.enforced }
+
+  /**
+   * Makes an invite for `role` (operators only): `uses` redemptions (null: any number) until
+   * `ttlMs` from now (0: never). Returns a join token that carries it.
+   */
+  async invite (opts: { role: Role, uses: number | null, ttlMs: number }): Promise<string> {
+    const secret = inviteSecret()
+    const now = this.p.clock.now()
+    await this.write(inviteKey(secret), encodeInvite({ role: opts.role, uses: opts.uses, expires: opts.ttlMs > 0 ? now + opts.ttlMs : 0, by: this.peerId, at: now }))
+    return this.token(secret)
+  }
+
+  /** Admits `peer` with `role`, or revokes its admission ('removed'). Operators only. */
+  async admit (peer: string, role: Role | 'removed'): Promise<void> {
+    await this.write(admitKey(peer), encodeAdmission({ role, by: this.peerId, at: this.p.clock.now() }))
   }
 
   /** Counters since start, plus gauges of the current state. */
@@ -527,6 +599,7 @@ export class Mesh {
     if (this.state !== 'running') return
     this.state = 'stopping'
     clearTimeout(this.syncTimer)
+    this.asking?.stop()
     clearInterval(this.purgeTimer)
     this.p.node.removeEventListener('peer:connect', this.onConnect)
     await this.pool.stop()
@@ -546,6 +619,8 @@ export class Mesh {
   /** Resolves with the write's HLC once it is on disk (undefined: deleting what is absent, a no-op). */
   private async write (key: string, value: Value | undefined): Promise<Hlc | undefined> {
     this.checkRunning()
+    const problem = this.p.roles.localProblem(key, this.peerId)
+    if (problem !== undefined) throw new RoleError(`cannot write ${key}: ${problem}`)
     const entry = this.p.replica.stamp(key, value)
     if (!entry) return undefined
     await this.commit(entry)

@@ -14,13 +14,16 @@
 //    just above it, which removes it from the stale replica too. The sender's own writes to its
 //    own keys are exempt (nobody else can have deleted them).
 //  - signature: an entry that would change this replica must carry its writer's valid signature
-//    (signing.ts), so a third party cannot relay a write its writer never made.
+//    (signing.ts), so a third party cannot relay a write its writer never made;
+//  - role: the writer's role in this replica allows the key (roles.ts); entries of a writer not
+//    admitted yet are held until its admission arrives.
 import { countRejection, type MeshCounters } from './counters.js'
 import { DecodeError } from './errors.js'
 import { wins, type Entry } from './entry.js'
 import type { HlcClock } from './hlc.js'
 import { mayWrite, ownerOf } from './keys.js'
 import type { Replica } from './replica.js'
+import type { Roles } from './roles.js'
 import type { EntryVerifier } from './signing.js'
 
 export interface ScreenInit {
@@ -29,6 +32,7 @@ export interface ScreenInit {
   replica: Replica
   counters: MeshCounters
   verifier: EntryVerifier
+  roles: Roles
   /** Wall ms of the newest tombstone purged here by TTL without every peer's acknowledgement (0: none). */
   horizon: () => number
   /** Whether this peer's replica holds all its own writes (false after a repair dropped entries). */
@@ -76,5 +80,7 @@ export function screenSynced (received: readonly Entry[], peer: string, init: Sc
   }
   if (forged.length) init.onForged(forged)
   if (stale.length) init.onStale(stale)
-  return kept
+  const { allowed, refused } = init.roles.screen(kept)
+  counters.rejectedRole += refused
+  return allowed
 }

@@ -124,11 +124,14 @@ export class Store {
     if (!Array.isArray(v) || typeof v[0] !== 'string' || !(v[1] instanceof Uint8Array) || !Array.isArray(v[2])) {
       throw new StoreError(`the cluster record in ${this.dir} is corrupt`)
     }
-    return { id: v[0], key: v[1], bootstrap: v[2] as string[] }
+    // a fourth element (founder ids) since roles; a home from before has none
+    const founders = Array.isArray(v[3]) && v[3].every(f => typeof f === 'string') ? { founders: v[3] as string[] } : {}
+    return { id: v[0], key: v[1], bootstrap: v[2] as string[], ...founders }
   }
 
+  /** Saves the cluster (id, key, bootstrap, founders; never an invite: it is spent). */
   async saveCluster (c: JoinToken): Promise<void> {
-    await this.put(metaCluster, encodeCbor([c.id, c.key, [...c.bootstrap]]), true)
+    await this.put(metaCluster, encodeCbor(c.founders ? [c.id, c.key, [...c.bootstrap], [...c.founders]] : [c.id, c.key, [...c.bootstrap]]), true)
   }
 
   /** The persisted HLC high-water mark, if any. */

@@ -88,3 +88,6 @@ export const LOCAL_KILL_GRACE_MS = 5_000
 
 /** Entries kept in a node record's history: every state once, plus retries and takeovers. */
 export const HISTORY_MAX = 24
+
+/** How long a grown machine's invite stays valid: creating and booting a machine takes minutes; a day covers a slow cloud and a retried create, and a spent or expired invite admits nobody. */
+export const GROW_INVITE_TTL_MS = 24 * 60 * 60 * 1000

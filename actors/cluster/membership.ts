@@ -46,7 +46,8 @@ export class Membership {
    */
   views (): PeerView[] {
     const young = this.clock.now() - this.startedAt < UNKNOWN_GRACE_MS
-    return this.mesh.peers().map(p => {
+    // a peer not admitted (mesh/roles.ts), this one included, gets no work: it is not a candidate
+    return this.mesh.peers().filter(p => this.mesh.roleOf(p.id) !== undefined).map(p => {
       const r = decodePeer(p.record)
       const alive = p.self || p.state === 'alive' || (young && p.state === 'unknown' && r.leftAt === null)
       // a peer whose record says `synced: false` has not completed its first exchange: no new work for it
@@ -60,7 +61,7 @@ export class Membership {
       const r = decodePeer(p.record)
       const cap = r.capacity ? { capacity: r.capacity, reserved: reserved(p.id) } : {}
       const tunnels = publishedTunnels(p.record).map(t => ({ ...t, name: this.nameOf(t.peer) }))
-      return { row: { id: p.id, name: r.name, tags: r.tags, alive: p.self || p.state === 'alive', ...(!p.self && p.state === 'unknown' ? { unheard: true } : {}), addrs: r.addrs, ...cap, ...(tunnels.length ? { tunnels } : {}) }, leftAt: this.record(p.id).leftAt }
+      return { row: { id: p.id, name: r.name, tags: r.tags, role: this.mesh.roleOf(p.id) ?? 'not admitted', alive: p.self || p.state === 'alive', ...(!p.self && p.state === 'unknown' ? { unheard: true } : {}), addrs: r.addrs, ...cap, ...(tunnels.length ? { tunnels } : {}) }, leftAt: this.record(p.id).leftAt }
     }).filter(x => x.leftAt === null || x.row.alive).map(x => x.row)
   }
 

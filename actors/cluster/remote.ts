@@ -7,6 +7,7 @@ import * as v from 'valibot'
 import type { Value } from '../../grammar/monkscript/index.js'
 import type { Mesh } from '../../mesh/mesh.js'
 import { issueText } from '../messages/decode.js'
+import { checkRemoteRole } from '../roles.js'
 import { runnableRequests } from '../messages/runnable.js'
 import type { OwnerReplies, OwnerRequest } from './runnables.js'
 
@@ -47,7 +48,7 @@ export class RemoteActors {
 
   /** Answers other peers' requests with `serve`. */
   async listen (serve: Serve): Promise<void> {
-    await this.mesh.handle(ACTOR_PROTOCOL, bytes => this.answer(bytes, serve))
+    await this.mesh.handle(ACTOR_PROTOCOL, (bytes, ctx) => this.answer(bytes, ctx.peer, serve))
   }
 
   /** Sends `msg` for `instance` to `peer` and returns its decoded reply. */
@@ -62,13 +63,15 @@ export class RemoteActors {
     return value.output
   }
 
-  private async answer (bytes: Uint8Array, serve: Serve): Promise<Uint8Array> {
+  private async answer (bytes: Uint8Array, from: string, serve: Serve): Promise<Uint8Array> {
     const req = v.safeParse(requestSchema, safeCbor(bytes))
     if (!req.success) {
       this.stats.malformed++
       return encodeCbor({ ok: false, error: { code: 'bad-request', message: `malformed actor request: ${issueText(req.issues[0])}` } })
     }
     try {
+      // actions, exec and log pages are asked of the owner only by operators (actors/roles.ts)
+      checkRemoteRole(this.mesh, from, req.output.msg.type)
       const value = await serve(req.output.instance, req.output.msg)
       this.stats.served++
       return encodeCbor({ ok: true, value: plain(value) })

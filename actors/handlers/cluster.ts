@@ -1,6 +1,7 @@
 // The cluster actor's own messages: this peer's status, the peer list, the join token, this
 // peer's tags, and the daemon's stop (which only the daemon can do: given as `stop`).
 import type { Mesh } from '../../mesh/mesh.js'
+import { INVITE_TTL_MS } from '../defaults.js'
 import type { Membership } from '../cluster/membership.js'
 import type { Handlers } from '../messages/index.js'
 import type { StatusReply } from '../messages/cluster.js'
@@ -22,17 +23,31 @@ const STOP_DELAY_MS = 50
 export function clusterHandlers (mesh: Mesh, members: Membership, self: ClusterSelf, extras: ClusterExtras = {}): Handlers<'cluster'> {
   const status = (): StatusReply => ({
     peerId: mesh.peerId, name: self.name, tags: [...self.tags], runtime: self.runtime, clusterId: mesh.clusterId, synced: mesh.synced,
-    peers: mesh.alive().length, addrs: mesh.addresses(), tunnels: tunnelCounts(mesh), ...extras.status?.(),
+    peers: mesh.alive().length, addrs: mesh.addresses(), tunnels: tunnelCounts(mesh), role: mesh.roleOf(mesh.peerId) ?? 'not admitted', ...extras.status?.(),
   })
   return {
     'peer.status': () => Promise.resolve(status()),
     'cluster.peers': () => Promise.resolve(members.rows(extras.reserved)),
-    'cluster.token': () => Promise.resolve({ token: mesh.token() }),
-    'cluster.info': () => Promise.resolve({ ...status(), token: mesh.token() }),
+    // every token carries a fresh invite: the cluster key alone admits nobody (mesh/roles.ts)
+    'cluster.token': async m => ({ token: await mesh.invite({ role: m.role ?? 'operator', uses: m.uses ?? null, ttlMs: m.ttlMs ?? INVITE_TTL_MS }) }),
+    'cluster.info': () => Promise.resolve(status()),
     'cluster.peer-tags': async m => {
       self.tags.splice(0, self.tags.length, ...m.tags)
       await mesh.announce({ tags: m.tags })
       return { tags: m.tags }
+    },
+    'cluster.peer-revoke': async m => {
+      const grown = new Set(mesh.scan('node/').flatMap(e => { const v = e.value as { name?: unknown, peerId?: unknown }; return [v.name, v.peerId].filter((x): x is string => typeof x === 'string') }))
+      const revoked: string[] = []
+      const rest: string[] = []
+      for (const id of m.ids) {
+        const peer = mesh.peers().find(p => p.id === id || (p.record as { name?: unknown } | undefined)?.name === id)
+        if (!peer || grown.has(id) || grown.has(peer.id)) { rest.push(id); continue }
+        if (peer.id === mesh.peerId) throw Object.assign(new Error(`peer ${id} is this peer: remove it from another operator`), { code: 'bad-request' })
+        await mesh.admit(peer.id, 'removed')
+        revoked.push(peer.id)
+      }
+      return { revoked, rest }
     },
     'daemon.stop': () => {
       const stop = extras.stop

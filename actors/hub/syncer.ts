@@ -44,7 +44,8 @@ export class HubSyncer {
     this.unsubscribe.push(this.mesh.onChange('hub/src/', kick), this.mesh.onChange('hub/want/', kick), this.mesh.onPeerDown(kick), this.mesh.onPeerUp(kick))
     void this.mesh.whenSynced().then(async () => {
       if (this.stopped) return
-      if (this.o.defaults && this.mesh.get(hubKeys.seeded) === undefined) await this.seed()
+      // hub settings are written by operators only (mesh/roles.ts)
+      if (this.o.defaults && this.mesh.get(hubKeys.seeded) === undefined && this.mesh.roleOf(this.mesh.peerId) === 'operator') await this.seed()
       kick()
     })
     if (this.o.autoupdateMs > 0) {
@@ -71,11 +72,12 @@ export class HubSyncer {
     await this.mesh.put(hubKeys.seeded, now)
   }
 
-  /** The live peer that fetches `source`. */
+  /** The live operator that fetches `source` (kits become templates: workers write none). */
   fetcherOf (source: string): string {
-    let best = this.mesh.peerId
+    let best = ''
     let score = -Infinity
     for (const id of this.mesh.alive()) {
+      if (this.mesh.roleOf(id) !== 'operator') continue
       const s = rendezvousScore(`hub/${source}`, id, 1)
       if (s > score) { score = s; best = id }
     }

@@ -115,8 +115,14 @@ export async function shrink (f: { name?: string, tag?: string, provider?: strin
 
 export async function peerRemove (args: string[], f: { id: string[], tag?: string, force?: boolean, wait: boolean }, cmd: Command): Promise<void> {
   const s = session(cmd)
-  const ids = [...f.id, ...args]
-  if (ids.length === 0 && f.tag === undefined) throw new CliError('bad-flag', 'give --id NAME (or names as arguments) or --tag TAG', exitCodes.usage)
+  const given = [...f.id, ...args]
+  if (given.length === 0 && f.tag === undefined) throw new CliError('bad-flag', 'give --id NAME (or names as arguments) or --tag TAG', exitCodes.usage)
+  // peers not grown by the cluster: their admission is revoked (the daemon says which); grown ones are terminated below
+  const { revoked, rest: ids } = given.length ? await s.request('peer', { type: 'cluster.peer-revoke', ids: given }) : { revoked: [], rest: [] }
+  if (revoked.length) {
+    s.note(`Revoked the admission of ${revoked.join(', ')}: the cluster applies nothing they write, gives them no work and withdraws their cloud credentials. They still hold the cluster key: until it is rotated they can connect, read the replicated state and open its secrets (monk cluster rotate-key is not built yet)`)
+    if (ids.length === 0 && f.tag === undefined) { if (s.json) printJson({ revoked, nodes: [] }); return }
+  }
   const msg = { type: 'cluster.peer-remove' as const, ...(ids.length ? { ids } : {}), ...(f.tag ? { tag: f.tag } : {}), ...(f.force ? { force: true } : {}) }
   if (!f.wait) {
     const reply = await s.request('peer', msg)

@@ -27,8 +27,32 @@ function resText (n: number, r: 'cpu' | 'memory'): string {
   return n >= 1024 ** 3 ? `${+(n / 1024 ** 3).toFixed(1)}Gi` : `${Math.round(n / 1024 ** 2)}Mi`
 }
 
-async function tokenOf (s: Session): Promise<string> {
-  const reply = await s.request('peer', { type: 'cluster.token' })
+/** A duration flag (`90s`, `30m`, `12h`, `7d`, `0`) in ms; anything else is a usage error naming the flag. */
+export function durationMs (text: string, flag: string): number {
+  const m = /^(\d+)(s|m|h|d)?$/.exec(text.trim())
+  if (!m) throw new CliError('bad-flag', `${flag} wants a duration like 30m, 12h or 7d (0: no expiry), got "${text}"`, exitCodes.usage)
+  const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd']
+  return Number(m[1]) * unit
+}
+
+/** The invite of `monk cluster token`'s flags, checked. */
+function inviteFlags (flags: { role?: string, uses?: string, ttl?: string }): { role?: 'operator' | 'worker', uses?: number, ttlMs?: number } {
+  const out: { role?: 'operator' | 'worker', uses?: number, ttlMs?: number } = {}
+  if (flags.role !== undefined) {
+    if (flags.role !== 'operator' && flags.role !== 'worker') throw new CliError('bad-flag', `--role wants operator or worker, got "${flags.role}"`, exitCodes.usage)
+    out.role = flags.role
+  }
+  if (flags.uses !== undefined) {
+    const n = Number(flags.uses)
+    if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw new CliError('bad-flag', `--uses wants a whole number from 1 to 1000000, got "${flags.uses}"`, exitCodes.usage)
+    out.uses = n
+  }
+  if (flags.ttl !== undefined) out.ttlMs = durationMs(flags.ttl, '--ttl')
+  return out
+}
+
+async function tokenOf (s: Session, invite: { role?: 'operator' | 'worker', uses?: number, ttlMs?: number } = {}): Promise<string> {
+  const reply = await s.request('peer', { type: 'cluster.token', ...invite })
   if (typeof reply?.token !== 'string') throw new CliError('bad-response', 'monkd answered cluster.token without a token')
   return reply.token
 }
@@ -82,9 +106,9 @@ export async function create (_opts: unknown, cmd: Command): Promise<void> {
 }
 
 /** The action of `monk cluster token` (its flags are in registry.ts). */
-export async function token (_opts: unknown, cmd: Command): Promise<void> {
+export async function token (opts: { role?: string, uses?: string, ttl?: string }, cmd: Command): Promise<void> {
   const s = session(cmd)
-  const t = await tokenOf(s)
+  const t = await tokenOf(s, inviteFlags(opts))
   if (s.json) printJson({ token: t })
   else s.print(t)
 }
@@ -132,7 +156,8 @@ export async function leave (_opts: unknown, cmd: Command): Promise<void> {
     s.note(`This peer is on its own already (cluster ${info.clusterId ?? '?'})`)
     return
   }
-  const oldToken = await tokenOf(s)
+  // a token to come back with needs an invite, which only an operator makes
+  const oldToken = info.role === 'operator' ? await tokenOf(s) : undefined
   const recorded = withoutJoin((await readRecorded(s))?.args ?? [])
   await stopDaemon(s)
   const { renameSync, existsSync } = await import('node:fs')
@@ -140,8 +165,8 @@ export async function leave (_opts: unknown, cmd: Command): Promise<void> {
   if (existsSync(`${s.home}/data`)) renameSync(`${s.home}/data`, kept)
   const started = await startDaemon(s, recorded)
   const now = await s.request('peer', { type: 'cluster.info' })
-  if (s.json) { printJson({ left: info.clusterId ?? null, clusterId: now.clusterId ?? null, token: oldToken, kept }); return }
-  s.print(oldToken)
+  if (s.json) { printJson({ left: info.clusterId ?? null, clusterId: now.clusterId ?? null, token: oldToken ?? null, kept }); return }
+  if (oldToken !== undefined) s.print(oldToken)
   s.note(`Left cluster ${info.clusterId ?? '?'} (its ${others} peer(s) took over this peer's workloads); monkd runs again as a new cluster ${now.clusterId ?? '?'} (pid ${started.pid}). The token above rejoins the old cluster from another home; its data is kept in ${kept}`)
 }
 

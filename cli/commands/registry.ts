@@ -220,7 +220,10 @@ export function registerCommands (program: Command): void {
     .action(lazy(() => import('./cluster.js'), m => m.create))
 
   cluster.command('token')
-    .description('print the join token of this peer\'s cluster')
+    .description('print a join token: the cluster key and an invite for one role (operators only)')
+    .option('--role <role>', 'the role the invite admits: operator or worker', 'operator')
+    .option('--uses <n>', 'how many peers may join with it (default: any number until it expires)')
+    .option('--ttl <duration>', 'how long it admits peers, e.g. 30m, 12h, 7d; 0 = no expiry', '24h')
     .action(lazy(() => import('./cluster.js'), m => m.token))
 
   cluster.command('join')

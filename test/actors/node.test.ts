@@ -116,7 +116,7 @@ class FakeProvider implements Provider {
 const Shell = suite('node: runTick with a provider')
 const deps = (p: FakeProvider, now = 5_000) => ({
   self: 'p1', cluster: 'c1', cfg, now: () => now, provider: async () => p,
-  machineSpec: (r: NodeRecord) => ({ name: r.name } as unknown as MachineSpec),
+  machineSpec: async (r: NodeRecord) => await Promise.resolve({ name: r.name } as unknown as MachineSpec),
 })
 
 Shell('requested → booting in one tick: the create is performed and its result fed back', async () => {
