@@ -277,6 +277,12 @@ export function registerCommands (program: Command): void {
     .description('whether monkd runs, and where')
     .action(lazy(() => import('./daemon.js'), m => m.status))
 
+  // gui.ts
+  program.command('gui')
+    .description('print the web dashboard\'s URL (monkd serves it on --api-port), or open it with xdg-open')
+    .option('--no-open', 'only print the URL')
+    .action(lazy(() => import('./gui.js'), m => m.gui))
+
   // status.ts
   program.command('status')
     .description('whether monkd is ready, and this peer\'s cluster')
