@@ -27,7 +27,7 @@ export interface JoinToken {
 /** The token from whichever source was given. Throws Error naming the problem (never the token). */
 export function joinTokenFrom (s: JoinSources): JoinToken {
   const flagName = s.flagName ?? '--join TOKEN'
-  const given = [s.flag !== undefined && flagName, s.file !== undefined && '--join-file', s.env !== undefined && s.env !== '' && 'MONK_JOIN_TOKEN'].filter(Boolean)
+  const given = [s.flag !== undefined && (s.flagName === undefined ? '--join' : 'a TOKEN argument'), s.file !== undefined && '--join-file', s.env !== undefined && s.env !== '' && 'MONK_JOIN_TOKEN'].filter(Boolean)
   if (given.length > 1) throw new Error(`give the join token one way, not ${given.join(' and ')}`)
   const warnings: string[] = []
   if (s.flag !== undefined) {

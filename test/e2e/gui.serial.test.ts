@@ -12,6 +12,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { PsRow } from '../../cli/api/messages.js'
 import { chromiumOrSkip } from '../helpers/chromium.js'
+import { ensureBuilt, monkBin } from '../helpers/cli-e2e.js'
 import { spawnMonkd, until, type MonkdProcess } from '../helpers/monkd.js'
 import { rmOnExit } from '../helpers/tmp.js'
 
@@ -65,6 +66,7 @@ S.after(async () => {
 
 S('the page lists peers and workloads, follows logs, shows a failover live and runs an action', async () => {
   if (chromium === undefined) return
+  ensureBuilt()
   const { chromium: pw } = await import('playwright-core')
   const start = async (name: string, join?: string): Promise<void> => {
     const port = await freePort()
