@@ -4,6 +4,7 @@
 // failover (the owner's monkd SIGKILLed) without a reload, runs an action (listed as running
 // with its arguments while it runs), and is usable at phone width. Screenshots go to
 // $MONK_GUI_SCREENSHOTS (or a temp dir); docs/dashboard.png is one of them.
+// test-deadline-s: 480
 import { mkdirSync, mkdtempSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'

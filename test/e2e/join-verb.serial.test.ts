@@ -34,6 +34,11 @@ J('stdin and the environment join without a warning; the positional token warns;
   assert.match(created.err, /monk cluster join --join-file FILE/, 'cluster new names the one verb')
   assert.match(created.err, /--join-file -/)
 
+  // (monk gui on a monkd without --api-port says how to get one, rather than printing a dead link)
+  const noGui = await a.monk('gui', '--no-open')
+  assert.is(noGui.code, 1, noGui.err)
+  assert.match(noGui.err, /has none: restart it with one, e\.g\. .*--api-port 44004/)
+
   const help = await monkBin(['cluster', 'join', '--help'])
   assert.match(help.out, /--join-file <path>/)
   assert.match(help.out, /MONK_JOIN_TOKEN/)
