@@ -13,6 +13,7 @@ import { RemoteActors, type RemoteStats } from './cluster/remote.js'
 import { Router } from './cluster/router.js'
 import { RunnableActors } from './cluster/runnables.js'
 import { Overlay } from './cluster/overlay.js'
+import { OperatorStreams } from './cluster/sessions.js'
 import { InstanceViews } from './cluster/views.js'
 import { GroupActors } from './group/actor.js'
 import { groupHandlers } from './group/handlers.js'
@@ -56,6 +57,8 @@ export class Peer {
   private readonly placement: PlacementLoop
   private readonly groups: GroupActors
   private readonly overlay: Overlay
+  /** Shells and port forwards into instances, wherever they run (cluster/sessions.ts). */
+  readonly operator: OperatorStreams
   private readonly box: SecretBox
   private readonly hub: HubSyncer
   private readonly timers: Timer[] = []
@@ -72,6 +75,7 @@ export class Peer {
     this.views = new InstanceViews(mesh, this.members, inst => this.placement.unplaced(inst), inst => this.placement.unplaceable(inst))
     this.remote = new RemoteActors(mesh)
     this.overlay = new Overlay(mesh, o.log, this.clock)
+    this.operator = new OperatorStreams(mesh, inst => this.views.ownerOf(inst), o.runtime, o.log)
     this.actors = new RunnableActors({
       system: this.system, mesh, name: o.name, home: o.home, runtime: o.runtime, log: o.log, secrets: this.box, clock: this.clock,
       hostOf: id => this.members.hostOf(id),
@@ -100,6 +104,7 @@ export class Peer {
     await m.announce({ name: this.o.name, tags: this.o.tags, runtime: this.o.runtime.kind, ...(this.o.capacity ? { capacity: { ...this.o.capacity } } : {}) })
     await this.remote.listen((instance, msg) => this.router.serve(instance, msg))
     await this.overlay.start()
+    await this.operator.start()
     const place = (): void => this.placement.schedule()
     for (const prefix of ['want/', 'claim/', 'tpl/', 'peer/']) this.unsubscribe.push(m.onChange(prefix, place))
     // one group actor per wanted group root (a want's `root` that is not the instance itself)

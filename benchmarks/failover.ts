@@ -7,17 +7,24 @@
 //           Everything gets SIGCONT / unpause afterwards, before cleanup.
 // A second row per setting times a scaled runnable: N replicas (one per peer), fault the peer of
 // one replica, time until that replica runs again on a live peer (the others stay put).
+// A third row (SIGKILL, process runtime) times the overlay's re-route: a web server on one peer and
+// a client on p0 whose connection has a local endpoint there; SIGKILL the server's monkd and its
+// workload (a machine that died), then fetch through the same endpoint every 20 ms until a fetch
+// succeeds: the server runs on another peer and the tunnel goes there (workload "connection re-route").
 // Usage: npm run bench -- failover [--append] [--peers 3,5,10] [--instances 10] [--trials 2]
-//          [--runtimes process,docker] [--faults kill,silent | --silent] [--no-scaled] [--no-build]
+//          [--runtimes process,docker] [--faults kill,silent | --silent] [--no-scaled] [--no-reroute]
+//          [--no-build]
 // Targets: p50 <= 3 s at N = 5 with the process runtime; at 50 peers / 20 instances p50 <= 1 s after
 // SIGKILL and <= 3 s silent.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { request } from 'node:http'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import Docker from 'dockerode'
 import { createClient, type ApiClient } from '../cli/api/client.js'
-import type { PeerMessage, PsRow } from '../cli/api/messages.js'
+import type { Describe, PeerMessage, PsRow } from '../cli/api/messages.js'
 import { DockerRuntime } from '../actors/runtime/docker.js'
 import { LABEL_INSTANCE, LABEL_PEER } from '../actors/runtime/runtime.js'
 import { peerNodeFlags } from '../test/helpers/mesh-procs.js'
@@ -91,11 +98,11 @@ const docker = await dockerForTests()
 if (!docker.ok) { console.log(`docker: skipped (${docker.reason})`); runtimes = runtimes.filter(r => r !== 'docker') } else await docker.runtime.close()
 
 /** Starts N daemons (p0 founds, the others join in waves of 5) and waits until all are alive. */
-async function startCluster (runtime: 'process' | 'docker', n: number, base: string, peers: MonkdProcess[]): Promise<void> {
-  peers.push(await spawnMonkd('p0', join(base, 'p0'), ['--runtime', runtime, '--log-level', 'warn']))
+async function startCluster (runtime: 'process' | 'docker', n: number, base: string, peers: MonkdProcess[], tag: (i: number) => string[] = () => []): Promise<void> {
+  peers.push(await spawnMonkd('p0', join(base, 'p0'), ['--runtime', runtime, '--log-level', 'warn', ...tag(0)]))
   const token = (await send<{ token: string }>(peers[0]!, { type: 'cluster.token' })).token
   for (let i = 1; i < n; i += 5) {
-    peers.push(...await Promise.all(Array.from({ length: Math.min(5, n - i) }, (_, j) => spawnMonkd(`p${i + j}`, join(base, `p${i + j}`), ['--runtime', runtime, '--join', token, '--log-level', 'warn']))))
+    peers.push(...await Promise.all(Array.from({ length: Math.min(5, n - i) }, (_, j) => spawnMonkd(`p${i + j}`, join(base, `p${i + j}`), ['--runtime', runtime, '--join', token, '--log-level', 'warn', ...tag(i + j)]))))
   }
   await until(`${n} peers alive`, async () => (await send<Array<{ alive: boolean }>>(peers[0]!, { type: 'cluster.peers' })).filter(p => p.alive).length === n, 60_000 + n * 3000, 500)
 }
@@ -197,6 +204,99 @@ async function trial (runtime: 'process' | 'docker', fault: Fault, n: number, t:
   }
 }
 
+/** A free TCP port on loopback (the web server's; the process runtime shares the host's ports). */
+async function freePort (): Promise<number> {
+  const srv = createServer().listen(0, '127.0.0.1')
+  await new Promise(resolve => srv.once('listening', resolve))
+  const port = (srv.address() as { port: number }).port
+  await new Promise(resolve => srv.close(resolve))
+  return port
+}
+
+/** One GET through `endpoint` on a new connection: the body, or undefined when it failed. */
+async function fetchOnce (endpoint: string): Promise<string | undefined> {
+  const [host, port] = endpoint.split(':') as [string, string]
+  return await new Promise(resolve => {
+    const q = request({ host, port: Number(port), path: '/', agent: false, timeout: 1000 }, r => {
+      let b = ''
+      r.on('data', d => { b += String(d) })
+      r.on('end', () => { resolve(r.statusCode === 200 ? b : undefined) })
+      r.on('error', () => { resolve(undefined) })
+    })
+    q.on('timeout', () => { q.destroy(new Error('timeout')) })
+    q.on('error', () => { resolve(undefined) })
+    q.end()
+  })
+}
+
+/**
+ * The overlay's re-route (process runtime): p0 runs a client whose connection `web` has a local
+ * endpoint on p0; the web server runs on another peer. SIGKILL that peer's monkd and its workload,
+ * then time until a fetch through the same endpoint is answered again (by the server on a live peer).
+ */
+async function rerouteTrial (n: number, t: number): Promise<number> {
+  const base = mkdtempSync(join(tmpdir(), 'monk-bench-for-'))
+  const ns = `bench-reroute-${n}-${t}-${process.pid}`
+  const peers: MonkdProcess[] = []
+  try {
+    await startCluster('process', n, base, peers, i => ['--tag', i === 0 ? 'client' : 'server'])
+    const port = await freePort()
+    writeFileSync(join(base, 'web.js'), `require('http').createServer((q, r) => r.end('pid ' + process.pid)).listen(${port}, '0.0.0.0')\n`)
+    const yaml = `namespace: ${ns}
+web:
+  defines: runnable
+  affinity: {tag: server}
+  services:
+    http: {protocol: tcp, port: ${port}}
+  containers:
+    main:
+      bash: exec node ${join(base, 'web.js')}
+client:
+  defines: runnable
+  affinity: {tag: client}
+  connections:
+    web: {target: ${ns}/web, service: http}
+  variables:
+    web: {type: string, value: '<- connection-hostname("web") ":" connection-port("web") concat-all', env: WEB}
+  containers:
+    main:
+      bash: exec sleep 3600
+`
+    const load = await send<{ errors: unknown[] }>(peers[0]!, { type: 'templates.load', files: { '/b/k.yaml': yaml }, paths: ['/b/k.yaml'] })
+    if (load.errors.length) throw new Error(`setup failed: ${JSON.stringify(load.errors)}`)
+    await send(peers[0]!, { type: 'workload.run', path: `${ns}/web` })
+    await send(peers[0]!, { type: 'workload.run', path: `${ns}/client` })
+    const endpoint = await until('the client\'s connection has its endpoint', async () => {
+      const d = await peers[0]!.client.request<Describe>(`runnable/${ns}/client`, { type: 'runnable.describe' })
+      return d.connections?.[0]?.endpoint
+    }, 120_000, 100)
+    const before = await until(`a fetch through ${endpoint} is answered`, async () => await fetchOnce(endpoint), 120_000, 100)
+    const web = (await send<PsRow[]>(peers[0]!, { type: 'workload.ps' })).find(r => r.instance === `${ns}/web`)
+    const victim = peers.find(p => p.name === web?.peerName)
+    if (!web || !victim || victim === peers[0]) throw new Error(`the web server runs on ${web?.peerName ?? 'no peer'}, not on a server peer`)
+    // a machine that died: its monkd and its workloads (process groups led by monkd's children)
+    const groups = childrenOf(victim.child.pid!)
+    victim.child.kill('SIGKILL')
+    for (const g of groups) { try { process.kill(-g, 'SIGKILL') } catch { /* gone */ } }
+    const t0 = performance.now()
+    while (performance.now() - t0 < 60_000) {
+      const body = await fetchOnce(endpoint)
+      if (body !== undefined && body !== before) {
+        const ms = performance.now() - t0
+        const now = (await send<PsRow[]>(peers[0]!, { type: 'workload.ps' })).find(r => r.instance === `${ns}/web`)
+        console.log(`  process N=${n} kill re-route trial ${t}: killed ${victim.name}; a fetch through ${endpoint} was answered by ${now?.peerName ?? '?'} after ${ms.toFixed(0)} ms`)
+        return ms
+      }
+      await new Promise(resolve => setTimeout(resolve, 20))
+    }
+    throw new Error(`no fetch through ${endpoint} was answered within 60 s of the kill`)
+  } finally {
+    for (const p of peers) p.child.kill('SIGKILL')
+    try { execFileSync('pkill', ['-KILL', '-f', `${base}/`]) } catch { /* none left */ }
+    rmSync(base, { recursive: true, force: true })
+  }
+}
+
 const rows: Array<Record<string, unknown>> = []
 for (const fault of faults) {
   for (const runtime of runtimes) {
@@ -209,6 +309,13 @@ for (const fault of faults) {
       const scaled: number[] = []
       for (let t = 0; t < trials; t++) scaled.push(await scaledTrial(runtime, fault, n, t))
       rows.push({ runtime, fault, peers: n, workload: `scaled x${n}`, instances: n, failover_ms_p50: Math.round(pct(scaled, 0.5) ?? NaN), failover_ms_p99: Math.round(pct(scaled, 0.99) ?? NaN), samples: scaled.length })
+    }
+    if (fault !== 'kill' || runtime !== 'process' || process.argv.includes('--no-reroute')) continue
+    // the overlay: a consumer's next fetch through the same endpoint after the server's peer died
+    for (const n of sizes) {
+      const rerouted: number[] = []
+      for (let t = 0; t < trials; t++) rerouted.push(await rerouteTrial(n, t))
+      rows.push({ runtime, fault, peers: n, workload: 'connection re-route', instances: 1, failover_ms_p50: Math.round(pct(rerouted, 0.5) ?? NaN), failover_ms_p99: Math.round(pct(rerouted, 0.99) ?? NaN), samples: rerouted.length })
     }
   }
 }

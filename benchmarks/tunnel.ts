@@ -79,7 +79,7 @@ try {
     children.push(net.spawn(A, SSHD, ['-D', '-e', '-f', cfg], { stdio: ['ignore', 'ignore', openSync(join(base, 'sshd.log'), 'w')] }))
     children.push(net.spawn(B, 'ssh', ['-N', '-i', key, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'ExitOnForwardFailure=yes', '-L', '127.0.0.1:19000:127.0.0.1:9000', '-L', '127.0.0.1:19001:127.0.0.1:9001', `root@${A.ip}`], { stdio: ['ignore', 'ignore', openSync(join(base, 'ssh.log'), 'w')] }))
     let up = false
-    for (let i = 0; i < 40 && !up; i++) {
+    for (let i = 0; i < 120 && !up; i++) { // up to 30 s: sshd and ssh start slowly on a loaded machine
       await new Promise(resolve => setTimeout(resolve, 250))
       up = net.run(B, 'bash', ['-c', 'exec 3<>/dev/tcp/127.0.0.1/19001']).status === 0
     }

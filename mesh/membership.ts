@@ -98,6 +98,13 @@ export class Membership {
     this.unsubscribe.push(connections.onDialFailed(peer => {
       if (this.swim.state(peer) === 'alive') this.call(now => { this.swim.hint(peer, now) })
     }))
+    // a connection with a peer held dead: tell it now, so it refutes (swim.contact)
+    const onConnect = (e: CustomEvent<{ toString: () => string }>): void => {
+      const peer = e.detail.toString()
+      if (this.swim.state(peer) === 'dead') this.call(now => { this.swim.contact(peer, now) })
+    }
+    node.addEventListener('peer:connect', onConnect)
+    this.unsubscribe.push(() => { node.removeEventListener('peer:connect', onConnect) })
     this.unsubscribe.push(replica.onChange('peer/', () => { this.refreshMembers() }))
     this.refreshMembers()
     this.schedule()

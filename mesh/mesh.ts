@@ -14,7 +14,7 @@ import { HlcClock, type Hlc } from './hlc.js'
 import { Liveness, type DownReason, type PeerState } from './liveness.js'
 import { Membership } from './membership.js'
 import { swimConfig } from './swim.js'
-import { createNode, evictedConnections, type MeshNode } from './node.js'
+import { createNode, evictedConnections, openStream, type MeshNode } from './node.js'
 import { Replica, type ChangeListener } from './replica.js'
 import { Rpc, type RequestHandler } from './rpc.js'
 import { screenSynced } from './screen.js'
@@ -22,6 +22,7 @@ import { EntrySigner, EntryVerifier } from './signing.js'
 import { Store } from './store.js'
 import { AntiEntropy } from './sync.js'
 import { TombstoneCollector } from './tombstones.js'
+import { acceptStream, openWithHead, type ByteStream } from './streams.js'
 import { Tunnels, type TunnelAuthorizer, type TunnelEndpoint, type TunnelRoute } from './tunnel.js'
 import { guardClock, type ClockGuard } from './clock-guard.js'
 import type { Entry } from './entry.js'
@@ -457,6 +458,30 @@ export class Mesh {
     this.checkRunning()
     return await this.tunnels.listen(opts)
   }
+
+  // ---- extra streams (streams.ts) ----
+
+  /** Serves `protocol`: each inbound stream's head goes to `decide` (see acceptStream). */
+  async serveStreams (protocol: string, decide: (peer: string, head: unknown) => Promise<{ accept: (s: ByteStream) => Promise<void> } | { code: string, message: string }>): Promise<void> {
+    this.checkRunning()
+    const timeoutMs = this.p.config.connDialTimeoutMs + this.p.config.requestTimeoutMs
+    await this.p.node.handle(protocol, ({ stream, connection }) => {
+      const peer = connection.remotePeer.toString()
+      void acceptStream(stream, timeoutMs, async head => await decide(peer, head))
+    }, { maxInboundStreams: 256 })
+  }
+
+  /** Opens a stream to `peer` on `protocol` with `head`; resolves once the peer accepted it. */
+  async openStream (peer: string, protocol: string, head: unknown): Promise<ByteStream> {
+    this.checkRunning()
+    const signal = AbortSignal.timeout(this.p.config.connDialTimeoutMs + this.p.config.requestTimeoutMs)
+    await this.pool.need(peer, { signal })
+    const stream = await openStream(this.p.node, peer, protocol, { signal })
+    return await openWithHead(stream, head, signal)
+  }
+
+  /** Marks the connection to `peer` used (a long session keeps it from the idle close). */
+  touch (peer: string): void { this.pool.touch(peer) }
 
   // ---- cluster ----
 

@@ -40,6 +40,10 @@ export async function createNode (init: NodeInit): Promise<MeshNode> {
       // off: every connection would send a ping each 30 s in both directions. A dead or silent
       // peer is found by membership's probes, and an idle connection is closed by the pool
       enableKeepAlive: false,
+      // a frame (12-byte header + data) fits one Noise message (65535 bytes less the 16-byte tag):
+      // the default 64 KiB frame went out as two Noise messages, two pnet chunks and two socket
+      // writes, the second of 29 bytes (seen with strace on a tunnel transfer)
+      maxMessageSize: 65535 - 16,
     })],
     // private network: the handshake fails (or times out) for anyone without the cluster key
     connectionProtector: preSharedKey({ psk: swarmKey(init.clusterKey) }),

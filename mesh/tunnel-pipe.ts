@@ -11,6 +11,8 @@ const HEAD_MAX = 4096
 const TOUCH_EVERY_MS = 5000
 /** Bytes read from a socket ahead of the stream: a few yamux frames in flight, bounded memory per tunnel. */
 const QUEUE_BYTES = 512 * 1024
+/** Most queued chunks sent as one write (socket reads are at most 64 KiB each). */
+const MAX_BATCH = 16
 
 export type Chunk = Uint8Array | { subarray(): Uint8Array }
 const bytesOf = (c: Chunk): Uint8Array => c instanceof Uint8Array ? c : c.subarray()
@@ -77,7 +79,10 @@ export function writer (stream: Stream): Writer {
   async function * source (): AsyncGenerator<Uint8Array> {
     for (;;) {
       while (queue.length) {
-        const b = queue.shift()!
+        // everything queued goes as one write: yamux cuts it into full frames, each one Noise
+        // message and one socket write, instead of a short frame after every socket chunk
+        const n = Math.min(queue.length, MAX_BATCH)
+        const b = n === 1 ? queue.shift()! : Buffer.concat(queue.splice(0, n))
         queued -= b.length
         if (queued <= QUEUE_BYTES) room?.()
         yield b

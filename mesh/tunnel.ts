@@ -16,6 +16,7 @@ import type { Stream } from '@libp2p/interface'
 import { frame } from './framing.js'
 import { openHead, pipe, pipeSockets, readFrame, writer, type Chunk } from './tunnel-pipe.js'
 import { openStream, type MeshNode } from './node.js'
+import { widenWindow } from './yamux-window.js'
 
 /** What an opener asks for: consumer instance, target instance and the target's service name. */
 export interface TunnelRequest { consumer: string, target: string, service: string }
@@ -76,6 +77,8 @@ export interface TunnelInit {
 
 /** How often a live tunnel marks its connection as used. */
 const TOUCH_EVERY_MS = 5000
+/** Receive window of a tunnel's stream, each way (yamux-window.ts widenWindow). */
+const TUNNEL_WINDOW = 4 * 1024 * 1024
 
 /** A local TCP endpoint on the consumer's peer. */
 export class TunnelEndpoint {
@@ -182,6 +185,7 @@ export class Tunnels {
     try {
       await this.init.connect(peer, signal)
       stream = await openStream(this.init.node, peer, this.init.protocol, { signal })
+      widenWindow(stream, TUNNEL_WINDOW)
       const head = await openHead(stream, r.request, signal)
       if (head[0] !== 0) throw new Error(`refused by peer ${peer}: ${String(head[1] ?? 'no reason')}`)
     } catch (err) {
@@ -236,6 +240,7 @@ export class Tunnels {
       return
     }
     upstream.on('error', () => {})
+    widenWindow(stream, TUNNEL_WINDOW)
     write.push(frame(encode([0])))
     this.server.served++
     this.server.active++

@@ -28,3 +28,18 @@ export function deferWindowUpdates (): void {
     send.call(this)
   }
 }
+
+/**
+ * Grows one stream's receive window to `bytes` and grants the difference to the sender at once.
+ * Bulk streams (tunnels) use it: with keep-alive off yamux never measures the RTT, so its
+ * auto-tuning never grows a window past the initial 256 KiB, and a sender can have only that much
+ * in flight per round trip through both peers' pipelines. Control streams keep the small window.
+ * The receiver buffers at most `bytes` of this stream when its reader is slow.
+ */
+export function widenWindow (stream: unknown, bytes: number): void {
+  if (!(stream instanceof YamuxStream)) return
+  const s = stream as unknown as WindowState
+  if (s.recvWindow >= bytes) return
+  s.recvWindow = bytes
+  stream.sendWindowUpdate()
+}

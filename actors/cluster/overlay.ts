@@ -13,6 +13,7 @@ import type { ConnectionInfo } from '../messages/workload.js'
 import { unitHash } from '../rendezvous.js'
 import { decodeStatus, decodeTpl, keys, specOf, statusesOf, wantAt } from '../state.js'
 import { isObj } from '../values.js'
+import { isInstanceAddress } from '../runnable/ports.js'
 
 /** Where consumers reach their endpoints: loopback, which processes and host-network containers share with monkd. */
 export const ENDPOINT_HOST = '127.0.0.1'
@@ -116,7 +117,7 @@ export class Overlay {
       const target = e.key.slice('status/'.length, cut)
       if (peer !== this.mesh.peerId && !alive.has(peer)) continue
       const request: TunnelRequest = { consumer, target, service }
-      if (peer === this.mesh.peerId) return { local: { host: ENDPOINT_HOST, port: svc.port }, request }
+      if (peer === this.mesh.peerId) return { local: { host: reachAt(svc.host), port: svc.port }, request }
       return { peer, request }
     }
     throw new Error(`connection ${conn.name} of ${consumer}: ${conn.target} is not running${conn.service ? ` with service "${conn.service}"` : ''} on any live peer`)
@@ -128,7 +129,7 @@ export class Overlay {
     const st = decodeStatus(this.mesh.get(keys.status(req.target, me)))
     const svc = st?.state === 'running' ? st.services[req.service] : undefined
     if (!svc) return { refuse: `${req.target} does not run service "${req.service}" on peer ${me}` }
-    if (svc.published === true) return { host: ENDPOINT_HOST, port: svc.port }
+    if (svc.published === true) return { host: reachAt(svc.host), port: svc.port }
     // the opener must run the consumer: its claim key can only be written by that peer
     if (this.mesh.get(keys.claim(req.consumer, peer)) === undefined) return { refuse: `peer ${peer} does not run ${req.consumer}` }
     const want = wantAt(k => this.mesh.get(k), req.consumer)
@@ -136,7 +137,7 @@ export class Overlay {
     const conns = tpl ? Object.values(specOf(tpl).connections) : []
     const named = conns.some(c => (c.target === req.target || req.target.startsWith(`${c.target}#`)) && (c.service === '' || c.service === req.service))
     if (!named) return { refuse: `${req.consumer} has no connection to ${req.target} service "${req.service}"` }
-    return { host: ENDPOINT_HOST, port: svc.port }
+    return { host: reachAt(svc.host), port: svc.port }
   }
 
   /** Closes endpoints of instances no longer here; publishes figures when they changed. */
@@ -160,6 +161,11 @@ export class Overlay {
     this.published = text
     await this.mesh.announce({ connections, tunnels }).catch(err => { this.log.warn({ err }, 'could not publish tunnel figures') })
   }
+}
+
+/** Where this peer connects to a service of its own: the instance's own loopback address (isolation, runnable/ports.ts), else the peer's loopback. */
+function reachAt (host: string | undefined): string {
+  return isInstanceAddress(host) ? host! : ENDPOINT_HOST
 }
 
 function row (name: string, target: string, host: string, port: number, s: EndpointStats): ConnectionRow {

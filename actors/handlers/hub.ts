@@ -41,6 +41,14 @@ export async function requestSync (mesh: Mesh, clock: Scheduler, names: string[]
   }
 }
 
+/** The error of a hub template's kit at its source's last commit (the template is then its kit's previous version). */
+export function kitProblem (mesh: Mesh, k: HubKit): string | undefined {
+  const st = decodeStatus(mesh.get(hubKeys.status(k.source)))
+  const b = st?.broken.find(x => x.kit === (k.kit || '.'))
+  if (!st || !b) return undefined
+  return `kit ${b.kit} of ${k.source} has errors at commit ${st.commit?.slice(0, 12) ?? '?'} (${b.error}); this is its version from commit ${k.commit.slice(0, 12)}`
+}
+
 const metaRow = (t: TplRecord, k: HubKit | undefined, changed?: boolean): TemplateRow => {
   const md = t.value.metadata
   const mdObj = md !== null && typeof md === 'object' && !Array.isArray(md) ? md as Record<string, unknown> : {}

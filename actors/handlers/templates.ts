@@ -10,7 +10,7 @@ import { decodeSource, hubKeys } from '../hub/records.js'
 import { composeTemplates, currentTpls, defKey, encodeDef, priorDefs } from '../templates.js'
 import { hubDefsFor, localNamespaces, resolveTemplate } from '../hub/lookup.js'
 import type { HubSyncer } from '../hub/syncer.js'
-import { allTemplates, hubHandlers } from './hub.js'
+import { allTemplates, hubHandlers, kitProblem } from './hub.js'
 import { WorkloadError } from './workloads.js'
 
 const shape = (d: Diagnostic): Diagnostic => ({ code: d.code, message: d.message, file: d.file, line: d.line, column: d.column })
@@ -46,7 +46,8 @@ export function templateHandlers (mesh: Mesh, clock: Scheduler, syncer?: HubSync
       const h = r.hub
       if (!h) return Promise.resolve({ ...r.tpl, repo: r.tpl.repo ?? 'local' })
       const src = decodeSource(mesh.get(hubKeys.source(h.source)))
-      return Promise.resolve({ ...r.tpl, repo: h.source, commit: h.commit, file: h.file, line: h.line, ...(src ? { url: src.url } : {}), version: h.meta.version, tags: h.meta.tags, description: h.meta.description })
+      const problem = kitProblem(mesh, h)
+      return Promise.resolve({ ...r.tpl, repo: h.source, commit: h.commit, file: h.file, line: h.line, ...(src ? { url: src.url } : {}), version: h.meta.version, tags: h.meta.tags, description: h.meta.description, ...(problem !== undefined ? { problem } : {}) })
     },
   }
 }

@@ -4,6 +4,7 @@
 // answers from the local replica.
 import { buildScope, missingRequired } from '../../grammar/monkscript/variables.js'
 import type { Mesh } from '../../mesh/mesh.js'
+import type { Value } from '../../mesh/value.js'
 import type { InstanceViews } from '../cluster/views.js'
 import type { Scheduler } from '../kit/clock.js'
 import type { Handlers, HandlerContext } from '../messages/index.js'
@@ -133,9 +134,40 @@ class Workloads {
     }
     const more = skipped.length ? { skipped } : {}
     if (o.dryRun === true) return { instances: list.map(l => l.instance), plan, ...more }
-    for (const [instance, w] of wants) await this.mesh.put(keys.want(instance), encodeWant(w))
-    for (const [instance, a] of applied) await this.mesh.put(appliedKey(instance), encodeApplied(a))
+    await this.commitRun(wants, applied)
     return { instances: this.expand(wants), ...more }
+  }
+
+  /**
+   * Writes the `applied/` records, then the `want/` records (a want is what starts work, so it goes
+   * last). When a write fails (a full disk), the records this call already wrote are put back, so a run
+   * that answers an error starts nothing; what cannot be put back makes the error say so (status 500:
+   * the outcome is unknown to the caller).
+   */
+  private async commitRun (wants: ReadonlyArray<[string, WantRecord]>, applied: ReadonlyArray<[string, Applied]>): Promise<void> {
+    const writes: Array<[string, Value]> = [
+      ...applied.map(([instance, a]): [string, Value] => [appliedKey(instance), encodeApplied(a)]),
+      ...wants.map(([instance, w]): [string, Value] => [keys.want(instance), encodeWant(w)]),
+    ]
+    const done: Array<[string, Value | undefined]> = []
+    for (const [key, value] of writes) {
+      const before = this.mesh.get(key)
+      try {
+        await this.mesh.put(key, value)
+      } catch (err) {
+        // a failed write leaves no trace (mesh.write persists first); undo the ones before it
+        const stuck: string[] = []
+        for (const [k, v] of done.reverse()) {
+          try {
+            if (v === undefined) await this.mesh.delete(k)
+            else await this.mesh.put(k, v)
+          } catch { stuck.push(k) }
+        }
+        if (stuck.length === 0) throw err
+        throw Object.assign(new WorkloadError('partly-applied', `${(err as Error).message}; written before the failure and not put back: ${stuck.join(', ')} (run again, or stop the instance)`), { status: 500 })
+      }
+      done.push([key, before])
+    }
   }
 
   /** Instance keys of the wants: a scaled runnable's replicas (what a waited request watches). */

@@ -1,23 +1,28 @@
 // Compiling one fetched hub source with the MonkScript loader into hub template records: every
 // template with its definition (to compose local loads on top), its resolved record (to run and
 // dump), its kit's metadata, and a content hash. Against the previous records it tells what to
-// write (new or changed hash), what to delete (gone from the repository) and what to keep (its
-// file does not compile at this commit: the previous version stays, the error goes to the status).
+// write (new or changed hash), what to delete (gone from the repository) and what to keep: a kit
+// with any error at this commit (a file that does not compile, a record beyond the mesh's entry
+// limit, or a parent in such a kit) keeps all its templates at their previous version, and the
+// error goes to the source's status.
 import { createHash } from 'node:crypto'
 import { checkScript } from '../../grammar/arrow/index.js'
-import { isMap, loadPaths, type Diagnostic, type MapValue } from '../../grammar/monkscript/index.js'
+import { isMap, loadPaths, type MapValue } from '../../grammar/monkscript/index.js'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import type { FileSource } from '../../grammar/monkscript/index.js'
 import type { TplDef } from '../templates.js'
 import type { TplRecord } from '../state.js'
-import type { HubKit, KitMeta } from './records.js'
+import { defaults as meshDefaults } from '../../mesh/defaults.js'
+import { entrySize } from '../../mesh/codec.js'
+import { signatureBytes } from '../../mesh/signing.js'
+import { encodeKit, hubKeys, type HubKit, type KitMeta } from './records.js'
 
 export interface CompiledSource {
   /** Records to write: new or changed (by content hash). */
   write: HubKit[]
   /** Template paths to delete: no longer in the repository. */
   remove: string[]
-  /** Kits with errors at this commit (their templates keep their previous version, or are not served). */
+  /** Kits with errors at this commit: all their templates keep their previous version (or are not served). */
   broken: Array<{ kit: string, error: string }>
   kits: number
   templates: number
@@ -29,6 +34,13 @@ const diskSource: FileSource = {
   readFile (p) { try { return readFileSync(p, 'utf8') } catch { return undefined } },
   listDir (p) { try { return readdirSync(p).sort() } catch { return undefined } },
   kind (p) { try { const st = statSync(p); return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : undefined } catch { return undefined } },
+}
+
+const kib = (n: number): number => Math.ceil(n / 1024)
+
+/** Bytes the record takes as a replica entry (key, HLC, value and the writer's signature). */
+function recordSize (key: string, rec: HubKit): number {
+  return entrySize({ key, hlc: { wall: Date.now(), counter: 0xffff, peer: 'x'.repeat(64) }, value: encodeKit(rec) }) + signatureBytes + 2
 }
 
 const hashOf = (x: unknown): string => createHash('sha256').update(JSON.stringify(x)).digest('hex').slice(0, 32)
@@ -52,7 +64,7 @@ function metaOf (value: MapValue, manifest: Record<string, string[]> | undefined
  * Compiles the checkout `dir` of source `source` at `commit`. `previous` holds the source's current
  * records by template path. Throws NoKitsError when the repository holds no template at all.
  */
-export function compileSource (source: string, dir: string, commit: string, previous: ReadonlyMap<string, HubKit>, now: number): CompiledSource {
+export function compileSource (source: string, dir: string, commit: string, previous: ReadonlyMap<string, Pick<HubKit, 'hash' | 'kit'>>, now: number, maxRecordBytes: number = meshDefaults.maxEntryBytes): CompiledSource {
   const result = loadPaths([dir], { source: diskSource, repo: source, checkScript })
   const rel = (f: string): string => f.startsWith(dir + '/') ? f.slice(dir.length + 1) : f
   const manifestDirs = result.manifests.map(m => ({ dir: rel(m.file).replace(/\/?MANIFEST$/, ''), meta: m.meta }))
@@ -68,44 +80,62 @@ export function compileSource (source: string, dir: string, commit: string, prev
     const first = result.errors[0]
     throw new NoKitsError(`the repository holds no kit (no MANIFEST or YAML file with a namespace)${first ? `; first error: ${rel(first.file)}:${first.line}:${first.column}: ${first.message}` : ''}`)
   }
-  // Errors: by template (the diagnostic names its node) or, when it names none, by file.
-  const byNode = new Map<string, Diagnostic>()
-  const byFile = new Map<string, Diagnostic>()
-  for (const d of result.errors) {
-    if (d.node !== undefined) { if (!byNode.has(d.node)) byNode.set(d.node, d) } else if (!byFile.has(d.file)) byFile.set(d.file, d)
-  }
+  // A kit with any error keeps all its templates at their previous version (or serves none).
   const brokenKits = new Map<string, string>()
   for (const d of result.errors) {
     const k = kitOf(d.file).dir
     if (!brokenKits.has(k)) brokenKits.set(k, `${rel(d.file)}:${d.line}:${d.column}: ${d.message}`)
   }
-  const write: HubKit[] = []
-  const seen = new Set<string>()
-  let served = 0
-  const kits = new Set<string>()
-  const brokenFiles = new Set([...byFile.keys()].map(rel))
+  // Every template compiled, with its encoded size: one beyond the mesh's entry limit breaks its kit.
+  const candidates: Array<{ rec: HubKit, chain: string[] }> = []
+  const kitOfPath = new Map<string, string>()
   for (const node of result.nodes.values()) {
     if (node.repo !== source) continue
-    seen.add(node.path)
-    const r = result.resolve(node.path)
-    const err = byNode.get(node.path) ?? byFile.get(node.pos.file) ?? r?.chain.map(p => byNode.get(p)).find(x => x !== undefined)
-    if (!r || err !== undefined) continue
     const kit = kitOf(node.pos.file)
-    kits.add(kit.dir)
-    served++
+    kitOfPath.set(node.path, kit.dir)
+    const r = result.resolve(node.path)
+    if (!r) {
+      if (!brokenKits.has(kit.dir)) brokenKits.set(kit.dir, `${rel(node.pos.file)}:${node.pos.line}:${node.pos.column}: ${node.path} does not resolve`)
+      continue
+    }
     const file = `${source}:${rel(node.pos.file)}`
     const def: TplDef = { path: node.path, namespace: node.namespace, name: node.name, repo: source, pos: { file, line: node.pos.line, column: node.pos.column }, value: node.value, locs: node.locs }
     const tpl: TplRecord = { path: node.path, kind: node.kind, value: r.value, members: result.membersOf(node.path), groups: result.groupsOf(node.path), chain: r.chain, file, loadedAt: now }
     const meta = metaOf(r.value, kit.meta)
     const hash = hashOf({ def, tpl: { ...tpl, loadedAt: 0 }, meta, kit: kit.dir })
-    const before = previous.get(node.path)
-    if (before?.hash === hash) continue
-    write.push({ source, kit: kit.dir, commit, hash, file: rel(node.pos.file), line: node.pos.line, def, tpl, meta })
+    const rec: HubKit = { source, kit: kit.dir, commit, hash, file: rel(node.pos.file), line: node.pos.line, def, tpl, meta }
+    const size = recordSize(hubKeys.kit(source, node.path), rec)
+    if (size > maxRecordBytes && !brokenKits.has(kit.dir)) {
+      brokenKits.set(kit.dir, `${rel(node.pos.file)}:${node.pos.line}:${node.pos.column}: the compiled record of ${node.path} is ${kib(size)} KiB, more than the mesh's entry limit of ${kib(maxRecordBytes)} KiB`)
+    }
+    candidates.push({ rec, chain: r.chain })
   }
-  // Gone from the repository: deleted, unless its file is still there but broken (then it stays).
+  // A kit that inherits from a broken kit keeps its previous version too (until nothing changes).
+  for (let more = true; more;) {
+    more = false
+    for (const { rec, chain } of candidates) {
+      if (brokenKits.has(rec.kit)) continue
+      const via = chain.find(p => { const k = kitOfPath.get(p); return k !== undefined && k !== rec.kit && brokenKits.has(k) })
+      if (via === undefined) continue
+      brokenKits.set(rec.kit, `${rec.file}:${rec.line}: ${rec.def.path} inherits ${via} from kit ${kitOfPath.get(via) || '.'}, which has errors`)
+      more = true
+    }
+  }
+  const write: HubKit[] = []
+  const seen = new Set<string>()
+  let served = 0
+  const kits = new Set<string>()
+  for (const { rec } of candidates) {
+    seen.add(rec.def.path)
+    if (brokenKits.has(rec.kit)) continue
+    kits.add(rec.kit)
+    served++
+    if (previous.get(rec.def.path)?.hash !== rec.hash) write.push(rec)
+  }
+  // Gone from the repository: deleted, unless its kit is broken at this commit (then it stays).
   const remove: string[] = []
   for (const [path, k] of previous) {
-    if (!seen.has(path) && !brokenFiles.has(k.file)) remove.push(path)
+    if (!seen.has(path) && !brokenKits.has(k.kit) && !brokenKits.has(kitOfPath.get(path) ?? k.kit)) remove.push(path)
   }
   return { write, remove, broken: [...brokenKits].map(([kit, error]) => ({ kit: kit || '.', error })), kits: kits.size, templates: served }
 }

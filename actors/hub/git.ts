@@ -1,6 +1,6 @@
 // Fetching one hub source with the git CLI: a shallow fetch (depth 1) of the ref into a working
-// copy kept under the peer's home, watched for size (a huge repository is stopped, with a message)
-// and time. Any URL git can fetch counts, and so does a local path.
+// copy kept under the peer's home, watched for size and file count (a huge repository is stopped,
+// with a message) and time. Any URL git can fetch counts, and so does a local path.
 import { spawn } from 'node:child_process'
 import { mkdirSync, readdirSync, lstatSync, rmSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
@@ -10,9 +10,11 @@ export interface FetchLimits {
   maxBytes: number
   /** Longest fetch, ms. */
   timeoutMs: number
+  /** Most files in the checked-out tree. */
+  maxFiles: number
 }
 
-export const defaultLimits: FetchLimits = { maxBytes: 256 << 20, timeoutMs: 120_000 }
+export const defaultLimits: FetchLimits = { maxBytes: 256 << 20, timeoutMs: 120_000, maxFiles: 20_000 }
 
 export class FetchError extends Error {
   override readonly name = 'FetchError'
@@ -71,7 +73,8 @@ function reason (r: Ran): string {
  * Fetches `ref` (default: the remote's HEAD) of `url` into `dir` (created; its previous content is
  * the previous fetch) and checks it out. Returns the commit. Throws FetchError with git's reason.
  */
-export async function fetchSource (url: string, ref: string | null, dir: string, limits: FetchLimits = defaultLimits): Promise<string> {
+export async function fetchSource (url: string, ref: string | null, dir: string, given: Partial<FetchLimits> = {}): Promise<string> {
+  const limits: FetchLimits = { ...defaultLimits, ...given }
   mkdirSync(dir, { recursive: true })
   if (!existsSync(join(dir, '.git'))) {
     const init = await git(['init', '-q'], dir)
@@ -93,6 +96,13 @@ export async function fetchSource (url: string, ref: string | null, dir: string,
   const head = await git(['rev-parse', 'HEAD'], dir)
   const commit = head.out.trim()
   if (head.code !== 0 || !/^[0-9a-f]{40,64}$/.test(commit)) throw new FetchError(`cannot read the fetched commit of ${url}: ${reason(head)}`)
+  const files = await git(['ls-files', '-z'], dir)
+  const count = files.out.split('\0').filter(Boolean).length
+  if (files.code !== 0) throw new FetchError(`cannot list the files of ${url}: ${reason(files)}`)
+  if (count > limits.maxFiles) {
+    rmSync(dir, { recursive: true, force: true })
+    throw new FetchError(`the repository has ${count} files, more than the hub's limit of ${limits.maxFiles}`)
+  }
   const size = dirSize(dir)
   if (size > limits.maxBytes) {
     rmSync(dir, { recursive: true, force: true })

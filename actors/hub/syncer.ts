@@ -8,10 +8,9 @@ import type { Mesh } from '../../mesh/mesh.js'
 import type { Logger, Scheduler, Timer } from '../kit/index.js'
 import { rendezvousScore } from '../rendezvous.js'
 import { isObj } from '../values.js'
-import { compileSource } from './compile.js'
-import { defaultLimits, fetchSource, type FetchLimits } from './git.js'
-import { hubKits, hubSources } from './lookup.js'
-import { decodeSource, decodeStatus, defaultSources, encodeKit, encodeSource, encodeStatus, hubKeys, type HubKit, type HubSource, type HubStatus } from './records.js'
+import { defaultHubLimits, runSyncJob, type HubLimits } from './job.js'
+import { hubSources } from './lookup.js'
+import { decodeSource, decodeStatus, defaultSources, encodeSource, encodeStatus, hubKeys, type HubSource, type HubStatus } from './records.js'
 
 export interface HubOptions {
   /** Where working copies are kept (`<home>/hub/<source>`). */
@@ -20,7 +19,8 @@ export interface HubOptions {
   autoupdateMs: number
   /** Write the default monk-io sources into a cluster that never had them. */
   defaults: boolean
-  limits?: FetchLimits
+  /** Fetch and compile limits (size, files, time, memory, record size); the defaults otherwise. */
+  limits?: Partial<HubLimits>
 }
 
 /** Hub records written at once (see sync). */
@@ -34,6 +34,8 @@ export class HubSyncer {
   private readonly queue = new Set<string>()
   private running = false
   private stopped = false
+  /** Stops a sync's child process when the syncer stops. */
+  private readonly abort = new AbortController()
 
   constructor (private readonly mesh: Mesh, private readonly clock: Scheduler, private readonly log: Logger, private readonly o: HubOptions) {}
 
@@ -58,6 +60,7 @@ export class HubSyncer {
 
   stop (): void {
     this.stopped = true
+    this.abort.abort()
     for (const t of this.timers) t.cancel()
     for (const u of this.unsubscribe) u()
   }
@@ -113,23 +116,24 @@ export class HubSyncer {
     const started = this.clock.now()
     let st: HubStatus
     try {
-      const commit = await fetchSource(src.url, src.ref, join(this.o.home, 'hub', src.name), this.o.limits ?? defaultLimits)
-      const fetchedAt = this.clock.now()
-      const previous = new Map<string, HubKit>(hubKits(this.mesh, src.name).map(k => [k.def.path, k]))
-      const c = compileSource(src.name, join(this.o.home, 'hub', src.name), commit, previous, this.clock.now())
-      const compiledAt = this.clock.now()
+      // fetched and compiled in a worker thread: this thread only writes what it hands back
+      const previous = this.mesh.scan(hubKeys.kitPrefix(src.name)).flatMap(e => isObj(e.value) && typeof e.value.hash === 'string'
+        ? [[e.key.slice(hubKeys.kitPrefix(src.name).length), { hash: e.value.hash, kit: typeof e.value.kit === 'string' ? e.value.kit : '' }] as [string, { hash: string, kit: string }]]
+        : [])
+      const c = await runSyncJob({ source: src.name, url: src.url, ref: src.ref, dir: join(this.o.home, 'hub', src.name), previous, now: started, limits: { ...defaultHubLimits, ...this.o.limits } }, { signal: this.abort.signal })
+      const commit = c.commit
       // the source may have been removed while it was fetched
-      if (decodeSource(this.mesh.get(hubKeys.source(src.name))) === undefined) return
+      if (this.stopped || decodeSource(this.mesh.get(hubKeys.source(src.name))) === undefined) return
       // written in concurrent chunks: each write is fsynced, and the store commits concurrent writes together
-      for (let i = 0; i < c.write.length; i += WRITE_CHUNK) await Promise.all(c.write.slice(i, i + WRITE_CHUNK).map(k => this.mesh.put(hubKeys.kit(src.name, k.def.path), encodeKit(k))))
+      for (let i = 0; i < c.write.length; i += WRITE_CHUNK) await Promise.all(c.write.slice(i, i + WRITE_CHUNK).map(k => this.mesh.put(hubKeys.kit(src.name, k.path), k.value)))
       for (let i = 0; i < c.remove.length; i += WRITE_CHUNK) await Promise.all(c.remove.slice(i, i + WRITE_CHUNK).map(p => this.mesh.delete(hubKeys.kit(src.name, p))))
       st = { commit, kits: c.kits, templates: c.templates, syncedAt: this.clock.now(), triedAt: started, error: null, broken: c.broken, handled: asked, by: this.mesh.peerId, written: c.write.length, deleted: c.remove.length }
-      this.log.info({ source: src.name, commit, written: c.write.length, deleted: c.remove.length, fetchMs: fetchedAt - started, compileMs: compiledAt - fetchedAt, ms: this.clock.now() - started }, `hub source ${src.name} synced at ${commit.slice(0, 12)}`)
+      this.log.info({ source: src.name, commit, written: c.write.length, deleted: c.remove.length, broken: c.broken.length, fetchMs: c.fetchMs, compileMs: c.compileMs, ms: this.clock.now() - started }, `hub source ${src.name} synced at ${commit.slice(0, 12)}`)
     } catch (err) {
       const error = (err as Error).message
       st = { commit: before?.commit ?? null, kits: before?.kits ?? 0, templates: before?.templates ?? 0, syncedAt: before?.syncedAt ?? null, triedAt: started, error, broken: before?.broken ?? [], handled: asked, by: this.mesh.peerId, written: 0, deleted: 0 }
       // said once: the same error again is not logged again (hub ls shows it)
-      if (before?.error !== error) this.log.warn({ source: src.name }, `hub source ${src.name}: ${error}`)
+      if (!this.stopped && before?.error !== error) this.log.warn({ source: src.name }, `hub source ${src.name}: ${error}`)
     }
     if (this.stopped || decodeSource(this.mesh.get(hubKeys.source(src.name))) === undefined) return
     await this.mesh.put(hubKeys.status(src.name), encodeStatus(st))

@@ -5,6 +5,11 @@
 // the owner's loopback, so only the p2p port has to be open between machines.
 // Before anything starts, the host ports are checked against the other instances of this peer, so
 // two instances of one kit either get distinct host ports or a clear conflict error.
+// Isolation (process runtime): a TCP service that is neither published nor given a `host-port` is
+// reached only through connections, so it gets an address of its instance's own on loopback
+// (127.x.y.z from the instance's name, in the workload's MONK_SERVICE_HOST). Instances of one kit
+// then listen on the same port side by side, each on its own address, without a conflict.
+import { createHash } from 'node:crypto'
 import { toPlain, truthy, type ArrowValue } from '../../grammar/arrow/index.js'
 import type { ServiceDecl } from '../../grammar/monkscript/runnable-spec.js'
 import type { ScopeVars } from '../../grammar/monkscript/variables.js'
@@ -21,10 +26,12 @@ export interface Binding {
   hostPort: number
   protocol: 'tcp' | 'udp'
   publish: boolean
+  /** The instance's own loopback address the service is reached on (isolation, see above); undefined: the peer's. */
+  host?: string
 }
 
 /** Evaluates the services of a runnable into host bindings; `warn` gets what cannot be honoured. */
-export async function bindings (services: readonly ServiceDecl[], firstContainer: string, vars: ScopeVars, evaluate: (v: unknown, vars: ScopeVars) => Promise<unknown>, kind: RuntimeKind, warn: (field: string, message: string) => void): Promise<Binding[]> {
+export async function bindings (services: readonly ServiceDecl[], firstContainer: string, vars: ScopeVars, evaluate: (v: unknown, vars: ScopeVars) => Promise<unknown>, kind: RuntimeKind, warn: (field: string, message: string) => void, instance?: string): Promise<Binding[]> {
   const out: Binding[] = []
   for (const s of services) {
     const field = `services.${s.name}`
@@ -44,9 +51,30 @@ export async function bindings (services: readonly ServiceDecl[], firstContainer
       warn(`${field}.host-port`, `host port ${hostPort} cannot be mapped to port ${port} by the process runtime (a process listens on its own port): the service is reached on ${port}`)
       hostPort = port
     }
-    out.push({ service: s.name, container: s.container ?? firstContainer, port, hostPort, protocol, publish })
+    const own = instance !== undefined && kind === 'process' && protocol === 'tcp' && !publish && (hpV === null || hpV === undefined || hpV === '')
+    out.push({ service: s.name, container: s.container ?? firstContainer, port, hostPort, protocol, publish, ...(own ? { host: instanceAddress(instance) } : {}) })
   }
   return out
+}
+
+/**
+ * The loopback address of an instance's own (process runtime, isolation): 127.a.b.c from a hash of
+ * its name, outside 127.0.0.0/16 (127.0.0.1 is the peer's) and never a .0 or .255 last octet.
+ * Linux routes all of 127.0.0.0/8 to the loopback interface, so nothing has to be configured.
+ */
+export function instanceAddress (instance: string): string {
+  const h = createHash('sha256').update(instance).digest()
+  return `127.${1 + (h[0]! % 254)}.${h[1]!}.${1 + (h[2]! % 254)}`
+}
+
+/** An address of an instance's own (see instanceAddress), not the peer's loopback or cluster address. */
+export function isInstanceAddress (host: string | undefined): boolean {
+  return host !== undefined && host.startsWith('127.') && !host.startsWith('127.0.')
+}
+
+/** Two bindings of one port clash unless each is on an address of its own instance, and they differ. */
+function clash (a: string | undefined, b: string | undefined): boolean {
+  return !(isInstanceAddress(a) && isInstanceAddress(b) && a !== b)
 }
 
 function portNumber (v: unknown, field: string): number {
@@ -71,20 +99,27 @@ export const LOOPBACK = '127.0.0.1'
 
 /** Host ports held on this peer while instances start (the replica catches up after). */
 export class HostPorts {
-  private readonly held = new Map<string, { instance: string, service: string }>()
+  private readonly held = new Map<string, Array<{ instance: string, service: string, host?: string }>>()
 
   /** Holds `list` for `instance` (replacing what it held); throws when another instance holds one. */
   claim (instance: string, list: readonly Binding[]): void {
     for (const b of list) {
-      const h = this.held.get(`${b.protocol}/${b.hostPort}`)
-      if (h && h.instance !== instance) throw conflict(instance, b, h.instance, h.service)
+      const h = this.held.get(`${b.protocol}/${b.hostPort}`)?.find(x => x.instance !== instance && clash(x.host, b.host))
+      if (h) throw conflict(instance, b, h.instance, h.service)
     }
     this.release(instance)
-    for (const b of list) this.held.set(`${b.protocol}/${b.hostPort}`, { instance, service: b.service })
+    for (const b of list) {
+      const k = `${b.protocol}/${b.hostPort}`
+      this.held.set(k, [...this.held.get(k) ?? [], { instance, service: b.service, ...(b.host !== undefined ? { host: b.host } : {}) }])
+    }
   }
 
   release (instance: string): void {
-    for (const [k, h] of this.held) if (h.instance === instance) this.held.delete(k)
+    for (const [k, hs] of this.held) {
+      const left = hs.filter(h => h.instance !== instance)
+      if (left.length) this.held.set(k, left)
+      else this.held.delete(k)
+    }
   }
 }
 
@@ -101,7 +136,7 @@ export function checkReplica (instance: string, me: string, list: readonly Bindi
     const st = decodeStatus(e.value)
     if (!st || st.state === 'stopped') continue
     for (const [service, svc] of Object.entries(st.services)) {
-      const b = list.find(x => x.hostPort === svc.port && (svc.protocol === undefined || svc.protocol === x.protocol))
+      const b = list.find(x => x.hostPort === svc.port && (svc.protocol === undefined || svc.protocol === x.protocol) && clash(svc.host, x.host))
       if (b) throw conflict(instance, b, other, service)
     }
   }

@@ -61,6 +61,8 @@ export async function startContainers (ctx: InstanceContext, want: WantRecord, s
     }
     for (const n of built.notes) ctx.d.log.warn({ instance: ctx.instance, container: decl.name, field: n.field }, `${ctx.instance}/${decl.name}: ${n.field} ${n.reason}`)
     spec.env = { ...env, ...spec.env, MONK_ROOTFS: rt.kind === 'process' ? rootOf(decl.name) : '' }
+    // where the process listens for its unpublished services (ports.ts, isolation); the peer's loopback otherwise
+    if (rt.kind === 'process') spec.env.MONK_SERVICE_HOST = binds.find(b => b.container === decl.name && b.host !== undefined)?.host ?? LOOPBACK
     for (const e of environment) if (typeof e === 'string' && e.includes('=')) spec.env[e.slice(0, e.indexOf('='))] = e.slice(e.indexOf('=') + 1)
     if (!spec.restart || spec.restart.name === 'no') spec.restart = fields.restart === undefined ? { name: 'always' } : spec.restart
     const own = containerFiles(fields.files, decl.name).map(f => ({
@@ -145,7 +147,7 @@ export async function checkLive (ctx: InstanceContext, want: WantRecord): Promis
 
 /** The host bindings of the instance's services (evaluated); see ports.ts. */
 async function serviceBindings (ctx: InstanceContext, t: Template, vars: ScopeVars, warn: (field: string, message: string) => void): Promise<Binding[]> {
-  return await bindings(t.spec.services, t.spec.containers[0]?.name ?? '', vars, evaluateValue as (v: unknown, vars: ScopeVars) => Promise<unknown>, ctx.d.runtime.kind, warn)
+  return await bindings(t.spec.services, t.spec.containers[0]?.name ?? '', vars, evaluateValue as (v: unknown, vars: ScopeVars) => Promise<unknown>, ctx.d.runtime.kind, warn, ctx.instance)
 }
 
 /**
@@ -158,7 +160,7 @@ export async function services (ctx: InstanceContext, want: WantRecord): Promise
   if (t.spec.services.length === 0) return out
   const vars = ctx.vars(want, t, runnableHost(ctx, t))
   const host = ctx.d.hostOf(ctx.d.peerId)
-  for (const b of await serviceBindings(ctx, t, vars, () => {})) out[b.service] = { host: b.publish ? host : LOOPBACK, port: b.hostPort, protocol: b.protocol, ...(b.publish ? { published: true } : {}) }
+  for (const b of await serviceBindings(ctx, t, vars, () => {})) out[b.service] = { host: b.host ?? (b.publish ? host : LOOPBACK), port: b.hostPort, protocol: b.protocol, ...(b.publish ? { published: true } : {}) }
   // a `custom` service with a port (a data endpoint) is still reachable by its connections
   for (const s of t.spec.services) {
     if (s.name in out) continue

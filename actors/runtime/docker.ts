@@ -13,10 +13,11 @@ import { FrameDemuxer, LineSplitter, demuxBuffer, splitTimestamp } from './lines
 import type { StdStream } from './lines.js'
 import type {
   ContainerInfo, ContainerSpec, ContainerState, ContainerSummary, CreateResult, EnsureImageResult, ExecOptions, ExecResult,
-  FieldNote, Labels, LogLine, LogOptions, PortMapping, PullProgress, RestartPolicy, Runtime, RuntimeEvent, StopOptions, Stream
+  ExecSession, FieldNote, Labels, LogLine, LogOptions, PortMapping, PullProgress, RestartPolicy, Runtime, RuntimeEvent, SessionOptions, StopOptions, Stream
 } from './runtime.js'
 import { hostNetworkPortNotes } from './spec.js'
 import { EngineEvents } from './docker-events.js'
+import { dockerSession } from './docker-session.js'
 import { NOT_FOUND, UNREACHABLE, dateOrNull, engineMessage, labelFilter, matches, readable, status, type EngineError } from './docker-engine.js'
 
 export interface DockerRuntimeOptions {
@@ -363,6 +364,14 @@ export class DockerRuntime implements Runtime {
     }
     if (exitCode === null) throw new RuntimeError('engine-error', `${NAME}: exec ${cmd.join(' ')} in ${ref} ended without an exit code`, { container: ref })
     return { exitCode, stdout: Buffer.concat(out.stdout).toString('utf8'), stderr: Buffer.concat(out.stderr).toString('utf8') }
+  }
+
+  async session (ref: string, cmd: string[], opts: SessionOptions): Promise<ExecSession> {
+    try {
+      return await dockerSession(this.docker, ref, cmd, opts)
+    } catch (err) {
+      throw this.fail(err, 'exec', ref)
+    }
   }
 
   async events (filter: { labels?: Labels } = {}): Promise<Stream<RuntimeEvent>> {

@@ -13,13 +13,14 @@ import {
 } from './errors.js'
 import { hostNotes, resolveUser, runCommand, switchableIds, workloadEnv } from './process-host.js'
 import { readLogs } from './process-logs.js'
+import { processSession } from './process-session.js'
 import { STDERR_PIPE, STDOUT_PIPE, WORK_DIR } from './process-state.js'
 import type { ProcessRecord } from './process-state.js'
 import { NAME, ProcessSupervisor, matches } from './process-supervisor.js'
 import type { ProcessRuntimeOptions } from './process-supervisor.js'
 import type {
   ContainerInfo, ContainerSpec, ContainerSummary, CreateResult, EnsureImageResult, ExecOptions, ExecResult, Labels,
-  LogLine, LogOptions, Runtime, RuntimeEvent, StopOptions, Stream
+  ExecSession, LogLine, LogOptions, Runtime, RuntimeEvent, SessionOptions, StopOptions, Stream
 } from './runtime.js'
 import { validName } from './spec.js'
 
@@ -179,6 +180,14 @@ export class ProcessRuntime extends ProcessSupervisor implements Runtime {
       ...(opts.stderr ? { stderr: opts.stderr } : {}),
       ...(opts.signal ? { signal: opts.signal } : {})
     })
+  }
+
+  async session (ref: string, cmd: string[], opts: SessionOptions): Promise<ExecSession> {
+    const e = this.entry(ref)
+    if (!e.run) throw new ContainerNotRunningError(NAME, ref, 'exec')
+    if (cmd.length === 0) throw new InvalidSpecError('cmd', 'exec needs a command', { container: ref })
+    const spec = e.rec.spec
+    return await processSession(cmd, { env: workloadEnv(spec), cwd: spec.workdir ?? join(e.dir, WORK_DIR), ids: switchableIds(spec.user) }, opts)
   }
 
   async events (filter: { labels?: Labels } = {}): Promise<Stream<RuntimeEvent>> {

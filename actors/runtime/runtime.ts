@@ -140,6 +140,30 @@ export interface LogOptions {
   since?: Date
 }
 
+/** How an interactive command starts (`monk shell`, `monk exec -it`). */
+export interface SessionOptions {
+  /** A pseudo-terminal: output comes as one stream, Ctrl-C and the window size reach the program. */
+  tty: boolean
+  cols?: number
+  rows?: number
+  /** Added to the container's environment (TERM for a terminal). */
+  env?: Record<string, string>
+}
+
+/** A running interactive command: input in, output out as it comes, its exit code at the end. */
+export interface ExecSession {
+  /** Output as it arrives; with a tty everything comes as stdout. */
+  onOutput: (fn: (stream: 'stdout' | 'stderr', data: Uint8Array) => void) => void
+  write: (data: Uint8Array) => void
+  /** End of input (pipes); a terminal gets ^D from the client instead. */
+  endInput: () => void
+  resize: (cols: number, rows: number) => void
+  /** Its exit code once it ended (128 + n for a signal). */
+  readonly exited: Promise<number>
+  /** Ends it (the client went away). */
+  kill: () => void
+}
+
 export interface ExecOptions {
   /** Added to (and overriding) the container's environment. */
   env?: Record<string, string>
@@ -217,6 +241,8 @@ export interface Runtime {
   logs (ref: string, opts?: LogOptions): Promise<Stream<LogLine>>
   /** Run a command in a running container (`not-running` otherwise) and wait for it. */
   exec (ref: string, cmd: string[], opts?: ExecOptions): Promise<ExecResult>
+  /** Start a command with live input and output (a terminal with `tty`); see ExecSession. */
+  session? (ref: string, cmd: string[], opts: SessionOptions): Promise<ExecSession>
   /** Events of containers carrying all these labels, from now on; resolves once subscribed. */
   events (filter?: { labels?: Labels }): Promise<Stream<RuntimeEvent>>
   /** Release this object's resources (streams, timers) and leave every container as it is, for a new runtime object to adopt. */

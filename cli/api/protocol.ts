@@ -14,6 +14,11 @@ import { SOCKET_NAME } from './defaults.js'
 export const API_VERSION = 'v1'
 export const ACTORS_PREFIX = `/${API_VERSION}/actors/`
 export const PING_PATH = `/${API_VERSION}/ping`
+/** Upgrades (streams both ways): `GET /v1/session/<instance>?start=<json>`, `GET /v1/forward/<instance>?port=N`. */
+export const SESSION_PREFIX = `/${API_VERSION}/session/`
+export const FORWARD_PREFIX = `/${API_VERSION}/forward/`
+/** The `Upgrade:` protocol name of those streams. */
+export const UPGRADE_PROTOCOL = 'monk-stream'
 export const JSON_TYPE = 'application/json'
 export const NDJSON_TYPE = 'application/x-ndjson'
 

@@ -12,7 +12,7 @@ import { CLOSE_GRACE_MS, MAX_BODY_BYTES, TCP_HOST } from './defaults.js'
 import { ApiConfigError, DaemonRunningError } from './errors.js'
 import { MessageError, UnknownMessageError } from '../../actors/messages/decode.js'
 import { isObj } from '../../actors/values.js'
-import { ACTORS_PREFIX, API_VERSION, JSON_TYPE, NDJSON_TYPE, PING_PATH, actorPathOf, type ApiMessage, type ErrorBody, type StreamFrame } from './protocol.js'
+import { ACTORS_PREFIX, API_VERSION, JSON_TYPE, NDJSON_TYPE, PING_PATH, UPGRADE_PROTOCOL, actorPathOf, type ApiMessage, type ErrorBody, type StreamFrame } from './protocol.js'
 import { RouteTable, type Route } from './routes.js'
 import { claimSocketPath } from './socket.js'
 
@@ -44,6 +44,11 @@ export interface ApiServerOptions<M extends ApiMessage = ApiMessage> {
   readonly maxBodyBytes?: number
   /** Extra fields of the GET /v1/ping answer (version, peer id...). */
   readonly info?: Readonly<Record<string, unknown>>
+  /**
+   * Takes over an HTTP upgrade (`Upgrade: monk-stream`) once it is authorised like any request;
+   * without it upgrades get a 404. The handler owns the socket (answer, stream, close).
+   */
+  readonly upgrade?: (req: IncomingMessage, socket: Socket, transport: 'unix' | 'tcp') => void
   /** HTTP status for a handler error code; falls back to the built-in table (see statusForError). */
   readonly statusForCode?: (code: string) => number | undefined
   /**
@@ -205,6 +210,20 @@ export async function startApiServer<M extends ApiMessage = ApiMessage> (opts: A
   for (const s of [unixServer, tcpServer]) {
     s?.on('connection', (sock: Socket) => { sockets.add(sock); sock.once('close', () => sockets.delete(sock)) })
   }
+  const onUpgrade = (transport: 'unix' | 'tcp') => (req: IncomingMessage, socket: Socket, head: Buffer): void => {
+    socket.on('error', () => {})
+    const refuse = (status: number, error: ErrorBody): void => {
+      const body = JSON.stringify({ error })
+      socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 503 ? 'Service Unavailable' : 'Not Found'}\r\ncontent-type: ${JSON_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+    }
+    if (transport === 'tcp' && !authorised(req.headers.authorization, tokenDigest!)) return refuse(401, { code: 'unauthorized', message: 'the TCP control API needs header Authorization: Bearer <token>' })
+    if (stopping) return refuse(503, { code: 'daemon-stopping', message: 'monkd is stopping' })
+    if (!opts.upgrade || String(req.headers.upgrade ?? '').toLowerCase() !== UPGRADE_PROTOCOL) return refuse(404, { code: 'not-found', message: `no upgrade to ${String(req.headers.upgrade ?? '')} at ${(req.url ?? '/').split('?')[0]!}` })
+    if (head.length) socket.unshift(head)
+    opts.upgrade(req, socket, transport)
+  }
+  unixServer.on('upgrade', onUpgrade('unix'))
+  tcpServer?.on('upgrade', onUpgrade('tcp'))
 
   await claimSocketPath(opts.socketPath)
   await listenUnix(unixServer, opts.socketPath)

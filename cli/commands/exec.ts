@@ -1,7 +1,7 @@
 // `monk exec PATH -- CMD...` runs one command in a container of an instance (on whichever peer runs
-// it); `monk shell PATH` is a line-by-line shell on top of it. The control API carries no stdin
-// (one request, one reply), so the shell runs each line as its own `sh -c` and remembers only the
-// working directory between lines; programs that read input see none.
+// it). With -t, and for `monk shell` on a terminal, the command runs on a remote terminal streamed
+// both ways (attach.ts). Otherwise one request carries the whole input (`exec -i`), and `monk shell`
+// fed by a pipe runs each line as its own `sh -c`, remembering the working directory between lines.
 import type { Command } from 'commander'
 import { CliError, exitCodes, printJson } from '../output.js'
 import { requirePath, runnableActor, session, type Session } from './session.js'
@@ -51,9 +51,15 @@ export function splitShellOutput (stdout: string): { text: string, cwd: string |
 }
 
 /** The action of `monk exec` (its flags are in registry.ts). */
-export async function exec (path: string, cmdArgs: string[], opts: { container?: string, interactive?: boolean }, cmd: Command): Promise<void> {
+export async function exec (path: string, cmdArgs: string[], opts: { container?: string, interactive?: boolean, tty?: boolean }, cmd: Command): Promise<void> {
   const s = session(cmd)
   const p = requirePath(path)
+  if (opts.tty === true) {
+    if (s.json) throw new CliError('bad-flag', 'exec -t streams a terminal; it has no --output json', exitCodes.usage)
+    const { attach } = await import('./attach.js')
+    process.exitCode = await attach(s, p, { cmd: cmdArgs, container: opts.container, tty: true, input: opts.interactive === true })
+    return
+  }
   const input = opts.interactive === true ? await readStdin() : undefined
   const r = await execOnce(s, p, cmdArgs, opts.container, input)
   if (s.json) printJson(r)
@@ -72,6 +78,12 @@ export async function shell (path: string, opts: { container?: string, shell: st
   const s = session(cmd)
   const p = requirePath(path)
   if (s.json) throw new CliError('bad-flag', 'monk shell is interactive; use monk exec --output json for scripts', exitCodes.usage)
+  if (process.stdin.isTTY) {
+    // a terminal: one shell on a remote terminal, its exit code is ours
+    const { attach } = await import('./attach.js')
+    process.exitCode = await attach(s, p, { cmd: [opts.shell], container: opts.container, tty: true, input: true })
+    return
+  }
   await execOnce(s, p, [opts.shell, '-c', 'true'], opts.container) // fail early (not found, daemon down)
   const { createInterface } = await import('node:readline')
   const tty = Boolean(process.stdin.isTTY)

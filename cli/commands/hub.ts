@@ -18,7 +18,7 @@ const ago = (at: number | null): string => {
 function printRows (s: Session, rows: HubRow[]): void {
   s.print(table(['NAME', 'COMMIT', 'KITS', 'TEMPLATES', 'LAST SYNC', 'ERROR', 'URL'], rows.map(r => [
     r.name, r.commit?.slice(0, 12) ?? '-', String(r.kits), String(r.templates), ago(r.syncedAt),
-    r.error ?? (r.broken.length ? `${r.broken.length} kit(s) with errors (their broken templates keep their previous version, or are not served)` : ''), `${r.url}${r.ref !== null ? ` @${r.ref}` : ''}`,
+    r.error ?? (r.broken.length ? `${r.broken.length} kit(s) with errors (each keeps its previous version, or is not served)` : ''), `${r.url}${r.ref !== null ? ` @${r.ref}` : ''}`,
   ])))
   for (const r of rows) {
     for (const b of r.broken.slice(0, SHOW_BROKEN)) s.print(`  ${r.name}: ${b.kit}: ${b.error}`)

@@ -163,17 +163,26 @@ export function registerCommands (program: Command): void {
     .argument('<path>', 'instance, e.g. ns/app')
     .argument('<cmd...>', 'command and arguments')
     .option('-c, --container <name>', 'which container (default: the first)')
-    .option('-i, --interactive', 'pass this command\'s standard input to the command (read whole, at most 1 MiB): echo x | monk exec -i PATH -- cat')
+    .option('-i, --interactive', 'pass this command\'s standard input to the command (read whole, at most 1 MiB, unless -t): echo x | monk exec -i PATH -- cat')
+    .option('-t, --tty', 'run it on a terminal, streamed both ways (with -i: keys, Ctrl-C and window size reach it; its exit code is monk\'s): monk exec -it PATH -- sh')
     // `monk exec ns/app ls -la`: commander takes -la for an option of exec; say how to pass it on
     .configureOutput({ outputError: (text, write) => write(/unknown option/.test(text) ? `${text.trimEnd()}\nhint: put -- before the command so its options reach it: monk exec PATH -- CMD ARGS...\n` : text) })
     .action(lazy(() => import('./exec.js'), m => m.exec))
 
   program.command('shell')
-    .description('a shell in a workload\'s container: each line runs as its own sh -c (no stdin; cd is remembered)')
+    .description('an interactive shell in a workload\'s container on a terminal (exit N ends it with status N); with piped input, each line runs as its own sh -c')
     .argument('<path>', 'instance, e.g. ns/app')
     .option('-c, --container <name>', 'which container (default: the first)')
-    .option('-b, --shell <path>', 'the shell to run lines with', '/bin/sh')
+    .option('-b, --shell <path>', 'the shell to run', '/bin/sh')
     .action(lazy(() => import('./exec.js'), m => m.shell))
+
+  // port-forward.ts
+  program.command('port-forward')
+    .description('forward a local port (127.0.0.1) to a workload\'s port on whichever peer runs it; follows a failover')
+    .argument('<path>', 'instance, e.g. ns/app')
+    .argument('<ports>', '[LOCAL:]REMOTE, e.g. 8080 or 9000:8080 (LOCAL 0: any free port)')
+    .option('--address <ip>', 'the local address to listen on', '127.0.0.1')
+    .action(lazy(() => import('./port-forward.js'), m => m.portForward))
 
   // do.ts
   program.command('do')

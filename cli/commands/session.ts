@@ -37,6 +37,8 @@ export interface Session {
   request: Request
   /** A streamed reply (logs --follow, a waited run); errors as for request. */
   stream: Stream
+  /** An upgraded stream (shell, port-forward) at `urlPath`; errors as for request. */
+  upgrade: (urlPath: string) => Promise<import('../api/upgrade-client.js').Upgraded>
   /** Resolves if monkd answers its ping; rejects with a CliError (`daemon-down`) otherwise. */
   ping: (opts?: RequestOptions) => Promise<Record<string, unknown>>
   /** Data for humans on stdout (never with --output json). */
@@ -85,6 +87,14 @@ export function session (cmd: Command): Session {
       const c = await getClient()
       try {
         yield * c.stream<never>(path, message, opts)
+      } catch (e) {
+        throw cliErrorOf(refused(e))
+      }
+    },
+    async upgrade (urlPath: string) {
+      const { openUpgrade } = await import('../api/upgrade-client.js')
+      try {
+        return await openUpgrade(address?.kind === 'tcp' ? { host: address.host, port: address.port, token: apiToken(g.tokenFile) } : { socketPath: address?.path ?? socket }, urlPath)
       } catch (e) {
         throw cliErrorOf(refused(e))
       }

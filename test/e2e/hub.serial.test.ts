@@ -1,7 +1,8 @@
 // Monk Hub end to end: three real monkd peers (process runtime, the built `monk`), one hub source
 // holding the public corpus (a git repository built here from ../shared/corpus, served by
 // `git daemon` on 127.0.0.1). Every peer dumps, describes and searches hub kits with nothing
-// loaded; a local kit inherits a hub kit; a commit and `hub sync` reach every peer and rewrite only
+// loaded; a local kit inherits a hub kit. The issue names mongodb/mongodb and postgresql/db, which
+// the public corpus does not hold: memcached/memcached and redis/redis stand in for them; a commit and `hub sync` reach every peer and rewrite only
 // that kit's records; after the fetching peer is SIGKILLed the others keep answering and another
 // peer takes the next sync.
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -48,7 +49,7 @@ const dumpOn = async (p: E2ePeer, path: string): Promise<string> => {
   return r.code === 0 ? r.out : ''
 }
 
-H('hub add on one peer; every peer dumps, describes and searches hub kits with no local load', async () => {
+H('hub add on one peer; every peer dumps, describes and searches hub kits with no local load (stand-in: info memcached/memcached, as the public corpus has no mongodb/mongodb)', async () => {
   if (!haveCorpus) { console.log('skipped: ../shared/corpus is absent'); return }
   const [a] = peers
   const r = await a!.monk('--output', 'json', 'hub', 'add', 'corpus', server!.url('corpus'))
@@ -81,7 +82,7 @@ H('hub add on one peer; every peer dumps, describes and searches hub kits with n
   assert.is((await a!.json<Row[]>('list', '--repo', 'local')).length, 0)
 })
 
-H('a local kit inherits a hub kit: it loads, resolves and lists as local', async () => {
+H('a local kit inherits a hub kit: it loads, resolves and lists as local (stand-in: redis/redis, as the public corpus has no postgresql/db)', async () => {
   if (!haveCorpus) return
   const b = peers[1]!
   const file = join(base, 'mycache.yaml')

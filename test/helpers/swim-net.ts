@@ -60,6 +60,8 @@ export class SwimNet {
 
   /** Drops every message from `a` to `b` (one direction). */
   cutLink (a: string, b: string): void { this.cut.add(`${a}>${b}`) }
+  /** Lets messages from `a` to `b` through again. */
+  mendLink (a: string, b: string): void { this.cut.delete(`${a}>${b}`) }
   pause (id: string): void { this.paused.add(id) }
   resume (id: string): void { this.paused.delete(id) }
   kill (id: string): void { this.killed.add(id) }

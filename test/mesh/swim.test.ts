@@ -321,4 +321,31 @@ Machine('a stale leave record does not mark a peer that came back (alive above t
   assert.is(recordLeft({ addrs: [] }, undefined), false, 'no leftAt: not left')
 })
 
+Machine('a healed partition: a connection with a peer held dead brings both sides back within a second (contact pings carry the verdict)', () => {
+  const heal = (withContact: boolean): number => {
+    const net = new SwimNet(5)
+    net.runUntil(2000)
+    const a = ['n00', 'n03', 'n04']
+    const b = ['n01', 'n02']
+    for (const x of a) for (const y of b) { net.cutLink(x, y); net.cutLink(y, x) }
+    const splitAt = net.now
+    const allDead = (): boolean => a.every(x => b.every(y => net.node(x).state(y) === 'dead' && net.node(y).state(x) === 'dead'))
+    while (!allDead()) {
+      net.runUntil(net.now + 100)
+      assert.ok(net.now - splitAt < 30_000, 'both sides declare the other dead')
+    }
+    for (const x of a) for (const y of b) { net.mendLink(x, y); net.mendLink(y, x) }
+    const healedAt = net.now
+    // the shell dials one peer held down every connDownRetryMs; each side then sees the connection open
+    if (withContact) for (const [i, x] of a.entries()) { const y = b[i % b.length]!; net.node(x).contact(y, net.now); net.node(y).contact(x, net.now) }
+    const allAlive = (): boolean => net.ids.every(x => net.ids.every(y => x === y || net.node(x).state(y) === 'alive'))
+    while (!allAlive() && net.now - healedAt < 60_000) net.runUntil(net.now + 10)
+    return net.now - healedAt
+  }
+  const withContact = heal(true)
+  const without = heal(false)
+  assert.ok(withContact <= 1000, `every member alive everywhere ${withContact} ms after the contacts`)
+  assert.ok(without > withContact, `without contact pings it takes longer (${without} ms): the test measures the mechanism`)
+})
+
 Machine.run()
