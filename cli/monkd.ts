@@ -16,6 +16,7 @@ import { startMesh, type Mesh } from '../mesh/mesh.js'
 import { monkdRoutes } from './api/messages.js'
 import { socketPathIn } from './api/protocol.js'
 import { startApiServer } from './api/server.js'
+import { wireGui } from './api/gui-wire.js'
 import { operatorUpgrade } from './operator-upgrade.js'
 import { FAULT_FLAG, faultInjection, faultRoute, type FaultMessage } from './fault.js'
 import type { Request } from '../actors/messages/index.js'
@@ -125,6 +126,7 @@ async function main (): Promise<void> {
   const shutdown = async (why: string): Promise<void> => {
     if (stopping) return
     stopping = true
+    gui.close()
     await api.close().catch(() => {})
     // Leaving a cluster hands this peer's work to the others; alone, containers stay for the next start to adopt.
     const others = mesh.alive().filter(id => id !== peer.id).length
@@ -139,7 +141,9 @@ async function main (): Promise<void> {
     process.exit(0)
   }
   const dispatch = peerDispatch(peer, { status: () => ({ version, home: o.home }), stop: () => { void shutdown('daemon.stop') }, cloud: { manager: cloud, mesh } })
-  const api = await startApiServer<Request | FaultMessage>({ socketPath: socketPathIn(o.home), routes: [...monkdRoutes(), faultRoute], dispatch: o.fault.wrap(dispatch, mesh), logger: log, upgrade: operatorUpgrade(peer.operator, log), info: { peerId: peer.id, version, name }, ...(o.api ? { tcp: o.api } : {}) })
+  // the web UI (monk gui) on the same listeners and token; it records actions run through the API
+  const gui = wireGui<Request | FaultMessage>(mesh, o.fault.wrap(dispatch, mesh), err => log.warn({ err }, 'web UI: the dashboard state failed'))
+  const api = await startApiServer<Request | FaultMessage>({ socketPath: socketPathIn(o.home), routes: [...monkdRoutes(), faultRoute], dispatch: gui.dispatch, extra: (req, res, ctx) => gui.server.handle(req, res, ctx), logger: log, upgrade: operatorUpgrade(peer.operator, log), info: { peerId: peer.id, version, name, ...(o.api ? { apiPort: o.api.port } : {}) }, ...(o.api ? { tcp: o.api } : {}) })
   process.on('SIGTERM', () => { void shutdown('SIGTERM') })
   process.on('SIGINT', () => { void shutdown('SIGINT') })
   log.info({ peer: peer.id, cluster: mesh.clusterId, socket: api.socketPath, addrs: mesh.addresses() }, `monkd ${name} ready`)

@@ -32,5 +32,14 @@ for (const f of walk(join(root, 'grammar')).filter(f => /\.generated\.(js|d\.ts)
   const text = readFileSync(bin, 'utf8')
   writeFileSync(bin, text.replace(/^#!.*\n/, `#!/usr/bin/env -S node ${MONKD_NODE_FLAGS.join(' ')}\n`))
 }
+// the web UI (monk gui): its sources and the UI library as npm ships it built, so monkd serves
+// every file from dist/ui with no CDN (cli/api/gui-assets.ts)
+{
+  const { vendorFiles } = await import(join(root, 'dist/cli/api/gui-assets.js'))
+  const out = join(root, 'dist/ui')
+  mkdirSync(join(out, 'vendor'), { recursive: true })
+  for (const f of readdirSync(join(root, 'ui'))) copyFileSync(join(root, 'ui', f), join(out, f))
+  for (const [name, text] of Object.entries(vendorFiles())) writeFileSync(join(out, 'vendor', name), text)
+}
 for (const bin of ['dist/cli/monk.js', 'dist/cli/monkd.js']) if (existsSync(join(root, bin))) chmodSync(join(root, bin), 0o755)
 console.log('build: dist/ ready')

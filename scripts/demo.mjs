@@ -29,11 +29,11 @@ delete env.MONK_HOME
 function say (text) { process.stdout.write(`\n${bold('▶ ' + text)}\n`) }
 
 /** Runs `monk --home HOME ARGS` from the sources, output shown; fails the demo unless allowed. */
-function monk (peer, args, { allowFail = false, quiet = false } = {}) {
+function monk (peer, args, { allowFail = false, quiet = false, input } = {}) {
   const shown = args.map(a => a.length > 40 ? a.slice(0, 12) + '…' : a).join(' ')
-  if (!quiet) process.stdout.write(`  $ monk ${shown}\n`)
+  if (!quiet) process.stdout.write(`  $ ${input !== undefined ? 'echo $TOKEN | ' : ''}monk ${shown}\n`)
   const r = spawnSync(process.execPath, ['--import', tsx, '--import', poly, join(root, 'cli/monk.ts'), '--home', peer.home, ...args], {
-    cwd: root, env, stdio: quiet ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', 'inherit'], encoding: 'utf8',
+    cwd: root, env, stdio: [input !== undefined ? 'pipe' : 'ignore', quiet ? 'pipe' : 'inherit', quiet ? 'pipe' : 'inherit'], encoding: 'utf8', ...(input !== undefined ? { input } : {}),
   })
   if (r.status !== 0 && !allowFail) throw new Error(`monk ${shown} failed (exit ${r.status})${quiet ? `: ${r.stderr}${r.stdout}` : ''}`)
   return r
@@ -252,7 +252,7 @@ async function main () {
     process.stdout.write(`  join token: ${token.slice(0, 24)}… (secret: it holds the cluster key)\n`)
 
     say('beta and gamma join with the token')
-    for (const p of peers.slice(1)) monk(p, ['cluster', 'join', token, ...daemonFlags, '--name', p.name])
+    for (const p of peers.slice(1)) monk(p, ['cluster', 'join', '--join-file', '-', ...daemonFlags, '--name', p.name], { input: `${token}\n` })
     monk(cli, ['cluster', 'peers'])
     for (const row of monkJson(cli, ['cluster', 'peers'])) { const p = peers.find(x => x.name === row.name); if (p) p.id = row.id }
 

@@ -51,6 +51,11 @@ export interface ApiServerOptions<M extends ApiMessage = ApiMessage> {
   readonly upgrade?: (req: IncomingMessage, socket: Socket, transport: 'unix' | 'tcp') => void
   /** HTTP status for a handler error code; falls back to the built-in table (see statusForError). */
   readonly statusForCode?: (code: string) => number | undefined
+  /**
+   * Endpoints beside the actor API (the web UI, gui.ts): called first with whether the request
+   * carries the token (always true on the unix socket); resolves true when it answered.
+   */
+  readonly extra?: (req: IncomingMessage, res: ServerResponse, ctx: { readonly transport: 'unix' | 'tcp', readonly authorised: boolean }) => boolean | Promise<boolean>
 }
 
 export interface ApiServer {
@@ -96,7 +101,9 @@ export async function startApiServer<M extends ApiMessage = ApiMessage> (opts: A
   }
 
   async function handle (req: IncomingMessage, res: ServerResponse, transport: 'unix' | 'tcp'): Promise<void> {
-    if (transport === 'tcp' && !authorised(req.headers.authorization, tokenDigest!)) {
+    const authed = transport === 'unix' || authorised(req.headers.authorization, tokenDigest!)
+    if (opts.extra && await opts.extra(req, res, { transport, authorised: authed })) return
+    if (!authed) {
       res.setHeader('www-authenticate', 'Bearer')
       return sendError(res, 401, { code: 'unauthorized', message: 'the TCP control API needs header Authorization: Bearer <token>' })
     }

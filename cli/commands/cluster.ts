@@ -102,7 +102,7 @@ export async function create (_opts: unknown, cmd: Command): Promise<void> {
   const t = await tokenOf(s)
   if (s.json) { printJson({ token: t }); return }
   s.print(t)
-  s.note('Cluster ready. On another machine: monk cluster join TOKEN (keep the token secret: it is the cluster key)')
+  s.note('Cluster ready. On another machine: monk cluster join --join-file FILE (a 0600 file holding this token), or MONK_JOIN_TOKEN=... monk cluster join, or pipe it: monk cluster token | ssh HOST monk cluster join --join-file - (keep the token secret: it is the cluster key)')
 }
 
 /** The action of `monk cluster token` (its flags are in registry.ts). */
@@ -114,8 +114,14 @@ export async function token (opts: { role?: string, uses?: string, ttl?: string 
 }
 
 /** The action of `monk cluster join` (its flags are in registry.ts). */
-export async function join (joinToken: string, flags: DaemonFlags & { timeout: string }, cmd: Command): Promise<void> {
+export async function join (positional: string | undefined, flags: DaemonFlags & { timeout: string, joinFile?: string }, cmd: Command): Promise<void> {
   const s = session(cmd)
+  const { joinTokenFrom } = await import('../join-token.js')
+  let from
+  try { from = joinTokenFrom({ flag: positional, flagName: 'monk cluster join TOKEN', file: flags.joinFile, env: process.env.MONK_JOIN_TOKEN }) } catch (e) { throw new CliError('bad-token', (e as Error).message, exitCodes.usage) }
+  for (const w of from.warnings) process.stderr.write(`monk: warning: ${w}\n`)
+  if (from.token === undefined) throw new CliError('bad-token', 'monk cluster join needs the join token (monk cluster token on a member): --join-file FILE (mode 0600), --join-file - to read it from standard input, or the MONK_JOIN_TOKEN variable', exitCodes.usage)
+  const joinToken = from.token
   const timeoutS = Number(flags.timeout)
   if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new CliError('bad-flag', `--timeout wants seconds, got "${flags.timeout}"`, exitCodes.usage)
   const wanted = await clusterOfToken(joinToken)
@@ -128,9 +134,9 @@ export async function join (joinToken: string, flags: DaemonFlags & { timeout: s
     return
   }
   if (current !== undefined) {
-    throw new CliError('other-cluster', `this peer (home ${s.home}) belongs to cluster ${current}, and monkd keeps one cluster per home, so it cannot switch to cluster ${wanted} in place: leave first with monk cluster exit, or join from a new home: monk --home DIR cluster join TOKEN`)
+    throw new CliError('other-cluster', `this peer (home ${s.home}) belongs to cluster ${current}, and monkd keeps one cluster per home, so it cannot switch to cluster ${wanted} in place: leave first with monk cluster exit, or join from a new home: monk --home DIR cluster join --join-file FILE`)
   }
-  const { timeout: _t, ...daemonFlags } = flags
+  const { timeout: _t, joinFile: _f, ...daemonFlags } = flags
   const given = daemonArgs(daemonFlags)
   const base = given.length ? given : withoutJoin((await readRecorded(s))?.args ?? [])
   await startDaemon(s, base, { joinToken })

@@ -175,6 +175,7 @@ export async function start (flags: DaemonFlags, cmd: Command): Promise<void> {
     else s.note(`monkd is already running on ${s.socket}`)
     return
   }
+  if (flags.join !== undefined) process.stderr.write('monk: warning: daemon start --join TOKEN puts the cluster key in the process list, where every local user can read it; join with monk cluster join --join-file FILE (or --join-file -, or MONK_JOIN_TOKEN)\n')
   const given = daemonArgs(flags)
   // a file recorded by an older monk may hold --join TOKEN: the home remembers its cluster anyway
   const args = given.length ? given : withoutJoin((await readRecorded(s))?.args ?? [])

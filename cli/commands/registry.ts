@@ -228,8 +228,9 @@ export function registerCommands (program: Command): void {
 
   cluster.command('join')
     .alias('switch')
-    .description('start the local monkd as a member of the cluster of TOKEN (a home of another cluster is refused)')
-    .argument('<token>', 'join token from monk cluster token')
+    .description('start the local monkd as a member of a cluster; the join token (monk cluster token) comes from --join-file FILE, --join-file - (standard input) or $MONK_JOIN_TOKEN (a home of another cluster is refused)')
+    .argument('[token]', 'deprecated (ps shows it to every local user): use --join-file or $MONK_JOIN_TOKEN')
+    .option('--join-file <path>', 'read the join token from this file (mode 0600), or from standard input with -')
     .option('-n, --name <name>', 'peer name')
     .option('-t, --tag <tag>', 'peer tag (repeatable)', collect)
     .option('--p2p-port <port>', 'libp2p TCP port')
@@ -271,7 +272,7 @@ export function registerCommands (program: Command): void {
     .option('-t, --tag <tag>', 'peer tag (repeatable)', collect)
     .option('--p2p-port <port>', 'libp2p TCP port')
     .option('--listen <multiaddr>', 'libp2p listen address')
-    .option('--join <token>', 'join a cluster with this token')
+    .option('--join <token>', 'deprecated (ps shows it): join with monk cluster join --join-file FILE')
     .option('--runtime <kind>', 'container runtime: auto, docker or process')
     .option('--log-level <level>', 'monkd log level')
     .option('--cpu <cores>', 'cores this peer offers to resource requests (default: the machine\'s)')
@@ -288,6 +289,12 @@ export function registerCommands (program: Command): void {
   daemon.command('status')
     .description('whether monkd runs, and where')
     .action(lazy(() => import('./daemon.js'), m => m.status))
+
+  // gui.ts
+  program.command('gui')
+    .description('print the web dashboard\'s URL (monkd serves it on --api-port), or open it with xdg-open')
+    .option('--no-open', 'only print the URL')
+    .action(lazy(() => import('./gui.js'), m => m.gui))
 
   // status.ts
   program.command('status')

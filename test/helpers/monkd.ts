@@ -67,10 +67,16 @@ export async function spawnMonkd (name: string, home: string, args: string[] = [
   child.stdout?.on('data', d => { out += String(d) })
   child.stderr?.on('data', d => { out += String(d) })
   const client = createClient({ socketPath: join(home, 'monkd.sock'), timeoutMs: 30_000 })
-  await until(`monkd ${name} to answer on its socket`, async () => {
-    if (child.exitCode !== null) throw new Error(`monkd ${name} exited with ${child.exitCode}: ${out}`)
-    return await client.ping().then(() => true, () => false)
-  }, 30_000, 100)
+  try {
+    await until(`monkd ${name} to answer on its socket`, async () => {
+      if (child.exitCode !== null) throw new Error(`monkd ${name} exited with ${child.exitCode}: ${out}`)
+      return await client.ping().then(() => true, () => false)
+    }, 30_000, 100)
+  } catch (err) {
+    // the caller never gets the child: do not leave it running (it would keep the test process alive)
+    child.kill('SIGKILL')
+    throw err
+  }
   return { name, home, child, client, output: () => out }
 }
 
