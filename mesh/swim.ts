@@ -25,8 +25,11 @@ import { BroadcastQueue } from './swim-broadcasts.js'
 import { maxUpdatesPerMessage, type SwimMessage, type Update } from './swim-codec.js'
 import type { RingTopology } from './swim-ring.js'
 
-// a member held dead is pinged again at most this often (see pingDead); 10 periods of 500 ms
+// a member held dead is pinged again after this long (see pingDead), then twice as long each time
+// up to deadPingMaxMs: a stale death heals at the first ping, while a member that is really gone
+// costs O(1) pings per minute per peer, not one per 5 s for ever
 const deadPingMs = 5000
+const deadPingMaxMs = 60_000
 // a member held dead that talks to us at its old incarnation is told so at most this often
 const deadTellMs = 1000
 // dead members pinged per period at most: with many dead (a peer that was cut off or starved of
@@ -137,6 +140,8 @@ export class Swim {
   private readonly unheard = new Map<string, number>()
   /** Monotonic ms we last pinged, or told of its death, each member we hold dead. */
   private readonly deadContact = new Map<string, number>()
+  /** Wait before the next dead ping of each member held dead (doubles from deadPingMs). */
+  private readonly deadGap = new Map<string, number>()
   private nextProbeAt: number
   private nextGossipAt = Infinity
   private lastGossipAt = -Infinity
@@ -425,17 +430,18 @@ export class Swim {
 
   /**
    * Pings the members held dead whose last contact is oldest, each at most every `deadPingMs`
-   * (wall time, not stretched), up to `deadPingsPerPeriod` per period. The ping carries the dead
+   * at first (wall time, not stretched; the wait doubles up to 60 s), up to `deadPingsPerPeriod` per period. The ping carries the dead
    * verdict: an alive member refutes, and its ack or refutation brings it back here. One dead
    * member costs a ping every 5 s as before; a view with many stale deaths heals in seconds.
    */
   private pingDead (now: number): void {
     const due = [...this.members]
-      .filter(([id, m]) => m.state === 'dead' && now - (this.deadContact.get(id) ?? -Infinity) >= deadPingMs && !this.probing(id))
+      .filter(([id, m]) => m.state === 'dead' && now - (this.deadContact.get(id) ?? -Infinity) >= (this.deadGap.get(id) ?? deadPingMs) && !this.probing(id))
       .map(([id]) => id)
       .sort((a, b) => (this.deadContact.get(a) ?? -Infinity) - (this.deadContact.get(b) ?? -Infinity))
     for (const id of due.slice(0, deadPingsPerPeriod)) {
       this.deadContact.set(id, now)
+      this.deadGap.set(id, Math.min(deadPingMaxMs, (this.deadGap.get(id) ?? deadPingMs / 2) * 2))
       this.send(id, { type: 'ping', seq: ++this.seq, inc: this.inc, updates: this.replyUpdates(id) })
     }
   }
@@ -640,6 +646,7 @@ export class Swim {
     const wasUp = prev ? prev.up && prev.state !== 'dead' && prev.state !== 'left' : this.init.assumeAlive === true && this.init.topology().ids.has(peer)
     if (prev?.state === 'dead' || prev?.state === 'left') this.goneVersion++
     this.deadContact.delete(peer)
+    this.deadGap.delete(peer)
     this.members.set(peer, { state: 'alive', inc, since: prev?.state === 'alive' || prev?.state === 'suspect' ? prev.since : now, up: true, refused: false, suspicion: undefined })
     this.suspects.delete(peer)
     if (!wasUp) this.init.onEvent({ type: 'up', peer })
