@@ -42,8 +42,8 @@ export const defaults = {
   // ---- anti-entropy ----
   /** Buckets of the digest: 256 × 8-byte hashes = 2 KiB digest, only sent when the 16-byte roots differ. */
   syncBuckets: 256,
-  /** Period of anti-entropy with one random live peer. Repairs lost gossip within seconds; an idle round is one root exchange (~0.5 KB on the wire, both ways), so 5 s costs each peer ~100 B/s whatever the cluster size. */
-  syncIntervalMs: 5000,
+  /** Period of anti-entropy with one random live peer. Repairs lost gossip (rare on a LAN: gossipsub already retries through IHAVE/IWANT) within seconds; an idle round is a new stream and one root exchange (~0.5 KB on the wire, both ways, and the stream negotiation's CPU on both sides), so 10 s costs each peer ~50 B/s whatever the cluster size. memberlist's LAN push-pull runs every 30 s. A peer's first exchange does not wait for it (on contact, mesh.ts). */
+  syncIntervalMs: 10_000,
   /** Random spread of the period (±fraction) so peers do not sync in lock-step. */
   syncJitter: 0.3,
   /** Largest frame on a sync stream; entries are chunked well below it. */
@@ -92,8 +92,8 @@ export const defaults = {
   swimRings: 3,
 
   // ---- connections (dialer.ts; DESIGN §4 "connections are bounded") ----
-  /** Maintenance pass of the connection pool: refill to the target, retry one down peer, close idle connections. */
-  dialIntervalMs: 1000,
+  /** Maintenance pass of the connection pool: refill to the target, retry one down peer, close idle connections. Events (a disconnect, a new peer record) run a pass at once, so the timer is only the backstop: 2 s halves its wake-ups, and matches connDownRetryMs. */
+  dialIntervalMs: 2000,
   /** Connections a peer dials on its own to random members. Gossipsub needs Dlo..Dhi (3..6, node.ts) connected subscribers for its mesh; 6 = Dhi lets our own dials fill the whole mesh, and other peers' dials add about as many inbound ones. */
   connTarget: 6,
   /** Above this many connections, those outside the gossipsub mesh and unused for connIdleMs are closed (oldest use first). Twice the target: with everyone dialing `connTarget`, a peer holds about that many outbound plus as many inbound connections, so closing starts only above what the fill itself produces and does not churn. */

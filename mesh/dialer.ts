@@ -211,7 +211,9 @@ export class Connections {
       }
     }
     // one peer believed down, now and then: a healed partition or a restarted peer comes back
-    if (now - this.lastDownRetry >= this.init.downRetryMs) {
+    // (half a pass of slack: timers fire a little early or late, and with downRetryMs equal to the
+    // pass interval a strict bound would skip every other pass)
+    if (now - this.lastDownRetry >= this.init.downRetryMs - this.init.intervalMs / 2) {
       this.lastDownRetry = now
       const down = [...this.known()].filter(([id, addrs]) => isDown(id) && dialable(id, addrs))
       const pick = down[Math.floor(random.next() * down.length)]

@@ -25,8 +25,17 @@ import { BroadcastQueue } from './swim-broadcasts.js'
 import { maxUpdatesPerMessage, type SwimMessage, type Update } from './swim-codec.js'
 import type { RingTopology } from './swim-ring.js'
 
-// every this many periods, one dead member is pinged (see probeStragglers)
-const deadEvery = 10
+// a member held dead is pinged again after this long (see pingDead), then twice as long each time
+// up to deadPingMaxMs: a stale death heals at the first ping, while a member that is really gone
+// costs O(1) pings per minute per peer, not one per 5 s for ever
+const deadPingMs = 5000
+const deadPingMaxMs = 60_000
+// a member held dead that talks to us at its old incarnation is told so at most this often
+const deadTellMs = 1000
+// dead members pinged per period at most: with many dead (a peer that was cut off or starved of
+// CPU declares most of its view dead), they are all pinged again within a few periods, not one
+// every ten periods (at 50 peers that took minutes, and the views stayed asymmetric meanwhile)
+const deadPingsPerPeriod = 3
 // a member known only from the topology is probed as a straggler after this many periods without
 // news of it: a joiner announces itself, and gossip reaches everyone well before
 const stragglerGracePeriods = 10
@@ -129,7 +138,10 @@ export class Swim {
   private orderAt = 0
   private stragglerAt = 0
   private readonly unheard = new Map<string, number>()
-  private periods = 0
+  /** Monotonic ms we last pinged, or told of its death, each member we hold dead. */
+  private readonly deadContact = new Map<string, number>()
+  /** Wait before the next dead ping of each member held dead (doubles from deadPingMs). */
+  private readonly deadGap = new Map<string, number>()
   private nextProbeAt: number
   private nextGossipAt = Infinity
   private lastGossipAt = -Infinity
@@ -232,7 +244,14 @@ export class Swim {
       if (!m?.suspicion) { this.suspects.delete(id); continue }
       if (due(m.suspicion.deadline())) {
         this.markDead(id, m.inc, m.refused, now)
-        this.enqueue({ kind: 'dead', peer: id, inc: m.inc, from: this.self, refused: m.refused }, now)
+        const verdict: Update = { kind: 'dead', peer: id, inc: m.inc, from: this.self, refused: m.refused }
+        this.enqueue(verdict, now)
+        // the verdict goes to the dead one too: a peer that was only slow or paused reads it when it
+        // runs again and refutes at once (gossip skips members held dead)
+        if (!m.refused) {
+          this.deadContact.set(id, now)
+          this.send(id, { type: 'gossip', seq: 0, inc: this.inc, updates: [verdict] })
+        }
       }
     }
     if (now >= this.nextProbeAt && !this.leaving) {
@@ -285,6 +304,20 @@ export class Swim {
     this.settle(now)
   }
 
+  /**
+   * A transport connection with `peer` opened (either side dialed). One we hold dead (a healed
+   * partition, a peer that was paused, restarted or starved of CPU) is pinged at once with the
+   * verdict, so it refutes or acks within a round trip; waiting for the periodic dead ping kept a
+   * healed 3/2 partition apart for 45–90 s on a loaded host. At most once a second per member.
+   */
+  contact (peer: string, now: number): void {
+    const m = this.members.get(peer)
+    if (peer === this.self || m?.state !== 'dead' || this.leaving || this.probing(peer) || now - (this.deadContact.get(peer) ?? -Infinity) < deadTellMs) return
+    this.deadContact.set(peer, now)
+    this.send(peer, { type: 'ping', seq: ++this.seq, inc: this.inc, updates: this.replyUpdates(peer) })
+    this.settle(now)
+  }
+
   /** `peer` announced a clean leave by other means (its record says so). */
   left (peer: string, now: number): void {
     const m = this.members.get(peer)
@@ -303,18 +336,6 @@ export class Swim {
       p.opening = false
       this.timeProbe(p, now)
     }
-    this.settle(now)
-  }
-
-  /**
-   * A transport connection with `peer` opened (either side dialed). One we hold dead (a healed
-   * partition, a peer that was paused or restarted) is pinged at once with the verdict, so it refutes
-   * within a round trip; waiting for the periodic dead ping (one dead member every `deadEvery`
-   * periods) kept a healed 3/2 partition apart for 45–90 s on a loaded host.
-   */
-  contact (peer: string, now: number): void {
-    if (peer === this.self || this.members.get(peer)?.state !== 'dead' || this.probing(peer)) return
-    this.send(peer, { type: 'ping', seq: ++this.seq, inc: this.inc, updates: this.replyUpdates(peer) })
     this.settle(now)
   }
 
@@ -372,7 +393,9 @@ export class Swim {
    */
   private probeNext (now: number): void {
     const subjects = this.subjects()
-    if (subjects.length === 0) return
+    // with every other member held dead there is no subject, but the dead must still be pinged:
+    // this was how a peer that had declared its whole view dead stayed alone for good
+    if (subjects.length === 0) { if (this.init.assumeAlive !== true) this.probeStragglers(now); else this.pingDead(now); return }
     const key = [...subjects].sort().join(' ')
     if (key !== this.orderKey) {
       this.orderKey = key
@@ -382,13 +405,14 @@ export class Swim {
     const target = this.order[this.orderAt++ % this.order.length]!
     if (!this.probing(target)) this.startProbe(target, 'periodic', now)
     if (this.init.assumeAlive !== true) this.probeStragglers(now)
+    else this.pingDead(now)
   }
 
   /**
    * Backstop of dissemination, one extra probe per period at most: a member only known from the
-   * topology (its record) that no update told us about yet, or, every `deadEvery` periods, a dead
-   * one (memberlist gossips to the dead for a while too): a paused peer that woke up learns it was
-   * declared dead from our ping, and refutes.
+   * topology (its record) that no update told us about yet; then the dead ones (pingDead; memberlist
+   * gossips to the dead for a while too): a paused peer that woke up learns it was declared dead
+   * from our ping, and refutes.
    */
   private probeStragglers (now: number): void {
     const ids = [...this.init.topology().ids]
@@ -401,10 +425,25 @@ export class Swim {
       if (since === undefined) { this.unheard.set(id, now); continue }
       if (now - since >= grace && !this.probing(id)) { this.startProbe(id, 'hint', now); return }
     }
-    if (++this.periods % deadEvery !== 0) return
-    const dead = [...this.members].filter(([, m]) => m.state === 'dead').map(([id]) => id)
-    const pick = dead[Math.floor(this.init.random.next() * dead.length)]
-    if (pick !== undefined && !this.probing(pick)) this.send(pick, { type: 'ping', seq: ++this.seq, inc: this.inc, updates: this.replyUpdates(pick) })
+    this.pingDead(now)
+  }
+
+  /**
+   * Pings the members held dead whose last contact is oldest, each at most every `deadPingMs`
+   * at first (wall time, not stretched; the wait doubles up to 60 s), up to `deadPingsPerPeriod` per period. The ping carries the dead
+   * verdict: an alive member refutes, and its ack or refutation brings it back here. One dead
+   * member costs a ping every 5 s as before; a view with many stale deaths heals in seconds.
+   */
+  private pingDead (now: number): void {
+    const due = [...this.members]
+      .filter(([id, m]) => m.state === 'dead' && now - (this.deadContact.get(id) ?? -Infinity) >= (this.deadGap.get(id) ?? deadPingMs) && !this.probing(id))
+      .map(([id]) => id)
+      .sort((a, b) => (this.deadContact.get(a) ?? -Infinity) - (this.deadContact.get(b) ?? -Infinity))
+    for (const id of due.slice(0, deadPingsPerPeriod)) {
+      this.deadContact.set(id, now)
+      this.deadGap.set(id, Math.min(deadPingMaxMs, (this.deadGap.get(id) ?? deadPingMs / 2) * 2))
+      this.send(id, { type: 'ping', seq: ++this.seq, inc: this.inc, updates: this.replyUpdates(id) })
+    }
   }
 
   private startProbe (target: string, kind: ProbeKind, now: number): void {
@@ -566,6 +605,12 @@ export class Swim {
       if (back) this.sendView(peer)
     } else if (m.state === 'left' && !leaving) {
       this.send(peer, { type: 'gossip', seq: 0, inc: this.inc, updates: [{ kind: 'left', peer, inc: m.inc }] })
+    } else if (m.state === 'dead' && !leaving && now - (this.deadContact.get(peer) ?? -Infinity) >= deadTellMs) {
+      // it talks to us at the incarnation we hold it dead at: it does not know, so nothing would
+      // ever change our view (it does not refute what it never hears, and we do not probe the
+      // dead). Tell it, so it refutes; a ping's ack carries the verdict already
+      this.deadContact.set(peer, now)
+      this.send(peer, { type: 'gossip', seq: 0, inc: this.inc, updates: [{ kind: 'dead', peer, inc: m.inc, from: this.self, refused: m.refused }] })
     }
   }
 
@@ -600,6 +645,8 @@ export class Swim {
     const prev = this.members.get(peer)
     const wasUp = prev ? prev.up && prev.state !== 'dead' && prev.state !== 'left' : this.init.assumeAlive === true && this.init.topology().ids.has(peer)
     if (prev?.state === 'dead' || prev?.state === 'left') this.goneVersion++
+    this.deadContact.delete(peer)
+    this.deadGap.delete(peer)
     this.members.set(peer, { state: 'alive', inc, since: prev?.state === 'alive' || prev?.state === 'suspect' ? prev.since : now, up: true, refused: false, suspicion: undefined })
     this.suspects.delete(peer)
     if (!wasUp) this.init.onEvent({ type: 'up', peer })

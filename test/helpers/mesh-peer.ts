@@ -22,6 +22,7 @@ export type PeerCommand =
   | { id: number; op: 'watch'; prefix: string }
   | { id: number; op: 'alive' }
   | { id: number; op: 'counters' }
+  | { id: number; op: 'peers' }
   | { id: number; op: 'leave' }
   | { id: number; op: 'profile'; ms: number; file: string }
 
@@ -56,6 +57,7 @@ process.on('message', (raw: unknown) => {
     case 'watch': mesh.onChange(cmd.prefix, c => { send({ ev: 'change', key: c.key, at: Date.now(), origin: c.origin }) }); reply(null); break
     case 'alive': reply(mesh.alive()); break
     case 'counters': reply(mesh.counters()); break
+    case 'peers': reply(mesh.peers().map(p => ({ id: p.id, state: p.state, suspect: p.suspect, connected: p.connected, record: p.record !== undefined }))); break
     case 'leave': mesh.leave().then(() => { reply(null); process.exit(0) }, fail); break
     case 'profile': profile(cmd.ms, cmd.file).then(() => reply(null), fail); break
   }
