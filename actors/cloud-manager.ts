@@ -267,7 +267,9 @@ export class CloudManager {
       const rec = decodeProvider(this.o.mesh.get(providerKey(kind)))
       if (!rec || rec.envelopes[this.self] === undefined) continue
       const alive = new Set(this.o.mesh.alive())
-      const firstHolder = Object.keys(rec.envelopes).filter(id => alive.has(id)).sort()[0]
+      // the first live holder that may still hold them: a holder whose operator role was revoked
+      // must not be the one that keeps (or withdraws) the copies, or its own copy stays for good
+      const firstHolder = Object.keys(rec.envelopes).filter(id => alive.has(id) && this.o.mesh.roleOf(id) === 'operator').sort()[0]
       if (firstHolder !== this.self) continue
       const missing = this.credentialPeers().filter(p => rec.envelopes[p.id] === undefined)
       // a grown machine never holds credentials (it could only have got them from an older monk)

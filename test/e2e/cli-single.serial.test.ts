@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Describe, PeerRow, PsRow } from '../../cli/api/messages.js'
+import { parseToken } from '../../mesh/cluster.js'
 import { cleanup, e2eBase, ensureBuilt, monkJs, peerIn, startPeer, until, type E2ePeer } from '../helpers/cli-e2e.js'
 
 const base = e2eBase('single')
@@ -247,11 +248,20 @@ S('cluster new/token/peers/info/peer-tags on a lone peer', async () => {
   const t = await p.json<{ token: string }>('cluster', 'new')
   assert.equal(Object.keys(t), ['token'])
   assert.match(t.token, /^[A-Za-z0-9_-]{40,}$/)
-  assert.equal(await p.json('cluster', 'token'), t)
+  // `cluster token` mints an invite (issue 13): the same cluster, key, addresses and founders as the
+  // token `cluster new` printed, with an invite of its own each time
+  const again = await p.json<{ token: string }>('cluster', 'token')
+  assert.equal(Object.keys(again), ['token'])
+  const first = parseToken(t.token)
+  const second = parseToken(again.token)
+  assert.equal({ ...second, invite: undefined }, { ...first, invite: undefined })
+  assert.ok(second.invite !== undefined && first.invite !== undefined, 'both carry an invite')
+  assert.ok(Buffer.compare(Buffer.from(second.invite!), Buffer.from(first.invite!)) !== 0, 'each token is a new invite')
   const tags = await p.monk('cluster', 'peer-tags', '-t', 'edge,eu')
   assert.is(tags.code, 0, tags.err)
   const peers = await until('the new tags', async () => { const r = await p.json<PeerRow[]>('cluster', 'peers'); return r[0]?.tags.length === 2 ? r : undefined }, 10_000)
-  assert.equal(Object.keys(peers[0]!).sort(), ['addrs', 'alive', 'capacity', 'id', 'name', 'reserved', 'tags'])
+  assert.equal(Object.keys(peers[0]!).sort(), ['addrs', 'alive', 'capacity', 'id', 'name', 'reserved', 'role', 'tags'])
+  assert.is((peers[0] as PeerRow & { role?: string }).role, 'operator', 'the founder of a cluster is an operator')
   // the machine's capacity unless monkd was told otherwise; nothing here requests resources
   assert.equal([Object.keys(peers[0]!.capacity ?? {}).sort(), peers[0]!.reserved], [['cpu', 'memory'], {}])
   assert.ok((peers[0]!.capacity?.['cpu'] ?? 0) >= 1 && (peers[0]!.capacity?.['memory'] ?? 0) > 0)
