@@ -8,6 +8,7 @@ import { Writable } from 'node:stream'
 import { parseArgs } from 'node:util'
 import pino from 'pino'
 import { CloudManager } from '../actors/cloud-manager.js'
+import { SealKey } from '../actors/cloud/credentials.js'
 import { Peer } from '../actors/peer.js'
 import { quantity } from '../grammar/monkscript/runnable-spec.js'
 import { isRuntimeMode, selectRuntime } from '../actors/runtime/select.js'
@@ -113,6 +114,8 @@ async function main (): Promise<void> {
       repair: o.repair, onWarning: (m: string) => { log.warn(m) }, ...o.fault.meshOptions,
       // only founders and peers an operator admitted write anything others apply (mesh/roles.ts)
       admission: true,
+      // opens the cluster keys operators rotate (mesh/rekey.ts); the same key the cloud credentials are sealed to
+      seal: SealKey.open(o.home),
       ...(o.join.token !== undefined ? { token: o.join.token } : fresh ? { cluster: createCluster() } : {}),
     })
   } catch (err) {

@@ -49,6 +49,7 @@ export function clusterHandlers (mesh: Mesh, members: Membership, self: ClusterS
       }
       return { revoked, rest }
     },
+    'cluster.rotate-key': async () => await mesh.rotateKey(),
     'daemon.stop': () => {
       const stop = extras.stop
       if (!stop) return Promise.reject(Object.assign(new Error('this peer cannot be stopped through the API'), { code: 'unsupported' }))

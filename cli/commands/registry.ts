@@ -226,6 +226,10 @@ export function registerCommands (program: Command): void {
     .option('--ttl <duration>', 'how long it admits peers, e.g. 30m, 12h, 7d; 0 = no expiry', '24h')
     .action(lazy(() => import('./cluster.js'), m => m.token))
 
+  cluster.command('rotate-key')
+    .description('give the cluster a new key, sealed for each admitted peer (operators only): removed peers and holders of old tokens can no longer connect')
+    .action(lazy(() => import('./cluster-key.js'), m => m.rotateKey))
+
   cluster.command('join')
     .alias('switch')
     .description('start the local monkd as a member of a cluster; the join token (monk cluster token) comes from --join-file FILE, --join-file - (standard input) or $MONK_JOIN_TOKEN (a home of another cluster is refused)')
