@@ -66,5 +66,5 @@ export interface ClusterReplies {
   /** revoked: peer ids whose admission is revoked; rest: the names given that are grown machines or unknown. */
   'cluster.peer-revoke': { revoked: string[], rest: string[] }
   /** epoch: the rotation's number; switchAt: wall ms when peers switch; sealedFor: peers given the key; skipped: admitted peers that publish no seal key (they are cut off too). */
-  'cluster.rotate-key': { epoch: number, switchAt: number, sealedFor: string[], skipped: string[] }
+  'cluster.rotate-key': { epoch: number, switchAt: number, sealedFor: string[], skipped: string[], secrets?: number }
 }
