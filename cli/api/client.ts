@@ -56,11 +56,11 @@ export function createClient (options: ClientOptions): ApiClient {
     const headers: Record<string, string | number> = { ...target.headers, accept }
     if (body !== undefined) { headers['content-type'] = JSON_TYPE; headers['content-length'] = Buffer.byteLength(body) }
     const req = httpRequest({
-      ...('socketPath' in target ? { socketPath: target.socketPath } : { host: target.host, port: target.port, ...(target.connect ? { createConnection: target.connect } : {}) }),
+      // an own connection (the pinned TLS socket) goes without an agent: with one, node ignores createConnection
+      ...('socketPath' in target ? { socketPath: target.socketPath, agent: false } : { host: target.host, port: target.port, ...(target.connect ? { createConnection: target.connect } : { agent: false }) }),
       path: urlPath,
       method,
       headers,
-      agent: false,
     })
     let timedOut = false
     const t = setTimeout(() => { timedOut = true; req.destroy() }, timeoutMs)

@@ -20,10 +20,9 @@ export interface Upgraded {
 export async function openUpgrade (target: UpgradeTarget, urlPath: string, timeoutMs = STREAM_OPEN_TIMEOUT_MS): Promise<Upgraded> {
   const address = 'socketPath' in target ? target.socketPath : `tcp://${target.host}:${target.port}`
   const req = httpRequest({
-    ...('socketPath' in target ? { socketPath: target.socketPath } : { host: target.host, port: target.port, ...(target.connect ? { createConnection: target.connect } : {}) }),
+    ...('socketPath' in target ? { socketPath: target.socketPath, agent: false } : { host: target.host, port: target.port, ...(target.connect ? { createConnection: target.connect } : { agent: false }) }),
     path: urlPath,
     method: 'GET',
-    agent: false,
     headers: { connection: 'Upgrade', upgrade: UPGRADE_PROTOCOL, ...('token' in target ? { authorization: `Bearer ${target.token}` } : {}) },
   })
   let timedOut = false
