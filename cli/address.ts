@@ -27,7 +27,7 @@ export function parseAddress (spec: string): Address {
     const host = u.hostname.replace(/^\[|\]$/g, '')
     return { kind: 'tcp', host, port, text: `${scheme}://${u.host}`, tls: scheme === 'tls' || !isLoopbackHost(host) }
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) throw new CliError('bad-flag', `--socket takes unix:///path, tcp://host:port or tls://host:port, got "${spec}"`, exitCodes.usage)
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) throw new CliError('bad-flag', `--socket takes unix:///path or tcp://host:port (or tls://host:port), got "${spec}"`, exitCodes.usage)
   if (s === '') throw new CliError('bad-flag', '--socket is empty', exitCodes.usage)
   return { kind: 'unix', path: s, text: s }
 }
