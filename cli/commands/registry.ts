@@ -284,6 +284,7 @@ export function registerCommands (program: Command): void {
     .option('-a, --template-autoupdate <minutes>', 'refresh hub kits every MINUTES (default 30, 0 disables)')
     .option('--no-hub-defaults', 'do not add the default monk-io hub sources to a new cluster')
     .option('--api-port <port>', 'also serve the control API on 127.0.0.1:PORT for monk --socket tcp://; the token comes from $MONK_API_TOKEN')
+    .option('--api-host <addr>', 'the address of --api-port (default 127.0.0.1); beyond loopback the API is TLS only, with a certificate monkd makes and clients pin')
     .action(lazy(() => import('./daemon.js'), m => m.start))
 
   daemon.command('stop')
