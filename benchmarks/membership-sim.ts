@@ -4,6 +4,7 @@
 //
 //   npm run bench -- membership-sim [--peers 1000,10000] [--seconds 60] [--kills 10] [--pauses 10]
 //                                   [--pause-ms 1000] [--loss 0.01] [--latency-ms 2] [--seed 1]
+//                                   [--probe-ms 500] [--probe-timeout-ms 250]
 //
 // Failure schedule (after a 5 s warm-up, spread over the next half of the run): `kills` peers crash
 // silently (messages to them vanish: a machine that disappears, the hard case, no TCP refusal) and
@@ -36,7 +37,10 @@ const latencyMs = Number(option('latency-ms', '2'))
 const seed = Number(option('seed', '1'))
 const warmupMs = 5000
 
-const config: SwimConfig = swimConfig(defaults)
+// --probe-ms and --probe-timeout-ms override swimProbeIntervalMs and swimProbeTimeoutMs, to try other periods
+const probeMs = Number(option('probe-ms', String(defaults.swimProbeIntervalMs)))
+const probeTimeoutMs = Number(option('probe-timeout-ms', String(defaults.swimProbeTimeoutMs)))
+const config: SwimConfig = { ...swimConfig(defaults), probeIntervalMs: probeMs, probeTimeoutMs }
 
 interface Row {
   peers: number

@@ -3,9 +3,12 @@
 //
 //   npm run bench -- mesh [--peers 3,10,25] [--writes 200] [--kills 10] [--sigstops 3]
 //                         [--idle-secs 30] [--no-serf] [--serf-profile lan] [--no-build]
+//                         [--profile DIR]   (CPU profile of p1 over the idle window, summarized)
 //
 // monk runs from dist/ (built first unless --no-build): each peer is dist/test/helpers/mesh-peer.js
-// under plain node, the mesh of a monkd without its runtime and actors. Peers start in waves of 4.
+// under plain node, the mesh of a monkd without its runtime and actors. Peers start in waves of 4
+// (of 2 above 20 peers), each followed by a wait for their CPU to settle. Every phase and wait is
+// printed to stderr as it happens, with the laggards of a wait named.
 //
 // monk: write-to-visible-everywhere = last remote apply (onChange in each peer) − local apply in
 // the writer; detection = last `down` event in the survivors − the SIGKILL; silent detection the
@@ -26,7 +29,8 @@ import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import type { PeerEvent } from '../test/helpers/mesh-peer.js'
 import { defaults } from '../mesh/defaults.js'
-import { type PeerProcess, procCpuSeconds, procRssMb, startProcCluster, tcpBytesDelta, tcpBytesSent, tcpConnections, waitAllAlive } from '../test/helpers/mesh-procs.js'
+import { formatSummary, summarize } from './cpuprofile.js'
+import { type PeerProcess, procCpuSeconds, procRssMb, settleCpu, startProcCluster, tcpBytesDelta, tcpBytesSent, tcpConnections, waitAllAlive } from '../test/helpers/mesh-procs.js'
 
 interface Row {
   system: 'monk' | 'serf'
@@ -54,6 +58,7 @@ const idleSecs = Number(option('idle-secs', '30'))
 const serfProfile = option('serf-profile', 'lan')
 const withSerf = !process.argv.includes('--no-serf')
 const build = !process.argv.includes('--no-build')
+const profileDir = option('profile', '')
 
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 function quantile (xs: number[], q: number): number | null {
@@ -63,28 +68,54 @@ function quantile (xs: number[], q: number): number | null {
 }
 const round = (x: number | null, d = 1): number | null => x === null ? null : Math.round(x * 10 ** d) / 10 ** d
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
+// every phase and wait goes to stderr as it happens, stamped with the time since the run started:
+// a size that stalls says where (the table and notes only come at the end)
+const t0run = Date.now()
+const phase = (msg: string): void => { process.stderr.write(`[${((Date.now() - t0run) / 1000).toFixed(1).padStart(7)} s] ${msg}\n`) }
+/** Runs one phase of a size with its start, end and failure on stderr at once. */
+async function step<T> (what: string, fn: () => Promise<T>): Promise<T> {
+  const start = Date.now()
+  phase(`${what}...`)
+  try {
+    const r = await fn()
+    phase(`${what}: done in ${((Date.now() - start) / 1000).toFixed(1)} s`)
+    return r
+  } catch (err) {
+    phase(`${what}: FAILED after ${((Date.now() - start) / 1000).toFixed(1)} s: ${(err as Error).message}`)
+    throw err
+  }
+}
 
 // ---------------------------------------------------------------- monk
 
 async function monk (n: number): Promise<Row> {
   console.log(`\nmonk, ${n} peers: starting ${n} processes from dist/`)
-  const c = await startProcCluster(n, { parallel: 4, dist: true, readyTimeoutMs: 120_000 })
+  // waves of 4 up to 20 peers; above, waves of 2, each followed by a wait for the CPU to settle
+  const c = await step(`monk ${n}: start ${n} peers`, async () => await startProcCluster(n, { parallel: n > 20 ? 2 : 4, dist: true, readyTimeoutMs: 60_000 + n * 1000, settleCpu: true, log: m => phase(`  monk ${n}: ${m}`) }))
   const poll = n > 20 ? 1000 : 200
   const aliveMs = 60_000 + n * 1500
+  const alive = (log: boolean): Promise<void> => waitAllAlive(c.peers, n, aliveMs, poll, log ? m => phase(`  monk ${n}: ${m}`) : undefined)
   try {
-    await waitAllAlive(c.peers, n, 60_000 + n * 3000, poll)
-    await Promise.all(c.peers.map(async p => { await p.command({ op: 'watch', prefix: 'bench/' }) }))
+    await step(`monk ${n}: wait until every peer sees ${n} alive (bound ${aliveMs / 1000} s)`, async () => { await alive(true) })
+    await step(`monk ${n}: watch bench/ on every peer`, async () => { await Promise.all(c.peers.map(async p => { await p.command({ op: 'watch', prefix: 'bench/' }) })) })
     // idleness starts when start-up is over: the joins' extra connections closed (every peer at or
-    // under connMax), no suspicion raised for 5 s, then 5 s more for the last syncs and grafts
-    const settled = await settle(c.peers, 60_000 + n * 1000)
+    // under connMax), no suspicion raised for 5 s, the peers' CPU settled, then 5 s more for the
+    // last syncs and grafts
+    const settled = await step(`monk ${n}: settle (connections <= ${defaults.connMax}, no suspicion for 5 s, CPU quiet)`, async () => await settle(c.peers, 60_000 + n * 1000, m => phase(`  monk ${n}: ${m}`)))
     console.log(`  settled in ${(settled / 1000).toFixed(1)} s`)
+    phase(`monk ${n}: idle window of ${idleSecs} s`)
 
     // idle traffic, CPU, connections and memory
     const s0 = tcpBytesSent()
     const cpu0 = c.peers.map(p => p.cpuSeconds())
     const k0 = await countersOf(c.peers)
     const t0 = Date.now()
+    // the profile covers the idle window on p1 (the sampler itself costs that peer a little CPU)
+    const profileFile = profileDir ? join(resolve(profileDir), `mesh-${n}-p1.cpuprofile`) : ''
+    if (profileFile) mkdirSync(resolve(profileDir), { recursive: true })
+    const profiled = profileFile ? c.peers[1]!.command({ op: 'profile', ms: idleSecs * 1000 - 500, file: profileFile }, idleSecs * 1000 + 30_000) : undefined
     await sleep(idleSecs * 1000)
+    if (profiled) { await profiled; phase(`monk ${n}: profile of p1 in ${profileFile}\n${formatSummary(summarize(profileFile, 20))}`) }
     const s1 = tcpBytesSent()
     const cpu1 = c.peers.map(p => p.cpuSeconds())
     const secs = (Date.now() - t0) / 1000
@@ -96,12 +127,15 @@ async function monk (n: number): Promise<Row> {
     const rss = mean(c.peers.map(p => p.rssMb()))
     const rate = (k: string): string => (k1.reduce((a, x, i) => a + (x[k] ?? 0) - (k0[i]![k] ?? 0), 0) / n / secs).toFixed(2)
     console.log(`  idle ${Math.round(idle)} B/s, CPU ${cpu.toFixed(2)} % of a core, ${connections.toFixed(1)} connections (${mean(k1.map(x => x.connections ?? 0)).toFixed(1)} distinct peers), RSS ${rss.toFixed(0)} MB per peer`)
+    phase(`monk ${n}: idle ${Math.round(idle)} B/s, CPU ${cpu.toFixed(2)} %, RSS ${rss.toFixed(0)} MB, ${connections.toFixed(1)} connections per peer`)
     console.log(`  per peer per second: ${['swimSent', 'syncCompleted', 'syncFailed', 'suspicionsRaised', 'deltasReceived'].map(k => `${k} ${rate(k)}`).join(', ')}`)
 
     // write-to-visible-everywhere
     const latencies: number[] = []
     let missing = 0
+    phase(`monk ${n}: ${writes} writes, each waited until seen by all ${n} (10 s each at most)`)
     for (let i = 0; i < writes; i++) {
+      if (i > 0 && i % Math.max(1, Math.floor(writes / 10)) === 0) phase(`  monk ${n}: write ${i}/${writes}, ${missing} not seen everywhere, p50 so far ${quantile(latencies, 0.5)} ms`)
       const writer = c.peers[i % n]!
       const key = `bench/w${i}`
       const seen = c.peers.map(p => p.waitFor(e => e.ev === 'change' && e.key === key, 10_000, `change ${key}`).catch(() => undefined))
@@ -109,7 +143,12 @@ async function monk (n: number): Promise<Row> {
       const events = await Promise.all(seen) as Array<Extract<PeerEvent, { ev: 'change' }> | undefined>
       const local = events.find(e => e?.origin === 'local')
       const remote = events.filter(e => e?.origin === 'remote')
-      if (!local || remote.length !== n - 1) { missing++; continue }
+      if (!local || remote.length !== n - 1) {
+        missing++
+        const late = c.peers.filter((_, j) => !events[j]).map(p => p.args.name)
+        phase(`  monk ${n}: write ${i} from ${writer.args.name} not seen within 10 s by ${late.length}: ${late.slice(0, 8).join(' ')}`)
+        continue
+      }
       latencies.push(Math.max(...remote.map(e => e!.at)) - local.at)
       // the events of this write are no longer needed: keep the searches of the next ones short
       for (const p of c.peers) p.events.length = 0
@@ -127,18 +166,26 @@ async function monk (n: number): Promise<Row> {
         const started = Date.now()
         victim.kill(signal)
         const downs = await Promise.all(survivors.map(p => p.waitFor(e => e.ev === 'down' && e.peer === victim.peerId && e.at >= started, 30_000, 'down').catch(() => undefined)))
-        if (downs.every(d => d)) out.push(Math.max(...downs.map(d => (d as Extract<PeerEvent, { ev: 'down' }>).at)) - started)
-        else console.log(`  ${signal} ${k}: declared dead by ${downs.filter(d => d).length} of ${survivors.length} survivors within 30 s`)
+        if (downs.every(d => d)) {
+          out.push(Math.max(...downs.map(d => (d as Extract<PeerEvent, { ev: 'down' }>).at)) - started)
+          phase(`  monk ${n}: ${signal} ${k + 1}/${count} of ${victim.args.name}: declared dead by all ${survivors.length} after ${out[out.length - 1]} ms`)
+        } else {
+          const msg = `${signal} ${k}: declared dead by ${downs.filter(d => d).length} of ${survivors.length} survivors within 30 s (not by ${survivors.filter((_, j) => !downs[j]).slice(0, 8).map(p => p.args.name).join(' ')})`
+          phase(`  monk ${n}: ${msg}`)
+          console.log(`  ${msg}`)
+        }
         if (signal === 'SIGKILL') await c.restart(i)
         else victim.kill('SIGCONT')
         // a slow recovery costs this sample's successors some accuracy, not the whole row
-        await waitAllAlive(c.peers, n, aliveMs, poll).catch((err: Error) => { console.log(`  after ${signal} ${k}: ${err.message}`) })
+        await alive(false).catch((err: Error) => { phase(`  monk ${n}: after ${signal} ${k}: ${err.message}`); console.log(`  after ${signal} ${k}: ${err.message}`) })
         for (const p of c.peers) p.events.length = 0
       }
       return out
     }
+    phase(`monk ${n}: ${kills} SIGKILLs (each waited 30 s at most, then restart and wait for all alive)`)
     const detections = await detect('SIGKILL', kills)
     console.log(`  SIGKILL detection p50 ${quantile(detections, 0.5)} ms, p99 ${quantile(detections, 0.99)} ms over ${detections.length} kills`)
+    phase(`monk ${n}: ${sigstops} SIGSTOPs`)
     const stops = await detect('SIGSTOP', sigstops)
     if (sigstops) console.log(`  SIGSTOP (silent) detection p50 ${quantile(stops, 0.5)} ms over ${stops.length}`)
 
@@ -165,19 +212,37 @@ async function countersOf (peers: PeerProcess[]): Promise<Counters[]> {
   return await Promise.all(peers.map(async p => await p.command<Counters>({ op: 'counters' }, 30_000)))
 }
 
-/** Waits until every peer holds at most connMax distinct peers and no suspicion was raised for 5 s (then 5 s more); returns the time taken. */
-async function settle (peers: PeerProcess[], timeoutMs: number): Promise<number> {
+/**
+ * Waits until every peer holds at most connMax distinct peers, no suspicion was raised for 5 s and
+ * the peers' CPU settled (then 5 s more); returns the time taken. Prints what it waits for every 5 s.
+ */
+async function settle (peers: PeerProcess[], timeoutMs: number, log: (m: string) => void): Promise<number> {
   const start = Date.now()
   let quietSince = Date.now()
   let last = -1
+  let lastLog = start
+  let settled = false
   while (Date.now() - start < timeoutMs) {
     const k = await countersOf(peers)
     const raised = k.reduce((a, x) => a + (x.suspicionsRaised ?? 0), 0)
     if (raised !== last) { last = raised; quietSince = Date.now() }
-    if (k.every(x => (x.connections ?? 0) <= defaults.connMax) && Date.now() - quietSince >= 5000) break
+    const over = peers.filter((_, i) => (k[i]!.connections ?? 0) > defaults.connMax).map(p => p.args.name)
+    if (over.length === 0 && Date.now() - quietSince >= 5000) {
+      const cpu = await settleCpu(peers, Math.max(1000, timeoutMs - (Date.now() - start)))
+      log(`CPU ${cpu.settled ? 'settled' : 'NOT settled'} at ${cpu.pct.toFixed(0)} % of a core for ${peers.length} peers`)
+      settled = true
+      break
+    }
+    if (Date.now() - lastLog >= 5000) {
+      lastLog = Date.now()
+      log(`settling: ${over.length} peers above ${defaults.connMax} connections${over.length ? ` (${over.slice(0, 8).join(' ')})` : ''}, ${raised} suspicions raised so far, last ${((Date.now() - quietSince) / 1000).toFixed(0)} s ago`)
+    }
     await sleep(1000)
   }
-  if (Date.now() - start >= timeoutMs) console.log(`  not settled within ${timeoutMs} ms: measuring anyway`)
+  if (!settled) {
+    log(`NOT settled within ${timeoutMs} ms: measuring anyway`)
+    console.log(`  not settled within ${timeoutMs} ms: measuring anyway`)
+  }
   await sleep(5000)
   return Date.now() - start
 }
@@ -309,9 +374,11 @@ async function serf (n: number): Promise<Row> {
     for (let i = 1; i < n; i += 10) {
       for (const a of agents.slice(i, i + 10)) a.start(agents[0]!.port)
       await Promise.all(agents.slice(i, i + 10).map(async a => await a.waitLine(t => t.includes('Serf agent running'), 0, 30_000)))
+      phase(`  serf ${n}: started ${Math.min(n, i + 10)}/${n}`)
     }
     const aliveMs = 120_000 + n * 1500
-    await waitSerfAlive(agents, n, aliveMs)
+    await step(`serf ${n}: wait until every agent sees ${n} alive`, async () => { await waitSerfAlive(agents, n, aliveMs) })
+    phase(`serf ${n}: idle window of ${idleSecs} s`)
     await sleep(3000 + n * 70)
 
     const cpu0 = agents.map(a => procCpuSeconds(a.child.pid!))
@@ -328,6 +395,7 @@ async function serf (n: number): Promise<Row> {
     const rss = mean(agents.map(a => procRssMb(a.child.pid!)))
     console.log(`  idle ${Math.round(idle)} B/s, CPU ${cpu.toFixed(2)} % of a core, ${connections.toFixed(1)} TCP connections, RSS ${rss.toFixed(0)} MB per agent`)
 
+    phase(`serf ${n}: ${writes} user events`)
     const latencies: number[] = []
     let missing = 0
     for (let i = 0; i < writes; i++) {
@@ -347,6 +415,7 @@ async function serf (n: number): Promise<Row> {
     }
     console.log(`  propagation p50 ${quantile(latencies, 0.5)} ms, p99 ${quantile(latencies, 0.99)} ms over ${latencies.length} events (${missing} not seen everywhere within 10 s)`)
 
+    phase(`serf ${n}: ${kills} kills`)
     const detections: number[] = []
     for (let k = 0; k < kills; k++) {
       const i = 1 + (k % (n - 1))
@@ -364,6 +433,7 @@ async function serf (n: number): Promise<Row> {
     console.log(`  SIGKILL detection p50 ${quantile(detections, 0.5)} ms, p99 ${quantile(detections, 0.99)} ms over ${detections.length} kills`)
 
     // silent: SIGSTOP leaves the agent's sockets open; SIGCONT afterwards (it refutes and rejoins)
+    phase(`serf ${n}: ${sigstops} SIGSTOPs`)
     const stops: number[] = []
     for (let k = 0; k < sigstops; k++) {
       const victim = agents[1 + (k % (n - 1))]!
@@ -422,6 +492,7 @@ for (const n of sizes) {
     rows.push(await monk(n))
   } catch (err) {
     notes.push(`monk ${n} peers FAILED: ${(err as Error).message}`)
+    phase(`note: ${notes[notes.length - 1]!}`)
     rows.push(failedRow('monk', n))
   }
   save()
@@ -430,6 +501,7 @@ for (const n of sizes) {
     rows.push(await serf(n))
   } catch (err) {
     notes.push(`serf ${n} agents FAILED: ${(err as Error).message}`)
+    phase(`note: ${notes[notes.length - 1]!}`)
     rows.push(failedRow('serf', n))
   }
   save()

@@ -49,12 +49,13 @@ interface Pause { peer: string; from: number; to: number | undefined }
 interface Death { observer: string; peer: string; reason: string; at: number }
 
 console.log(`soak: ${peers} peers for ${minutes} min${pauseMode ? `, ${pausedCount} paused for ${pauseMs} ms every ${everyMs} ms${longEvery ? ` (every ${longEvery}th for ${longPauseMs} ms)` : ''}` : ', idle'}; bound ${bound} ms`)
-const c = await startProcCluster(peers, { parallel: 4, dist, readyTimeoutMs: 120_000 })
+const progress = (m: string): void => { process.stderr.write(`  ${new Date().toISOString().slice(11, 19)} ${m}\n`) }
+const c = await startProcCluster(peers, { parallel: peers > 20 ? 2 : 4, dist, readyTimeoutMs: 60_000 + peers * 1000, settleCpu: true, log: progress })
 const pauses: Pause[] = []
 const deaths: Death[] = []
 let stopped = false
 try {
-  await waitAllAlive(c.peers, peers, 60_000 + peers * 2000)
+  await waitAllAlive(c.peers, peers, 60_000 + peers * 2000, 1000, progress)
   console.log('all peers see each other alive; soaking')
   const start = Date.now()
   for (const p of c.peers) p.on(e => { if (e.ev === 'down' && e.reason !== 'left') deaths.push({ observer: p.peerId, peer: e.peer, reason: e.reason, at: e.at }) })

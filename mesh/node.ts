@@ -83,7 +83,11 @@ export async function createNode (init: NodeInit): Promise<MeshNode> {
         fallbackToFloodsub: false,
         // peers share one IP on a dev host or behind a NAT; the default colocation penalty
         // graylists them past 10 peers (stack notes §2.4.4)
-        scoreParams: { IPColocationFactorWeight: 0 },
+        // decayInterval 2 s (default 1 s) = the heartbeat: the score refresh is a timer of its own,
+        // a wake per interval on every peer. The one live score term is the behaviour penalty
+        // (weight -10: broken IWANT promises, GRAFTs in backoff); its decay per interval is squared
+        // (0.2² per 2 s = the default 0.2 per second), so a penalty fades as fast as before
+        scoreParams: { IPColocationFactorWeight: 0, decayInterval: 2000, behaviourPenaltyDecay: 0.04 },
         // cut oversized messages at the stream, a little above our own delta limit so deltas
         // between the two are still decoded, counted as oversized and dropped by us
         maxInboundDataLength: init.maxDeltaBytes + 64 * 1024,

@@ -206,27 +206,55 @@ export interface ProcCluster {
   close: () => Promise<void>
 }
 
+/** Progress sink of long waits (benchmarks print it to stderr as it happens). */
+export type ProgressLog = (msg: string) => void
+
+export interface StartOptions {
+  config?: Partial<MeshConfig>
+  /** Peers started at once in a wave (default 4). */
+  parallel?: number
+  dist?: boolean
+  readyTimeoutMs?: number
+  /** Called with every wave's progress: started k/N, how long the wave took, the CPU wait after it. */
+  log?: ProgressLog
+  /**
+   * After each wave, wait until the started peers' CPU has settled (their summed CPU over 1 s at
+   * most max(50 %, 3 % × started) of a core), bounded by 5 s + 100 ms × started, before the next
+   * wave: joins cost handshakes and syncs on every peer, and starting 50 processes back to back on 2
+   * cores drove the load to 60 and every wait after it past its bound.
+   */
+  settleCpu?: boolean
+}
+
 /**
  * Starts `n` peer processes: one founder, the rest join with its token, in waves of `parallel`
  * (a wave starts when the previous one is ready, so 100 processes on 2 cores do not all start at
  * once). `dist` runs the built peer.
  */
-export async function startProcCluster (n: number, opts: { config?: Partial<MeshConfig>; parallel?: number; dist?: boolean; readyTimeoutMs?: number } = {}): Promise<ProcCluster> {
+export async function startProcCluster (n: number, opts: StartOptions = {}): Promise<ProcCluster> {
   const clusterId = randomBytes(8).toString('hex')
   const clusterKey = randomBytes(32).toString('hex')
   const homes = Array.from({ length: n }, (_, i) => mkdtempSync(join(tmpdir(), `monk-proc${i}-`)))
   const peers: PeerProcess[] = []
   const base = (i: number): PeerSpawnArgs => ({ home: homes[i]!, name: `p${i}`, ...(opts.config ? { config: opts.config } : {}), ...(opts.dist ? { dist: true } : {}) })
   const readyMs = opts.readyTimeoutMs ?? 60_000
+  const log = opts.log ?? ((): void => {})
   try {
+    let t = Date.now()
     peers.push(await PeerProcess.spawn({ ...base(0), clusterId, clusterKey }, readyMs))
+    log(`started 1/${n} (founder p0 ready in ${Date.now() - t} ms)`)
     const token = peers[0]!.token
     const parallel = opts.parallel ?? 4
     for (let i = 1; i < n; i += parallel) {
-      const batch = await Promise.allSettled(Array.from({ length: Math.min(parallel, n - i) }, (_, j) => PeerProcess.spawn({ ...base(i + j), token }, readyMs)))
+      t = Date.now()
+      const count = Math.min(parallel, n - i)
+      const batch = await Promise.allSettled(Array.from({ length: count }, (_, j) => PeerProcess.spawn({ ...base(i + j), token }, readyMs)))
       for (const b of batch) if (b.status === 'fulfilled') peers.push(b.value)
-      const failed = batch.find(b => b.status === 'rejected')
-      if (failed) throw (failed as PromiseRejectedResult).reason
+      const failed = batch.findIndex(b => b.status === 'rejected')
+      if (failed >= 0) throw new Error(`starting p${i + failed} (${i + failed + 1}/${n}) failed: ${((batch[failed] as PromiseRejectedResult).reason as Error).message}`)
+      const ready = Date.now() - t
+      const settle = opts.settleCpu ? await settleCpu(peers, 5000 + 100 * peers.length) : undefined
+      log(`started ${peers.length}/${n} (p${i}..p${i + count - 1} ready in ${ready} ms${settle ? `; CPU ${settle.settled ? 'settled' : 'NOT settled'} in ${settle.ms} ms at ${settle.pct.toFixed(0)} % of a core for ${peers.length} peers` : ''})`)
     }
   } catch (err) {
     for (const p of peers) p.kill()
@@ -254,17 +282,47 @@ export async function startProcCluster (n: number, opts: { config?: Partial<Mesh
   return cluster
 }
 
-/** Resolves when every live peer reports exactly `n` alive peers (itself included). Polls every `everyMs`. */
-export async function waitAllAlive (peers: PeerProcess[], n: number, timeoutMs: number, everyMs = 200): Promise<void> {
+/**
+ * Waits until the summed CPU of `peers` over 1 s is at most max(50 %, 3 % × peers) of a core, or
+ * `boundMs` passed. Returns how long it took, the last rate and whether it settled.
+ */
+export async function settleCpu (peers: PeerProcess[], boundMs: number): Promise<{ ms: number; pct: number; settled: boolean }> {
   const start = Date.now()
+  const limit = Math.max(50, 3 * peers.length)
+  let pct = Infinity
+  const total = (): number => peers.reduce((a, p) => a + (p.exited ? 0 : safeCpu(p.pid)), 0)
+  while (Date.now() - start < boundMs) {
+    const c0 = total()
+    const t0 = Date.now()
+    await new Promise(resolve => setTimeout(resolve, 1000))
+    pct = (total() - c0) / ((Date.now() - t0) / 1000) * 100
+    if (pct <= limit) return { ms: Date.now() - start, pct, settled: true }
+  }
+  return { ms: Date.now() - start, pct, settled: false }
+}
+function safeCpu (pid: number): number { try { return procCpuSeconds(pid) } catch { return 0 } }
+
+/**
+ * Resolves when every live peer reports exactly `n` alive peers (itself included). Polls every
+ * `everyMs`; one poll waits at most 10 s for a peer's answer (a stuck peer counts as -1 and is
+ * named). With `log`, prints every 5 s how many peers see all `n` and names up to 8 laggards with
+ * their counts; the timeout's error names them too.
+ */
+export async function waitAllAlive (peers: PeerProcess[], n: number, timeoutMs: number, everyMs = 200, log?: ProgressLog): Promise<void> {
+  const start = Date.now()
+  let lastLog = start
   for (;;) {
     const live = peers.filter(p => !p.exited)
-    const counts = await Promise.all(live.map(async p => await p.command<string[]>({ op: 'alive' }, timeoutMs).then(a => a.length, () => -1)))
+    const counts = await Promise.all(live.map(async p => await p.command<string[]>({ op: 'alive' }, Math.min(timeoutMs, 10_000)).then(a => a.length, () => -1)))
     if (counts.every(c => c === n)) return
+    const laggards = (): string => live.map((p, i) => ({ name: p.args.name, c: counts[i]! })).filter(x => x.c !== n).slice(0, 8).map(x => `${x.name}(${x.c === -1 ? 'no answer' : x.c})`).join(' ')
+    const seenBy = counts.filter(c => c === n).length
     if (Date.now() - start > timeoutMs) {
-      const hist = new Map<number, number>()
-      for (const c of counts) hist.set(c, (hist.get(c) ?? 0) + 1)
-      throw new Error(`not every peer sees ${n} alive after ${timeoutMs} ms (alive count: peers) ${[...hist].map(([c, k]) => `${c}:${k}`).join(' ')}`)
+      throw new Error(`not every peer sees ${n} alive after ${timeoutMs} ms: ${seenBy}/${live.length} do; laggards (alive count) ${laggards()}${live.length < peers.length ? `; ${peers.length - live.length} peer processes exited` : ''}`)
+    }
+    if (log && Date.now() - lastLog >= 5000) {
+      lastLog = Date.now()
+      log(`alive ${n} seen by ${seenBy}/${live.length} after ${((Date.now() - start) / 1000).toFixed(0)} s; laggards ${laggards()}`)
     }
     await new Promise(resolve => setTimeout(resolve, everyMs))
   }
