@@ -325,6 +325,7 @@ export class Mesh {
       connect: async (peer, signal) => { await this.pool.need(peer, { signal }) },
       touch: peer => { this.pool.touch(peer) },
       openTimeoutMs: config.connDialTimeoutMs + config.requestTimeoutMs,
+      rawDialMs: config.tunnelRawDialMs,
     })
     this.testing = {
       setGossipDropRate: rate => { this.gossip.setDropRate(rate) },

@@ -85,7 +85,13 @@ export function hookListeners (node: MeshNode, onRaw: (socket: Socket, id: Buffe
     const addr = server.address()
     if (addr === null || typeof addr !== 'object') continue
     const orig = server.listeners('connection') as Listener[]
-    const sniffer: Listener = socket => { sniff(socket, sniffMs, id => { onRaw(socket, id) }, () => { for (const l of orig) l.call(server, socket) }) }
+    const sniffer: Listener = socket => {
+      sniff(socket, sniffMs, id => {
+        // libp2p's server does not allow half-open sockets: a tunnel carries half-closes itself
+        socket.allowHalfOpen = true
+        onRaw(socket, id)
+      }, () => { for (const l of orig) l.call(server, socket) })
+    }
     server.removeAllListeners('connection')
     server.on('connection', sniffer)
     ports.push(addr.port)

@@ -103,16 +103,14 @@ export interface TunnelInit {
   touch: (peer: string) => void
   /** How long opening a stream and getting the answer may take. */
   openTimeoutMs: number
-  /** Offer and use the raw fast path (default true). */
-  raw?: boolean
+  /** How long a raw dial may take (tunnel-raw.ts); 0: no raw path, offered or used. */
+  rawDialMs: number
 }
 
 /** How often a live tunnel marks its connection as used. */
 const TOUCH_EVERY_MS = 5000
 /** Receive window of a tunnel's stream, each way (yamux-window.ts widenWindow). */
 const TUNNEL_WINDOW = 4 * 1024 * 1024
-/** How long a raw dial may take before the stream path is used instead. */
-const RAW_DIAL_MS = 3000
 /** After a failed raw dial to a peer, how long its tunnels use the stream path without trying. */
 const RAW_RETRY_MS = 60_000
 
@@ -166,7 +164,7 @@ export class Tunnels {
       void this.accept(stream, connection.remotePeer.toString(), authorize)
     }, { maxInboundStreams: 1024 })
     this.serving = true
-    if (this.init.raw !== false && this.hook === undefined) {
+    if (this.init.rawDialMs > 0 && this.hook === undefined) {
       this.hook = hookListeners(this.init.node, (socket, id) => {
         socket.on('error', () => {})
         if (!this.tickets.redeem(id, socket)) this.raw.badTickets++
@@ -233,7 +231,7 @@ export class Tunnels {
     }
     const peer = r.peer
     ep.stats.peer = peer
-    let raw = this.init.raw !== false && (this.rawDown.get(peer) ?? 0) < Date.now()
+    let raw = this.init.rawDialMs > 0 && (this.rawDown.get(peer) ?? 0) < Date.now()
     for (;;) {
       let stream: Stream | undefined
       let head: unknown[]
@@ -258,7 +256,7 @@ export class Tunnels {
           const grant = parseGrant(head)
           const host = this.hostOf(peer)
           if (host === undefined) throw new Error(`no open connection to peer ${peer} to take its address from`)
-          sealed = await dialRaw(host, grant.port, grant.id, RAW_DIAL_MS)
+          sealed = await dialRaw(host, grant.port, grant.id, this.init.rawDialMs)
           if (socket.destroyed) { sealed.destroy(); return }
           await this.pipeRaw(ep, socket, sealed, grant, peer)
           return
@@ -343,7 +341,7 @@ export class Tunnels {
       stream.abort(err as Error)
       return
     }
-    const decision = authorize(peer, request)
+    const decision = authorize(peer, { consumer: request.consumer, target: request.target, service: request.service })
     const write = writer(stream)
     if ('refuse' in decision) {
       this.server.refused++
