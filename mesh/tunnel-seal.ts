@@ -49,6 +49,7 @@ export class Opener {
   private out: Buffer[] = []
   private tag: Buffer = Buffer.alloc(0)
   private closed = false
+  private failed = false
 
   constructor (private readonly key: Uint8Array, private readonly sink: OpenSink) {}
 
@@ -91,7 +92,7 @@ export class Opener {
       this.left = -1
       const out = this.out
       this.out = []
-      if (this.len === 0) { this.closed = true; this.sink.end(); return }
+      if (this.len === 0) { this.closed = true; this.sink.end(); break }
       this.sink.data(out)
     }
     if (this.closed && at < chunk.length) this.fail('bytes after the end of a tunnel direction')
@@ -104,6 +105,8 @@ export class Opener {
 
   private fail (why: string): void {
     this.closed = true
+    if (this.failed) return
+    this.failed = true
     this.sink.bad(why)
   }
 }
