@@ -141,7 +141,11 @@ export class Tunnels {
   private readonly endpoints = new Set<TunnelEndpoint>()
   readonly raw: RawStats = { served: 0, opened: 0, fallbacks: 0, badTickets: 0, badFrames: 0, expired: 0 }
   private readonly live = new Set<Stream>()
-  private readonly liveRaw = new Set<Socket>()
+  /** Raw tunnel sockets (either side) per other peer: they close when the libp2p connection to that peer is gone, as a stream tunnel would (a peer cut off by a key rotation keeps no tunnel). */
+  private readonly liveRaw = new Map<string, Set<Socket>>()
+  private readonly onDisconnect = (e: CustomEvent<{ toString: () => string }>): void => {
+    for (const s of this.liveRaw.get(e.detail.toString()) ?? []) s.destroy()
+  }
   private readonly tickets = new Tickets()
   /** The raw listeners' hook (serve()), when this peer takes raw sockets. */
   private hook: { ports: number[], unhook: () => void } | undefined
@@ -156,6 +160,7 @@ export class Tunnels {
       for (const peer of new Set([...this.outgoing.keys(), ...this.server.byPeer.keys()])) init.touch(peer)
     }, TOUCH_EVERY_MS)
     this.keepTimer.unref()
+    init.node.addEventListener('peer:disconnect', this.onDisconnect)
   }
 
   /** Serves the protocol; `authorize` decides each request (synchronously, from local state). */
@@ -197,7 +202,8 @@ export class Tunnels {
   async stop (): Promise<void> {
     clearInterval(this.keepTimer)
     for (const s of this.live) s.abort(new Error('the mesh is stopping'))
-    for (const s of this.liveRaw) s.destroy()
+    this.init.node.removeEventListener('peer:disconnect', this.onDisconnect)
+    for (const set of this.liveRaw.values()) for (const s of set) s.destroy()
     this.hook?.unhook()
     this.tickets.clear()
     await Promise.all([...this.endpoints].map(async ep => { await ep.close() }))
@@ -292,13 +298,13 @@ export class Tunnels {
     ep.stats.active++
     this.raw.opened++
     this.count(this.outgoing, peer, 1)
-    this.liveRaw.add(sealed)
+    this.holdRaw(peer, sealed)
     await pipeSealed(socket, sealed, grant.up, grant.down, {
       out: n => { ep.stats.bytesOut += n },
       in: n => { ep.stats.bytesIn += n },
       bad: why => { this.raw.badFrames++; ep.stats.lastError = `peer ${peer}: ${why}` },
     })
-    this.liveRaw.delete(sealed)
+    this.dropRaw(peer, sealed)
     ep.stats.active--
     this.count(this.outgoing, peer, -1)
   }
@@ -310,16 +316,28 @@ export class Tunnels {
     this.raw.served++
     this.count(this.server.byPeer, peer, 1)
     this.server.lastSeen.set(peer, Date.now())
-    this.liveRaw.add(sealed)
+    this.holdRaw(peer, sealed)
     await pipeSealed(upstream, sealed, grant.down, grant.up, {
       out: n => { this.server.bytesOut += n },
       in: n => { this.server.bytesIn += n },
       bad: () => { this.raw.badFrames++ },
     })
-    this.liveRaw.delete(sealed)
+    this.dropRaw(peer, sealed)
     this.server.active--
     this.count(this.server.byPeer, peer, -1)
     this.server.lastSeen.set(peer, Date.now())
+  }
+
+  private holdRaw (peer: string, s: Socket): void {
+    let set = this.liveRaw.get(peer)
+    if (set === undefined) this.liveRaw.set(peer, set = new Set())
+    set.add(s)
+  }
+
+  private dropRaw (peer: string, s: Socket): void {
+    const set = this.liveRaw.get(peer)
+    set?.delete(s)
+    if (set?.size === 0) this.liveRaw.delete(peer)
   }
 
   /** The address this peer reaches `peer` at (its open connection's remote address). */

@@ -4,6 +4,8 @@
 //   port still pass the sniffer (a peer joining afterwards becomes alive).
 // - A socket with an unknown ticket, a replayed ticket, or a tampered frame is closed and counted;
 //   the service behind a tampered tunnel is disconnected.
+// - A raw tunnel closes when the libp2p connection between its peers is gone (a peer cut off by a
+//   key rotation keeps no tunnel).
 // - When the raw dial fails, the tunnel falls back to the libp2p stream, intact, and later sockets
 //   to that peer go straight to the stream.
 import { createHash, randomBytes } from 'node:crypto'
@@ -142,6 +144,22 @@ T('a tampered frame closes the tunnel, disconnects the service and is counted', 
   await closed(s)
   await waitFor('the bad frame is counted', () => a.tunnels.raw.badFrames === before + 1)
   await waitFor('the service socket is closed', () => closes > closesBefore)
+})
+
+T('a raw tunnel closes when the libp2p connection between the peers is gone, as a stream tunnel would', async () => {
+  const [a, b] = [c.peers[0]!, c.peers[1]!]
+  const ep = await b.openEndpoint({ host: '127.0.0.1', port: 0, route: () => ({ peer: a.peerId, request }) })
+  const s = connect({ port: ep.port, host: '127.0.0.1', allowHalfOpen: true })
+  s.on('error', () => {})
+  await once(s, 'connect')
+  s.write('held open')
+  await waitFor('the raw tunnel is live on A', () => a.tunnels.server.active === 1 && ep.stats.path === 'raw')
+  const gone = new Promise(resolve => { s.once('end', resolve); s.once('close', resolve) })
+  await nodeOf(b).hangUp(nodeOf(a).peerId)
+  await gone
+  await waitFor('A frees the tunnel', () => a.tunnels.server.active === 0, 10_000)
+  await waitFor('B frees the tunnel', () => ep.stats.active === 0, 10_000)
+  await b.tunnels.unlisten(ep)
 })
 
 T('when the raw dial fails the tunnel falls back to the stream; later sockets skip the raw path', async () => {
