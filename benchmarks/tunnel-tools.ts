@@ -3,14 +3,18 @@
 //                                half-close) and echo on :9001
 //   serve HOME                   a mesh peer founding a cluster; tunnels `sink`/`echo` to the servers
 //                                above on its loopback; prints {"token": ...}
-//   open HOME TOKEN PEER         a mesh peer joining; opens endpoints for `sink` and `echo` to PEER;
-//                                prints {"sink": port, "echo": port}
+//   open HOME TOKEN PEER [stream] a mesh peer joining; opens endpoints for `sink` and `echo` to PEER;
+//                                prints {"sink": port, "echo": port}; writes the endpoints' stats
+//                                to HOME/stats.json each 200 ms (which path the tunnel took);
+//                                `stream`: the libp2p stream path only (tunnelRawDialMs 0)
 //   load HOST SINKPORT ECHOPORT BYTES REQUESTS
 //                                throughput of one BYTES upload, latency of REQUESTS 64-byte
 //                                round trips on one connection and of 200 new connections; prints JSON
 import { once } from 'node:events'
 import { connect, createServer, type Socket } from 'node:net'
-import { startMesh } from '../mesh/index.js'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { startMesh, type TunnelEndpoint } from '../mesh/index.js'
 
 const [mode, ...args] = process.argv.slice(2)
 const SINK = 9000
@@ -35,10 +39,13 @@ async function serve (home: string, host: string): Promise<void> {
   console.log(JSON.stringify({ token: mesh.token(), peer: mesh.peerId }))
 }
 
-async function open (home: string, host: string, token: string, peer: string): Promise<void> {
-  const mesh = await startMesh({ home, listen: [listen(host)], token, name: 'b' })
-  const ep = async (service: string): Promise<number> => (await mesh.openEndpoint({ host: '127.0.0.1', port: 0, route: () => ({ peer, request: { consumer: 'bench/client', target: 'bench/server', service } }) })).port
-  console.log(JSON.stringify({ sink: await ep('sink'), echo: await ep('echo') }))
+async function open (home: string, host: string, token: string, peer: string, only?: string): Promise<void> {
+  // the stream-only opener is a second peer in B's namespace: any port (it dials A, A never dials it)
+  const mesh = await startMesh({ home, listen: [only === 'stream' ? `/ip4/${host}/tcp/0` : listen(host)], token, name: only === 'stream' ? 'b2' : 'b', ...(only === 'stream' ? { config: { tunnelRawDialMs: 0 } } : {}) })
+  const ep = async (service: string): Promise<TunnelEndpoint> => await mesh.openEndpoint({ host: '127.0.0.1', port: 0, route: () => ({ peer, request: { consumer: 'bench/client', target: 'bench/server', service } }) })
+  const [sink, echo] = [await ep('sink'), await ep('echo')]
+  setInterval(() => { writeFileSync(join(home, 'stats.json'), JSON.stringify({ sink: sink.stats, echo: echo.stats, raw: mesh.tunnels.raw })) }, 200)
+  console.log(JSON.stringify({ sink: sink.port, echo: echo.port }))
 }
 
 async function load (host: string, sinkPort: number, echoPort: number, bytes: number, requests: number): Promise<void> {
@@ -103,7 +110,7 @@ function pct (xs: number[], p: number): number {
 switch (mode) {
   case 'server': await server(); break
   case 'serve': await serve(args[0]!, args[1]!); break
-  case 'open': await open(args[0]!, args[1]!, args[2]!, args[3]!); break
+  case 'open': await open(args[0]!, args[1]!, args[2]!, args[3]!, args[4]); break
   case 'load': await load(args[0]!, Number(args[1]), Number(args[2]), Number(args[3]), Number(args[4])); process.exit(0); break
   default: console.error(`unknown mode ${mode ?? ''}`); process.exit(2)
 }

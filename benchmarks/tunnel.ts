@@ -1,15 +1,19 @@
 // The overlay's data path between two hosts (network namespaces joined by a bridge, as in
 // test/e2e/overlay-netns.serial.test.ts), in one run:
 //   direct       TCP from B to A's service ports;
-//   monk-tunnel  B's local endpoint → `/monk/tunnel/1` over the peers' pnet + Noise + yamux
-//                connection → A's loopback (two mesh peers, one per namespace);
+//   monk-tunnel  B's local endpoint → A's loopback (two mesh peers, one per namespace): a ticket
+//                over `/monk/tunnel/1`, then the bytes on a raw socket to A's p2p port sealed with
+//                native ChaCha20-Poly1305 (mesh/tunnel-raw.ts); the row's `tunnel_path` says which
+//                path ran ('raw', or 'stream' when the raw dial fell back);
+//   monk-tunnel-stream  the same over the libp2p stream only (pnet + Noise + yamux), the fallback
+//                path (with --stream);
 //   ssh          an `ssh -L` forward from B to A's sshd (only when Debian's openssh-server is installed).
 // Each: throughput of one upload of --mib MiB (default 256) and latency p50/p99 of --requests
 // (default 1000) 64-byte round trips on one connection; also p50/p99 of connect + one round trip
 // on 200 new connections (connect_latency_ms_*). Root only (ip netns). Writes
 // benchmarks/results/tunnel.json as rows {path, throughput_mib_s, latency_ms_p50, latency_ms_p99, ...}.
 // Targets (issue 16): tunnel throughput >= 50% of direct and >= SSH's; tunnel p50 <= direct p50 + 1 ms.
-// Usage: npm run bench -- tunnel [--mib N] [--requests N]
+// Usage: npm run bench -- tunnel [--mib N] [--requests N] [--stream]
 import type { ChildProcess } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -55,6 +59,13 @@ function load (port: { host: string, sink: number, echo: number }): Record<strin
   return JSON.parse(line) as Record<string, number>
 }
 
+/** Which path the opener's tunnels took, from its stats file (written every 200 ms). */
+async function pathOf (home: string): Promise<Record<string, unknown>> {
+  await new Promise(resolve => setTimeout(resolve, 500))
+  const s = JSON.parse(readFileSync(join(home, 'stats.json'), 'utf8')) as { sink: { path: string, fallbacks: number }, echo: { path: string }, raw: { fallbacks: number } }
+  return { tunnel_path: s.sink.path, tunnel_fallbacks: s.raw.fallbacks }
+}
+
 const rows: Array<Record<string, unknown>> = []
 try {
   await start(A, [...node, tools, 'server'])
@@ -64,7 +75,12 @@ try {
   const served = await start(A, [...node, tools, 'serve', join(base, 'a'), A.ip])
   const opened = await start(B, [...node, tools, 'open', join(base, 'b'), B.ip, String(served.token), String(served.peer)])
   console.log('monk-tunnel…')
-  rows.push({ path: 'monk-tunnel', ...load({ host: '127.0.0.1', sink: Number(opened.sink), echo: Number(opened.echo) }) })
+  rows.push({ path: 'monk-tunnel', ...load({ host: '127.0.0.1', sink: Number(opened.sink), echo: Number(opened.echo) }), ...await pathOf(join(base, 'b')) })
+  if (process.argv.includes('--stream')) {
+    const streamOnly = await start(B, [...node, tools, 'open', join(base, 'b2'), B.ip, String(served.token), String(served.peer), 'stream'])
+    console.log('monk-tunnel-stream…')
+    rows.push({ path: 'monk-tunnel-stream', ...load({ host: '127.0.0.1', sink: Number(streamOnly.sink), echo: Number(streamOnly.echo) }), ...await pathOf(join(base, 'b2')) })
+  }
 
   if (existsSync(SSHD)) {
     console.log('ssh -L…')
@@ -102,6 +118,7 @@ const ssh = rows.find(r => r.path === 'ssh')
 if (direct && tunnel) {
   const share = Number(tunnel.throughput_mib_s) / Number(direct.throughput_mib_s)
   console.log(`tunnel throughput ${(share * 100).toFixed(0)}% of direct (target >= 50%)${ssh ? `, ${(Number(tunnel.throughput_mib_s) / Number(ssh.throughput_mib_s) * 100).toFixed(0)}% of ssh (target >= 100%)` : ''}`)
+  console.log(`tunnel path: ${String(tunnel.tunnel_path)} (${String(tunnel.tunnel_fallbacks)} fallbacks to the stream)`)
   console.log(`tunnel latency p50 +${(Number(tunnel.latency_ms_p50) - Number(direct.latency_ms_p50)).toFixed(3)} ms over direct (target <= 1 ms)`)
 }
 writeFileSync(join(root, 'benchmarks/results/tunnel.json'), JSON.stringify(rows, null, 2) + '\n')

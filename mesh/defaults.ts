@@ -108,6 +108,8 @@ export const defaults = {
   dialBackoffMaxMs: 5000,
   /** A dial that takes longer fails: real dials finish in milliseconds on a LAN and well under a second across clouds; a dial with a wrong cluster key can hang (stack notes §2.4.10). */
   connDialTimeoutMs: 3000,
+  /** Tunnels carry their bytes on a raw socket to the target's p2p port, sealed with native AEAD (tunnel-raw.ts), rather than on a libp2p stream (pnet + Noise + yamux in JavaScript, a few times slower). This bounds the raw dial; past it, or when it fails (a NAT or firewall in between), the tunnel falls back to the stream. 0: every tunnel rides a libp2p stream. */
+  tunnelRawDialMs: 3000,
   /** Timeout of a request on an extra protocol (`request()`). */
   requestTimeoutMs: 10_000,
   /** Largest request or response frame on extra protocols. */

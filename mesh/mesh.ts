@@ -336,6 +336,7 @@ export class Mesh {
       connect: async (peer, signal) => { await this.pool.need(peer, { signal }) },
       touch: peer => { this.pool.touch(peer) },
       openTimeoutMs: config.connDialTimeoutMs + config.requestTimeoutMs,
+      rawDialMs: config.tunnelRawDialMs,
     })
     this.rekey = new KeyRotation({
       self, seal: parts.options.seal, now: () => clock.now(),

@@ -9,17 +9,30 @@
 // Half-close is carried by the stream's write close; an error on either side resets the stream.
 // Back-pressure: a socket is read only as fast as the stream's sink takes bytes (yamux window),
 // and the stream is read only as fast as the socket drains.
+//
+// Raw fast path (tunnel-raw.ts): the opener asks with `[2, consumer, target, service]`; a server
+// that can take raw sockets on its p2p port answers `[2, ticket, key up, key down, port]` and the
+// stream ends; the opener then connects to that port on the address it reaches the peer at, and
+// the bytes go sealed with native AEAD (tunnel-seal.ts). When that dial fails (a NAT or firewall in
+// between), the opener falls back to the stream path, and skips the raw path to that peer for
+// RAW_RETRY_MS. A server without a TCP listener answers `[0]` and serves on the stream.
 import { once } from 'node:events'
 import { createConnection, createServer, type Server, type Socket } from 'node:net'
 import { decode, encode } from 'cborg'
 import type { Stream } from '@libp2p/interface'
 import { frame } from './framing.js'
-import { openHead, pipe, pipeSockets, readFrame, writer, type Chunk } from './tunnel-pipe.js'
+import { openHead, pipe, pipeSockets, readFrame, writer, type Chunk, type StreamWithWriter } from './tunnel-pipe.js'
 import { openStream, type MeshNode } from './node.js'
+import { dialRaw, hookListeners, Tickets, type TicketGrant } from './tunnel-raw.js'
+import { pipeSealed } from './tunnel-seal.js'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { widenWindow } from './yamux-window.js'
 
 /** What an opener asks for: consumer instance, target instance and the target's service name. */
 export interface TunnelRequest { consumer: string, target: string, service: string }
+
+/** How a tunnel's bytes travel: sealed on a raw socket to the p2p port, or on a libp2p stream. */
+export type TunnelPath = 'raw' | 'stream' | 'local'
 
 /** The authoriser's answer on the serving peer: where to connect, or why not. */
 export type TunnelDecision = { host: string, port: number } | { refuse: string }
@@ -47,6 +60,23 @@ export interface EndpointStats {
   lastError: string
   /** The last socket failed (no route, refused, unreachable). */
   failing: boolean
+  /** How the last socket's bytes went ('' before the first). */
+  path: TunnelPath | ''
+  /** Sockets that fell back to the stream path because the raw dial failed. */
+  fallbacks: number
+}
+
+/** The raw path on this peer: tunnels served and opened on it, fallbacks, and what it refused. */
+export interface RawStats {
+  served: number
+  opened: number
+  fallbacks: number
+  /** Sockets that presented an unknown, used or expired ticket (closed). */
+  badTickets: number
+  /** Frames that failed authentication or were malformed (the tunnel closed). */
+  badFrames: number
+  /** Tickets handed out and never redeemed (their service connection closed). */
+  expired: number
 }
 
 /** Serving-side counters (tunnels this peer served to others). */
@@ -73,16 +103,20 @@ export interface TunnelInit {
   touch: (peer: string) => void
   /** How long opening a stream and getting the answer may take. */
   openTimeoutMs: number
+  /** How long a raw dial may take (tunnel-raw.ts); 0: no raw path, offered or used. */
+  rawDialMs: number
 }
 
 /** How often a live tunnel marks its connection as used. */
 const TOUCH_EVERY_MS = 5000
 /** Receive window of a tunnel's stream, each way (yamux-window.ts widenWindow). */
 const TUNNEL_WINDOW = 4 * 1024 * 1024
+/** After a failed raw dial to a peer, how long its tunnels use the stream path without trying. */
+const RAW_RETRY_MS = 60_000
 
 /** A local TCP endpoint on the consumer's peer. */
 export class TunnelEndpoint {
-  readonly stats: EndpointStats = { bytesOut: 0, bytesIn: 0, active: 0, accepted: 0, failed: 0, peer: '', lastError: '', failing: false }
+  readonly stats: EndpointStats = { bytesOut: 0, bytesIn: 0, active: 0, accepted: 0, failed: 0, peer: '', lastError: '', failing: false, path: '', fallbacks: 0 }
   private readonly sockets = new Set<Socket>()
 
   constructor (readonly host: string, readonly port: number, private readonly server: Server) {}
@@ -105,7 +139,18 @@ export class Tunnels {
   /** Live outgoing tunnels per target peer. */
   readonly outgoing = new Map<string, number>()
   private readonly endpoints = new Set<TunnelEndpoint>()
+  readonly raw: RawStats = { served: 0, opened: 0, fallbacks: 0, badTickets: 0, badFrames: 0, expired: 0 }
   private readonly live = new Set<Stream>()
+  /** Raw tunnel sockets (either side) per other peer: they close when the libp2p connection to that peer is gone, as a stream tunnel would (a peer cut off by a key rotation keeps no tunnel). */
+  private readonly liveRaw = new Map<string, Set<Socket>>()
+  private readonly onDisconnect = (e: CustomEvent<{ toString: () => string }>): void => {
+    for (const s of this.liveRaw.get(e.detail.toString()) ?? []) s.destroy()
+  }
+  private readonly tickets = new Tickets()
+  /** The raw listeners' hook (serve()), when this peer takes raw sockets. */
+  private hook: { ports: number[], unhook: () => void } | undefined
+  /** Peers whose raw port did not answer, until when. */
+  private readonly rawDown = new Map<string, number>()
   private serving = false
   /** Keeps the connections of idle live tunnels (a quiet database session) from the pool's idle close. */
   private readonly keepTimer: NodeJS.Timeout
@@ -115,6 +160,7 @@ export class Tunnels {
       for (const peer of new Set([...this.outgoing.keys(), ...this.server.byPeer.keys()])) init.touch(peer)
     }, TOUCH_EVERY_MS)
     this.keepTimer.unref()
+    init.node.addEventListener('peer:disconnect', this.onDisconnect)
   }
 
   /** Serves the protocol; `authorize` decides each request (synchronously, from local state). */
@@ -123,6 +169,12 @@ export class Tunnels {
       void this.accept(stream, connection.remotePeer.toString(), authorize)
     }, { maxInboundStreams: 1024 })
     this.serving = true
+    if (this.init.rawDialMs > 0 && this.hook === undefined) {
+      this.hook = hookListeners(this.init.node, (socket, id) => {
+        socket.on('error', () => {})
+        if (!this.tickets.redeem(id, socket)) this.raw.badTickets++
+      })
+    }
   }
 
   /**
@@ -150,6 +202,10 @@ export class Tunnels {
   async stop (): Promise<void> {
     clearInterval(this.keepTimer)
     for (const s of this.live) s.abort(new Error('the mesh is stopping'))
+    this.init.node.removeEventListener('peer:disconnect', this.onDisconnect)
+    for (const set of this.liveRaw.values()) for (const s of set) s.destroy()
+    this.hook?.unhook()
+    this.tickets.clear()
     await Promise.all([...this.endpoints].map(async ep => { await ep.close() }))
     this.endpoints.clear()
     if (this.serving) await this.init.node.unhandle(this.init.protocol).catch(() => {})
@@ -168,6 +224,7 @@ export class Tunnels {
     }
     if ('local' in r) {
       ep.stats.peer = this.init.self
+      ep.stats.path = 'local'
       const upstream = createConnection({ host: r.local.host, port: r.local.port, allowHalfOpen: true, noDelay: true })
       upstream.on('error', err => { fail(ep, socket, `${r.local.host}:${r.local.port}: ${err.message}`); upstream.destroy() })
       upstream.once('connect', () => {
@@ -180,34 +237,118 @@ export class Tunnels {
     }
     const peer = r.peer
     ep.stats.peer = peer
-    let stream: Stream | undefined
-    const signal = AbortSignal.timeout(this.init.openTimeoutMs)
-    try {
-      await this.init.connect(peer, signal)
-      stream = await openStream(this.init.node, peer, this.init.protocol, { signal })
-      widenWindow(stream, TUNNEL_WINDOW)
-      const head = await openHead(stream, r.request, signal)
-      if (head[0] !== 0) throw new Error(`refused by peer ${peer}: ${String(head[1] ?? 'no reason')}`)
-    } catch (err) {
-      stream?.abort(err as Error)
-      fail(ep, socket, (err as Error).message)
+    let raw = this.init.rawDialMs > 0 && (this.rawDown.get(peer) ?? 0) < Date.now()
+    for (;;) {
+      let stream: Stream | undefined
+      let head: unknown[]
+      const signal = AbortSignal.timeout(this.init.openTimeoutMs)
+      try {
+        await this.init.connect(peer, signal)
+        stream = await openStream(this.init.node, peer, this.init.protocol, { signal })
+        widenWindow(stream, TUNNEL_WINDOW)
+        head = await openHead(stream, r.request, signal, raw ? 2 : 1)
+        if (head[0] !== 0 && head[0] !== 2) throw new Error(`refused by peer ${peer}: ${String(head[1] ?? 'no reason')}`)
+      } catch (err) {
+        stream?.abort(err as Error)
+        fail(ep, socket, (err as Error).message)
+        return
+      }
+      if (head[0] === 2) {
+        const s = stream as StreamWithWriter
+        s.monkWriter?.end()
+        void stream.close().catch(() => {})
+        let sealed: Socket
+        try {
+          const grant = parseGrant(head)
+          const host = this.hostOf(peer)
+          if (host === undefined) throw new Error(`no open connection to peer ${peer} to take its address from`)
+          sealed = await dialRaw(host, grant.port, grant.id, this.init.rawDialMs)
+          if (socket.destroyed) { sealed.destroy(); return }
+          await this.pipeRaw(ep, socket, sealed, grant, peer)
+          return
+        } catch (err) {
+          this.rawDown.set(peer, Date.now() + RAW_RETRY_MS)
+          this.raw.fallbacks++
+          ep.stats.fallbacks++
+          ep.stats.lastError = `raw path to peer ${peer} failed, using the stream: ${(err as Error).message}`
+          raw = false
+          continue
+        }
+      }
+      if (socket.destroyed) { stream.abort(new Error('the client went away')); return }
+      ep.stats.failing = false
+      ep.stats.path = 'stream'
+      ep.stats.active++
+      this.count(this.outgoing, peer, 1)
+      this.live.add(stream)
+      const st = stream
+      await pipe(socket, st, { out: n => { ep.stats.bytesOut += n }, in: n => { ep.stats.bytesIn += n } }, () => { this.init.touch(peer) })
+      this.live.delete(st)
+      ep.stats.active--
+      this.count(this.outgoing, peer, -1)
       return
     }
-    if (socket.destroyed) { stream.abort(new Error('the client went away')); return }
+  }
+
+  /** Consumer side of a raw tunnel: `socket` (the local client) and `sealed` (to the serving peer). */
+  private async pipeRaw (ep: TunnelEndpoint, socket: Socket, sealed: Socket, grant: TicketGrant & { port: number }, peer: string): Promise<void> {
+    sealed.on('error', () => {})
     ep.stats.failing = false
+    ep.stats.path = 'raw'
     ep.stats.active++
+    this.raw.opened++
     this.count(this.outgoing, peer, 1)
-    this.live.add(stream)
-    const s = stream
-    await pipe(socket, s, { out: n => { ep.stats.bytesOut += n }, in: n => { ep.stats.bytesIn += n } }, () => { this.init.touch(peer) })
-    this.live.delete(s)
+    this.holdRaw(peer, sealed)
+    await pipeSealed(socket, sealed, grant.up, grant.down, {
+      out: n => { ep.stats.bytesOut += n },
+      in: n => { ep.stats.bytesIn += n },
+      bad: why => { this.raw.badFrames++; ep.stats.lastError = `peer ${peer}: ${why}` },
+    })
+    this.dropRaw(peer, sealed)
     ep.stats.active--
     this.count(this.outgoing, peer, -1)
   }
 
+  /** Serving side of a raw tunnel: `upstream` (the service) and `sealed` (the opener's raw socket). */
+  private async serveRaw (upstream: Socket, sealed: Socket, grant: TicketGrant, peer: string): Promise<void> {
+    this.server.served++
+    this.server.active++
+    this.raw.served++
+    this.count(this.server.byPeer, peer, 1)
+    this.server.lastSeen.set(peer, Date.now())
+    this.holdRaw(peer, sealed)
+    await pipeSealed(upstream, sealed, grant.down, grant.up, {
+      out: n => { this.server.bytesOut += n },
+      in: n => { this.server.bytesIn += n },
+      bad: () => { this.raw.badFrames++ },
+    })
+    this.dropRaw(peer, sealed)
+    this.server.active--
+    this.count(this.server.byPeer, peer, -1)
+    this.server.lastSeen.set(peer, Date.now())
+  }
+
+  private holdRaw (peer: string, s: Socket): void {
+    let set = this.liveRaw.get(peer)
+    if (set === undefined) this.liveRaw.set(peer, set = new Set())
+    set.add(s)
+  }
+
+  private dropRaw (peer: string, s: Socket): void {
+    const set = this.liveRaw.get(peer)
+    set?.delete(s)
+    if (set?.size === 0) this.liveRaw.delete(peer)
+  }
+
+  /** The address this peer reaches `peer` at (its open connection's remote address). */
+  private hostOf (peer: string): string | undefined {
+    const c = this.init.node.getConnections(peerIdFromString(peer)).find(c => c.status === 'open')
+    try { return c?.remoteAddr.toOptions().host } catch { return undefined }
+  }
+
   private async accept (stream: Stream, peer: string, authorize: TunnelAuthorizer): Promise<void> {
     const src = stream.source[Symbol.asyncIterator]()
-    let request: TunnelRequest
+    let request: TunnelRequest & { version: number }
     let rest: Uint8Array
     try {
       const got = await readFrame(src, AbortSignal.timeout(this.init.openTimeoutMs))
@@ -218,7 +359,7 @@ export class Tunnels {
       stream.abort(err as Error)
       return
     }
-    const decision = authorize(peer, request)
+    const decision = authorize(peer, { consumer: request.consumer, target: request.target, service: request.service })
     const write = writer(stream)
     if ('refuse' in decision) {
       this.server.refused++
@@ -240,6 +381,16 @@ export class Tunnels {
       return
     }
     upstream.on('error', () => {})
+    if (request.version === 2 && this.hook !== undefined && this.hook.ports.length > 0) {
+      // the raw path: the service's bytes wait (paused) until the ticket's socket arrives
+      upstream.pause()
+      const grant = this.tickets.issue((sealed, g) => { void this.serveRaw(upstream, sealed, g, peer) }, () => { this.raw.expired++; upstream.destroy() })
+      write.push(frame(encode([2, grant.id, grant.up, grant.down, this.hook.ports[0]!])))
+      write.end()
+      await write.done.catch(() => {})
+      await stream.close().catch(() => {})
+      return
+    }
     widenWindow(stream, TUNNEL_WINDOW)
     write.push(frame(encode([0])))
     this.server.served++
@@ -268,11 +419,18 @@ function fail (ep: TunnelEndpoint, socket: Socket, why: string): void {
   socket.destroy()
 }
 
-function parseRequest (bytes: Uint8Array): TunnelRequest {
+function parseRequest (bytes: Uint8Array): TunnelRequest & { version: number } {
   const v: unknown = decode(bytes)
-  if (!Array.isArray(v) || v.length !== 4 || v[0] !== 1 || !v.slice(1).every(x => typeof x === 'string' && x.length > 0 && x.length <= 1024)) {
+  if (!Array.isArray(v) || v.length !== 4 || (v[0] !== 1 && v[0] !== 2) || !v.slice(1).every(x => typeof x === 'string' && x.length > 0 && x.length <= 1024)) {
     throw new Error('malformed tunnel request')
   }
-  return { consumer: v[1] as string, target: v[2] as string, service: v[3] as string }
+  return { version: v[0] as number, consumer: v[1] as string, target: v[2] as string, service: v[3] as string }
+}
+
+function parseGrant (v: unknown[]): TicketGrant & { port: number } {
+  const [, id, up, down, port] = v
+  const bytes = (x: unknown, n: number): x is Uint8Array => x instanceof Uint8Array && x.length === n
+  if (!bytes(id, 16) || !bytes(up, 32) || !bytes(down, 32) || typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) throw new Error('malformed raw tunnel ticket')
+  return { id: Buffer.from(id), up: Buffer.from(up), down: Buffer.from(down), port }
 }
 

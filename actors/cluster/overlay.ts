@@ -170,7 +170,7 @@ function reachAt (host: string | undefined): string {
 
 function row (name: string, target: string, host: string, port: number, s: EndpointStats): ConnectionRow {
   const state = s.active > 0 ? 'open' : s.failing ? 'failing' : 'idle'
-  return { name, endpoint: `${host}:${port}`, target, peer: s.peer, state, bytesIn: s.bytesIn, bytesOut: s.bytesOut, active: s.active, ...(s.lastError ? { lastError: s.lastError } : {}) }
+  return { name, endpoint: `${host}:${port}`, target, peer: s.peer, state, bytesIn: s.bytesIn, bytesOut: s.bytesOut, active: s.active, ...(s.path !== '' ? { path: s.path } : {}), ...(s.lastError ? { lastError: s.lastError } : {}) }
 }
 
 /** The connections of `instance` as its peer published them in its record (`connections`). */
@@ -181,7 +181,7 @@ export function publishedConnections (record: unknown, instance: string): Connec
   for (const r of all) {
     if (!isObj(r) || typeof r.name !== 'string' || typeof r.endpoint !== 'string' || typeof r.target !== 'string') continue
     const state = r.state === 'open' || r.state === 'failing' ? r.state : 'idle'
-    out.push({ name: r.name, endpoint: r.endpoint, target: r.target, peer: typeof r.peer === 'string' ? r.peer : '', state, bytesIn: count(r.bytesIn), bytesOut: count(r.bytesOut), active: count(r.active), ...(typeof r.lastError === 'string' ? { lastError: r.lastError } : {}) })
+    out.push({ name: r.name, endpoint: r.endpoint, target: r.target, peer: typeof r.peer === 'string' ? r.peer : '', state, bytesIn: count(r.bytesIn), bytesOut: count(r.bytesOut), active: count(r.active), ...(r.path === 'raw' || r.path === 'stream' || r.path === 'local' ? { path: r.path } : {}), ...(typeof r.lastError === 'string' ? { lastError: r.lastError } : {}) })
   }
   return out
 }

@@ -62,5 +62,5 @@ export function clusterHandlers (mesh: Mesh, members: Membership, self: ClusterS
 
 function tunnelCounts (mesh: Mesh): NonNullable<StatusReply['tunnels']> {
   const { served, refused, malformed, active, bytesIn, bytesOut } = mesh.tunnels.server
-  return { served, refused, malformed, active, bytesIn, bytesOut }
+  return { served, refused, malformed, active, bytesIn, bytesOut, raw: { ...mesh.tunnels.raw } }
 }

@@ -34,8 +34,8 @@ export interface StatusReply {
   /** monkd's version (package.json) and home; added by the daemon. */
   version?: string
   home?: string
-  /** Tunnels this peer served to consumers on other peers (`/monk/tunnel/1`): served, refused (not authorised, or the service did not answer), malformed, live now, bytes each way. */
-  tunnels?: { served: number, refused: number, malformed: number, active: number, bytesIn: number, bytesOut: number }
+  /** Tunnels this peer served to consumers on other peers (`/monk/tunnel/1`): served, refused (not authorised, or the service did not answer), malformed, live now, bytes each way; raw: the raw path (mesh/tunnel-raw.ts), tunnels served and opened on it, fallbacks to the stream, bad tickets and frames (each closed its socket), tickets never redeemed. */
+  tunnels?: { served: number, refused: number, malformed: number, active: number, bytesIn: number, bytesOut: number, raw?: { served: number, opened: number, fallbacks: number, badTickets: number, badFrames: number, expired: number } }
 }
 
 export interface PeerRow {

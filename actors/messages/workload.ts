@@ -63,6 +63,8 @@ export interface ConnectionInfo {
   bytesIn: number
   bytesOut: number
   active: number
+  /** How the last socket's bytes went: 'raw' (a sealed socket to the target peer's p2p port), 'stream' (a libp2p stream, the fallback), 'local' (the target runs on this peer). */
+  path?: 'raw' | 'stream' | 'local'
   lastError?: string
 }
 

@@ -23,7 +23,7 @@ export function portText (p: PortRow): string {
 /** `db → 127.0.0.1:40123 → ns/db on p2 (open, 1.2 KiB in, 300 B out)`. */
 export function connectionText (c: ConnectionInfo): string {
   const where = c.peer !== '' ? ` on ${c.peerName !== undefined && c.peerName !== '' ? c.peerName : short(c.peer)}` : ''
-  return `${c.name} ${c.endpoint} → ${c.target}${where} (${c.state}, ${bytes(c.bytesIn)} in, ${bytes(c.bytesOut)} out${c.state === 'failing' && c.lastError !== undefined ? `: ${c.lastError}` : ''})`
+  return `${c.name} ${c.endpoint} → ${c.target}${where} (${c.state}${c.path !== undefined ? ` via ${c.path}` : ''}, ${bytes(c.bytesIn)} in, ${bytes(c.bytesOut)} out${c.state === 'failing' && c.lastError !== undefined ? `: ${c.lastError}` : ''})`
 }
 
 function bytes (n: number): string {

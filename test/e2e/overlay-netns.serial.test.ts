@@ -2,7 +2,7 @@
 // (test/helpers/netns.ts), whose firewall lets only the p2p port in. Process runtime.
 // - A web server on host A; a client on host B fetches through its connection's local endpoint
 //   and gets A's content, while a direct connection from B to A's service port is refused.
-// - describe shows the connection (endpoint, target peer, bytes); cluster peers shows the tunnel.
+// - describe shows the connection (endpoint, target peer, bytes, path: raw); cluster peers shows the tunnel.
 // - A cluster member that runs no consumer naming the service is refused, and A counts it.
 // - SIGKILL everything on A: the server comes up on C; the client's next fetch, to the same
 //   address, is answered by C, and the client process was not restarted.
@@ -130,6 +130,13 @@ S('a client on B reaches A only through the tunnel, is refused directly, and fol
     assert.is(d.name, 'web')
     assert.is(d.target, `${ns}/web`)
     assert.is(`http://${d.endpoint}/`, url)
+    // the fast path ran: sealed raw sockets to A's p2p port, the only port the firewall lets through
+    assert.is(d.path, 'raw', 'the tunnel took the raw path to the p2p port')
+    const rawA = (await a.client.request<StatusReply>('peer', { type: 'peer.status' })).tunnels?.raw
+    assert.ok((rawA?.served ?? 0) > 0, `A served tunnels on the raw path: ${JSON.stringify(rawA)}`)
+    assert.is(rawA?.badTickets, 0)
+    assert.is(rawA?.badFrames, 0)
+    assert.is((await b.client.request<StatusReply>('peer', { type: 'peer.status' })).tunnels?.raw?.fallbacks, 0, 'B never fell back to the stream')
     const rows = await a.client.request<PeerRow[]>('peer', { type: 'cluster.peers' })
     const aId = rows.find(r => r.name === 'a')?.id
     await until('cluster peers lists tunnels between B and A', async () => {

@@ -1,4 +1,4 @@
-// Integration: a tunnel's stream gets a wide yamux receive window each way (yamux-window.ts
+// Integration: a tunnel's stream (the stream path: tunnelRawDialMs 0) gets a wide yamux receive window each way (yamux-window.ts
 // widenWindow), on real mesh peers on 127.0.0.1. Without it a sender may have only the initial
 // 256 KiB in flight per round trip (keep-alive is off, so yamux never measures the RTT to grow it).
 // - Before any data, the opener may send 4 MiB: the server granted it when it accepted.
@@ -25,7 +25,8 @@ const streamsOf = (mesh: TestCluster['peers'][number], peer: string): YamuxLike[
   (mesh as unknown as { p: { node: MeshNode } }).p.node.getConnections().filter(x => x.remotePeer.toString() === peer).flatMap(x => x.streams as unknown as YamuxLike[])
 
 T.before(async () => {
-  c = await startCluster(2)
+  // the stream path (the fallback when a raw dial fails): the raw path has no yamux window
+  c = await startCluster(2, { config: { tunnelRawDialMs: 0 } })
   await waitFor('2 peers alive', () => allAlive(c.peers), 30_000)
 })
 T.after(async () => {
