@@ -142,7 +142,7 @@ async function main (): Promise<void> {
   }
   const dispatch = peerDispatch(peer, { status: () => ({ version, home: o.home }), stop: () => { void shutdown('daemon.stop') }, cloud: { manager: cloud, mesh } })
   // the web UI (monk gui) on the same listeners and token; it records actions run through the API
-  const gui = wireGui<Request | FaultMessage>(mesh, o.fault.wrap(dispatch, mesh), err => log.warn({ err }, 'web UI: the dashboard state failed'))
+  const gui = wireGui<Request | FaultMessage>(mesh, o.fault.wrap(dispatch, mesh, peer.secrets), err => log.warn({ err }, 'web UI: the dashboard state failed'))
   const api = await startApiServer<Request | FaultMessage>({ socketPath: socketPathIn(o.home), routes: [...monkdRoutes(), faultRoute], dispatch: gui.dispatch, extra: (req, res, ctx) => gui.server.handle(req, res, ctx), logger: log, upgrade: operatorUpgrade(peer.operator, log), info: { peerId: peer.id, version, name, ...(o.api ? { apiPort: o.api.port } : {}) }, ...(o.api ? { tcp: o.api } : {}) })
   process.on('SIGTERM', () => { void shutdown('SIGTERM') })
   process.on('SIGINT', () => { void shutdown('SIGINT') })
