@@ -1,6 +1,7 @@
 // Keeps the secrets data key (secret-keys.ts) in step with admission. Runs on every peer but acts
-// only on the first live operator (by peer id) that holds the current key, so two operators do not
-// race on the same records. On each pass it
+// only on the first live operator (by peer id) that runs a keeper (`secretKeeper` in its peer record:
+// an older or in-process peer without one must not stall it) and holds the current key, so two
+// operators do not race on the same records. On each pass it
 // - makes epoch 1 when the cluster has no data key;
 // - rotates when the current epoch has an envelope for a peer that is no longer admitted
 //   (admit/<peer> = removed): a new random key of epoch+1 sealed to the admitted peers only;
@@ -26,7 +27,7 @@ export class SecretKeeper {
   constructor (private readonly mesh: Mesh, private readonly keys: SecretKeys, private readonly log: Logger, private readonly now: () => number = Date.now) {}
 
   async start (): Promise<void> {
-    await this.mesh.announce({ sealKey: this.keys.sealKey.publicRaw })
+    await this.mesh.announce({ sealKey: this.keys.sealKey.publicRaw, secretKeeper: true })
     for (const prefix of ['admit/', 'peer/', secretKeyPrefix, 'secret/']) this.unsubscribe.push(this.mesh.onChange(prefix, () => this.schedule()))
     this.unsubscribe.push(this.mesh.onPeerUp(() => this.schedule()), this.mesh.onPeerDown(() => this.schedule()))
     void this.mesh.whenSynced().then(() => this.schedule())
@@ -76,7 +77,8 @@ export class SecretKeeper {
     if (this.stopped || !m.synced || m.roleOf(self) !== 'operator') return
     let cur = this.keys.current()
     const alive = new Set(m.alive())
-    const keepers = [...alive].filter(id => m.roleOf(id) === 'operator' && (cur === undefined || cur.envelopes[id] !== undefined)).sort()
+    const keeps = (id: string): boolean => { const r = m.get(`peer/${id}`); return id === self || (isObj(r) && r.secretKeeper === true) }
+    const keepers = [...alive].filter(id => m.roleOf(id) === 'operator' && keeps(id) && (cur === undefined || cur.envelopes[id] !== undefined)).sort()
     if (keepers[0] !== self) return
     const admitted = this.admitted()
     if (!cur) {
