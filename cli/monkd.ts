@@ -2,12 +2,14 @@
 // monkd: the daemon. Wires the mesh, a runtime, the peer's actors and the control API together.
 import '../polyfill.js'
 import { closeSync, existsSync, mkdirSync, writeSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { cpus, homedir, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Writable } from 'node:stream'
 import { parseArgs } from 'node:util'
 import pino from 'pino'
 import { CloudManager } from '../actors/cloud-manager.js'
+import { SealKey } from '../actors/cloud/credentials.js'
 import { Peer } from '../actors/peer.js'
 import { quantity } from '../grammar/monkscript/runnable-spec.js'
 import { isRuntimeMode, selectRuntime } from '../actors/runtime/select.js'
@@ -17,6 +19,8 @@ import { monkdRoutes } from './api/messages.js'
 import { socketPathIn } from './api/protocol.js'
 import { startApiServer } from './api/server.js'
 import { wireGui } from './api/gui-wire.js'
+import { isLoopbackHost } from './address.js'
+import { loadOrMakeTlsIdentity } from './api/tls-home.js'
 import { operatorUpgrade } from './operator-upgrade.js'
 import { FAULT_FLAG, faultInjection, faultRoute, type FaultMessage } from './fault.js'
 import type { Request } from '../actors/messages/index.js'
@@ -26,7 +30,7 @@ import { tightenHome } from './home-perms.js'
 import { joinTokenFrom } from './join-token.js'
 import { version } from '../actors/version.js'
 
-const usage = 'usage: monkd [--home DIR] [--name NAME] [--tag T]... [--p2p-port N | --listen MULTIADDR] [--join-file PATH (or MONK_JOIN_TOKEN; --join TOKEN is deprecated: ps shows it)] [--runtime auto|docker|process] [--log-level L] [--api-port N (needs MONK_API_TOKEN)] [--cpu CORES] [--memory SIZE] [--repair] [--template-autoupdate MINUTES (default 30, 0 off)] [--no-hub-defaults] [--enable-fault-injection [--fault-mesh-config JSON]] (test clusters only)'
+const usage = 'usage: monkd [--home DIR] [--name NAME] [--tag T]... [--p2p-port N | --listen MULTIADDR] [--join-file PATH (or MONK_JOIN_TOKEN; --join TOKEN is deprecated: ps shows it)] [--runtime auto|docker|process] [--log-level L] [--api-port N (needs MONK_API_TOKEN)] [--api-host ADDR (default 127.0.0.1; beyond loopback TLS only)] [--cpu CORES] [--memory SIZE] [--repair] [--template-autoupdate MINUTES (default 30, 0 off)] [--no-hub-defaults] [--enable-fault-injection [--fault-mesh-config JSON]] (test clusters only)'
 
 class UsageError extends Error {}
 
@@ -39,7 +43,7 @@ function options (argv: string[]) {
         home: { type: 'string' }, name: { type: 'string' }, tag: { type: 'string', multiple: true },
         'p2p-port': { type: 'string' }, listen: { type: 'string', multiple: true }, join: { type: 'string' }, 'join-file': { type: 'string' },
         repair: { type: 'boolean' }, cpu: { type: 'string' }, memory: { type: 'string' },
-        runtime: { type: 'string' }, 'log-level': { type: 'string' }, 'api-port': { type: 'string' }, 'template-autoupdate': { type: 'string', short: 'a' }, 'no-hub-defaults': { type: 'boolean' }, [FAULT_FLAG]: { type: 'boolean' }, 'fault-mesh-config': { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
+        runtime: { type: 'string' }, 'log-level': { type: 'string' }, 'api-port': { type: 'string' }, 'api-host': { type: 'string' }, 'template-autoupdate': { type: 'string', short: 'a' }, 'no-hub-defaults': { type: 'boolean' }, [FAULT_FLAG]: { type: 'boolean' }, 'fault-mesh-config': { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
       strict: true, allowPositionals: false,
     })
@@ -61,12 +65,15 @@ function options (argv: string[]) {
   const level = v['log-level'] ?? 'info'
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(level)) throw new UsageError(`--log-level must be one of trace, debug, info, warn, error, fatal, silent; got "${level}"`)
   const home = resolve(v.home ?? process.env.MONK_HOME ?? join(homedir(), '.monk'))
-  let api: { port: number, token: string } | undefined
+  let api: { port: number, token: string, host: string } | undefined
+  if (v['api-host'] !== undefined && v['api-port'] === undefined) throw new UsageError('--api-host needs --api-port')
   if (v['api-port'] !== undefined) {
     const token = process.env.MONK_API_TOKEN ?? ''
     if (!/^\d+$/.test(v['api-port'])) throw new UsageError(`--api-port must be a port number, got "${v['api-port']}"`)
     if (token.length < 16) throw new UsageError('--api-port needs a bearer token of at least 16 characters in MONK_API_TOKEN')
-    api = { port: Number(v['api-port']), token }
+    const host = (v['api-host'] ?? '127.0.0.1').replace(/^\[|\]$/g, '')
+    if (host !== 'localhost' && isIP(host) === 0) throw new UsageError(`--api-host must be an IP address (0.0.0.0 for all), got "${v['api-host'] ?? ''}"`)
+    api = { port: Number(v['api-port']), token, host }
   }
   let fault
   try { fault = faultInjection(v[FAULT_FLAG] === true, v['fault-mesh-config']) } catch (err) { throw new UsageError((err as Error).message) }
@@ -113,6 +120,8 @@ async function main (): Promise<void> {
       repair: o.repair, onWarning: (m: string) => { log.warn(m) }, ...o.fault.meshOptions,
       // only founders and peers an operator admitted write anything others apply (mesh/roles.ts)
       admission: true,
+      // opens the cluster keys operators rotate (mesh/rekey.ts); the same key the cloud credentials are sealed to
+      seal: SealKey.open(o.home),
       ...(o.join.token !== undefined ? { token: o.join.token } : fresh ? { cluster: createCluster() } : {}),
     })
   } catch (err) {
@@ -143,11 +152,16 @@ async function main (): Promise<void> {
   const dispatch = peerDispatch(peer, { status: () => ({ version, home: o.home }), stop: () => { void shutdown('daemon.stop') }, cloud: { manager: cloud, mesh } })
   // the web UI (monk gui) on the same listeners and token; it records actions run through the API
   const gui = wireGui<Request | FaultMessage>(mesh, o.fault.wrap(dispatch, mesh, peer.secrets), err => log.warn({ err }, 'web UI: the dashboard state failed'))
-  const api = await startApiServer<Request | FaultMessage>({ socketPath: socketPathIn(o.home), routes: [...monkdRoutes(), faultRoute], dispatch: gui.dispatch, extra: (req, res, ctx) => gui.server.handle(req, res, ctx), logger: log, upgrade: operatorUpgrade(peer.operator, log), info: { peerId: peer.id, version, name, ...(o.api ? { apiPort: o.api.port } : {}) }, ...(o.api ? { tcp: o.api } : {}) })
+  // beyond loopback the API is TLS only, with the certificate kept in the home (clients pin it)
+  const tls = o.api !== undefined && !isLoopbackHost(o.api.host) ? loadOrMakeTlsIdentity(o.home, name, [o.api.host]) : undefined
+  if (tls) log.info({ cert: tls.certFile, fingerprint: tls.fingerprint }, `control API TLS certificate ${tls.made ? 'made' : 'loaded'}: SHA-256 ${tls.fingerprint}`)
+  const apiInfo = o.api ? { apiPort: o.api.port, apiHost: o.api.host, ...(tls ? { apiTlsFingerprint: tls.fingerprint } : {}) } : {}
+  const api = await startApiServer<Request | FaultMessage>({ socketPath: socketPathIn(o.home), routes: [...monkdRoutes(), faultRoute], dispatch: gui.dispatch, extra: (req, res, ctx) => gui.server.handle(req, res, ctx), logger: log, upgrade: operatorUpgrade(peer.operator, log), info: { peerId: peer.id, version, name, ...apiInfo }, ...(o.api ? { tcp: { ...o.api, ...(tls ? { tls: { key: tls.key, cert: tls.cert } } : {}) } } : {}) })
   process.on('SIGTERM', () => { void shutdown('SIGTERM') })
   process.on('SIGINT', () => { void shutdown('SIGINT') })
   log.info({ peer: peer.id, cluster: mesh.clusterId, socket: api.socketPath, addrs: mesh.addresses() }, `monkd ${name} ready`)
   process.stdout.write(`monkd ${name} ready: peer ${peer.id} cluster ${mesh.clusterId} socket ${api.socketPath}\n`)
+  if (api.tcp) process.stdout.write(`monkd ${name} control API on ${api.tcp.tls ? 'tls' : 'tcp'}://${api.tcp.host.includes(':') ? `[${api.tcp.host}]` : api.tcp.host}:${api.tcp.port}${tls ? ` certificate SHA-256 ${tls.fingerprint}` : ''}\n`)
   tellReady({ peerId: peer.id, name, version, socket: api.socketPath })
 }
 

@@ -22,6 +22,8 @@ export interface MeshCounters {
   rejectedSignature: number
   /** Received entries refused because their writer's role does not allow the key (roles.ts), gossip and sync. */
   rejectedRole: number
+  /** Switches to a rotated cluster key (rekey.ts): each closed this peer's old-key connections. */
+  keySwitches: number
   /** Sync entries refused as possibly deleted and purged here (older than the purge horizon, key absent). */
   rejectedStale: number
   /** Gossip deltas discarded by the test drop hook before validation. */
@@ -71,6 +73,7 @@ export function newCounters (): MeshCounters {
     rejectedQuota: 0,
     rejectedStale: 0,
     rejectedRole: 0,
+    keySwitches: 0,
     droppedByTestHook: 0,
     remoteEntriesApplied: 0,
     syncCompleted: 0,

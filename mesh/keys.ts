@@ -4,7 +4,7 @@ import { KeyError } from './errors.js'
 /**
  * Prefixes whose keys belong to one peer, named by the key's last segment:
  * `peer/<peerId>`, `claim/<instance>/<peerId>`, `status/<instance>/<peerId>`,
- * `entity/<instance>/<peerId>`. Every other key may be written by any peer (LWW). Append-only: changing a rule changes the protocol.
+ * `entity/<instance>/<peerId>`, `action/<id>/<peerId>`. Every other key may be written by any peer (LWW). Append-only: changing a rule changes the protocol.
  */
 export const ownedPrefixes: ReadonlyMap<string, { minSegments: number; maxSegments: number }> = new Map([
   ['peer', { minSegments: 2, maxSegments: 2 }],
@@ -13,6 +13,8 @@ export const ownedPrefixes: ReadonlyMap<string, { minSegments: number; maxSegmen
   ['status', { minSegments: 3, maxSegments: Infinity }],
   // an entity instance's persisted lifecycle state, written by the peer that ran the lifecycle
   ['entity', { minSegments: 3, maxSegments: Infinity }],
+  // an action run through a peer's API while it runs (`action/<id>/<peerId>`, the web UI's running actions)
+  ['action', { minSegments: 3, maxSegments: 3 }],
 ])
 
 // control characters would make keys ambiguous in logs and listings

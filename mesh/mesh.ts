@@ -31,6 +31,8 @@ import { mayWrite } from './keys.js'
 import type { Value } from './value.js'
 import { admitKey, admitPrefix, Roles, type Role } from './roles.js'
 import { AskAdmission, decodeAdmitRequest, encodeAdmission, encodeInvite, inviteKey, inviteSecret, redeem } from './admission.js'
+import { SwitchableKey } from './protector.js'
+import { clusterKeyPrefix, KeyRotation, type RotateResult, type SealOpener } from './rekey.js'
 
 /** Tunables; every field defaults to defaults.ts. */
 export type MeshConfig = { [K in keyof MeshDefaults]: number }
@@ -65,6 +67,11 @@ export interface MeshOptions {
   admission?: boolean
   /** Told what start-up found wrong and did about it (repairs, a clock far ahead); the daemon logs it. */
   onWarning?: (message: string) => void
+  /**
+   * This peer's X25519 seal key: published in `peer/<id>` (sealKey), it opens the cluster keys
+   * operators rotate (rekey.ts). Without it this peer cannot follow a rotation.
+   */
+  seal?: SealOpener
 }
 
 /** A peer as this peer sees it. */
@@ -136,14 +143,15 @@ export async function startMesh (options: MeshOptions): Promise<Mesh> {
     const horizon = await store.loadHorizon()
     store.trackHighWater(() => hlc.highWater())
     const gater = new Gater()
+    const protector = new SwitchableKey(cluster.key)
     let node: MeshNode
     try {
-      node = await createNode({ privateKey, listen: options.listen, clusterKey: cluster.key, gater: gater.libp2p, maxDeltaBytes: config.maxDeltaBytes })
+      node = await createNode({ privateKey, listen: options.listen, clusterKey: cluster.key, protector, gater: gater.libp2p, maxDeltaBytes: config.maxDeltaBytes })
     } catch (err) {
       throw new StartError(`peer ${self} cannot start its libp2p node on ${options.listen.join(', ')}: ${(err as Error).message}`, { cause: err })
     }
     gater.attach(async peer => { await node.hangUp(peerIdFromString(peer)) })
-    const mesh = new Mesh({ options, config, clock, random, store, cluster, self, hlc, limits, counters, replica, gater, node, horizon, future, signer, verifier: new EntryVerifier(), roles })
+    const mesh = new Mesh({ options, config, clock, random, store, cluster, self, hlc, limits, counters, replica, gater, node, horizon, future, signer, verifier: new EntryVerifier(), roles, protector })
     try {
       await mesh.begin()
     } catch (err) {
@@ -198,6 +206,8 @@ interface Parts {
   verifier: EntryVerifier
   /** Who may write what (roles.ts). */
   roles: Roles
+  /** The cluster key new connections use; rotations change it (rekey.ts). */
+  protector: SwitchableKey
 }
 
 /**
@@ -248,6 +258,7 @@ export class Mesh {
   /** TCP tunnels over the mesh (tunnel.ts): serving side and local endpoints. */
   readonly tunnels: Tunnels
   private readonly tombstones: TombstoneCollector
+  private readonly rekey: KeyRotation
   private readonly startedAt: number
   private isSynced = false
   private purgeHorizon: number
@@ -326,6 +337,19 @@ export class Mesh {
       touch: peer => { this.pool.touch(peer) },
       openTimeoutMs: config.connDialTimeoutMs + config.requestTimeoutMs,
     })
+    this.rekey = new KeyRotation({
+      self, seal: parts.options.seal, now: () => clock.now(),
+      scan: prefix => replica.scan(prefix), get: key => replica.get(key),
+      admitted: peer => roles.roleOf(peer) !== undefined,
+      current: () => parts.protector.current,
+      save: async key => {
+        const stored = await parts.store.cluster()
+        if (stored) await parts.store.saveCluster({ ...stored, key })
+      },
+      switchTo: async key => { await this.switchKey(key) },
+      write: async (key, value) => await this.write(key, value),
+      warn: m => { parts.options.onWarning?.(m) },
+    })
     this.testing = {
       setGossipDropRate: rate => { this.gossip.setDropRate(rate) },
       publishRaw: async bytes => { await this.gossip.publishRaw(bytes) },
@@ -350,6 +374,8 @@ export class Mesh {
       const released = roles.release()
       if (released.length) counters.remoteEntriesApplied += replica.merge(released).length
     })
+    replica.onChange(clusterKeyPrefix, () => { this.rekey.check() })
+    this.rekey.check()
     if (roles.enforced) {
       await this.rpc.handle(protocols.admit, async (bytes, ctx) => {
         const role = await redeem(ctx.peer, decodeAdmitRequest(bytes), {
@@ -365,7 +391,7 @@ export class Mesh {
     this.liveness.onUp(peer => { this.syncOnContact(peer, 'up') })
     node.addEventListener('peer:connect', this.onConnect)
     // `synced: false` until the first exchange: placement gives such a peer no new work
-    await this.writeSelf({ synced: false }, true)
+    await this.writeSelf({ synced: false, ...(this.p.options.seal ? { sealKey: this.p.options.seal.publicRaw } : {}) }, true)
     await this.settleFuture()
     // the founder of a cluster, or a peer that knows no other, has nothing to sync with
     if (this.p.cluster.bootstrap.length === 0 && this.pool.known().size === 0) this.markSynced()
@@ -539,8 +565,8 @@ export class Mesh {
 
   /** A join token for this cluster with this peer as bootstrap, and `invite`'s secret if given. Contains the cluster key: secret. */
   token (invite?: Uint8Array): string {
-    const { id, key, founders } = this.p.cluster
-    return encodeToken({ id, key, bootstrap: this.addresses(), founders: founders ?? [], ...(invite ? { invite } : {}) })
+    const { id, founders } = this.p.cluster
+    return encodeToken({ id, key: this.p.protector.current, bootstrap: this.addresses(), founders: founders ?? [], ...(invite ? { invite } : {}) })
   }
 
   // ---- admission (roles.ts, admission.ts) ----
@@ -565,6 +591,37 @@ export class Mesh {
   /** Admits `peer` with `role`, or revokes its admission ('removed'). Operators only. */
   async admit (peer: string, role: Role | 'removed'): Promise<void> {
     await this.write(admitKey(peer), encodeAdmission({ role, by: this.peerId, at: this.p.clock.now() }))
+  }
+
+  // ---- cluster key rotation (rekey.ts) ----
+
+  /**
+   * Makes a new cluster key, sealed for every admitted peer that publishes a seal key (operators
+   * only: others get RoleError); every such peer, this one included, switches to it at
+   * `switchAt` (after `switchMs`) and closes its old-key connections.
+   */
+  async rotateKey (opts: { switchMs?: number } = {}): Promise<RotateResult> {
+    this.checkRunning()
+    const problem = this.p.roles.localProblem(`${clusterKeyPrefix}0`, this.peerId)
+    if (problem !== undefined) throw new RoleError(`cannot rotate the cluster key: ${problem}`)
+    return await this.rekey.rotate(opts.switchMs)
+  }
+
+  /** Epoch of the newest key rotation this replica holds (0: none). */
+  get keyEpoch (): number { return this.rekey.latest()?.epoch ?? 0 }
+
+  /** Protects new connections with `key` and closes every open one (made with the old key). */
+  private async switchKey (key: Uint8Array): Promise<void> {
+    if (this.state !== 'running') return
+    this.p.protector.set(key)
+    this.p.counters.keySwitches++
+    await Promise.all(this.p.node.getConnections().map(async c => {
+      try {
+        await c.close({ signal: AbortSignal.timeout(1000) })
+      } catch (err) {
+        c.abort(err as Error)
+      }
+    }))
   }
 
   /** Counters since start, plus gauges of the current state. */
@@ -600,6 +657,7 @@ export class Mesh {
     this.state = 'stopping'
     clearTimeout(this.syncTimer)
     this.asking?.stop()
+    this.rekey.stop()
     clearInterval(this.purgeTimer)
     this.p.node.removeEventListener('peer:connect', this.onConnect)
     await this.pool.stop()

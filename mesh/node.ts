@@ -11,6 +11,7 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { swarmKey } from './cluster.js'
+import type { SwitchableKey } from './protector.js'
 import { deferWindowUpdates } from './yamux-window.js'
 
 export type MeshServices = { identify: Identify; ping: Ping; pubsub: GossipSub }
@@ -23,6 +24,8 @@ export interface NodeInit {
   listen: string[]
   /** The 32-byte cluster key: pnet refuses any connection made without it. */
   clusterKey: Uint8Array
+  /** When given, protects connections instead of a fixed-key pnet (protector.ts: the key can change). */
+  protector?: SwitchableKey
   gater: ConnectionGater
   /** Largest gossip delta accepted (see defaults.maxDeltaBytes). */
   maxDeltaBytes: number
@@ -46,7 +49,7 @@ export async function createNode (init: NodeInit): Promise<MeshNode> {
       maxMessageSize: 65535 - 16,
     })],
     // private network: the handshake fails (or times out) for anyone without the cluster key
-    connectionProtector: preSharedKey({ psk: swarmKey(init.clusterKey) }),
+    connectionProtector: init.protector?.factory ?? preSharedKey({ psk: swarmKey(init.clusterKey) }),
     connectionGater: init.gater,
     connectionManager: {
       // a hard ceiling only: the pool (dialer.ts) keeps about connTarget..connMax connections and

@@ -9,7 +9,7 @@ const root = resolve(import.meta.dirname, '..')
 const args = process.argv.slice(2)
 const deadlineMs = Number(process.env.MONK_TEST_DEADLINE_MS ?? 300_000)
 const parallel = Math.max(1, Number(process.env.MONK_TEST_JOBS ?? 2))
-const HEARTBEAT_MS = 60_000
+const HEARTBEAT_MS = Number(process.env.MONK_TEST_HEARTBEAT_MS ?? 60_000)
 
 function walk (dir) {
   const out = []

@@ -108,7 +108,7 @@ export function Actions ({ instance }) {
 
 export function Running ({ running }) {
   return html`<${Panel} title="Running actions" id="running">
-    ${running.length === 0 ? html`<p class="muted">No action runs now.</p>` : html`<ul>${running.map(a => html`<li class="small" data-testid="running-action">${a.path.replace(/^(runnable|group)\//, '')} ${a.action} ${Object.entries(a.args).map(([k, v]) => `${k}=${v}`).join(' ')} <span class="muted">since ${time(a.time)}</span></li>`)}</ul>`}
+    ${running.length === 0 ? html`<p class="muted">No action runs now.</p>` : html`<ul>${running.map(a => html`<li class="small" data-testid="running-action">${a.path.replace(/^(runnable|group)\//, '')} ${a.action} ${Object.entries(a.args).map(([k, v]) => `${k}=${v}`).join(' ')} ${a.via ? html` <span class="muted">via ${a.via}</span>` : ''} <span class="muted">since ${time(a.time)}</span></li>`)}</ul>`}
   </${Panel}>`
 }
 

@@ -90,6 +90,11 @@ export class SealKey {
     return new SealKey(priv, rawPublic(createPublicKey(priv)))
   }
 
+  /** The X25519 shared secret with the raw public key `epk` (mesh/rekey.ts opens rotated cluster keys with it). */
+  agree (epk: Uint8Array): Uint8Array {
+    return new Uint8Array(diffieHellman({ privateKey: this.priv, publicKey: publicFromRaw(epk) }))
+  }
+
   /** Opens the envelope sealed for `peer` (this peer) of the credentials of `kind`. */
   open (kind: ProviderKind, peer: string, e: Envelope): Credentials {
     let text: string

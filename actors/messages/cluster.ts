@@ -13,6 +13,8 @@ export const clusterRequests = {
   'daemon.stop': message('daemon.stop', {}),
   /** Revokes the admission of the peers named (id or name) that were not grown by the cluster; grown ones are left for cluster.peer-remove (terminated). */
   'cluster.peer-revoke': message('cluster.peer-revoke', { ids: list(text(1, 256), 1, 1000) }),
+  /** A new cluster key, sealed for every admitted peer (mesh/rekey.ts); operators only. */
+  'cluster.rotate-key': message('cluster.rotate-key', {}),
 } as const
 
 export type ClusterRequest = v.InferOutput<typeof clusterRequests[keyof typeof clusterRequests]>
@@ -63,4 +65,6 @@ export interface ClusterReplies {
   'daemon.stop': { stopping: true }
   /** revoked: peer ids whose admission is revoked; rest: the names given that are grown machines or unknown. */
   'cluster.peer-revoke': { revoked: string[], rest: string[] }
+  /** epoch: the rotation's number; switchAt: wall ms when peers switch; sealedFor: peers given the key; skipped: admitted peers that publish no seal key (they are cut off too). */
+  'cluster.rotate-key': { epoch: number, switchAt: number, sealedFor: string[], skipped: string[], secrets?: number }
 }

@@ -1,6 +1,6 @@
 // The CLI's client of the control API (protocol.ts). Import-light on purpose: node:http and this
 // folder's small protocol files only, so `monk` starts fast.
-import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http'
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions as HttpRequestOptions } from 'node:http'
 import { REQUEST_TIMEOUT_MS, STREAM_OPEN_TIMEOUT_MS } from './defaults.js'
 import { ApiConnectionError, ApiProtocolError, ApiRequestError, ApiTimeoutError, DaemonDownError } from './errors.js'
 import { JSON_TYPE, NDJSON_TYPE, PING_PATH, actorUrl, type ApiMessage, type ErrorBody, type PingReply } from './protocol.js'
@@ -8,8 +8,14 @@ import { JSON_TYPE, NDJSON_TYPE, PING_PATH, actorUrl, type ApiMessage, type Erro
 export type ClientOptions =
   /** The local daemon's socket, `$MONK_HOME/monkd.sock`. */
   | { readonly socketPath: string, readonly timeoutMs?: number }
-  /** A TCP listener, e.g. `http://127.0.0.1:7800`, with its bearer token. */
-  | { readonly url: string, readonly token: string, readonly timeoutMs?: number }
+  /**
+   * A TCP listener, e.g. `http://127.0.0.1:7800`, with its bearer token. `connect` opens the
+   * connection instead of plain TCP (a pinned TLS socket, tls-pin.ts pinnedConnection).
+   */
+  | { readonly url: string, readonly token: string, readonly timeoutMs?: number, readonly connect?: CreateConnection }
+
+/** http.request's createConnection, called back with the socket (or the error) once it is ready. */
+export type CreateConnection = NonNullable<HttpRequestOptions['createConnection']>
 
 export interface RequestOptions {
   /** Whole-request timeout (default REQUEST_TIMEOUT_MS, or the client's timeoutMs). */
@@ -42,7 +48,7 @@ export interface ApiClient {
 export function createClient (options: ClientOptions): ApiClient {
   const target = 'socketPath' in options
     ? { socketPath: options.socketPath, address: options.socketPath, headers: {} as Record<string, string> }
-    : tcpTarget(options.url, options.token)
+    : { ...tcpTarget(options.url, options.token), connect: options.connect }
   const defaultTimeout = options.timeoutMs ?? REQUEST_TIMEOUT_MS
 
   /** Opens a request and resolves with the response head; `timeoutMs` covers only until then. */
@@ -50,11 +56,11 @@ export function createClient (options: ClientOptions): ApiClient {
     const headers: Record<string, string | number> = { ...target.headers, accept }
     if (body !== undefined) { headers['content-type'] = JSON_TYPE; headers['content-length'] = Buffer.byteLength(body) }
     const req = httpRequest({
-      ...('socketPath' in target ? { socketPath: target.socketPath } : { host: target.host, port: target.port }),
+      // an own connection (the pinned TLS socket) goes without an agent: with one, node ignores createConnection
+      ...('socketPath' in target ? { socketPath: target.socketPath, agent: false } : { host: target.host, port: target.port, ...(target.connect ? { createConnection: target.connect } : { agent: false }) }),
       path: urlPath,
       method,
       headers,
-      agent: false,
     })
     let timedOut = false
     const t = setTimeout(() => { timedOut = true; req.destroy() }, timeoutMs)
@@ -66,6 +72,7 @@ export function createClient (options: ClientOptions): ApiClient {
       req.once('error', (e: NodeJS.ErrnoException) => {
         timer.clear()
         if (timedOut) reject(new ApiTimeoutError(what, timeoutMs))
+        else if (e.code === 'cert-changed') reject(e)
         else if (signal?.aborted === true) reject(signal.reason instanceof Error ? signal.reason : e)
         else if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') reject(new DaemonDownError(target.address, { cause: e }))
         else reject(new ApiConnectionError(target.address, { cause: e }))

@@ -4,7 +4,12 @@
 // sends them as server-sent events). Events that matter to an operator (a peer down or back, a
 // peer joining, a failover, an instance failing, an action run) are kept in the history; the
 // others (a status change) only tell open pages to refresh what they show.
+// Actions run through any peer's API are carried in the replica while they run
+// (`action/<id>/<peer>`, owned by the peer that took the request: mesh/keys.ts), so every peer's
+// page lists the cluster's running actions, not only its own; an entry of a peer that went down
+// ends as failed, and a restarted peer clears what it left.
 import type { Change } from '../../mesh/index.js'
+import type { Value } from '../../mesh/value.js'
 import { decodeClaim, decodePeer, decodeStatus, decodeWant } from '../../actors/state.js'
 
 /** What the feed reads from the mesh (the Mesh class has all of it). */
@@ -15,7 +20,18 @@ export interface FeedSource {
   alive: () => string[]
   get: (key: string) => unknown
   scan: (prefix: string) => ReadonlyArray<{ key: string, value: unknown }>
+  /** Given with put and delete (a real mesh): running actions are shared through the replica. */
+  readonly peerId?: string
+  put?: (key: string, value: Value) => Promise<unknown>
+  delete?: (key: string) => Promise<unknown>
 }
+
+/** What `action/<id>/<peer>` holds: the run as shown (secret arguments masked), and its outcome once known. */
+export interface ActionRecord { path: string, action: string, args: Record<string, string>, time: string, via: string, phase?: 'done' | 'failed', error?: string }
+
+export const ACTION_PREFIX = 'action/'
+/** How long an ended run's outcome stays in the replica for other peers to see, before its key is deleted. */
+const OUTCOME_MS = 2000
 
 export type GuiEvent =
   | { kind: 'peer-down', peer: string, name: string, reason: string }
@@ -27,7 +43,7 @@ export type GuiEvent =
   | { kind: 'state', instance: string, peer: string, name: string, state: string, error: string | null }
   | { kind: 'want', instance: string, state: string | null }
   | { kind: 'templates' }
-  | { kind: 'action', id: number, path: string, action: string, args: Record<string, string>, phase: 'running' | 'done' | 'failed', error?: string }
+  | { kind: 'action', id: number | string, path: string, action: string, args: Record<string, string>, phase: 'running' | 'done' | 'failed', error?: string, via?: string | undefined }
 
 export type Stamped = GuiEvent & { seq: number, time: string }
 
@@ -43,13 +59,17 @@ export class GuiFeed {
   private readonly owners = new Map<string, string>()
   private readonly unsubscribe: Array<() => void> = []
   private readonly running = new Map<number, Stamped & { kind: 'action' }>()
+  /** Other peers' running actions seen in the replica: key → the event that started it. */
+  private readonly remote = new Map<string, Stamped & { kind: 'action' }>()
+  /** Keys of other peers' runs whose end was told (until their key is deleted). */
+  private readonly ended = new Set<string>()
   private seq = 0
   private actionSeq = 0
 
   constructor (private readonly src: FeedSource) {
     for (const [inst, peer] of this.currentOwners()) this.owners.set(inst, peer)
     this.unsubscribe.push(
-      src.onPeerDown((peer, reason) => this.emit({ kind: 'peer-down', peer, name: this.nameOf(peer), reason })),
+      src.onPeerDown((peer, reason) => { this.emit({ kind: 'peer-down', peer, name: this.nameOf(peer), reason }); this.endRemoteOf(peer, `peer ${this.nameOf(peer)} went down`) }),
       src.onPeerUp(peer => this.emit({ kind: 'peer-up', peer, name: this.nameOf(peer) })),
       src.onChange('peer/', c => {
         if (c.previous !== undefined || c.value === undefined) return
@@ -60,7 +80,13 @@ export class GuiFeed {
       src.onChange('status/', c => this.onStatus(c)),
       src.onChange('want/', c => this.emit({ kind: 'want', instance: c.key.slice('want/'.length), state: decodeWant(c.value)?.state ?? null })),
       src.onChange('tpl/', () => this.emitTemplates()),
+      src.onChange(ACTION_PREFIX, c => this.onAction(c.key, c.value)),
     )
+    for (const { key, value } of src.scan(ACTION_PREFIX)) {
+      // runs this peer left when it stopped or died are over
+      if (src.peerId !== undefined && key.endsWith(`/${src.peerId}`)) void src.delete?.(key).catch(() => {})
+      else this.onAction(key, value)
+    }
   }
 
   /** Listens to every event from now on; returns the unsubscribe function. */
@@ -71,24 +97,64 @@ export class GuiFeed {
 
   /** The kept events, oldest first, and the actions still running. */
   recent (): { events: Stamped[], running: Stamped[] } {
-    return { events: [...this.history], running: [...this.running.values()] }
+    const alive = new Set(this.src.alive())
+    const remote = [...this.remote].filter(([key]) => alive.has(key.slice(key.lastIndexOf('/') + 1))).map(([, e]) => e)
+    return { events: [...this.history], running: [...this.running.values(), ...remote] }
   }
 
   /** Records an action run through the API (by the CLI or a page) until it settles. */
   async trackAction<T> (path: string, action: string, args: Record<string, unknown> | undefined, run: () => Promise<T>): Promise<T> {
     const id = ++this.actionSeq
     const shown = Object.fromEntries(Object.entries(args ?? {}).map(([k, v]) => [k, SECRET_NAME.test(k) ? '••••' : typeof v === 'string' ? v : JSON.stringify(v)]))
-    const start = this.emit({ kind: 'action', id, path, action, args: shown, phase: 'running' })
+    const via = this.src.peerId !== undefined ? this.nameOf(this.src.peerId) : ''
+    const start = this.emit({ kind: 'action', id, path, action, args: shown, phase: 'running', ...(via !== '' ? { via } : {}) })
     this.running.set(id, start as Stamped & { kind: 'action' })
+    const key = this.src.peerId !== undefined && this.src.put !== undefined ? `${ACTION_PREFIX}${Date.now().toString(36)}-${id}/${this.src.peerId}` : undefined
+    const record: ActionRecord = { path, action, args: shown, time: start.time, via }
+    const share = (rec: ActionRecord): void => { if (key !== undefined) void this.src.put!(key, JSON.parse(JSON.stringify(rec)) as Value).catch(() => {}) }
+    share(record)
+    let outcome: Pick<ActionRecord, 'phase' | 'error'> = { phase: 'done' }
     try {
       const out = await run()
       this.emit({ kind: 'action', id, path, action, args: shown, phase: 'done' })
       return out
     } catch (e) {
+      outcome = { phase: 'failed', error: (e as Error).message }
       this.emit({ kind: 'action', id, path, action, args: shown, phase: 'failed', error: (e as Error).message })
       throw e
     } finally {
       this.running.delete(id)
+      share({ ...record, ...outcome })
+      if (key !== undefined) setTimeout(() => { void this.src.delete?.(key).catch(() => {}) }, OUTCOME_MS).unref?.()
+    }
+  }
+
+  /** Another peer's run, from the replica: started (no phase), ended (a phase), or its key deleted. */
+  private onAction (key: string, value: unknown): void {
+    const peer = key.slice(key.lastIndexOf('/') + 1)
+    if (peer === this.src.peerId) return // this peer's own runs are told by trackAction
+    const started = this.remote.get(key)
+    const rec = actionRecord(value)
+    if (rec !== undefined && rec.phase === undefined) {
+      if (started !== undefined) return
+      this.remote.set(key, this.emit({ kind: 'action', id: key, path: rec.path, action: rec.action, args: rec.args, phase: 'running', via: rec.via }) as Stamped & { kind: 'action' })
+      return
+    }
+    if (rec === undefined) { this.ended.delete(key); if (started === undefined) return }
+    // the outcome may arrive without the start (both written before this peer synced): tell it once
+    if (started === undefined && (rec === undefined || this.ended.has(key))) return
+    if (rec !== undefined) this.ended.add(key)
+    this.remote.delete(key)
+    const shown = started ?? { path: rec!.path, action: rec!.action, args: rec!.args, via: rec!.via }
+    this.emit({ kind: 'action', id: key, path: shown.path, action: shown.action, args: shown.args, via: shown.via, phase: rec?.phase ?? 'done', ...(rec?.error !== undefined ? { error: rec.error } : {}) })
+  }
+
+  /** A peer went down: its runs cannot report, they end as failed here. */
+  private endRemoteOf (peer: string, why: string): void {
+    for (const [key, e] of this.remote) {
+      if (!key.endsWith(`/${peer}`)) continue
+      this.remote.delete(key)
+      this.emit({ kind: 'action', id: key, path: e.path, action: e.action, args: e.args, via: e.via, phase: 'failed', error: why })
     }
   }
 
@@ -145,7 +211,7 @@ export class GuiFeed {
     return new Map([...best].map(([k, v]) => [k, v.peer]))
   }
 
-  private nameOf (peer: string): string {
+  nameOf (peer: string): string {
     const v = this.src.get(`peer/${peer}`)
     return v === undefined ? peer.slice(0, 12) : decodePeer(v).name
   }
@@ -161,4 +227,12 @@ export class GuiFeed {
     }
     return stamped
   }
+}
+
+function actionRecord (v: unknown): ActionRecord | undefined {
+  if (typeof v !== 'object' || v === null) return undefined
+  const r = v as Partial<ActionRecord>
+  if (typeof r.path !== 'string' || typeof r.action !== 'string' || typeof r.args !== 'object' || r.args === null) return undefined
+  const args = Object.fromEntries(Object.entries(r.args).filter(([, a]) => typeof a === 'string')) as Record<string, string>
+  return { path: r.path, action: r.action, args, time: typeof r.time === 'string' ? r.time : '', via: typeof r.via === 'string' ? r.via : '', ...(r.phase === 'done' || r.phase === 'failed' ? { phase: r.phase } : {}), ...(typeof r.error === 'string' ? { error: r.error } : {}) }
 }

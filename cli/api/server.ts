@@ -1,10 +1,12 @@
 // The control API server (protocol.ts): HTTP/JSON on the unix socket (mode 0600) and optionally
-// on a loopback TCP port that needs a bearer token. Each request is decoded against its route's
+// on a TCP port that needs a bearer token: plain on loopback, TLS only on any other address (the
+// certificate monkd made, tls-home.ts; clients pin it). Each request is decoded against its route's
 // schema and handed to `dispatch`, which the daemon wires to the actor system; a reply that is an
 // async iterable is streamed as NDJSON until it ends or the client goes away.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { chmod, stat, unlink } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import { isIP } from 'node:net'
 import type { Logger } from '../../actors/kit/log.js'
@@ -36,8 +38,8 @@ export type Dispatch<M extends ApiMessage = ApiMessage> = (path: string, message
 export interface ApiServerOptions<M extends ApiMessage = ApiMessage> {
   /** `$MONK_HOME/monkd.sock`; a stale file is removed, a live one refuses the start. */
   readonly socketPath: string
-  /** Optional TCP listener; needs a token and, unless `allowNonLoopback`, a loopback host. */
-  readonly tcp?: { readonly port: number, readonly token: string, readonly host?: string, readonly allowNonLoopback?: boolean }
+  /** Optional TCP listener; needs a token, and TLS (`tls`, PEM key and certificate) unless the host is loopback. */
+  readonly tcp?: { readonly port: number, readonly token: string, readonly host?: string, readonly tls?: { readonly key: string, readonly cert: string } }
   readonly routes: readonly Route<M>[]
   readonly dispatch: Dispatch<M>
   readonly logger?: Logger
@@ -60,8 +62,8 @@ export interface ApiServerOptions<M extends ApiMessage = ApiMessage> {
 
 export interface ApiServer {
   readonly socketPath: string
-  /** The TCP address when a TCP listener runs (port resolved if 0 was asked). */
-  readonly tcp: { readonly host: string, readonly port: number } | undefined
+  /** The TCP address when a TCP listener runs (port resolved if 0 was asked), and whether it is TLS. */
+  readonly tcp: { readonly host: string, readonly port: number, readonly tls: boolean } | undefined
   /** Stops listening, ends open streams, closes connections and removes the socket file. */
   close: () => Promise<void>
 }
@@ -83,7 +85,7 @@ export async function startApiServer<M extends ApiMessage = ApiMessage> (opts: A
   if (opts.tcp) {
     if (opts.tcp.token.length < 16) throw new ApiConfigError('the TCP control listener needs a bearer token of at least 16 characters')
     const host = opts.tcp.host ?? TCP_HOST
-    if (opts.tcp.allowNonLoopback !== true && !isLoopback(host)) throw new ApiConfigError(`the TCP control listener must bind a loopback address, not ${host}`)
+    if (opts.tcp.tls === undefined && !isLoopback(host)) throw new ApiConfigError(`the TCP control listener on ${host} (not loopback) serves TLS only: it needs a key and certificate`)
   }
   const tokenDigest = opts.tcp ? digest(opts.tcp.token) : undefined
   const live = new Set<AbortController>()
@@ -206,7 +208,7 @@ export async function startApiServer<M extends ApiMessage = ApiMessage> (opts: A
   }
 
   const unixServer = createServer(handler('unix'))
-  const tcpServer = opts.tcp ? createServer(handler('tcp')) : undefined
+  const tcpServer = opts.tcp ? (opts.tcp.tls ? createHttpsServer({ key: opts.tcp.tls.key, cert: opts.tcp.tls.cert }, handler('tcp')) : createServer(handler('tcp'))) : undefined
   for (const s of [unixServer, tcpServer]) {
     s?.on('connection', (sock: Socket) => { sockets.add(sock); sock.once('close', () => sockets.delete(sock)) })
   }
@@ -232,7 +234,7 @@ export async function startApiServer<M extends ApiMessage = ApiMessage> (opts: A
   if (tcpServer && opts.tcp) {
     try {
       const address = await listenTcp(tcpServer, opts.tcp.host ?? TCP_HOST, opts.tcp.port)
-      tcp = { host: address.address, port: address.port }
+      tcp = { host: address.address, port: address.port, tls: opts.tcp.tls !== undefined }
     } catch (e) {
       await closeServer(unixServer)
       await unlink(opts.socketPath).catch(() => {})

@@ -6,9 +6,10 @@ import type { Socket } from 'node:net'
 import { STREAM_OPEN_TIMEOUT_MS } from './defaults.js'
 import { ApiConnectionError, ApiRequestError, ApiTimeoutError, DaemonDownError } from './errors.js'
 import { UPGRADE_PROTOCOL } from './protocol.js'
+import type { CreateConnection } from './client.js'
 
 /** Where the daemon listens: its unix socket, or host and port with the bearer token. */
-export type UpgradeTarget = { socketPath: string } | { host: string, port: number, token: string }
+export type UpgradeTarget = { socketPath: string } | { host: string, port: number, token: string, connect?: CreateConnection }
 
 export interface Upgraded {
   socket: Socket
@@ -19,10 +20,9 @@ export interface Upgraded {
 export async function openUpgrade (target: UpgradeTarget, urlPath: string, timeoutMs = STREAM_OPEN_TIMEOUT_MS): Promise<Upgraded> {
   const address = 'socketPath' in target ? target.socketPath : `tcp://${target.host}:${target.port}`
   const req = httpRequest({
-    ...('socketPath' in target ? { socketPath: target.socketPath } : { host: target.host, port: target.port }),
+    ...('socketPath' in target ? { socketPath: target.socketPath, agent: false } : { host: target.host, port: target.port, ...(target.connect ? { createConnection: target.connect } : { agent: false }) }),
     path: urlPath,
     method: 'GET',
-    agent: false,
     headers: { connection: 'Upgrade', upgrade: UPGRADE_PROTOCOL, ...('token' in target ? { authorization: `Bearer ${target.token}` } : {}) },
   })
   let timedOut = false
@@ -45,6 +45,7 @@ export async function openUpgrade (target: UpgradeTarget, urlPath: string, timeo
       })
       req.once('error', (e: NodeJS.ErrnoException) => {
         if (timedOut) reject(new ApiTimeoutError('opening a stream', timeoutMs))
+        else if (e.code === 'cert-changed') reject(e)
         else if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') reject(new DaemonDownError(address, { cause: e }))
         else reject(new ApiConnectionError(address, { cause: e }))
       })

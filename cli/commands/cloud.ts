@@ -113,15 +113,23 @@ export async function shrink (f: { name?: string, tag?: string, provider?: strin
   printRows(s, rows, r => r.state !== 'gone')
 }
 
-export async function peerRemove (args: string[], f: { id: string[], tag?: string, force?: boolean, wait: boolean }, cmd: Command): Promise<void> {
+export async function peerRemove (args: string[], f: { id: string[], tag?: string, force?: boolean, wait: boolean, rotate?: boolean }, cmd: Command): Promise<void> {
   const s = session(cmd)
   const given = [...f.id, ...args]
   if (given.length === 0 && f.tag === undefined) throw new CliError('bad-flag', 'give --id NAME (or names as arguments) or --tag TAG', exitCodes.usage)
   // peers not grown by the cluster: their admission is revoked (the daemon says which); grown ones are terminated below
   const { revoked, rest: ids } = given.length ? await s.request('peer', { type: 'cluster.peer-revoke', ids: given }) : { revoked: [], rest: [] }
   if (revoked.length) {
-    s.note(`Revoked the admission of ${revoked.join(', ')}: the cluster applies nothing they write, gives them no work and withdraws their cloud credentials. They still hold the cluster key: until it is rotated they can connect, read the replicated state and open its secrets (monk cluster rotate-key is not built yet)`)
-    if (ids.length === 0 && f.tag === undefined) { if (s.json) printJson({ revoked, nodes: [] }); return }
+    if (f.rotate === true) {
+      const { rotated } = await import('./cluster-key.js')
+      const r = await s.request('peer', { type: 'cluster.rotate-key' })
+      s.note(`Revoked the admission of ${revoked.join(', ')}: the cluster applies nothing they write, gives them no work and withdraws their cloud credentials`)
+      rotated(s, r)
+      if (ids.length === 0 && f.tag === undefined) { if (s.json) printJson({ revoked, nodes: [], rotated: r }); return }
+    } else {
+      s.note(`Revoked the admission of ${revoked.join(', ')}: the cluster applies nothing they write, gives them no work and withdraws their cloud credentials. They still hold the cluster key: until it is rotated they can connect and read the replicated state. Now run: monk cluster rotate-key`)
+      if (ids.length === 0 && f.tag === undefined) { if (s.json) printJson({ revoked, nodes: [] }); return }
+    }
   }
   const msg = { type: 'cluster.peer-remove' as const, ...(ids.length ? { ids } : {}), ...(f.tag ? { tag: f.tag } : {}), ...(f.force ? { force: true } : {}) }
   if (!f.wait) {

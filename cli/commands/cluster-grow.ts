@@ -36,11 +36,12 @@ export function registerClusterGrow (cluster: Command): void {
     .action(lazy(() => import('./cloud.js'), m => m.shrink))
 
   cluster.command('peer-remove')
-    .description('terminate grown peers by node name, peer id or tag')
-    .argument('[ids...]', 'node names or peer ids')
+    .description('remove peers: revoke the admission of joined peers (then rotate the key), terminate grown ones, by node name, peer id or tag')
+    .argument('[ids...]', 'node names, peer names or peer ids')
     .option('-i, --id <id>', 'node name or peer id (repeatable)', collect, [])
     .option('-t, --tag <tag>', 'every grown peer with this tag')
     .option('-f, --force', 'terminate even if they run instances')
+    .option('--rotate', 'then rotate the cluster key (monk cluster rotate-key), so the removed peers cannot connect any more')
     .option('--no-wait', 'return once termination is requested')
     .action(lazy(() => import('./cloud.js'), m => m.peerRemove))
 

@@ -212,7 +212,14 @@ export async function peers (opts: { tag?: string, active?: boolean }, cmd: Comm
 /** The action of `monk cluster info` (its flags are in registry.ts). */
 export async function info (_opts: unknown, cmd: Command): Promise<void> {
   const s = session(cmd)
-  const info = await s.request('peer', { type: 'cluster.info' })
+  const reply = await s.request('peer', { type: 'cluster.info' })
+  // the control API's TCP listener and its certificate's fingerprint, to compare with a client's pin
+  const ping = await s.ping()
+  const host = typeof ping.apiHost === 'string' ? ping.apiHost : '127.0.0.1'
+  const controlApi = typeof ping.apiPort === 'number'
+    ? { controlApi: { address: `${typeof ping.apiTlsFingerprint === 'string' ? 'tls' : 'tcp'}://${host.includes(':') ? `[${host}]` : host}:${ping.apiPort}`, ...(typeof ping.apiTlsFingerprint === 'string' ? { tlsFingerprint: ping.apiTlsFingerprint } : {}) } }
+    : {}
+  const info = { ...reply, ...controlApi }
   if (s.json) { printJson(info); return }
   const { stringify } = await import('yaml')
   s.print(stringify(info, { lineWidth: 0 }))

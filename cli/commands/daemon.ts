@@ -21,6 +21,7 @@ export interface DaemonFlags {
   /** false: --no-hub-defaults */
   hubDefaults?: boolean
   apiPort?: string
+  apiHost?: string
 }
 
 /**
@@ -41,6 +42,7 @@ export function daemonArgs (f: DaemonFlags): string[] {
     ...(f.templateAutoupdate !== undefined ? ['--template-autoupdate', f.templateAutoupdate] : []),
     ...(f.hubDefaults === false ? ['--no-hub-defaults'] : []),
     ...(f.apiPort !== undefined ? ['--api-port', f.apiPort] : []),
+    ...(f.apiHost !== undefined ? ['--api-host', f.apiHost] : []),
   ]
 }
 

@@ -19,8 +19,15 @@ export async function gui (opts: { open?: boolean }, cmd: Command): Promise<void
   const info = await s.ping()
   const address = s.g.socket !== undefined ? parseAddress(s.g.socket) : undefined
   let base: string
-  if (address?.kind === 'tcp') base = `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`
-  else if (typeof info.apiPort === 'number' && info.apiPort > 0) base = `http://127.0.0.1:${info.apiPort}`
+  const hostPart = (h: string): string => h.includes(':') ? `[${h}]` : h
+  // beyond loopback monkd serves the API (and the page) over TLS with its own certificate: the
+  // browser asks to trust it; compare its fingerprint with the one noted here
+  const fingerprint = typeof info.apiTlsFingerprint === 'string' ? info.apiTlsFingerprint : undefined
+  if (address?.kind === 'tcp') base = `${address.tls ? 'https' : 'http'}://${hostPart(address.host)}:${address.port}`
+  else if (typeof info.apiPort === 'number' && info.apiPort > 0) {
+    const host = typeof info.apiHost === 'string' && info.apiHost !== '0.0.0.0' && info.apiHost !== '::' ? info.apiHost : '127.0.0.1'
+    base = `${fingerprint !== undefined ? 'https' : 'http'}://${hostPart(host)}:${info.apiPort}`
+  }
   else throw new CliError('no-gui', 'monkd serves the dashboard on its API port, and this one has none: restart it with one, e.g. MONK_API_TOKEN=$(cat token-file) monk daemon start --api-port 44004')
   const url = `${base}/ui/`
   let token: string | undefined
@@ -33,6 +40,7 @@ export async function gui (opts: { open?: boolean }, cmd: Command): Promise<void
     return
   }
   s.print(full)
+  if (base.startsWith('https:') && fingerprint !== undefined) s.note(`monkd's certificate is its own (self-signed): the browser asks before trusting it; its SHA-256 is ${fingerprint}`)
   if (token === undefined) s.note('The page asks for the API token (the MONK_API_TOKEN monkd runs with); set MONK_API_TOKEN or --token-file here to put it in the link.')
   else s.note('The token is in the link\'s #fragment: the browser keeps it, no server or log sees it. Do not share the link.')
 }

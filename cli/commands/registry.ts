@@ -226,6 +226,10 @@ export function registerCommands (program: Command): void {
     .option('--ttl <duration>', 'how long it admits peers, e.g. 30m, 12h, 7d; 0 = no expiry', '24h')
     .action(lazy(() => import('./cluster.js'), m => m.token))
 
+  cluster.command('rotate-key')
+    .description('give the cluster a new key, sealed for each admitted peer (operators only): removed peers and holders of old tokens can no longer connect')
+    .action(lazy(() => import('./cluster-key.js'), m => m.rotateKey))
+
   cluster.command('join')
     .alias('switch')
     .description('start the local monkd as a member of a cluster; the join token (monk cluster token) comes from --join-file FILE, --join-file - (standard input) or $MONK_JOIN_TOKEN (a home of another cluster is refused)')
@@ -280,6 +284,7 @@ export function registerCommands (program: Command): void {
     .option('-a, --template-autoupdate <minutes>', 'refresh hub kits every MINUTES (default 30, 0 disables)')
     .option('--no-hub-defaults', 'do not add the default monk-io hub sources to a new cluster')
     .option('--api-port <port>', 'also serve the control API on 127.0.0.1:PORT for monk --socket tcp://; the token comes from $MONK_API_TOKEN')
+    .option('--api-host <addr>', 'the address of --api-port (default 127.0.0.1); beyond loopback the API is TLS only, with a certificate monkd makes and clients pin')
     .action(lazy(() => import('./daemon.js'), m => m.start))
 
   daemon.command('stop')

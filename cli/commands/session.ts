@@ -4,7 +4,7 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { Command } from 'commander'
-import type { ApiClient, RequestOptions, StreamOptions } from '../api/client.js'
+import type { ApiClient, CreateConnection, RequestOptions, StreamOptions } from '../api/client.js'
 import type { PeerMessage, ReplyOf, RunnableMessage, StreamOf } from '../api/messages.js'
 import type { ApiMessage } from '../api/protocol.js'
 import { normalisePath } from '../../actors/paths.js'
@@ -59,10 +59,16 @@ export function session (cmd: Command): Session {
   const json = g.output === 'json'
   const address = g.socket !== undefined ? parseAddress(g.socket) : undefined
   const socket = address?.text ?? `${home.replace(/\/+$/, '')}/monkd.sock`
+  // TLS beyond loopback: the certificate is pinned on first use in <home>/known-monkds (api/tls-pin.ts)
+  const connector = async (): Promise<CreateConnection | undefined> => {
+    if (address?.kind !== 'tcp' || !address.tls) return undefined
+    const { pinnedConnection, KNOWN_MONKDS } = await import('../api/tls-pin.js')
+    return pinnedConnection(address.host, address.port, { file: join(home, KNOWN_MONKDS), onPin: text => { process.stderr.write(text + '\n') } })
+  }
   let client: Promise<ApiClient> | undefined
   const getClient = (): Promise<ApiClient> => {
-    client ??= import('../api/client.js').then(m => m.createClient(address?.kind === 'tcp'
-      ? { url: `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`, token: apiToken(g.tokenFile) }
+    client ??= Promise.all([import('../api/client.js'), connector()]).then(([m, connect]) => m.createClient(address?.kind === 'tcp'
+      ? { url: `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`, token: apiToken(g.tokenFile), ...(connect ? { connect } : {}) }
       : { socketPath: address?.path ?? socket }))
     return client
   }
@@ -94,7 +100,8 @@ export function session (cmd: Command): Session {
     async upgrade (urlPath: string) {
       const { openUpgrade } = await import('../api/upgrade-client.js')
       try {
-        return await openUpgrade(address?.kind === 'tcp' ? { host: address.host, port: address.port, token: apiToken(g.tokenFile) } : { socketPath: address?.path ?? socket }, urlPath)
+        const connect = await connector()
+        return await openUpgrade(address?.kind === 'tcp' ? { host: address.host, port: address.port, token: apiToken(g.tokenFile), ...(connect ? { connect } : {}) } : { socketPath: address?.path ?? socket }, urlPath)
       } catch (e) {
         throw cliErrorOf(refused(e))
       }

@@ -2,7 +2,7 @@
 // processes (process runtime, every peer with --api-port and a token): the page takes the token
 // from its URL fragment, lists the peers and the run tree, follows a workload's logs, shows a
 // failover (the owner's monkd SIGKILLed) without a reload, runs an action (listed as running
-// with its arguments while it runs), and is usable at phone width. Screenshots go to
+// with its arguments while it runs, also when started through another peer's CLI), and is usable at phone width. Screenshots go to
 // $MONK_GUI_SCREENSHOTS (or a temp dir); docs/dashboard.png is one of them.
 // test-deadline-s: 480
 import { mkdirSync, mkdtempSync } from 'node:fs'
@@ -36,7 +36,7 @@ ticker:
       description: takes a few seconds
       arguments:
         what: {type: string}
-      code: exec("main", "sh", "-c", "sleep 4; echo slept")
+      code: exec("main", "sh", "-c", "sleep 6; echo slept")
 pair:
   defines: group
   members: [ticker]
@@ -139,6 +139,14 @@ S('the page lists peers and workloads, follows logs, shows a failover live and r
       await page.locator('[data-testid=running-action]', { hasText: 'what=nap' }).waitFor({ timeout: 20_000 })
       await until('the slow action finished', async () => /slept/.test(await page.getByTestId('action-result').innerText()), 30_000)
       assert.is(await page.locator('[data-testid=running-action]').count(), 0, 'a finished action leaves the running list')
+      // an action started through another peer's CLI is listed too, with the peer it came through
+      const other = peers.find(p => p !== ui)!
+      const elsewhere = monkBin(['--home', other.home, 'do', `${ns}/ticker/slow`, 'what=elsewhere'])
+      await page.locator('[data-testid=running-action]', { hasText: 'what=elsewhere' }).waitFor({ timeout: 20_000 })
+      assert.match(await page.locator('[data-testid=running-action]', { hasText: 'what=elsewhere' }).innerText(), new RegExp(`via ${other.name}`))
+      const done = await elsewhere
+      assert.is(done.code, 0, done.err)
+      await until('the other peer\'s action leaves the running list', async () => await page.locator('[data-testid=running-action]').count() === 0, 20_000)
       await page.screenshot({ path: join(shots, 'dashboard-before-failover.png'), fullPage: true })
 
       // failover: SIGKILL the owner's monkd; the page shows it without a reload

@@ -199,6 +199,7 @@ export async function startFakeDaemon (opts: { home?: string, startPolls?: numbe
       case 'cluster.token': return { token: 'bW9uay10b2tlbg' }
       case 'cluster.info': return { peerId: peers[0]!.id, name: 'p1', tags: peers[0]!.tags, clusterId: '0123456789abcdef', peers: 1, addrs: peers[0]!.addrs, token: 'bW9uay10b2tlbg' }
       case 'cluster.peer-tags': peers[0]!.tags = m.tags as string[]; return { tags: m.tags }
+      case 'cluster.rotate-key': return { epoch: 2, switchAt: Date.now() + 3000, sealedFor: ['12D3KooWa', '12D3KooWb'], skipped: ['12D3KooWc'], secrets: secrets.size }
       case 'daemon.stop': setTimeout(() => { void server?.close() }, 10); return { stopping: true }
       case 'runnable.describe': inst(ctx.target); return describe(ctx.target!)
       case 'runnable.actions': inst(ctx.target); return [{ name: 'put', description: 'store an entry', arguments: { key: { type: 'string' }, value: { type: 'string', default: 'hello' } } }]
