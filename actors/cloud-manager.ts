@@ -10,6 +10,7 @@ import { bootstrap } from './cloud/bootstrap.js'
 import { checkCredentials, decodeProvider, fingerprint, providerKey, SealKey, sealFor, type Envelope, type ProviderRecord } from './cloud/credentials.js'
 import * as D from './cloud/defaults.js'
 import { CredentialsError, GrowError } from './cloud/errors.js'
+import { BootForgetter } from './cloud/forget-boot.js'
 import type { MonkdCommand } from './cloud/local.js'
 import { autoTags, isProviderKind, nodeNamePattern, providerKinds, tagPattern, type Credentials, type MachineSpec, type Provider, type ProviderKind, type ProviderOptions } from './cloud/provider.js'
 import { openProvider } from './cloud/registry.js'
@@ -40,6 +41,7 @@ type NodeMsg = { type: 'node.tick' }
 export class CloudManager {
   private readonly self: string
   private readonly seal: SealKey
+  private readonly forgetter: BootForgetter
   private readonly system: ActorSystem
   private readonly actors = new Map<string, ActorRef<NodeMsg>>()
   private readonly queued = new Set<string>()
@@ -55,6 +57,7 @@ export class CloudManager {
   private constructor (private readonly o: CloudManagerOptions) {
     this.self = o.mesh.peerId
     this.seal = SealKey.open(o.home)
+    this.forgetter = new BootForgetter(kind => this.provider(kind), o.log)
     this.system = startSystem(`cloud-${this.self.slice(-8)}`, { logger: o.log })
     this.cfg = { ...defaultNodeConfig, ...o.nodeConfig }
     this.now = o.now ?? Date.now
@@ -97,6 +100,7 @@ export class CloudManager {
         if (!needsDriver(r, drain)) continue
         if (r.driver === this.self || this.shouldTakeOver(r)) this.actorFor(r.name)
       }
+      void this.forgetter.run()
       void this.shareCredentials().catch(err => this.o.log.warn({ err: String((err as Error).message) }, 'cloud: sharing provider credentials failed'))
     } catch (err) {
       this.o.log.error({ err: String((err as Error).message) }, 'cloud: scan failed')
@@ -187,6 +191,7 @@ export class CloudManager {
       this.o.log.info({ node: name, provider: r.provider, from: r.state, to: next.state }, `cloud: node ${name} ${r.state} → ${next.state}${how}`)
     }
     await this.o.mesh.put(nodeKey(name), toValue(next))
+    if (next.state === 'joined' && r.state !== 'joined' && next.cloudId !== null) this.forgetter.add(name, next.provider, { id: next.cloudId, region: next.spec.region, zone: next.spec.zone })
     if (next.state === 'gone' && drain !== null) await this.o.mesh.delete(nodeOpKey(name))
     // the next step is due at once (e.g. requested → creating): do not wait for the timer
     if (needsDriver(next, next.state === 'gone' ? null : drain) && next.state !== r.state) this.actorFor(name)

@@ -5,7 +5,6 @@
 // (handlers/*) that the table in messages/index.ts names. It owns no logic of its own.
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseToken } from '../mesh/cluster.js'
 import type { Mesh } from '../mesh/mesh.js'
 import { Membership, UNKNOWN_GRACE_MS } from './cluster/membership.js'
 import { PlacementLoop } from './cluster/placement-loop.js'
@@ -25,7 +24,9 @@ import { workloadHandlers } from './handlers/workloads.js'
 import { startSystem, systemScheduler, type ActorSystem, type Scheduler, type Logger, type Timer } from './kit/index.js'
 import type { AllHandlers, Handlers } from './messages/index.js'
 import { LABEL_INSTANCE, LABEL_PEER, type Runtime } from './runtime/runtime.js'
-import { SecretBox } from './secrets.js'
+import { SealKey } from './cloud/credentials.js'
+import { SecretKeeper } from './secret-keeper.js'
+import { SecretKeys } from './secret-keys.js'
 import { readWants } from './state.js'
 
 /** How often every runnable re-reads its containers (crash detection, status refresh). */
@@ -59,7 +60,9 @@ export class Peer {
   private readonly overlay: Overlay
   /** Shells and port forwards into instances, wherever they run (cluster/sessions.ts). */
   readonly operator: OperatorStreams
-  private readonly box: SecretBox
+  /** Seals and opens secrets under the data keys this peer holds (secret-keys.ts). */
+  readonly secrets: SecretKeys
+  private readonly keeper: SecretKeeper
   private readonly hub: HubSyncer
   private readonly timers: Timer[] = []
   private readonly unsubscribe: Array<() => void> = []
@@ -70,14 +73,15 @@ export class Peer {
     this.id = mesh.peerId
     this.clock = o.clock ?? systemScheduler
     this.system = startSystem(`monkd-${this.id.slice(-8)}`, { logger: o.log })
-    this.box = new SecretBox(parseToken(mesh.token()).key)
+    this.secrets = new SecretKeys(mesh, SealKey.open(o.home))
+    this.keeper = new SecretKeeper(mesh, this.secrets, o.log)
     this.members = new Membership(mesh, this.clock)
     this.views = new InstanceViews(mesh, this.members, inst => this.placement.unplaced(inst), inst => this.placement.unplaceable(inst))
     this.remote = new RemoteActors(mesh)
     this.overlay = new Overlay(mesh, o.log, this.clock)
     this.operator = new OperatorStreams(mesh, inst => this.views.ownerOf(inst), o.runtime, o.log)
     this.actors = new RunnableActors({
-      system: this.system, mesh, name: o.name, home: o.home, runtime: o.runtime, log: o.log, secrets: this.box, clock: this.clock,
+      system: this.system, mesh, name: o.name, home: o.home, runtime: o.runtime, log: o.log, secrets: this.secrets, clock: this.clock,
       hostOf: id => this.members.hostOf(id),
       act: (path, args) => this.router.act(path, args),
       overlay: this.overlay,
@@ -107,6 +111,7 @@ export class Peer {
     await m.announce({ name: this.o.name, tags: this.o.tags, runtime: this.o.runtime.kind, ...(this.o.capacity ? { capacity: { ...this.o.capacity } } : {}) })
     await this.remote.listen((instance, msg) => this.router.serve(instance, msg))
     await this.overlay.start()
+    await this.keeper.start()
     await this.operator.start()
     const place = (): void => this.placement.schedule()
     for (const prefix of ['want/', 'claim/', 'tpl/', 'peer/']) this.unsubscribe.push(m.onChange(prefix, place))
@@ -139,7 +144,7 @@ export class Peer {
       cluster: clusterHandlers(m, this.members, { name: this.o.name, tags: this.o.tags, runtime: this.o.runtime.kind }, { ...extras, reserved: id => this.views.reserved(id) }),
       templates: templateHandlers(m, this.clock, this.hub),
       workloads: workloadHandlers(m, this.views, this.clock),
-      secrets: secretHandlers(m, this.box),
+      secrets: secretHandlers(m, this.secrets),
       runnable: this.router.handlers(),
       group: groupHandlers(this.groups),
     }
@@ -174,6 +179,7 @@ export class Peer {
     this.stopped = true
     this.placement.stop()
     this.hub.stop()
+    this.keeper.stop()
     for (const t of this.timers) t.cancel()
     for (const u of this.unsubscribe) u()
     await this.overlay.stop()

@@ -1,5 +1,7 @@
-// Secrets sealed in the replica (DESIGN §11): AES-256-GCM under a key derived from the cluster key
-// with HKDF; the scope and name are bound as additional data, so a sealed value cannot be moved.
+// Sealed values (DESIGN §11): SecretBox is AES-256-GCM under an HKDF of a key, with the scope and
+// name bound as additional data, so a sealed value cannot be moved. Secrets in the replica are
+// sealed under the cluster's secrets data key of an epoch (secret-keys.ts), which only admitted
+// peers can open; a value without an epoch was sealed by an older monk under the cluster key.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
 import type { Value } from '../mesh/value.js'
 import { normalisePath } from './paths.js'
@@ -7,14 +9,23 @@ import { isObj } from './values.js'
 
 export class SecretError extends Error {
   override readonly name = 'SecretError'
-  constructor (readonly code: 'secret-not-found' | 'secret-not-permitted' | 'secret-corrupt' | 'secret-bad-scope', message: string, options?: { cause?: unknown }) {
+  constructor (readonly code: 'secret-not-found' | 'secret-not-permitted' | 'secret-corrupt' | 'secret-bad-scope' | 'secret-no-key', message: string, options?: { cause?: unknown }) {
     super(message, options)
   }
 }
 
-export interface Sealed { v: 1, iv: Uint8Array, tag: Uint8Array, data: Uint8Array }
+/** `epoch`: the data-key epoch it was sealed under (absent: the old cluster-key sealing). */
+export interface Sealed { v: 1, iv: Uint8Array, tag: Uint8Array, data: Uint8Array, epoch?: number }
 
-export class SecretBox {
+/** What seals and opens secrets for the replica (SecretKeys; a SecretBox in tests of the parts). */
+export interface SecretSealer {
+  seal (scope: string, name: string, value: string): Sealed
+  open (scope: string, name: string, sealed: unknown): string
+  /** Resolves once sealing can work (a data key is there), or after `timeoutMs` (seal then says why not). */
+  ready?: (timeoutMs: number) => Promise<void>
+}
+
+export class SecretBox implements SecretSealer {
   private readonly key: Buffer
   constructor (clusterKey: Uint8Array) {
     this.key = Buffer.from(hkdfSync('sha256', clusterKey, Buffer.alloc(0), 'monk secrets v1', 32))
@@ -37,7 +48,7 @@ export class SecretBox {
       d.setAuthTag(s.tag)
       return Buffer.concat([d.update(s.data), d.final()]).toString('utf8')
     } catch (err) {
-      throw new SecretError('secret-corrupt', `secret ${name} (${scope}) cannot be opened with this cluster's key`, { cause: err })
+      throw new SecretError('secret-corrupt', `secret ${name} (${scope}) cannot be opened with this key`, { cause: err })
     }
   }
 }
@@ -51,12 +62,13 @@ export function checkScope (scope: string): string {
 
 /** A sealed value as the replica stores it (the replica carries bytes). */
 export function encodeSealed (s: Sealed): Value {
-  return { v: 1, iv: s.iv, tag: s.tag, data: s.data }
+  return { v: 1, iv: s.iv, tag: s.tag, data: s.data, ...(s.epoch !== undefined ? { epoch: s.epoch } : {}) }
 }
 
 /** A sealed value read from the replica, or undefined if it is not one. */
 export function decodeSealed (v: unknown): Sealed | undefined {
   if (!isObj(v)) return undefined
   const { iv, tag, data } = v
-  return iv instanceof Uint8Array && tag instanceof Uint8Array && data instanceof Uint8Array ? { v: 1, iv, tag, data } : undefined
+  if (!(iv instanceof Uint8Array && tag instanceof Uint8Array && data instanceof Uint8Array)) return undefined
+  return typeof v.epoch === 'number' && Number.isSafeInteger(v.epoch) && v.epoch > 0 ? { v: 1, iv, tag, data, epoch: v.epoch } : { v: 1, iv, tag, data }
 }

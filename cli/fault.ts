@@ -4,9 +4,8 @@
 // with --enable-fault-injection; otherwise every fault message answers 403 `fault-injection-disabled`.
 import { createHash } from 'node:crypto'
 import { encode as encodeCbor } from 'cborg'
-import { SecretBox } from '../actors/secrets.js'
+import type { SecretSealer } from '../actors/secrets.js'
 import type { Clock } from '../mesh/clock.js'
-import { parseToken } from '../mesh/cluster.js'
 import type { ConnectionView, Mesh, MeshConfig } from '../mesh/mesh.js'
 import type { Route } from './api/routes.js'
 import type { ApiMessage } from './api/protocol.js'
@@ -66,7 +65,7 @@ export interface FaultInjection {
   /** What to pass to startMesh: the skewable clock and the test timers, only when enabled. */
   readonly meshOptions: { clock?: Clock, config?: Partial<MeshConfig> }
   /** Routes the `fault` actor path to the fault handler, everything else to `next`. */
-  wrap: <M extends ApiMessage>(next: Dispatch<M>, mesh: Mesh) => Dispatch<M | FaultMessage>
+  wrap: <M extends ApiMessage>(next: Dispatch<M>, mesh: Mesh, secrets: SecretSealer) => Dispatch<M | FaultMessage>
 }
 
 class FaultError extends Error {
@@ -91,21 +90,20 @@ export function faultInjection (enabled: boolean, meshConfig?: string): FaultInj
   return {
     enabled,
     meshOptions: { ...(clock ? { clock } : {}), ...(config ? { config } : {}) },
-    wrap: (next, mesh) => {
-      const box = new SecretBox(parseToken(mesh.token()).key)
+    wrap: (next, mesh, secrets) => {
       return (path, msg, ctx) => {
         // fault.* messages are only in the `fault` route's table, so nothing else reaches here with one
         if (!isFaultMessage(msg)) return next(path, msg, ctx)
         if (!clock) {
           return Promise.reject(new FaultError('fault-injection-disabled', 403, 'fault injection is disabled on this monkd: start it with --enable-fault-injection (test clusters only)'))
         }
-        return handle(msg, mesh, clock, box)
+        return handle(msg, mesh, clock, secrets)
       }
     },
   }
 }
 
-async function handle (m: FaultMessage, mesh: Mesh, clock: OffsetClock, box: SecretBox): Promise<unknown> {
+async function handle (m: FaultMessage, mesh: Mesh, clock: OffsetClock, box: SecretSealer): Promise<unknown> {
   switch (m.type) {
     case 'fault.status': return { enabled: true, offsetMs: clock.offsetMs, blocked: mesh.gater.blocked() }
     case 'fault.partition':
@@ -129,7 +127,7 @@ async function handle (m: FaultMessage, mesh: Mesh, clock: OffsetClock, box: Sec
   }
 }
 
-function hashOf (key: string, value: unknown, box: SecretBox): string {
+function hashOf (key: string, value: unknown, box: SecretSealer): string {
   const h = createHash('sha256')
   if (key.startsWith('secret/')) {
     const rest = key.slice('secret/'.length)

@@ -151,7 +151,7 @@ async function main (): Promise<void> {
   }
   const dispatch = peerDispatch(peer, { status: () => ({ version, home: o.home }), stop: () => { void shutdown('daemon.stop') }, cloud: { manager: cloud, mesh } })
   // the web UI (monk gui) on the same listeners and token; it records actions run through the API
-  const gui = wireGui<Request | FaultMessage>(mesh, o.fault.wrap(dispatch, mesh), err => log.warn({ err }, 'web UI: the dashboard state failed'))
+  const gui = wireGui<Request | FaultMessage>(mesh, o.fault.wrap(dispatch, mesh, peer.secrets), err => log.warn({ err }, 'web UI: the dashboard state failed'))
   // beyond loopback the API is TLS only, with the certificate kept in the home (clients pin it)
   const tls = o.api !== undefined && !isLoopbackHost(o.api.host) ? loadOrMakeTlsIdentity(o.home, name, [o.api.host]) : undefined
   if (tls) log.info({ cert: tls.certFile, fingerprint: tls.fingerprint }, `control API TLS certificate ${tls.made ? 'made' : 'loaded'}: SHA-256 ${tls.fingerprint}`)

@@ -97,22 +97,32 @@ export class SealKey {
 
   /** Opens the envelope sealed for `peer` (this peer) of the credentials of `kind`. */
   open (kind: ProviderKind, peer: string, e: Envelope): Credentials {
-    const shared = diffieHellman({ privateKey: this.priv, publicKey: publicFromRaw(e.epk) })
     let text: string
     try {
-      text = new SecretBox(shared).open(`provider/${kind}`, peer, e.sealed)
+      text = this.openText(`provider/${kind}`, peer, e)
     } catch {
       throw new CredentialsError('credentials-corrupt', `the ${kind} credentials sealed for peer ${peer} cannot be opened with this peer's key (was its home recreated? add the provider again)`)
     }
     return parseCreds(text)
   }
+
+  /** Opens an envelope sealed with sealText(context, peer, …) for this peer; throws SecretError when it is not this peer's. */
+  openText (context: string, peer: string, e: Envelope): string {
+    const shared = diffieHellman({ privateKey: this.priv, publicKey: publicFromRaw(e.epk) })
+    return new SecretBox(shared).open(context, peer, e.sealed)
+  }
+}
+
+/** Seals `text` for the peer whose public X25519 key is `publicRaw`, bound to `context` and `peer`. */
+export function sealText (context: string, peer: string, publicRaw: Uint8Array, text: string): Envelope {
+  const eph = generateKeyPairSync('x25519')
+  const shared = diffieHellman({ privateKey: eph.privateKey, publicKey: publicFromRaw(publicRaw) })
+  return { epk: rawPublic(eph.publicKey), sealed: new SecretBox(shared).seal(context, peer, text) }
 }
 
 /** Seals `creds` of `kind` for the peer whose public X25519 key is `publicRaw`. */
 export function sealFor (kind: ProviderKind, peer: string, publicRaw: Uint8Array, creds: Credentials): Envelope {
-  const eph = generateKeyPairSync('x25519')
-  const shared = diffieHellman({ privateKey: eph.privateKey, publicKey: publicFromRaw(publicRaw) })
-  return { epk: rawPublic(eph.publicKey), sealed: new SecretBox(shared).seal(`provider/${kind}`, peer, JSON.stringify(creds)) }
+  return sealText(`provider/${kind}`, peer, publicRaw, JSON.stringify(creds))
 }
 
 function parseCreds (text: string): Credentials {

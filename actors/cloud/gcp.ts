@@ -156,6 +156,18 @@ export async function openGcp (creds: GcpCredentials, options: ProviderOptions):
         if (m.code !== 'not-found') throw m
       }
     },
+    async forgetBoot (ref: MachineRef): Promise<void> {
+      const zone = zoneOf(ref)
+      const what = `instance ${ref.id} in ${zone}`
+      const [i] = await call('instances.get', what, () => instances.get({ project, zone, instance: ref.id }, callOpts))
+      const items = i.metadata?.items ?? []
+      if (!items.some(x => x.key === 'startup-script')) return
+      const [op] = await call('instances.setMetadata', what, () => instances.setMetadata({
+        project, zone, instance: ref.id,
+        metadataResource: { fingerprint: i.metadata?.fingerprint ?? null, items: items.filter(x => x.key !== 'startup-script') },
+      }, callOpts))
+      await waitZone(zone, latestOf(op), 'instances.setMetadata', what)
+    },
     async close (): Promise<void> {
       await Promise.all([instances.close(), zoneOps.close(), firewalls.close(), globalOps.close()].map(p => p.catch(() => {})))
     },

@@ -83,6 +83,11 @@ export interface Provider {
   destroy: (ref: MachineRef) => Promise<void>
   /** Releases clients and sockets. */
   close: () => Promise<void>
+  /**
+   * Removes the first-boot data that carries the join token from a machine that has joined (gcp:
+   * the `startup-script` metadata). Absent on clouds whose user data cannot change after launch.
+   */
+  forgetBoot?: (ref: MachineRef) => Promise<void>
 }
 
 /** Non-secret settings of a provider, stored in clear beside the sealed credentials. */

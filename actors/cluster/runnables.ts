@@ -11,7 +11,7 @@ import type { ActionInfo, ExecReply, LogItem, LogStreams, RunnableMsg, RunnableR
 import { actionInfos, spawnRunnable, type Assignment, type RunnableDeps } from '../runnable/index.js'
 import { HostPorts } from '../runnable/ports.js'
 import type { Runtime } from '../runtime/runtime.js'
-import type { SecretBox } from '../secrets.js'
+import type { SecretSealer } from '../secrets.js'
 import { decodeTpl, keys, type WantRecord } from '../state.js'
 import { spawnEntity, type EntityDeps } from '../entity/actor.js'
 import { clusterCloud } from '../entity/credentials.js'
@@ -36,7 +36,7 @@ export interface RunnableHostDeps {
   home: string
   runtime: Runtime
   log: Logger
-  secrets: SecretBox
+  secrets: SecretSealer
   clock: Scheduler
   hostOf: (peerId: string) => string
   act: (path: string, args: Record<string, ArrowValue>) => Promise<ArrowValue>

@@ -11,7 +11,7 @@ import { spawnActor, type ActorContext, type ActorRef, type ActorSystem, type Lo
 import type { RunnableMsg } from '../messages/runnable.js'
 import { normalisePath } from '../paths.js'
 import type { Assignment } from '../runnable/decide.js'
-import type { SecretBox } from '../secrets.js'
+import type { SecretSealer } from '../secrets.js'
 import { decodeClaim, decodeStatus, decodeTpl, encodeClaim, encodeStatus, keys, type StatusRecord, type WantRecord } from '../state.js'
 import { entityOperators } from './arrow-host.js'
 import { EntityError } from './errors.js'
@@ -25,7 +25,7 @@ import { customActions, definitionHash, entityType, missingRequired, type CheckS
 export interface EntityDeps {
   peerId: string
   log: Logger
-  secrets: SecretBox
+  secrets: SecretSealer
   get: (key: string) => unknown
   scan: (prefix: string) => Array<{ key: string, value: unknown }>
   put: (key: string, value: Value) => Promise<void>

@@ -2,13 +2,15 @@
 // are never read back out through the API.
 import type { Mesh } from '../../mesh/mesh.js'
 import type { Handlers } from '../messages/index.js'
-import { checkScope, encodeSealed, SecretError, type SecretBox } from '../secrets.js'
+import { checkScope, encodeSealed, SecretError, type SecretSealer } from '../secrets.js'
 import { keys } from '../state.js'
 
-export function secretHandlers (mesh: Mesh, box: SecretBox): Handlers<'secrets'> {
+export function secretHandlers (mesh: Mesh, box: SecretSealer): Handlers<'secrets'> {
   return {
     'secrets.add': async m => {
       const s = checkScope(m.scope)
+      // a cluster founded a moment ago: its first operator makes the data key once synced
+      await box.ready?.(5000)
       await mesh.put(keys.secret(s, m.name), encodeSealed(box.seal(s, m.name, m.value)))
       return { scope: s, name: m.name }
     },

@@ -7,7 +7,7 @@ import { buildScope, builtinVariables, ScopeVars } from '../../grammar/monkscrip
 import type { Scheduler, Logger } from '../kit/index.js'
 import { containerName } from '../runtime/spec.js'
 import { LABEL_CONTAINER, LABEL_INSTANCE, LABEL_PEER, type ContainerSummary, type Runtime } from '../runtime/runtime.js'
-import type { SecretBox } from '../secrets.js'
+import type { SecretSealer } from '../secrets.js'
 import { decodeTpl, keys, type TplRecord, type WantRecord } from '../state.js'
 import { RunnableError } from './errors.js'
 import { instanceVolumeDir } from './volumes.js'
@@ -21,7 +21,7 @@ export interface RunnableDeps {
   home: string
   runtime: Runtime
   log: Logger
-  secrets: SecretBox
+  secrets: SecretSealer
   /** Replica access (only keys this peer may write are written). */
   get: (key: string) => unknown
   scan: (prefix: string) => Array<{ key: string, value: unknown }>

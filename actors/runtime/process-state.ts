@@ -1,5 +1,8 @@
 // Persistent state of the process runtime: one directory per container holding its record
-// (state.json), its output pipes and log files, so a new daemon finds pids, logs and policies.
+// (state.json, mode 0600), its output pipes and log files, so a new daemon finds pids, logs and
+// policies. The environment's values are never written (they carry resolved secrets): the record
+// keeps their names, and a daemon that adopts a live process reads them back from
+// /proc/<pid>/environ (recoverEnv).
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { StateLockedError } from './errors.js'
@@ -25,6 +28,25 @@ export interface ProcessRecord {
   createdAt: string
   startedAt: string | null
   finishedAt: string | null
+  /** Names of spec.env as written: their values are kept in memory only (on disk spec.env is empty). */
+  envNames?: string[]
+}
+
+/** The values of `names` in the initial environment of process `pid`; undefined when it cannot be read. */
+export function recoverEnv (pid: number, names: readonly string[]): Record<string, string> | undefined {
+  let raw: string
+  try {
+    raw = readFileSync(`/proc/${pid}/environ`, 'utf8')
+  } catch {
+    return undefined
+  }
+  const want = new Set(names)
+  const out: Record<string, string> = {}
+  for (const item of raw.split('\0')) {
+    const i = item.indexOf('=')
+    if (i > 0 && want.has(item.slice(0, i))) out[item.slice(0, i)] = item.slice(i + 1)
+  }
+  return out
 }
 
 export const RECORD_FILE = 'state.json'
@@ -121,7 +143,8 @@ export class StateDir {
   /** Atomic replace: a crash leaves the old record or the new one, never half of one. */
   write (rec: ProcessRecord): void {
     const file = join(this.dirOf(rec.id), RECORD_FILE)
-    writeFileSync(`${file}.tmp`, JSON.stringify(rec, null, 1))
+    const onDisk: ProcessRecord = { ...rec, spec: { ...rec.spec, env: {} }, envNames: Object.keys(rec.spec.env) }
+    writeFileSync(`${file}.tmp`, JSON.stringify(onDisk, null, 1), { mode: 0o600 })
     renameSync(`${file}.tmp`, file)
   }
 

@@ -12,7 +12,7 @@ import type { StdStream } from './lines.js'
 import { killGroup, signalNumber, switchableIds, workloadArgv, workloadEnv } from './process-host.js'
 import { LogWriter, PipeReader } from './process-logs.js'
 import type { RotationOptions } from './process-logs.js'
-import { STDERR_PIPE, STDOUT_PIPE, StateDir, WORK_DIR, processStart, sameProcessAlive } from './process-state.js'
+import { STDERR_PIPE, STDOUT_PIPE, StateDir, WORK_DIR, processStart, recoverEnv, sameProcessAlive } from './process-state.js'
 import type { ProcessRecord } from './process-state.js'
 import { DEFAULT_BACKOFF, nextDelay, shouldRestart } from './restart.js'
 import type { Backoff } from './restart.js'
@@ -83,8 +83,17 @@ export class ProcessSupervisor {
     const records = this.state.readAll((id, why) => { this.warn(undefined, `${NAME}: container record ${id} in ${this.state.root} cannot be read (${why}); it is left alone`) })
     for (const rec of records) {
       const e = this.track(rec)
+      // the values of the environment are not on disk (they may be secrets): a live process has them
+      const lost = (rec.envNames ?? []).filter(n => rec.spec.env[n] === undefined)
       if (rec.state === 'running' && rec.pid !== null && sameProcessAlive(rec.pid, rec.pidStart)) {
+        if (lost.length > 0) Object.assign(rec.spec.env, recoverEnv(rec.pid, lost) ?? {})
         this.attach(e, rec.pid)
+      } else if (lost.length > 0 && (rec.state === 'running' || rec.state === 'restarting')) {
+        // ended while no daemon watched, and its environment is gone with it: not restarted here
+        // with a wrong environment; the runnable that owns it creates it again
+        Object.assign(rec, { state: 'exited', exitCode: null, pid: null, pidStart: null, finishedAt: new Date().toISOString() })
+        this.warn(e, `${NAME}: container ${rec.name} ended while no daemon watched; its environment is not kept on disk, so it is not restarted here (its runnable creates it again)`)
+        this.state.write(rec)
       } else if (rec.state === 'running' || rec.state === 'restarting') {
         // It ended while no daemon watched: the exit code is unknown.
         const wasRestarting = rec.state === 'restarting'

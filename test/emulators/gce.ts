@@ -1,5 +1,5 @@
 // A Compute Engine emulator: the REST (JSON) subset monk uses — instances insert/get/list/delete,
-// zone and global operations (get, wait), firewalls get/insert — with GCE's error shapes and
+// instances setMetadata (fingerprint checked), zone and global operations (get, wait), firewalls get/insert — with GCE's error shapes and
 // operation errors (QUOTA_EXCEEDED). Requests must carry a self-signed service-account JWT
 // (RS256) that verifies against the emulator's key. Driven by the real @google-cloud/compute.
 import { createVerify, generateKeyPairSync, randomBytes } from 'node:crypto'
@@ -94,7 +94,8 @@ export class GceEmulator extends Emulator {
       const zone = rest[1]
       if (!this.zones.includes(zone)) throw new GceError(404, `The resource 'projects/${project}/zones/${zone}' was not found`, 'notFound')
       if (rest[2] === 'operations' && rest[3]) return await this.operation(rest[3], zone, rest[4] === 'wait')
-      if (rest[2] === 'instances') return await this.instances(r, zone, rest[3])
+      if (rest[2] === 'instances' && rest[3] && rest[4] === 'setMetadata' && r.method === 'POST') return this.setMetadata(r, zone, rest[3])
+      if (rest[2] === 'instances' && rest[4] === undefined) return await this.instances(r, zone, rest[3])
     }
     throw new GceError(404, `The requested URL ${r.path} was not found on this server.`, 'notFound')
   }
@@ -137,6 +138,21 @@ export class GceEmulator extends Emulator {
       return this.ok(this.opJson(op))
     }
     throw new GceError(405, `method ${r.method} not allowed`, 'badRequest')
+  }
+
+  /** The metadata of machine `id` now (tests check what a grown machine's metadata still carries). */
+  metadataOf (id: string): Record<string, unknown> | undefined { return this.metadata.get(id) }
+
+  private setMetadata (r: Request, zone: string, name: string): Reply {
+    const m = [...this.machines.values()].find(x => x.zone === zone && x.name === name && x.state !== 'terminated')
+    if (!m) throw new GceError(404, `The resource 'projects/${this.project}/zones/${zone}/instances/${name}' was not found`, 'notFound')
+    const body = JSON.parse(r.body) as { fingerprint?: string, items?: unknown }
+    const have = this.metadata.get(m.id) ?? {}
+    if (body.fingerprint !== have.fingerprint) throw new GceError(412, 'Supplied fingerprint does not match current metadata fingerprint.', 'conditionNotMet')
+    this.metadata.set(m.id, { items: Array.isArray(body.items) ? body.items : [], fingerprint: randomBytes(8).toString('base64') })
+    const op = this.newOp('setMetadata', zone, this.link(zone, name))
+    op.status = 'DONE'
+    return this.ok(this.opJson(op))
   }
 
   private instanceJson (m: EmuMachine): Record<string, unknown> {
@@ -188,7 +204,7 @@ export class GceEmulator extends Emulator {
       const script = body.metadata?.items?.find(i => i.key === 'startup-script')?.value ?? ''
       const m: EmuMachine = { id: String(4_000_000_000_000 + ++this.seq), name: n, state: 'pending', region: zone.replace(/-[a-z]$/, ''), zone, type, tags: body.labels ?? {}, userData: script, createdAt: Date.now() }
       this.machines.set(m.id, m)
-      this.metadata.set(m.id, body.metadata ?? {})
+      this.metadata.set(m.id, { ...(body.metadata ?? {}), fingerprint: randomBytes(8).toString('base64') })
       setImmediate(() => {
         try { this.boot(m) } catch { m.state = 'running' }
         op.status = 'DONE'
