@@ -2,6 +2,7 @@
 // peer's tags, and the daemon's stop (which only the daemon can do: given as `stop`).
 import type { Mesh } from '../../mesh/mesh.js'
 import { INVITE_TTL_MS } from '../defaults.js'
+import { decodeSealed } from '../secrets.js'
 import type { Membership } from '../cluster/membership.js'
 import type { Handlers } from '../messages/index.js'
 import type { StatusReply } from '../messages/cluster.js'
@@ -50,7 +51,9 @@ export function clusterHandlers (mesh: Mesh, members: Membership, self: ClusterS
       return { revoked, rest }
     },
     // secrets are still sealed with an HKDF of the cluster key (actors/secrets.ts): say how many
-    'cluster.rotate-key': async () => ({ ...await mesh.rotateKey(), secrets: mesh.scan('secret/').length }),
+    // secrets sealed per admitted peer (secret-keys.ts) do not depend on the cluster key; only values an
+    // older monk sealed under it, not yet re-sealed by the keeper, are at risk after a rotation
+    'cluster.rotate-key': async () => ({ ...await mesh.rotateKey(), secrets: mesh.scan('secret/').filter(({ value }) => { const s = decodeSealed(value); return s !== undefined && s.epoch === undefined }).length }),
     'daemon.stop': () => {
       const stop = extras.stop
       if (!stop) return Promise.reject(Object.assign(new Error('this peer cannot be stopped through the API'), { code: 'unsupported' }))
