@@ -7,6 +7,9 @@
 // on every peer must be what the last acknowledged operation left, or what a later `info`
 // operation may have left. The harness only writes a key through a peer that already has the
 // key's current value, so each write is causally after the previous one and wins by HLC.
+// An `info` operation leaves a key ambiguous (several allowed values); after a heal, once every
+// peer holds one of them, that value is settled (settledOps) so later writes can go on: otherwise
+// one timed-out load would stop every later load, run, stop and purge for the rest of the run.
 
 export type Outcome = 'ok' | 'fail' | 'info'
 
@@ -18,6 +21,8 @@ export interface KeyOp {
   outcome: Outcome
   /** Sequence number of the client operation that wrote it. */
   seq: number
+  /** Not a client write: the value every peer was seen to agree on after a heal (settledOps). */
+  settled?: boolean
 }
 
 /** One peer's live values under the tracked prefixes: key → hash (absent = deleted or never written). */
@@ -50,6 +55,30 @@ function valueOf (op: KeyOp): string { return op.op === 'del' ? ABSENT : op.valu
 
 function matches (allowed: readonly string[], observed: string): boolean {
   return allowed.some(a => a === observed || (a === '*' && observed !== ABSENT))
+}
+
+/**
+ * Keys left ambiguous by `info` operations (more than one allowed value) on which every peer now
+ * agrees on one allowed value: that value becomes the key's definite state (an `ok` op marked
+ * `settled`). Call only after convergence. A key whose peers disagree, or hold a value the history
+ * does not allow (a violation), is not settled.
+ */
+export function settledOps (ops: readonly KeyOp[], peers: readonly PeerValues[]): KeyOp[] {
+  if (peers.length === 0) return []
+  const byKey = new Map<string, KeyOp[]>()
+  for (const op of ops) { const l = byKey.get(op.key) ?? []; l.push(op); byKey.set(op.key, l) }
+  const out: KeyOp[] = []
+  for (const [key, list] of byKey) {
+    const { allowed } = allowedValues(list)
+    if (allowed.length < 2) continue
+    const seen = new Set(peers.map(p => p.values[key] ?? ABSENT))
+    if (seen.size !== 1) continue
+    const observed = [...seen][0]!
+    if (!matches(allowed, observed)) continue
+    const seq = list[list.length - 1]!.seq
+    out.push(observed === ABSENT ? { key, op: 'del', outcome: 'ok', seq, settled: true } : { key, op: 'put', value: observed, outcome: 'ok', seq, settled: true })
+  }
+  return out
 }
 
 /** Register violations: lost acknowledged writes, deleted keys back, failed writes that took effect. */

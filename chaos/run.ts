@@ -158,6 +158,7 @@ export async function runChaos (o: ChaosOptions): Promise<ChaosResult> {
         if (!set.has(v.key)) history('violation', { round: plan.index, ...v })
         set.add(v.key)
       }
+      if (converged) for (const k of work.settle(views)) history('settled', { round: plan.index, key: k.key, op: k.op, ...(k.value !== undefined ? { value: k.value } : {}) })
 
       // runs: every wanted instance exactly once (ps on every peer and the real processes)
       const wanted = wantedCopies(work.runOps, work.instances)

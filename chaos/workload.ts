@@ -5,8 +5,8 @@
 // so every acknowledged write is causally after the previous one of that key.
 import { ApiRequestError, DaemonDownError } from '../cli/api/errors.js'
 import type { FaultRead } from '../cli/fault.js'
-import type { KeyOp, Outcome, RunOp } from './checker.js'
-import { allowedValues } from './checker.js'
+import type { KeyOp, Outcome, PeerValues, RunOp } from './checker.js'
+import { allowedValues, settledOps } from './checker.js'
 import type { Cluster, Node } from './cluster.js'
 import type { Rng } from './random.js'
 
@@ -47,7 +47,14 @@ export class Workload {
   }
 
   /** Acknowledged writes so far. */
-  get acked (): number { return new Set(this.keyOps.filter(o => o.outcome === 'ok').map(o => o.seq)).size }
+  get acked (): number { return new Set(this.keyOps.filter(o => o.outcome === 'ok' && o.settled !== true).map(o => o.seq)).size }
+
+  /** After a converged heal: keys left ambiguous by `info` ops take the value every peer holds (checker.settledOps). */
+  settle (views: readonly PeerValues[]): KeyOp[] {
+    const settled = settledOps(this.keyOps, views)
+    this.keyOps.push(...settled)
+    return settled
+  }
 
   /** Loads the kit (round -1); throws if it is refused. */
   async setup (): Promise<void> {

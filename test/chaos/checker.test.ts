@@ -2,7 +2,7 @@
 // double run and a missing run fed into it are each counted. And one seed gives one schedule.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { checkRegisters, checkRuns, percentile, wantedCopies, type KeyOp, type RunOp } from '../../chaos/checker.js'
+import { allowedValues, checkRegisters, checkRuns, percentile, settledOps, wantedCopies, type KeyOp, type RunOp } from '../../chaos/checker.js'
 import { parseSeed } from '../../chaos/random.js'
 import { FAULT_KINDS, schedule, scheduleHash } from '../../chaos/schedule.js'
 
@@ -32,6 +32,31 @@ Registers('an acknowledged write missing is lost; a deleted key present is resur
   const ops = [put(K, 'a', 1), put(K2, 'x', 2), del(K2, 3)]
   const v = checkRegisters(ops, [{ peer: 'p0', values: { [K2]: 'x' } }], P)
   assert.equal(v.map(x => `${x.kind}:${x.key}`).sort(), [`lost:${K}`, `resurrected:${K2}`])
+})
+
+Registers('an ambiguous key is settled once every peer holds one allowed value, and only then', () => {
+  // a timed-out (info) write after an acknowledged one leaves two allowed values
+  const ops = [put(K, 'a', 1), put(K, 'b', 2, 'info')]
+  assert.equal(allowedValues(ops).allowed, ['a', 'b'])
+  // peers disagree: nothing settles
+  assert.equal(settledOps(ops, [{ peer: 'p0', values: { [K]: 'a' } }, { peer: 'p1', values: { [K]: 'b' } }]), [])
+  // every peer holds a value the history does not allow (a violation): nothing settles
+  assert.equal(settledOps(ops, [{ peer: 'p0', values: { [K]: 'z' } }, { peer: 'p1', values: { [K]: 'z' } }]), [])
+  // every peer holds b: b becomes definite, so a later loss of it is caught
+  const s = settledOps(ops, [{ peer: 'p0', values: { [K]: 'b' } }, { peer: 'p1', values: { [K]: 'b' } }])
+  assert.equal(s, [{ key: K, op: 'put', value: 'b', outcome: 'ok', seq: 2, settled: true }])
+  const after = [...ops, ...s]
+  assert.equal(allowedValues(after).allowed, ['b'])
+  const v = checkRegisters(after, [{ peer: 'p0', values: { [K]: 'a' } }], P)
+  assert.is(v.length, 1)
+  assert.is(v[0]!.kind, 'lost')
+  // an unknown delete that every peer shows applied settles as absent; the key coming back is a resurrection
+  const gone = [put(K, 'a', 1), del(K, 2, 'info')]
+  const s2 = settledOps(gone, [{ peer: 'p0', values: {} }, { peer: 'p1', values: {} }])
+  assert.equal(s2, [{ key: K, op: 'del', outcome: 'ok', seq: 2, settled: true }])
+  assert.is(checkRegisters([...gone, ...s2], [{ peer: 'p0', values: { [K]: 'a' } }], P)[0]?.kind, 'resurrected')
+  // a key with one allowed value is never touched
+  assert.equal(settledOps([put(K, 'a', 1)], [{ peer: 'p0', values: { [K]: 'a' } }]), [])
 })
 
 Registers('a write refused with 4xx that shows up anyway is caught', () => {
