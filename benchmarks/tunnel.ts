@@ -93,6 +93,8 @@ try {
     writeFileSync(cfg, [`ListenAddress ${A.ip}:22`, `HostKey ${join(base, 'hostkey')}`, `AuthorizedKeysFile ${join(base, 'authorized_keys')}`, 'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'StrictModes no', 'AllowTcpForwarding yes', 'UsePAM no', `PidFile ${join(base, 'sshd.pid')}`].join('\n') + '\n')
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }) // sshd's privilege separation directory
     children.push(net.spawn(A, SSHD, ['-D', '-e', '-f', cfg], { stdio: ['ignore', 'ignore', openSync(join(base, 'sshd.log'), 'w')] }))
+    // ssh gives up at once on a refused connection: wait until sshd listens before starting it
+    for (let i = 0; i < 120 && net.run(B, 'bash', ['-c', `exec 3<>/dev/tcp/${A.ip}/22`]).status !== 0; i++) await new Promise(resolve => setTimeout(resolve, 250))
     children.push(net.spawn(B, 'ssh', ['-N', '-i', key, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'ExitOnForwardFailure=yes', '-L', '127.0.0.1:19000:127.0.0.1:9000', '-L', '127.0.0.1:19001:127.0.0.1:9001', `root@${A.ip}`], { stdio: ['ignore', 'ignore', openSync(join(base, 'ssh.log'), 'w')] }))
     let up = false
     for (let i = 0; i < 120 && !up; i++) { // up to 30 s: sshd and ssh start slowly on a loaded machine
