@@ -267,6 +267,7 @@ export function spawnRunnable (parent: ActorSystem, instance: string, deps: Runn
       switch (msg.type) {
         case 'runnable.assign': await s.apply({ type: 'runnable.assigned', now, assignment: msg.assignment }); break
         case 'runnable.tick': await s.tick(); break
+        case 'runnable.nudge': await s.apply({ type: 'runnable.nudged', now }); break
         case 'runnable.started': await s.apply({ type: 'runnable.started', now, op: msg.op, plan: s.plan() }); break
         case 'runnable.start-failed': await s.apply({ type: 'runnable.start-failed', now, op: msg.op, error: msg.error, plan: s.plan() }); break
         case 'runnable.progressed': await s.apply({ type: 'runnable.progressed', now, op: msg.op, waiting: msg.waiting }); break

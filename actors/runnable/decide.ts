@@ -99,6 +99,8 @@ export type RunnableEvent =
   | { type: 'runnable.checked', now: number, op: number, ready: boolean, detail?: string, plan: Plan }
   /** A liveness attempt finished (`alive` false also when its script failed). */
   | { type: 'runnable.live-checked', now: number, op: number, alive: boolean, detail: string, plan: Plan }
+  /** Something a failed start may have waited for changed (a secret grant): the backoff ends now. */
+  | { type: 'runnable.nudged', now: number }
   /** The start in flight reached a step worth showing (`image busybox:1`). */
   | { type: 'runnable.progressed', now: number, op: number, waiting: string }
 
@@ -151,6 +153,8 @@ export function decide (r: RunnableRecord, ev: RunnableEvent): RunnableDecision 
     case 'runnable.start-failed': return ev.op === r.op && r.busy === 'start' ? failed({ ...r, busy: null }, ev.now, ev.error, ev.plan.restart) : same(r)
     case 'runnable.checked': return checked(r, ev)
     case 'runnable.live-checked': return liveChecked(r, ev)
+    case 'runnable.nudged':
+      return drives(r) && r.phase === 'failed' && r.busy === null && r.retryAt > ev.now ? { record: { ...r, retryAt: ev.now }, effects: [{ type: 'observe' }] } : same(r)
     case 'runnable.progressed': {
       if (ev.op !== r.op || r.busy !== 'start' || r.waiting === ev.waiting) return same(r)
       const rec = { ...r, waiting: ev.waiting }
