@@ -11,7 +11,8 @@ import type { Value } from '../../grammar/monkscript/index.js'
 import { missingRequired, resolveEnv, type ScopeVars } from '../../grammar/monkscript/variables.js'
 import { containerSpec } from '../runtime/spec.js'
 import { LABEL_CONTAINER, LABEL_INSTANCE, LABEL_PEER } from '../runtime/runtime.js'
-import type { StatusRecord, WantRecord } from '../state.js'
+import { SecretError } from '../secrets.js'
+import { keys, type StatusRecord, type WantRecord } from '../state.js'
 import { runHook } from './actions.js'
 import { evaluateFields, evaluateValue } from './evaluate.js'
 import type { InstanceContext, Template } from './context.js'
@@ -27,6 +28,7 @@ export type Progress = (waiting: string) => void
 /** Runs the start pipeline; resolves with the volumes it mounted, or throws a RunnableError. */
 export async function startContainers (ctx: InstanceContext, want: WantRecord, signal: AbortSignal, progress: Progress, opts: { replace?: boolean } = {}): Promise<VolumeRow[]> {
   const t = ctx.runnable(want)
+  waitForGrants(ctx, t)
   const opened = new Set<string>()
   const vars = ctx.vars(want, t, runnableHost(ctx, t, opened))
   const missing = missingRequired(vars.scope)
@@ -104,6 +106,23 @@ export async function startContainers (ctx: InstanceContext, want: WantRecord, s
     runHook(ctx, want, decl.hooks['container-started'], 'container-started')
   }
   return [...volumes.values()]
+}
+
+/**
+ * Throws RunnableError('secret-wait') when a secret the runnable may read exists but this peer (a
+ * worker) holds no grant of it yet (secret-keeper.ts): the start waits, saying so, instead of failing.
+ */
+function waitForGrants (ctx: InstanceContext, t: Template): void {
+  for (const name of t.spec.permittedSecrets) {
+    // the scope the host reads it from (host.ts)
+    const scope = [t.spec.path, ctx.instance, 'global'].find(sc => ctx.d.get(keys.secret(sc, name)) !== undefined)
+    if (scope === undefined) continue
+    try {
+      ctx.d.secrets.open(scope, name, ctx.d.get(keys.secret(scope, name)))
+    } catch (err) {
+      if (err instanceof SecretError && err.code === 'secret-no-grant') throw new RunnableError('secret-wait', err.message, { cause: err })
+    }
+  }
 }
 
 /** Label holding a digest of what a container was created from (its spec, files and restart count). */
