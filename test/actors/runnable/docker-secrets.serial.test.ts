@@ -3,7 +3,7 @@
 // variable that carries a secret reaches the container's process (and commands run in it) through
 // a tmpfs file the container's shell reads, while `docker inspect` and every file under
 // /var/lib/docker/containers hold no trace of it; the container restarted by the engine still has
-// it; purge removes the file. An image without /bin/sh falls back to Env with a warning note.
+// it, also after a new actor (a monkd restart) adopted it; purge removes the file. An image without /bin/sh falls back to Env with a warning note.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
@@ -14,9 +14,9 @@ import * as assert from 'uvu/assert'
 import { createCluster, parseToken } from '../../../mesh/cluster.js'
 import { startMesh, type Mesh } from '../../../mesh/mesh.js'
 import { compileTemplates } from '../../../actors/templates.js'
-import { silentLogger, startSystem, tell, type ActorRef, type ActorSystem } from '../../../actors/kit/index.js'
+import { ask, silentLogger, startSystem, tell, type ActorRef, type ActorSystem } from '../../../actors/kit/index.js'
 import type { RunnableMsg } from '../../../actors/messages/runnable.js'
-import { spawnRunnable } from '../../../actors/runnable/index.js'
+import { spawnRunnable, type RunnableDeps } from '../../../actors/runnable/index.js'
 import type { DockerRuntime } from '../../../actors/runtime/docker.js'
 import { LABEL_SECRETS_FILE, SECRETS_DIR } from '../../../actors/runtime/docker-secrets.js'
 import { containerSpec } from '../../../actors/runtime/spec.js'
@@ -64,16 +64,19 @@ if (!available.ok) {
   const nosh = `monk-test/nosh:${run}`
   const w: WantRecord = { template: path, state: 'run', root: path, set: {}, tags: [], peer: null, forceMove: 0, generation: 1, restarts: 0, updatedAt: 0 }
 
+  let box: SecretBox
+  const deps = (): RunnableDeps => ({
+    peerId: mesh.peerId, peerName: 'solo', home: join(dir, 'home'), runtime, log: silentLogger, secrets: box,
+    get: k => mesh.get(k), scan: p => mesh.scan(p), put: async (k, v) => { await mesh.put(k, v) }, del: async k => { await mesh.delete(k) },
+    hostOf: () => '127.0.0.1',
+    act: () => Promise.reject(new Error('no act in this test')),
+  })
+
   D.before(async () => {
     mesh = await startMesh({ home: join(dir, 'home'), listen: ['/ip4/127.0.0.1/tcp/0'], name: 'solo', tags: [], cluster: createCluster() })
-    const box = new SecretBox(parseToken(mesh.token()).key)
+    box = new SecretBox(parseToken(mesh.token()).key)
     system = startSystem('docker-secrets-test', { clock: new ManualScheduler(), logger: silentLogger })
-    actor = spawnRunnable(system, path, {
-      peerId: mesh.peerId, peerName: 'solo', home: join(dir, 'home'), runtime, log: silentLogger, secrets: box,
-      get: k => mesh.get(k), scan: p => mesh.scan(p), put: async (k, v) => { await mesh.put(k, v) }, del: async k => { await mesh.delete(k) },
-      hostOf: () => '127.0.0.1',
-      act: () => Promise.reject(new Error('no act in this test')),
-    })
+    actor = spawnRunnable(system, path, deps())
     await mesh.put('secret/global/dbpass', encodeSealed(box.seal('global', 'dbpass', VALUE)))
   })
   D.after(async () => {
@@ -112,6 +115,22 @@ if (!available.ok) {
     execFileSync('docker', ['restart', '-t', '0', id])
     await until('the restarted container holds the secret again', () => pidsWith(`DB_PASSWORD=${VALUE}`).some(p => !pids.includes(p)) ? true : undefined, 20_000)
     assert.is(onDisk(VALUE), '')
+    // a monkd restart: a new actor (new system) adopts the running container as it is, file and all
+    system.stop()
+    system = startSystem('docker-secrets-test-2', { clock: new ManualScheduler(), logger: silentLogger })
+    actor = spawnRunnable(system, path, deps())
+    tell(actor, { type: 'runnable.assign', assignment: { want: w, owner: true, epoch: 1, ownerId: mesh.peerId, unplacedReason: null, purge: false } })
+    tell(actor, { type: 'runnable.tick' })
+    const view = await until('the new actor adopted the container (running)', async () => {
+      const v = await ask<RunnableMsg, Extract<RunnableMsg, { type: 'runnable.status' }>>(actor, replyTo => ({ type: 'runnable.status', replyTo }))
+      return v.phase === 'running' ? v : undefined
+    }, 20_000)
+    assert.is(view.failures, 0)
+    assert.equal((await runtime.list({ 'monk.instance': path })).map(x => [x.id, x.running]), [[id, true]], 'adopted: the same container, running')
+    assert.ok(existsSync(file))
+    const adopted = pidsWith(`DB_PASSWORD=${VALUE}`)
+    execFileSync('docker', ['restart', '-t', '0', id])
+    await until('after adoption, the engine restarts it with the secret', () => pidsWith(`DB_PASSWORD=${VALUE}`).some(p => !adopted.includes(p)) ? true : undefined, 20_000)
     // purge: container and file gone
     tell(actor, { type: 'runnable.assign', assignment: { want: undefined, owner: false, epoch: 1, ownerId: null, unplacedReason: null, purge: true } })
     await until('purged', async () => (await runtime.list({ 'monk.instance': path })).length === 0, 30_000)
