@@ -26,7 +26,7 @@ import type { AllHandlers, Handlers } from './messages/index.js'
 import { LABEL_INSTANCE, LABEL_PEER, type Runtime } from './runtime/runtime.js'
 import { SealKey } from './cloud/credentials.js'
 import { SecretKeeper } from './secret-keeper.js'
-import { SecretKeys } from './secret-keys.js'
+import { SecretKeys, secretGrantPrefix } from './secret-keys.js'
 import { readWants } from './state.js'
 
 /** How often every runnable re-reads its containers (crash detection, status refresh). */
@@ -74,7 +74,7 @@ export class Peer {
     this.clock = o.clock ?? systemScheduler
     this.system = startSystem(`monkd-${this.id.slice(-8)}`, { logger: o.log })
     this.secrets = new SecretKeys(mesh, SealKey.open(o.home))
-    this.keeper = new SecretKeeper(mesh, this.secrets, o.log)
+    this.keeper = new SecretKeeper(mesh, this.secrets, o.log, Date.now, () => this.placement.secretHolders())
     this.members = new Membership(mesh, this.clock)
     this.views = new InstanceViews(mesh, this.members, inst => this.placement.unplaced(inst), inst => this.placement.unplaceable(inst))
     this.remote = new RemoteActors(mesh)
@@ -120,6 +120,8 @@ export class Peer {
     this.unsubscribe.push(m.onChange('want/', syncGroups))
     syncGroups()
     this.unsubscribe.push(m.onPeerUp(place), m.onPeerDown(place))
+    // a grant to this peer arrived or changed: an instance waiting for it starts now, not after its backoff
+    this.unsubscribe.push(m.onChange(`${secretGrantPrefix}${this.id}/`, () => { this.actors.nudgeAll() }))
     // Containers this peer ran before a restart: give each an actor so it is adopted or stopped.
     for (const c of await this.o.runtime.list({ [LABEL_PEER]: this.id })) {
       const inst = c.labels[LABEL_INSTANCE]

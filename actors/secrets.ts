@@ -9,7 +9,7 @@ import { isObj } from './values.js'
 
 export class SecretError extends Error {
   override readonly name = 'SecretError'
-  constructor (readonly code: 'secret-not-found' | 'secret-not-permitted' | 'secret-corrupt' | 'secret-bad-scope' | 'secret-no-key', message: string, options?: { cause?: unknown }) {
+  constructor (readonly code: 'secret-not-found' | 'secret-not-permitted' | 'secret-corrupt' | 'secret-bad-scope' | 'secret-no-key' | 'secret-no-grant', message: string, options?: { cause?: unknown }) {
     super(message, options)
   }
 }

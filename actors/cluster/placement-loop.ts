@@ -3,7 +3,8 @@
 // peers, and tells each runnable actor its assignment. Bursts of changes coalesce into one pass.
 import type { Mesh } from '../../mesh/mesh.js'
 import type { Scheduler, Timer } from '../kit/clock.js'
-import { place, type DesiredInstance, type Placement } from '../placement.js'
+import { place, type DesiredInstance, type Placement, type PlacementInput } from '../placement.js'
+import type { SecretHolders } from '../secret-keeper.js'
 import { decodeTpl, instanceKeys, keys, readClaims, readWants, specOf, type WantRecord } from '../state.js'
 import type { Membership } from './membership.js'
 import type { Assignment, RunnableActors } from './runnables.js'
@@ -31,9 +32,8 @@ export class PlacementLoop {
     this.timer?.cancel()
   }
 
-  placeNow (): void {
-    if (this.stopped || !this.mesh.synced) return
-    const self = this.mesh.peerId
+  /** What placement works from, read from the replica now. */
+  private inputs (): { wants: Map<string, WantRecord>, input: PlacementInput } {
     // a scaled runnable stands for its replicas `inst#0` … `inst#(n-1)`, each placed on its own
     const wants = new Map<string, WantRecord>()
     for (const [inst, w] of readWants(this.mesh.scan('want/'))) {
@@ -42,7 +42,15 @@ export class PlacementLoop {
     const claims = readClaims(this.mesh.scan('claim/'))
     const instances: DesiredInstance[] = []
     for (const [inst, w] of wants) if (w.state === 'run') instances.push(this.desired(inst, w))
-    const result = place({ instances, peers: this.members.views(), claims })
+    return { wants, input: { instances, peers: this.members.views(), claims } }
+  }
+
+  placeNow (): void {
+    if (this.stopped || !this.mesh.synced) return
+    const self = this.mesh.peerId
+    const { wants, input } = this.inputs()
+    const { instances, claims } = input
+    const result = place(input)
     this.last = result.byInstance
     this.desiredBy = new Map(instances.map(i => [i.key, i]))
     const mine = [...claims.entries()].filter(([, cs]) => cs.some(c => c.peerId === self)).map(([i]) => i)
@@ -59,6 +67,40 @@ export class PlacementLoop {
       }
       this.actors.assign(inst, a)
     }
+  }
+
+  /**
+   * Every wanted-running instance whose runnable lists `permitted-secrets`, with the peers that
+   * hold it or stand by for it (secret-keeper.ts grants them its secrets): placement's owner, every
+   * peer that claims it, and the standby: the peer placement would choose if the owner died (the
+   * same pure `place` with the owner marked dead), so a failover needs no live operator.
+   */
+  secretHolders (): SecretHolders[] {
+    if (!this.mesh.synced) return []
+    const { wants, input } = this.inputs()
+    const result = place(input)
+    const out: SecretHolders[] = []
+    const byOwner = new Map<string, SecretHolders[]>()
+    for (const [inst, w] of wants) {
+      if (w.state !== 'run') continue
+      const tpl = decodeTpl(this.mesh.get(keys.tpl(w.template)))
+      const spec = tpl ? specOf(tpl) : null
+      if (!spec || spec.permittedSecrets.length === 0) continue
+      const owner = result.byInstance.get(inst)?.owner ?? null
+      const peers = new Set<string>((input.claims.get(inst) ?? []).map(c => c.peerId))
+      if (owner !== null) peers.add(owner)
+      const h = { instance: inst, path: spec.path, secrets: spec.permittedSecrets, peers: [...peers] }
+      out.push(h)
+      if (owner !== null) byOwner.set(owner, [...byOwner.get(owner) ?? [], h])
+    }
+    for (const [owner, hs] of byOwner) {
+      const without = place({ ...input, peers: input.peers.map(p => p.id === owner ? { ...p, alive: false } : p) })
+      for (const h of hs) {
+        const standby = without.byInstance.get(h.instance)?.owner ?? null
+        if (standby !== null && !h.peers.includes(standby)) h.peers = [...h.peers, standby]
+      }
+    }
+    return out
   }
 
   /** Why the last pass left `instance` without a peer, or null (placed, or not wanted). */

@@ -71,6 +71,11 @@ export class RunnableActors {
     return t?.kind === 'entity-instance'
   }
 
+  /** Tells every actor that something it may wait for changed (a secret grant): a failed start is tried again now. */
+  nudgeAll (): void {
+    for (const a of this.actors.values()) tell(a.ref, { type: 'runnable.nudge' })
+  }
+
   tickAll (): void {
     for (const a of this.actors.values()) tell(a.ref, { type: 'runnable.tick' })
   }

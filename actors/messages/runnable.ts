@@ -48,6 +48,9 @@ export type RunnableMsg =
   | { readonly type: 'runnable.assign', readonly assignment: Assignment }
   /** Look again at the containers and the replica (the peer's tick, or a wake-up the actor set). */
   | { readonly type: 'runnable.tick' }
+  /** Something a failed start may have waited for changed (a secret grant): retry now instead of after the backoff. */
+  | { readonly type: 'runnable.nudge' }
+  | { readonly type: 'runnable.start-blocked', readonly op: number, readonly waiting: string }
   /** Facts from the start pipeline and readiness attempts (`op` says which). */
   | { readonly type: 'runnable.started', readonly op: number }
   | { readonly type: 'runnable.start-failed', readonly op: number, readonly error: string }

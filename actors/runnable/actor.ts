@@ -156,6 +156,11 @@ class Shell {
         if (!aborter.signal.aborted) tell(self, { type: 'runnable.started', op })
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err)
+        if (err instanceof RunnableError && err.code === 'secret-wait') {
+          if (!aborter.signal.aborted) this.d.log.info({ instance: this.ctx.instance }, `${this.ctx.instance}: ${message}`)
+          tell(self, { type: 'runnable.start-blocked', op, waiting: message })
+          return
+        }
         if (!aborter.signal.aborted) this.d.log.warn({ instance: this.ctx.instance, err }, `failed to start ${this.ctx.instance}: ${message}`)
         tell(self, { type: 'runnable.start-failed', op, error: message })
       }
@@ -267,6 +272,8 @@ export function spawnRunnable (parent: ActorSystem, instance: string, deps: Runn
       switch (msg.type) {
         case 'runnable.assign': await s.apply({ type: 'runnable.assigned', now, assignment: msg.assignment }); break
         case 'runnable.tick': await s.tick(); break
+        case 'runnable.nudge': await s.apply({ type: 'runnable.nudged', now }); break
+        case 'runnable.start-blocked': await s.apply({ type: 'runnable.start-blocked', now, op: msg.op, waiting: msg.waiting }); break
         case 'runnable.started': await s.apply({ type: 'runnable.started', now, op: msg.op, plan: s.plan() }); break
         case 'runnable.start-failed': await s.apply({ type: 'runnable.start-failed', now, op: msg.op, error: msg.error, plan: s.plan() }); break
         case 'runnable.progressed': await s.apply({ type: 'runnable.progressed', now, op: msg.op, waiting: msg.waiting }); break

@@ -99,6 +99,10 @@ export type RunnableEvent =
   | { type: 'runnable.checked', now: number, op: number, ready: boolean, detail?: string, plan: Plan }
   /** A liveness attempt finished (`alive` false also when its script failed). */
   | { type: 'runnable.live-checked', now: number, op: number, alive: boolean, detail: string, plan: Plan }
+  /** Something a failed or blocked start may have waited for changed (a secret grant): try again now. */
+  | { type: 'runnable.nudged', now: number }
+  /** The start could not begin for a reason that passes without a fault (a secret not granted to this peer yet): wait, saying why. */
+  | { type: 'runnable.start-blocked', now: number, op: number, waiting: string }
   /** The start in flight reached a step worth showing (`image busybox:1`). */
   | { type: 'runnable.progressed', now: number, op: number, waiting: string }
 
@@ -151,6 +155,16 @@ export function decide (r: RunnableRecord, ev: RunnableEvent): RunnableDecision 
     case 'runnable.start-failed': return ev.op === r.op && r.busy === 'start' ? failed({ ...r, busy: null }, ev.now, ev.error, ev.plan.restart) : same(r)
     case 'runnable.checked': return checked(r, ev)
     case 'runnable.live-checked': return liveChecked(r, ev)
+    case 'runnable.nudged':
+      if (!drives(r) || r.busy !== null) return same(r)
+      if (r.phase === 'failed' && r.retryAt > ev.now) return { record: { ...r, retryAt: ev.now }, effects: [{ type: 'observe' }] }
+      return r.phase === 'waiting' ? { record: r, effects: [{ type: 'observe' }] } : same(r)
+    case 'runnable.start-blocked': {
+      if (ev.op !== r.op || r.busy !== 'start') return same(r)
+      // like waiting for `depends`: status starting with the reason, looked at again every poll (or when nudged)
+      const rec: RunnableRecord = { ...r, busy: null, phase: 'waiting', waitSince: ev.now, waiting: ev.waiting, ready: false, error: null }
+      return { record: rec, effects: [{ type: 'status', state: 'starting', ready: false, error: null, waiting: ev.waiting }, { type: 'wake', at: ev.now + DEPENDS_POLL_MS }] }
+    }
     case 'runnable.progressed': {
       if (ev.op !== r.op || r.busy !== 'start' || r.waiting === ev.waiting) return same(r)
       const rec = { ...r, waiting: ev.waiting }

@@ -10,7 +10,8 @@ import type { InstanceContext, Template } from './context.js'
 
 const HTTP_TIMEOUT_MS = 10_000
 
-export function runnableHost (ctx: InstanceContext, t: Template): ArrowHost {
+/** `opened`: collects every secret value the scripts read through this host (start.ts keeps them out of container configs). */
+export function runnableHost (ctx: InstanceContext, t: Template, opened?: Set<string>): ArrowHost {
   const d = ctx.d
   const { spec } = t
   const containers = spec.containers.map(c => c.name)
@@ -51,7 +52,10 @@ export function runnableHost (ctx: InstanceContext, t: Template): ArrowHost {
       if (!spec.permittedSecrets.includes(name)) throw new ArrowError('host-error', `${spec.path} may not read secret "${name}": list it under permitted-secrets`)
       for (const scope of [spec.path, ctx.instance, 'global']) {
         const sealed = d.get(keys.secret(scope, name))
-        if (sealed !== undefined) return d.secrets.open(scope, name, sealed)
+        if (sealed === undefined) continue
+        const value = d.secrets.open(scope, name, sealed)
+        if (value !== '') opened?.add(value)
+        return value
       }
       throw new ArrowError('host-error', `secret "${name}" does not exist (add it with monk secrets add)`)
     },

@@ -11,7 +11,8 @@ import type { Value } from '../../grammar/monkscript/index.js'
 import { missingRequired, resolveEnv, type ScopeVars } from '../../grammar/monkscript/variables.js'
 import { containerSpec } from '../runtime/spec.js'
 import { LABEL_CONTAINER, LABEL_INSTANCE, LABEL_PEER } from '../runtime/runtime.js'
-import type { StatusRecord, WantRecord } from '../state.js'
+import { SecretError } from '../secrets.js'
+import { keys, type StatusRecord, type WantRecord } from '../state.js'
 import { runHook } from './actions.js'
 import { evaluateFields, evaluateValue } from './evaluate.js'
 import type { InstanceContext, Template } from './context.js'
@@ -27,7 +28,9 @@ export type Progress = (waiting: string) => void
 /** Runs the start pipeline; resolves with the volumes it mounted, or throws a RunnableError. */
 export async function startContainers (ctx: InstanceContext, want: WantRecord, signal: AbortSignal, progress: Progress, opts: { replace?: boolean } = {}): Promise<VolumeRow[]> {
   const t = ctx.runnable(want)
-  const vars = ctx.vars(want, t, runnableHost(ctx, t))
+  waitForGrants(ctx, t)
+  const opened = new Set<string>()
+  const vars = ctx.vars(want, t, runnableHost(ctx, t, opened))
   const missing = missingRequired(vars.scope)
   if (missing.length) throw new RunnableError('required-variable', `${ctx.instance}: required variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ha${missing.length > 1 ? 've' : 's'} no value (set with --set ${missing[0]}=...)`)
   // A service node (spec §2.9) has no containers: its variables, services and actions are all it has.
@@ -64,6 +67,14 @@ export async function startContainers (ctx: InstanceContext, want: WantRecord, s
     // where the process listens for its unpublished services (ports.ts, isolation); the peer's loopback otherwise
     if (rt.kind === 'process') spec.env.MONK_SERVICE_HOST = binds.find(b => b.container === decl.name && b.host !== undefined)?.host ?? LOOPBACK
     for (const e of environment) if (typeof e === 'string' && e.includes('=')) spec.env[e.slice(0, e.indexOf('='))] = e.slice(e.indexOf('=') + 1)
+    // a variable that carries a secret's value stays out of the engine's container config (runtime.ts secretEnv)
+    if (rt.kind === 'docker' && opened.size > 0) {
+      const secret = Object.entries(spec.env).filter(([, v]) => [...opened].some(x => v.includes(x)))
+      if (secret.length > 0) {
+        spec.secretEnv = Object.fromEntries(secret)
+        for (const [k] of secret) delete spec.env[k]
+      }
+    }
     if (!spec.restart || spec.restart.name === 'no') spec.restart = fields.restart === undefined ? { name: 'always' } : spec.restart
     const own = containerFiles(fields.files, decl.name).map(f => ({
       container: decl.name, path: f.path, hostPath: filePath(rootOf(decl.name), f.path, `containers.${decl.name}.files`), mode: f.mode,
@@ -89,10 +100,29 @@ export async function startContainers (ctx: InstanceContext, want: WantRecord, s
     try { await rt.remove(spec.name, { force: true }) } catch { /* not there */ }
     runHook(ctx, want, decl.hooks['container-starting'], 'container-starting')
     const c = await rt.create(spec)
+    // secrets the engine could not keep out of its config (docker.ts): said, naming the instance
+    for (const n of c.unsupported.filter(x => x.field.startsWith('environment'))) ctx.d.log.warn({ instance: ctx.instance, container: decl.name, field: n.field }, `${ctx.instance}/${decl.name}: ${n.field} ${n.reason}`)
     await rt.start(c.id)
     runHook(ctx, want, decl.hooks['container-started'], 'container-started')
   }
   return [...volumes.values()]
+}
+
+/**
+ * Throws RunnableError('secret-wait') when a secret the runnable may read exists but this peer (a
+ * worker) holds no grant of it yet (secret-keeper.ts): the start waits, saying so, instead of failing.
+ */
+function waitForGrants (ctx: InstanceContext, t: Template): void {
+  for (const name of t.spec.permittedSecrets) {
+    // the scope the host reads it from (host.ts)
+    const scope = [t.spec.path, ctx.instance, 'global'].find(sc => ctx.d.get(keys.secret(sc, name)) !== undefined)
+    if (scope === undefined) continue
+    try {
+      ctx.d.secrets.open(scope, name, ctx.d.get(keys.secret(scope, name)))
+    } catch (err) {
+      if (err instanceof SecretError && err.code === 'secret-no-grant') throw new RunnableError('secret-wait', err.message, { cause: err })
+    }
+  }
 }
 
 /** Label holding a digest of what a container was created from (its spec, files and restart count). */

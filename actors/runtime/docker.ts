@@ -17,6 +17,7 @@ import type {
 } from './runtime.js'
 import { hostNetworkPortNotes } from './spec.js'
 import { EngineEvents } from './docker-events.js'
+import { LABEL_SECRETS_FILE, readSecretEnv, removeSecretEnv, SECRETS_ENTRYPOINT, SECRETS_TARGET, shellName, writeSecretEnv } from './docker-secrets.js'
 import { dockerSession } from './docker-session.js'
 import { NOT_FOUND, UNREACHABLE, dateOrNull, engineMessage, labelFilter, matches, readable, status, type EngineError } from './docker-engine.js'
 
@@ -143,10 +144,36 @@ export class DockerRuntime implements Runtime {
     const restart = spec.restart.name === 'on-failure'
       ? { Name: 'on-failure', MaximumRetryCount: spec.restart.maxRetries ?? 0 }
       : { Name: spec.restart.name === 'no' ? '' : spec.restart.name }
+    // secret variables: through a tmpfs file when the image has a shell (docker-secrets.ts), never in Env unless it has none
+    const secret = { ...spec.secretEnv }
+    const env = { ...spec.env }
+    for (const k of Object.keys(secret)) {
+      if (shellName(k)) continue
+      unsupported.push({ field: `environment.${k}`, reason: 'carries a secret but is not a shell variable name, so it is passed in the container config (docker inspect shows it)' })
+      env[k] = secret[k]!
+      delete secret[k]
+    }
+    let argv: string[] = []
+    if (Object.keys(secret).length > 0) {
+      let image: Docker.ImageInspectInfo
+      try {
+        image = await this.docker.getImage(spec.image).inspect()
+      } catch (err) {
+        if (status(err) === 404) throw new ImageNotFoundError(NAME, spec.image, `${engineMessage(err)} (call ensureImage first)`, { container: spec.name, cause: err })
+        throw this.fail(err, 'inspect image', spec.image)
+      }
+      // what the engine would run: an entrypoint set on create drops the image's command
+      argv = spec.entrypoint ? [...spec.entrypoint, ...(spec.cmd ?? [])] : [...(image.Config.Entrypoint ?? []), ...(spec.cmd ?? image.Config.Cmd ?? [])]
+      if (argv.length === 0) {
+        unsupported.push({ field: 'environment', reason: `carries secrets (${Object.keys(secret).join(', ')}) but the image names no command to wrap, so they are passed in the container config (docker inspect shows them)` })
+        Object.assign(env, secret)
+        for (const k of Object.keys(secret)) delete secret[k]
+      }
+    }
     const options: Docker.ContainerCreateOptions = {
       name: spec.name,
       Image: spec.image,
-      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
       Labels: spec.labels,
       ExposedPorts: exposed,
       HostConfig: {
@@ -164,15 +191,60 @@ export class DockerRuntime implements Runtime {
     if (spec.cmd) options.Cmd = spec.cmd
     if (spec.workdir) options.WorkingDir = spec.workdir
     if (spec.user) options.User = spec.user
+    let file: string | undefined
+    if (Object.keys(secret).length > 0) {
+      file = writeSecretEnv(spec.name, secret, spec.user !== undefined && spec.user !== '' && spec.user !== 'root' && spec.user !== '0')
+      options.Entrypoint = SECRETS_ENTRYPOINT
+      options.Cmd = argv
+      options.Labels = { ...spec.labels, [LABEL_SECRETS_FILE]: file }
+      // a Mounts bind fails on a missing source (Binds would make a directory there)
+      options.HostConfig!.Mounts = [{ Type: 'bind', Source: file, Target: SECRETS_TARGET, ReadOnly: true }]
+    }
     let id: string
     try {
       id = (await this.docker.createContainer(options)).id
     } catch (err) {
+      if (file) removeSecretEnv(file)
       if (status(err) === 404) throw new ImageNotFoundError(NAME, spec.image, `${engineMessage(err)} (call ensureImage first)`, { container: spec.name, cause: err })
       throw this.fail(err, 'create', spec.name)
     }
+    if (file && !(await this.hasShell(id))) {
+      // no /bin/sh to read the file: the values go in Env after all, and the operator is told
+      await this.docker.getContainer(id).remove({ force: true }).catch(() => {})
+      removeSecretEnv(file)
+      const { secretEnv, ...rest } = spec
+      const again = await this.create({ ...rest, env: { ...spec.env, ...secretEnv } })
+      const note = { field: 'environment', reason: `carries secrets (${Object.keys(secret).join(', ')}) but the image ${spec.image} has no /bin/sh to read them from a tmpfs file, so they are passed in the container config (docker inspect shows them)` }
+      this.warn({ id: again.id, name: spec.name, labels: spec.labels, notes: [note] })
+      return { ...again, unsupported: [...unsupported, note, ...again.unsupported] }
+    }
     if (unsupported.length > 0) this.warn({ id, name: spec.name, labels: spec.labels, notes: unsupported })
     return { id, name: spec.name, unsupported }
+  }
+
+  /** Whether the created container `id` has /bin/sh (stat through the archive endpoint; nothing runs). */
+  private async hasShell (id: string): Promise<boolean> {
+    try {
+      // the engine answers a HEAD; dockerode hands back the response stream, which must be let go
+      const res: unknown = await this.docker.getContainer(id).infoArchive({ path: '/bin/sh' })
+      if (res instanceof Readable) res.destroy()
+      return true
+    } catch (err) {
+      if (status(err) === 404) return false
+      throw this.fail(err, 'inspect', id)
+    }
+  }
+
+  /** The secret variables of container `ref` (from its tmpfs file), for exec and sessions: {} when it has none. */
+  private async secretEnvOf (ref: string): Promise<Record<string, string>> {
+    let labels: Labels
+    try {
+      labels = (await this.docker.getContainer(ref).inspect()).Config.Labels ?? {}
+    } catch (err) {
+      throw this.fail(err, 'exec', ref)
+    }
+    const file = labels[LABEL_SECRETS_FILE]
+    return file !== undefined ? readSecretEnv(file) : {}
   }
 
   private warn (w: { id: string, name: string, labels: Labels, notes: FieldNote[] }): void {
@@ -200,11 +272,15 @@ export class DockerRuntime implements Runtime {
   }
 
   async remove (ref: string, opts: { force?: boolean } = {}): Promise<void> {
+    const c = this.docker.getContainer(ref)
+    let file: string | undefined
+    try { file = (await c.inspect()).Config.Labels?.[LABEL_SECRETS_FILE] } catch { /* the remove below says why */ }
     try {
-      await this.docker.getContainer(ref).remove({ force: opts.force ?? false })
+      await c.remove({ force: opts.force ?? false })
     } catch (err) {
       throw this.fail(err, 'remove', ref)
     }
+    if (file !== undefined) removeSecretEnv(file)
   }
 
   async inspect (ref: string): Promise<ContainerInfo> {
@@ -316,6 +392,8 @@ export class DockerRuntime implements Runtime {
 
   async exec (ref: string, cmd: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const c = this.docker.getContainer(ref)
+    // a command run in the container sees its secret variables, as it saw them in Env before
+    const env = { ...await this.secretEnvOf(ref), ...opts.env }
     let ex: Docker.Exec
     try {
       ex = await c.exec({
@@ -323,7 +401,7 @@ export class DockerRuntime implements Runtime {
         AttachStdout: true,
         AttachStderr: true,
         ...(opts.stdin !== undefined ? { AttachStdin: true } : {}),
-        ...(opts.env ? { Env: Object.entries(opts.env).map(([k, v]) => `${k}=${v}`) } : {}),
+        ...(Object.keys(env).length > 0 ? { Env: Object.entries(env).map(([k, v]) => `${k}=${v}`) } : {}),
         ...(opts.workdir ? { WorkingDir: opts.workdir } : {}),
         ...(opts.user ? { User: opts.user } : {})
       })
@@ -368,7 +446,8 @@ export class DockerRuntime implements Runtime {
 
   async session (ref: string, cmd: string[], opts: SessionOptions): Promise<ExecSession> {
     try {
-      return await dockerSession(this.docker, ref, cmd, opts)
+      const env = { ...await this.secretEnvOf(ref), ...opts.env }
+      return await dockerSession(this.docker, ref, cmd, Object.keys(env).length > 0 ? { ...opts, env } : opts)
     } catch (err) {
       throw this.fail(err, 'exec', ref)
     }

@@ -55,6 +55,12 @@ export interface ContainerSpec {
   /** Replaces the image command when set. */
   cmd?: string[]
   env: Record<string, string>
+  /**
+   * Variables whose values carry resolved secrets, kept apart from `env` so a runtime that writes
+   * its container config to disk keeps them out of it (docker.ts: a tmpfs file the container's
+   * shell reads before it runs the command). Absent: none.
+   */
+  secretEnv?: Record<string, string>
   /** Absolute working directory; created when missing. */
   workdir?: string
   /** `uid`, `uid:gid`, `name` or `name:group`. */

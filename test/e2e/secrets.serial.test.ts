@@ -1,17 +1,20 @@
 // Secrets with real monkd processes (process runtime) and the built `monk` (issue 13): alpha founds,
 // beta joins as a worker, gamma as an operator. A secret is sealed under the data key: a rogue
 // in-process peer holding only the cluster key cannot open it (raw replica read + decrypt attempts),
-// an in-process operator can; the worker's CLI cannot add or read it. A workload gets its secret in
-// its environment, and no file of any home holds it. peer-remove of an admitted rogue rotates the
-// data key: its old key opens none of the secrets afterwards. The process list, the logs, describe,
-// ps, secrets ls and every CLI output are grepped for the tokens and every secret value: none.
+// an in-process operator can; the worker's CLI cannot add or read it. A workload placed on the
+// worker gets its secret in its environment through a grant, and no file of any home holds it; the
+// worker's own seal key (read from its home) over a raw replica opens that grant and nothing else:
+// no data key, no secret of a workload not placed on it. Purging the workload removes the grant.
+// peer-remove of an admitted rogue operator rotates the data key: its old key opens none of the
+// secrets afterwards. The process list, the logs, describe, ps, secrets ls and every CLI output are
+// grepped for the tokens and every secret value: none.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { PeerRow, PsRow } from '../../cli/api/messages.js'
 import { SealKey } from '../../actors/cloud/credentials.js'
-import { SecretKeys } from '../../actors/secret-keys.js'
+import { SecretKeys, secretGrantKey, secretGrantPrefix, secretKeyKey } from '../../actors/secret-keys.js'
 import { decodeSealed, SecretBox, SecretError } from '../../actors/secrets.js'
 import { encodeToken, parseToken } from '../../mesh/cluster.js'
 import { startMesh, type Mesh } from '../../mesh/index.js'
@@ -24,6 +27,7 @@ const kitDir = join(base, 'kit')
 mkdirSync(kitDir)
 const SECRET = `Sx-${process.pid}-${Date.now().toString(36)}-pa55`
 const SECRET2 = `Sy-${process.pid}-${Date.now().toString(36)}-after`
+const SECRET3 = `Sz-${process.pid}-${Date.now().toString(36)}-elsewhere`
 writeFileSync(join(kitDir, 'kit.yaml'), `namespace: ${ns}
 app:
   defines: runnable
@@ -48,6 +52,8 @@ const tokens: string[] = []
 let alpha: E2ePeer
 let beta: E2ePeer
 let gamma: E2ePeer
+/** The in-process operator of the first test: a full replica to read raw. */
+let opMesh: Mesh
 
 const S = suite('secrets with real monkd peers')
 S.before(() => { ensureBuilt() })
@@ -119,7 +125,14 @@ S('a secret opens on operators only: not with the cluster key, not from the work
   const op = await rogue(await tokenFrom(alpha, '--role', 'operator', '--uses', '1'), 'rogue-operator')
   const opened = await until('the rogue operator opens the secret', () => { try { return op.keys.open('global', 'dbpass', op.mesh.get('secret/global/dbpass')) } catch { return undefined } })
   assert.is(opened, SECRET)
+  opMesh = op.mesh
 })
+
+/** What the worker beta can open with its own seal key (read from its home) over a raw replica. */
+function betaKeys (betaId: string): SecretKeys {
+  const view = { peerId: betaId, get: (k: string) => opMesh.get(k), scan: (p: string) => opMesh.scan(p), roleOf: (id: string) => opMesh.roleOf(id) } as unknown as Mesh
+  return new SecretKeys(view, SealKey.open(beta.home))
+}
 
 S('a workload gets its secret in its environment; no file of any home holds it', async () => {
   assert.is(seen(await gamma.monk('load', kitDir)).code, 0)
@@ -133,6 +146,21 @@ S('a workload gets its secret in its environment; no file of any home holds it',
     return undefined
   }, 60_000)
   assert.ok(pid)
+  // what the worker itself can open from a raw replica: its grant, nothing else
+  const betaId = (await alpha.json<PeerRow[]>('cluster', 'peers')).find(r => r.name === 'beta')!.id
+  const bk = betaKeys(betaId)
+  assert.is(opMesh.roleOf(betaId), 'worker')
+  for (const r of bk.records()) assert.is(r.envelopes[betaId], undefined, `epoch ${r.epoch} seals the data key to the worker`)
+  assert.is(codeOf(() => bk.dataKey(bk.current()!.epoch)), 'secret-no-key')
+  await until('beta\'s grant of dbpass at the operator', () => opMesh.get(secretGrantKey(betaId, 'global', 'dbpass')))
+  assert.is(bk.open('global', 'dbpass', opMesh.get('secret/global/dbpass')), SECRET)
+  // a secret of no workload placed on beta: no grant, it does not open with beta's key
+  assert.is((await secretsAdd(alpha, 'elsewhere', SECRET3)).code, 0)
+  const sealed3 = await until('the other secret at the operator', () => opMesh.get('secret/global/elsewhere'))
+  assert.is(codeOf(() => bk.open('global', 'elsewhere', sealed3)), 'secret-no-grant')
+  assert.equal(opMesh.scan(`${secretGrantPrefix}${betaId}/`).map(e => e.key), [secretGrantKey(betaId, 'global', 'dbpass')])
+  // no envelope of the data key (each sealed to an operator) opens with beta's seal key
+  for (const r of bk.records()) for (const [to, env] of Object.entries(r.envelopes)) assert.throws(() => bk.sealKey.openText(secretKeyKey(r.epoch), to, env))
   const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap(d => {
     const p = join(dir, d.name)
     return d.isDirectory() ? files(p) : d.isFile() ? [p] : []
@@ -145,12 +173,12 @@ S('a workload gets its secret in its environment; no file of any home holds it',
   }
 })
 
-S('peer-remove rotates the data key: the removed peer\'s old key opens none of the secrets', async () => {
-  const w = await rogue(await tokenFrom(alpha, '--role', 'worker', '--uses', '1'), 'rogue-worker')
-  const epoch1 = await until('the rogue worker holds the data key', () => { const c = w.keys.current(); return c?.envelopes[w.mesh.peerId] ? c.epoch : undefined })
+S('peer-remove rotates the data key: the removed operator\'s old key opens none of the secrets', async () => {
+  const w = await rogue(await tokenFrom(alpha, '--role', 'operator', '--uses', '1'), 'rogue-op2')
+  const epoch1 = await until('the rogue operator holds the data key', () => { const c = w.keys.current(); return c?.envelopes[w.mesh.peerId] ? c.epoch : undefined })
   const oldKey = w.keys.dataKey(epoch1)
   assert.is(new SecretBox(oldKey).open('global', 'dbpass', w.mesh.get('secret/global/dbpass')), SECRET)
-  const r = seen(await gamma.monk('cluster', 'peer-remove', 'rogue-worker'))
+  const r = seen(await gamma.monk('cluster', 'peer-remove', 'rogue-op2'))
   assert.is(r.code, 0, r.err)
   await until('a new epoch without the removed peer reached it', () => { const c = w.keys.current(); return c !== undefined && c.epoch > epoch1 && c.envelopes[w.mesh.peerId] === undefined })
   assert.is((await secretsAdd(alpha, 'after', SECRET2)).code, 0)
@@ -167,6 +195,17 @@ S('peer-remove rotates the data key: the removed peer\'s old key opens none of t
   assert.ok(ps.some(x => x.instance === `${ns}/app` && x.status === 'running'), JSON.stringify(ps))
 })
 
+S('purging the workload removes the worker\'s grant', async () => {
+  const betaId = (await alpha.json<PeerRow[]>('cluster', 'peers')).find(r => r.name === 'beta')!.id
+  const bk = betaKeys(betaId)
+  // the grant was made again for the secret re-sealed under the new epoch
+  await until('beta opens dbpass through its grant', () => { try { return bk.open('global', 'dbpass', opMesh.get('secret/global/dbpass')) === SECRET } catch { return false } })
+  const purged = seen(await gamma.monk('purge', `${ns}/app`))
+  assert.is(purged.code, 0, purged.err)
+  await until('no grant left for beta', () => opMesh.scan(`${secretGrantPrefix}${betaId}/`).length === 0)
+  assert.is(codeOf(() => bk.open('global', 'dbpass', opMesh.get('secret/global/dbpass'))), 'secret-no-grant')
+})
+
 S('no process list, log, describe, ps, secrets ls or CLI output carries a token or a secret', async () => {
   for (const args of [['ps'], ['describe', `${ns}/app`], ['secrets', 'ls'], ['cluster', 'peers']]) {
     for (const p of [alpha, gamma]) outputs.push(...(({ out, err }) => [out, err])(seen(await p.monk(...args))))
@@ -181,7 +220,7 @@ S('no process list, log, describe, ps, secrets ls or CLI output carries a token 
     return existsSync(dir) ? readdirSync(dir).map(f => readFileSync(join(dir, f), 'utf8')).join('\n') : ''
   })
   const key = Buffer.from(parseToken(tokens[0]!).key)
-  const needles = [SECRET, SECRET2, ...tokens, key.toString('hex'), key.toString('base64'), key.toString('base64url')]
+  const needles = [SECRET, SECRET2, SECRET3, ...tokens, key.toString('hex'), key.toString('base64'), key.toString('base64url')]
   for (const [what, texts] of [['a process\'s argv', cmdlines], ['a monkd log', logs], ['a CLI output', outputs]] as const) {
     for (const t of texts) for (const n of needles) assert.not.ok(t.includes(n), `${what} carries a token or a secret`)
   }
