@@ -16,6 +16,7 @@ import { FrameReader, FrameWriter } from './framing.js'
 import type { Gater } from './gater.js'
 import { evictClosed, openStream, type MeshNode } from './node.js'
 import type { Replica } from './replica.js'
+import type { MeshCounters } from './counters.js'
 
 export interface ConnectionsInit {
   node: MeshNode
@@ -39,6 +40,8 @@ export interface ConnectionsInit {
   backoffMinMs: number
   backoffMaxMs: number
   dialTimeoutMs: number
+  /** Dials started, failed and refused for being over the bound are counted here. */
+  counters?: MeshCounters
 }
 
 export type PeerListener = (peer: string) => void
@@ -299,9 +302,10 @@ export class Connections {
   }
 
   private async dialOnce (peer: string, signal?: AbortSignal): Promise<void> {
-    const { node, clock, random } = this.init
+    const { node, clock, random, counters } = this.init
     const pid = peerIdFromString(peer)
     const addrs = this.known().get(peer) ?? []
+    if (counters) counters.dialsStarted++
     try {
       if (addrs.length) await node.peerStore.merge(pid, { multiaddrs: addrs })
       // libp2p hands back a tracked connection to the peer, even a closed one (node.ts openStream)
@@ -310,6 +314,7 @@ export class Connections {
       await node.dial(pid, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout })
       this.backoff.delete(peer)
     } catch (err) {
+      if (counters) counters.dialsFailed++
       const prev = this.backoff.get(peer)?.delay ?? 0
       const delay = Math.min(this.init.backoffMaxMs, Math.max(this.init.backoffMinMs, prev * 2))
       this.backoff.set(peer, { delay, next: clock.monotonic() + delay * (0.75 + 0.5 * random.next()) })

@@ -16,7 +16,7 @@ import { FrameReader, FrameWriter } from './framing.js'
 import type { Liveness } from './liveness.js'
 import { openStream, type MeshNode } from './node.js'
 import type { Replica } from './replica.js'
-import { Swim, type SwimConfig, type SwimEvent } from './swim.js'
+import { Swim, type SendKind, type SwimConfig, type SwimEvent } from './swim.js'
 import { decodeSwim, encodeSwim, maxSwimMessageBytes, type SwimMessage } from './swim-codec.js'
 import { RingTopology } from './swim-ring.js'
 
@@ -50,6 +50,24 @@ export interface MembershipInit {
   openTimeoutMs: number
 }
 
+/** The counter of each kind of SWIM send. */
+const sentCounter: Record<SendKind, keyof MeshCounters> = {
+  probe: 'swimSentProbe',
+  confirm: 'swimSentConfirm',
+  ack: 'swimSentAck',
+  'ping-req': 'swimSentPingReq',
+  relay: 'swimSentRelay',
+  'relay-ack': 'swimSentRelayAck',
+  nack: 'swimSentNack',
+  'dead-ping': 'swimSentDeadPing',
+  tell: 'swimSentTell',
+  refute: 'swimSentRefute',
+  suspect: 'swimSentSuspect',
+  gossip: 'swimSentGossip',
+  view: 'swimSentView',
+  leave: 'swimSentLeave',
+}
+
 interface Outbound { writer: FrameWriter | undefined; queue: Uint8Array[]; stream: Stream | undefined }
 
 // frames queued to a peer whose stream is still opening, or that stopped reading; more are dropped
@@ -81,7 +99,7 @@ export class Membership {
       random: init.random,
       now: init.clock.monotonic(),
       topology: () => this.topology,
-      transport: { send: (to, msg) => this.send(to, msg) },
+      transport: { send: (to, msg, why) => this.send(to, msg, why) },
       onEvent: e => { this.event(e) },
     })
     init.liveness.bind(this.swim)
@@ -206,11 +224,12 @@ export class Membership {
   // ---- transport ----
 
   /** Writes `msg` to `to` on our outbound stream; false when that stream is still being opened (swim.opened() follows). */
-  private send (to: string, msg: SwimMessage): boolean {
+  private send (to: string, msg: SwimMessage, why: SendKind): boolean {
     if (this.stopped) return true
     const bytes = encodeSwim(msg)
     const { counters, connections } = this.init
     counters.swimSent++
+    counters[sentCounter[why]]++
     if (msg.type === 'ping') counters.probes++
     connections.touch(to)
     let o = this.outbound.get(to)
@@ -230,9 +249,11 @@ export class Membership {
     }
     if (o.writer) {
       if (o.writer.pending < maxQueued) o.writer.write(bytes)
+      else counters.swimDropped++
       return true
     }
     if (o.queue.length < maxQueued) o.queue.push(bytes)
+    else counters.swimDropped++
     return false
   }
 

@@ -66,8 +66,19 @@ export interface SwimTransport {
    * when the message waits for a connection or stream to open: the shell then calls opened() or
    * sendFailed(), and a probe's timers start only from opened() (a dial is not a round trip).
    */
-  send (to: string, msg: SwimMessage): boolean | void
+  send (to: string, msg: SwimMessage, why: SendKind): boolean | void
 }
+
+/**
+ * Why the machine sent a message (counted by the shell, per kind, to see where traffic goes):
+ * probe (a periodic or hint probe's ping), confirm (a ping confirming another's suspicion), ack,
+ * ping-req, relay (a ping for another's ping-req) and relay-ack, nack, dead-ping (a ping to a member
+ * held dead), tell (a verdict to the member it is about), refute, suspect (a new suspicion to the
+ * suspect and its neighbours), gossip (periodic dissemination), view (the member list on first
+ * contact), leave.
+ */
+export type SendKind = 'probe' | 'confirm' | 'ack' | 'ping-req' | 'relay' | 'relay-ack' | 'nack' | 'dead-ping' | 'tell' | 'refute' | 'suspect' | 'gossip' | 'view' | 'leave'
+export const sendKinds: readonly SendKind[] = ['probe', 'confirm', 'ack', 'ping-req', 'relay', 'relay-ack', 'nack', 'dead-ping', 'tell', 'refute', 'suspect', 'gossip', 'view', 'leave']
 
 export type SwimEvent =
   | { type: 'up'; peer: string }
@@ -236,7 +247,7 @@ export class Swim {
     for (const [seq, r] of this.relays) {
       if (due(r.nackAt)) {
         this.relays.delete(seq)
-        this.send(r.requester, { type: 'nack', seq: r.seq, inc: this.inc, updates: [] })
+        this.send(r.requester, { type: 'nack', seq: r.seq, inc: this.inc, updates: [] }, 'nack')
       }
     }
     for (const id of [...this.suspects]) {
@@ -250,7 +261,7 @@ export class Swim {
         // runs again and refutes at once (gossip skips members held dead)
         if (!m.refused) {
           this.deadContact.set(id, now)
-          this.send(id, { type: 'gossip', seq: 0, inc: this.inc, updates: [verdict] })
+          this.send(id, { type: 'gossip', seq: 0, inc: this.inc, updates: [verdict] }, 'tell')
         }
       }
     }
@@ -276,7 +287,7 @@ export class Swim {
     for (const u of msg.updates) this.apply(u, now)
     this.claimAlive(from, msg.inc, now, msg.updates.some(u => u.kind === 'left' && u.peer === from))
     switch (msg.type) {
-      case 'ping': this.send(from, { type: 'ack', seq: msg.seq, inc: this.inc, updates: this.replyUpdates(from) }); break
+      case 'ping': this.send(from, { type: 'ack', seq: msg.seq, inc: this.inc, updates: this.replyUpdates(from) }, 'ack'); break
       case 'ack': this.handleAck(msg.seq); break
       case 'ping-req': this.handlePingReq(from, msg.seq, msg.target, now); break
       case 'nack': { const p = this.probes.get(msg.seq); if (p) p.nacks++; break }
@@ -314,7 +325,7 @@ export class Swim {
     const m = this.members.get(peer)
     if (peer === this.self || m?.state !== 'dead' || this.leaving || this.probing(peer) || now - (this.deadContact.get(peer) ?? -Infinity) < deadTellMs) return
     this.deadContact.set(peer, now)
-    this.send(peer, { type: 'ping', seq: ++this.seq, inc: this.inc, updates: this.replyUpdates(peer) })
+    this.send(peer, { type: 'ping', seq: ++this.seq, inc: this.inc, updates: this.replyUpdates(peer) }, 'dead-ping')
     this.settle(now)
   }
 
@@ -355,7 +366,7 @@ export class Swim {
     for (const [seq, r] of this.relays) {
       if (r.target !== peer) continue
       this.relays.delete(seq)
-      this.send(r.requester, { type: 'nack', seq: r.seq, inc: this.inc, updates: [] })
+      this.send(r.requester, { type: 'nack', seq: r.seq, inc: this.inc, updates: [] }, 'nack')
     }
     let failed = false
     for (const [seq, p] of this.probes) if (p.target === peer) { this.probeFailed(seq, p, true, now); failed = true }
@@ -370,7 +381,7 @@ export class Swim {
     this.inc++
     const u: Update = { kind: 'left', peer: this.self, inc: this.inc }
     this.queue.enqueue(u)
-    for (const n of this.neighbours()) this.send(n, { type: 'gossip', seq: 0, inc: this.inc, updates: [u] })
+    for (const n of this.neighbours()) this.send(n, { type: 'gossip', seq: 0, inc: this.inc, updates: [u] }, 'leave')
     this.settle(now)
   }
 
@@ -442,7 +453,7 @@ export class Swim {
     for (const id of due.slice(0, deadPingsPerPeriod)) {
       this.deadContact.set(id, now)
       this.deadGap.set(id, Math.min(deadPingMaxMs, (this.deadGap.get(id) ?? deadPingMs / 2) * 2))
-      this.send(id, { type: 'ping', seq: ++this.seq, inc: this.inc, updates: this.replyUpdates(id) })
+      this.send(id, { type: 'ping', seq: ++this.seq, inc: this.inc, updates: this.replyUpdates(id) }, 'dead-ping')
     }
   }
 
@@ -451,7 +462,7 @@ export class Swim {
     const p: Probe = { target, kind, directAt: 0, endAt: 0, opening: false, indirect: false, helpers: 0, nacks: 0 }
     this.timeProbe(p, now)
     this.probes.set(seq, p)
-    p.opening = this.init.transport.send(target, { type: 'ping', seq, inc: this.inc, updates: this.replyUpdates(target) }) === false
+    p.opening = this.init.transport.send(target, { type: 'ping', seq, inc: this.inc, updates: this.replyUpdates(target) }, kind === 'confirm' ? 'confirm' : 'probe') === false
   }
 
   /** Sets the deadlines of a probe whose ping leaves now. */
@@ -465,7 +476,7 @@ export class Swim {
     p.indirect = true
     const helpers = shuffle([...this.neighbours()].filter(n => n !== p.target && this.state(n) === 'alive'), this.init.random).slice(0, this.cfg.indirectChecks)
     p.helpers = helpers.length
-    for (const h of helpers) this.send(h, { type: 'ping-req', seq, inc: this.inc, target: p.target, updates: this.piggyback() })
+    for (const h of helpers) this.send(h, { type: 'ping-req', seq, inc: this.inc, target: p.target, updates: this.piggyback() }, 'ping-req')
   }
 
   private handleAck (seq: number): void {
@@ -478,19 +489,19 @@ export class Swim {
     const r = this.relays.get(seq)
     if (r) {
       this.relays.delete(seq)
-      this.send(r.requester, { type: 'ack', seq: r.seq, inc: this.inc, updates: this.piggyback() })
+      this.send(r.requester, { type: 'ack', seq: r.seq, inc: this.inc, updates: this.piggyback() }, 'relay-ack')
     }
   }
 
   private handlePingReq (from: string, seq: number, target: string, now: number): void {
     if (target === this.self) {
-      this.send(from, { type: 'ack', seq, inc: this.inc, updates: this.piggyback() })
+      this.send(from, { type: 'ack', seq, inc: this.inc, updates: this.piggyback() }, 'ack')
       return
     }
     const mine = ++this.seq
     // nack at 80% of a probe timeout (Lifeguard), so it reaches the requester before its period ends
     this.relays.set(mine, { requester: from, seq, target, nackAt: now + Math.floor(this.awareness.scale(this.cfg.probeTimeoutMs) * 0.8) })
-    this.send(target, { type: 'ping', seq: mine, inc: this.inc, updates: this.replyUpdates(target) })
+    this.send(target, { type: 'ping', seq: mine, inc: this.inc, updates: this.replyUpdates(target) }, 'relay')
   }
 
   private probeFailed (seq: number, p: Probe, refused: boolean, now: number): void {
@@ -511,11 +522,11 @@ export class Swim {
     this.apply({ kind: 'suspect', peer, inc, from: this.self, refused }, now)
     const update: Update = { kind: 'suspect', peer, inc, from: this.self, refused }
     // the suspect learns at once, so that if it is only paused it refutes the moment it wakes
-    if (!refused) this.send(peer, { type: 'gossip', seq: 0, inc: this.inc, updates: [update] })
+    if (!refused) this.send(peer, { type: 'gossip', seq: 0, inc: this.inc, updates: [update] }, 'suspect')
     // and its other neighbours, who can confirm it quickly by probing it themselves
     if (m?.state !== 'suspect') {
       for (const n of this.init.topology().neighbours(peer, this.gone)) {
-        if (n !== this.self && n !== peer) this.send(n, { type: 'gossip', seq: 0, inc: this.inc, updates: [update] })
+        if (n !== this.self && n !== peer) this.send(n, { type: 'gossip', seq: 0, inc: this.inc, updates: [update] }, 'suspect')
       }
     }
   }
@@ -576,7 +587,7 @@ export class Swim {
     if (u.kind === 'suspect' || u.kind === 'dead') this.awareness.apply(1)
     this.enqueue({ kind: 'alive', peer: this.self, inc: this.inc }, now)
     // tell the accuser directly too: it is the one whose timer is running
-    if (u.kind === 'suspect' || u.kind === 'dead') this.send(u.from, { type: 'gossip', seq: 0, inc: this.inc, updates: [{ kind: 'alive', peer: this.self, inc: this.inc }] })
+    if (u.kind === 'suspect' || u.kind === 'dead') this.send(u.from, { type: 'gossip', seq: 0, inc: this.inc, updates: [{ kind: 'alive', peer: this.self, inc: this.inc }] }, 'refute')
   }
 
   /**
@@ -604,13 +615,13 @@ export class Swim {
       this.enqueue({ kind: 'alive', peer, inc }, now)
       if (back) this.sendView(peer)
     } else if (m.state === 'left' && !leaving) {
-      this.send(peer, { type: 'gossip', seq: 0, inc: this.inc, updates: [{ kind: 'left', peer, inc: m.inc }] })
+      this.send(peer, { type: 'gossip', seq: 0, inc: this.inc, updates: [{ kind: 'left', peer, inc: m.inc }] }, 'tell')
     } else if (m.state === 'dead' && !leaving && now - (this.deadContact.get(peer) ?? -Infinity) >= deadTellMs) {
       // it talks to us at the incarnation we hold it dead at: it does not know, so nothing would
       // ever change our view (it does not refute what it never hears, and we do not probe the
       // dead). Tell it, so it refutes; a ping's ack carries the verdict already
       this.deadContact.set(peer, now)
-      this.send(peer, { type: 'gossip', seq: 0, inc: this.inc, updates: [{ kind: 'dead', peer, inc: m.inc, from: this.self, refused: m.refused }] })
+      this.send(peer, { type: 'gossip', seq: 0, inc: this.inc, updates: [{ kind: 'dead', peer, inc: m.inc, from: this.self, refused: m.refused }] }, 'tell')
     }
   }
 
@@ -624,7 +635,7 @@ export class Swim {
     const view: Update[] = [{ kind: 'alive', peer: this.self, inc: this.inc }]
     for (const [id, m] of this.members) if (id !== to && m.state === 'alive') view.push({ kind: 'alive', peer: id, inc: m.inc })
     for (let i = 0; i < view.length; i += maxUpdatesPerMessage) {
-      this.send(to, { type: 'gossip', seq: 0, inc: this.inc, updates: view.slice(i, i + maxUpdatesPerMessage) })
+      this.send(to, { type: 'gossip', seq: 0, inc: this.inc, updates: view.slice(i, i + maxUpdatesPerMessage) }, 'view')
     }
   }
 
@@ -716,13 +727,13 @@ export class Swim {
     for (const t of targets) {
       const updates = this.queue.take(this.cfg.maxPiggyback, this.retransmitLimit())
       if (updates.length === 0) break
-      this.send(t, { type: 'gossip', seq: 0, inc: this.inc, updates })
+      this.send(t, { type: 'gossip', seq: 0, inc: this.inc, updates }, 'gossip')
     }
     if (this.queue.size === 0) this.nextGossipAt = Infinity
   }
 
-  private send (to: string, msg: SwimMessage): void {
-    this.init.transport.send(to, msg)
+  private send (to: string, msg: SwimMessage, why: SendKind): void {
+    this.init.transport.send(to, msg, why)
   }
 }
 
