@@ -59,6 +59,7 @@ export interface MeshCounters {
   swimSentGossip: number
   swimSentView: number
   swimSentLeave: number
+  swimSentAnnounce: number
   /** SWIM frames dropped because the stream to their peer was still opening or stopped draining with 32 frames queued. */
   swimDropped: number
   /** Dials started by the pool (on demand and its own), failed ones, and on-demand dials refused at once because too many were in flight (dialer.ts maxDials). */
@@ -120,6 +121,7 @@ export function newCounters (): MeshCounters {
     swimSentGossip: 0,
     swimSentView: 0,
     swimSentLeave: 0,
+    swimSentAnnounce: 0,
     swimDropped: 0,
     dialsStarted: 0,
     dialsFailed: 0,

@@ -45,11 +45,24 @@ export interface ConnectionsInit {
 }
 
 export type PeerListener = (peer: string) => void
+export type DialFailedListener = (peer: string, err: unknown) => void
 
 interface Backoff { next: number; delay: number }
 
 // at most this many background dials in flight: a cluster of 100 must not open 99 handshakes at once
 const maxParallelDials = 4
+// at most this many dials in flight in all before a bounded need() (membership's probes) fails at
+// once: on a starved host more handshakes only make each slower, past the probe's timeout, and
+// each failure became a suspicion (issue 11's 50-peer dial storm)
+const maxDials = 8
+
+/** A bounded need() found too many dials in flight: no verdict on the peer, try again later. */
+export class DialBusyError extends Error {
+  constructor (peer: string) {
+    super(`dial to ${peer} not started: ${maxDials} dials already in flight`)
+    this.name = 'DialBusyError'
+  }
+}
 // a disconnect within this long after an idle bye (either way) is an announced close, not a hint
 const byeGraceMs = 5000
 const BYE = 1
@@ -71,7 +84,7 @@ export class Connections {
   private readonly byeAt = new Map<string, number>()
   private readonly closing = new Set<string>()
   private readonly closedListeners = new Set<PeerListener>()
-  private readonly dialFailedListeners = new Set<PeerListener>()
+  private readonly dialFailedListeners = new Set<DialFailedListener>()
   private preferred: () => readonly string[] = () => []
   private lastDownRetry = 0
   // known() parses every `peer/` record's multiaddrs: cached until a `peer/` key changes, so an
@@ -122,9 +135,13 @@ export class Connections {
   // ---- the interface for membership, anti-entropy and requests ----
 
   /** Ensures a connection to `peer`, dialing now if needed (ignores backoff); marks it used. Rejects if the dial fails. */
-  async need (peer: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+  async need (peer: string, opts: { signal?: AbortSignal; bounded?: boolean } = {}): Promise<void> {
     this.touch(peer)
     if (this.isConnected(peer)) return
+    if (opts.bounded === true && !this.dialing.has(peer) && this.dialing.size >= maxDials) {
+      if (this.init.counters) this.init.counters.dialsBusy++
+      throw new DialBusyError(peer)
+    }
     await this.dial(peer, opts.signal)
     this.touch(peer)
   }
@@ -147,7 +164,7 @@ export class Connections {
   onClosed (fn: PeerListener): () => void { this.closedListeners.add(fn); return () => { this.closedListeners.delete(fn) } }
 
   /** Calls `fn(peer)` when a dial to `peer` fails (refused, timed out). */
-  onDialFailed (fn: PeerListener): () => void { this.dialFailedListeners.add(fn); return () => { this.dialFailedListeners.delete(fn) } }
+  onDialFailed (fn: DialFailedListener): () => void { this.dialFailedListeners.add(fn); return () => { this.dialFailedListeners.delete(fn) } }
 
   /**
    * Peers the fill dials first (membership's probe subjects): connections that are needed anyway
@@ -320,7 +337,7 @@ export class Connections {
       this.backoff.set(peer, { delay, next: clock.monotonic() + delay * (0.75 + 0.5 * random.next()) })
       if (!this.stopped) {
         for (const fn of this.dialFailedListeners) {
-          try { fn(peer) } catch { /* a listener's failure is its own */ }
+          try { fn(peer, err) } catch { /* a listener's failure is its own */ }
         }
       }
       throw err

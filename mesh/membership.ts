@@ -10,7 +10,7 @@
 import type { Stream } from '@libp2p/interface'
 import type { Clock, Random } from './clock.js'
 import { countRejection, type MeshCounters } from './counters.js'
-import { advertised } from './dialer.js'
+import { advertised, DialBusyError } from './dialer.js'
 import { DecodeError, ProtocolError } from './errors.js'
 import { FrameReader, FrameWriter } from './framing.js'
 import type { Liveness } from './liveness.js'
@@ -22,16 +22,19 @@ import { RingTopology } from './swim-ring.js'
 
 /** What membership needs from the connection pool. */
 export interface ProbeConnections {
-  /** Ensures a connection to `peer` (dials now if needed); rejects with the dial's error. */
-  need (peer: string, opts?: { signal?: AbortSignal }): Promise<void>
+  /**
+   * Ensures a connection to `peer` (dials now if needed); rejects with the dial's error. `bounded`:
+   * when too many dials are in flight, rejects at once with a DialBusyError instead of dialing.
+   */
+  need (peer: string, opts?: { signal?: AbortSignal; bounded?: boolean }): Promise<void>
   /** Marks the connection to `peer` as in use. */
   touch (peer: string): void
   /** Whether a connection to `peer` is open now. */
   isConnected (peer: string): boolean
   /** Calls `fn(peer)` when a connection ends that nobody announced as an idle close. */
   onClosed (fn: (peer: string) => void): () => void
-  /** Calls `fn(peer)` when a dial to `peer` fails (the pool's own dials included). */
-  onDialFailed (fn: (peer: string) => void): () => void
+  /** Calls `fn(peer, err)` when a dial to `peer` fails (the pool's own dials included). */
+  onDialFailed (fn: (peer: string, err: unknown) => void): () => void
 }
 
 export interface MembershipInit {
@@ -66,6 +69,7 @@ const sentCounter: Record<SendKind, keyof MeshCounters> = {
   gossip: 'swimSentGossip',
   view: 'swimSentView',
   leave: 'swimSentLeave',
+  announce: 'swimSentAnnounce',
 }
 
 interface Outbound { writer: FrameWriter | undefined; queue: Uint8Array[]; stream: Stream | undefined }
@@ -114,9 +118,12 @@ export class Membership {
       this.dropOutbound(peer)
       this.call(now => { this.swim.hint(peer, now) })
     }))
-    // a failed dial (ours or the pool's) is a hint too: the probe it starts finds out whether refused
-    this.unsubscribe.push(connections.onDialFailed(peer => {
-      if (this.swim.state(peer) === 'alive') this.call(now => { this.swim.hint(peer, now) })
+    // a refused dial (ours or the pool's) is a hint too: the probe it starts finds out for itself.
+    // Only a refused one: a dial that timed out says more about a loaded host than about the peer,
+    // and the probe it started dialed again, timed out again and raised suspicions (a dial storm
+    // at 50 peers on 2 starved cores)
+    this.unsubscribe.push(connections.onDialFailed((peer, err) => {
+      if (isRefused(err) && this.swim.state(peer) === 'alive') this.call(now => { this.swim.hint(peer, now) })
     }))
     // a connection with a peer held dead: tell it now, so it refutes (swim.contact)
     const onConnect = (e: CustomEvent<{ toString: () => string }>): void => {
@@ -127,6 +134,11 @@ export class Membership {
     this.unsubscribe.push(() => { node.removeEventListener('peer:connect', onConnect) })
     this.unsubscribe.push(replica.onChange('peer/', () => { this.refreshMembers() }))
     this.refreshMembers()
+    // our own record is in the replica already: this is a restart from our home, and the others
+    // may hold us dead. Tell each member we know that we are back (swim.announce)
+    if (replica.get(`peer/${this.init.self}`) !== undefined) {
+      this.call(now => { this.swim.announce([...this.topology.ids], now) })
+    }
     this.schedule()
   }
 
@@ -261,7 +273,7 @@ export class Membership {
     const { node, protocol, connections, openTimeoutMs } = this.init
     try {
       const signal = AbortSignal.timeout(openTimeoutMs)
-      await connections.need(peer, { signal })
+      await connections.need(peer, { signal, bounded: true })
       const stream = await openStream(node, peer, protocol, { signal })
       if (this.stopped || this.outbound.get(peer) !== o) { stream.abort(new Error('not needed')); return }
       const writer = new FrameWriter(stream)
@@ -276,6 +288,11 @@ export class Membership {
       this.call(now => { this.swim.opened(peer, now) })
     } catch (err) {
       if (this.outbound.get(peer) === o) this.outbound.delete(peer)
+      if (err instanceof DialBusyError) {
+        // too many dials in flight here: no verdict on the peer (our own load), the probe is dropped
+        this.call(now => { this.swim.sendSkipped(peer, now) })
+        return
+      }
       const refused = isRefused(err)
       if (refused) this.init.counters.probesRefused++
       this.call(now => { this.swim.sendFailed(peer, refused, now) })
