@@ -478,9 +478,10 @@ export class Swim {
 
   /**
    * Pings the members held dead whose last contact is oldest, each at most every `deadPingMs`
-   * at first (wall time, not stretched; the wait doubles up to 60 s), up to `deadPingsPerPeriod` per period. The ping carries the dead
-   * verdict: an alive member refutes, and its ack or refutation brings it back here. One dead
-   * member costs a ping every 5 s as before; a view with many stale deaths heals in seconds.
+   * at first (wall time, not stretched; the wait doubles up to `deadPingMaxMs`), up to
+   * `deadPingsPerPeriod` per period and within the period's budget (spend). The ping carries the
+   * dead verdict: an alive member refutes, and its ack or refutation brings it back here. A view
+   * with many stale deaths heals in seconds.
    */
   private pingDead (now: number): void {
     const due = [...this.members]
