@@ -78,6 +78,8 @@ interface Outbound { writer: FrameWriter | undefined; queue: Uint8Array[]; strea
 const maxQueued = 32
 // an armed timer that would fire this much or more before the machine's next deadline is moved to it
 const rearmSlackMs = 20
+// a hinted peer's probe dials unbounded for this long after the hint
+const urgentMs = 5000
 // MONK_SWIM_TRACE=1: one stderr line per suspicion this peer raises, with the failed probe's kind (diagnosis of false suspicions)
 const trace = process.env.MONK_SWIM_TRACE === '1'
 
@@ -91,6 +93,8 @@ export class Membership {
   private timerAt = Infinity
   private stopped = false
   private readonly unsubscribe: Array<() => void> = []
+  /** Peers whose connection just closed without a bye, or whose dial was refused: their probe's dial is never refused as busy (the SIGKILL accelerator must not wait). */
+  private readonly urgent = new Map<string, number>()
 
   constructor (init: MembershipInit) {
     this.init = init
@@ -115,6 +119,7 @@ export class Membership {
       void this.receive(stream, connection.remotePeer.toString())
     }, { maxInboundStreams: 4 })
     this.unsubscribe.push(connections.onClosed(peer => {
+      this.urgent.set(peer, this.init.clock.monotonic())
       this.dropOutbound(peer)
       this.call(now => { this.swim.hint(peer, now) })
     }))
@@ -123,7 +128,10 @@ export class Membership {
     // and the probe it started dialed again, timed out again and raised suspicions (a dial storm
     // at 50 peers on 2 starved cores)
     this.unsubscribe.push(connections.onDialFailed((peer, err) => {
-      if (isRefused(err) && this.swim.state(peer) === 'alive') this.call(now => { this.swim.hint(peer, now) })
+      if (isRefused(err) && this.swim.state(peer) === 'alive') {
+        this.urgent.set(peer, this.init.clock.monotonic())
+        this.call(now => { this.swim.hint(peer, now) })
+      }
     }))
     // a connection with a peer held dead: tell it now, so it refutes (swim.contact)
     const onConnect = (e: CustomEvent<{ toString: () => string }>): void => {
@@ -273,7 +281,12 @@ export class Membership {
     const { node, protocol, connections, openTimeoutMs } = this.init
     try {
       const signal = AbortSignal.timeout(openTimeoutMs)
-      await connections.need(peer, { signal, bounded: true })
+      // bounded, except right after a hint: a refused dial is quick whatever the load, and it is
+      // what declares a SIGKILLed peer in a few hundred ms
+      const hintAt = this.urgent.get(peer)
+      const urgent = hintAt !== undefined && this.init.clock.monotonic() - hintAt < urgentMs
+      if (hintAt !== undefined && !urgent) this.urgent.delete(peer)
+      await connections.need(peer, { signal, bounded: !urgent })
       const stream = await openStream(node, peer, protocol, { signal })
       if (this.stopped || this.outbound.get(peer) !== o) { stream.abort(new Error('not needed')); return }
       const writer = new FrameWriter(stream)
