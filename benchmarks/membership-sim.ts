@@ -5,6 +5,15 @@
 //   npm run bench -- membership-sim [--peers 1000,10000] [--seconds 60] [--kills 10] [--pauses 10]
 //                                   [--pause-ms 1000] [--loss 0.01] [--latency-ms 2] [--seed 1]
 //                                   [--probe-ms 500] [--probe-timeout-ms 250]
+//                                   [--cpu-ms 0] [--share 1] [--squeeze 1] [--squeeze-secs 10]
+//                                   [--extra-per-period 8]
+//
+// CPU model (off by default: --cpu-ms 0): each message a peer handles or sends, and each timer
+// wake, costs it `cpu-ms` of CPU, and a peer gets `share` of a core (2 cores for 50 processes:
+// 0.04), so its event loop runs late when it has much to do, as on a starved host. During
+// `squeeze-secs` after the warm-up the share is multiplied by `squeeze` (other jobs take the CPU).
+// This reproduces issue 11's storm: late loops → missed acks → suspicions → more messages → later
+// loops. --extra-per-period overrides swimExtraPerPeriod (a large value turns the budget off).
 //
 // Failure schedule (after a 5 s warm-up, spread over the next half of the run): `kills` peers crash
 // silently (messages to them vanish: a machine that disappears, the hard case, no TCP refusal) and
@@ -40,7 +49,12 @@ const warmupMs = 5000
 // --probe-ms and --probe-timeout-ms override swimProbeIntervalMs and swimProbeTimeoutMs, to try other periods
 const probeMs = Number(option('probe-ms', String(defaults.swimProbeIntervalMs)))
 const probeTimeoutMs = Number(option('probe-timeout-ms', String(defaults.swimProbeTimeoutMs)))
-const config: SwimConfig = { ...swimConfig(defaults), probeIntervalMs: probeMs, probeTimeoutMs }
+const cpuMs = Number(option('cpu-ms', '0'))
+const share = Number(option('share', '1'))
+const squeeze = Number(option('squeeze', '1'))
+const squeezeMs = Number(option('squeeze-secs', '10')) * 1000
+const extraPerPeriod = Number(option('extra-per-period', String(defaults.swimExtraPerPeriod)))
+const config: SwimConfig = { ...swimConfig(defaults), probeIntervalMs: probeMs, probeTimeoutMs, extraPerPeriod }
 
 interface Row {
   peers: number
@@ -53,6 +67,12 @@ interface Row {
   dissemination_rounds: number
   sim_seconds: number
   wall_seconds: number
+  /** Suspicions raised from own evidence, over the run and after the squeeze ended (the storm going on). */
+  suspicions_raised?: number
+  suspicions_raised_after_squeeze?: number
+  msgs_per_peer_per_s_after_squeeze?: number
+  /** Messages per peer per second by why (swim.ts SendKind), over the run. */
+  by_kind?: Record<string, number>
 }
 
 // ---- a binary heap of events in simulated time ----
@@ -118,6 +138,14 @@ function simulate (n: number): Row {
   const allKnownAt = new Map<number, number>()
   let falsePositives = 0
   const countLive = (seen: Map<number, number>): number => { let c = 0; for (const o of seen.keys()) if (!crashedAt.has(o)) c++; return c }
+  const busyUntil = new Float64Array(n)
+  const byKind: Record<string, number> = {}
+  let raised = 0
+  let raisedAfter = 0
+  let sentAfter = 0
+  const squeezeEnd = warmupMs + squeezeMs
+  const shareAt = (t: number): number => t >= warmupMs && t < squeezeEnd ? share * squeeze : share
+  let sendsNow = 0
   let current = -1 // the node handling a message, and its sender
   let currentFrom = -1
 
@@ -130,8 +158,11 @@ function simulate (n: number): Row {
     assumeAlive: true,
     now: 0,
     transport: {
-      send: (to, msg) => {
+      send: (to, msg, why) => {
         sent++
+        sendsNow++
+        byKind[why] = (byKind[why] ?? 0) + 1
+        if (now >= squeezeEnd) sentAfter++
         if (now < warmupMs) sentIdle++
         if (msg.type !== 'gossip') sentProbe++
         const j = index.get(to)!
@@ -141,6 +172,7 @@ function simulate (n: number): Row {
       },
     },
     onEvent: e => {
+      if (e.type === 'raised') { raised++; if (now >= squeezeEnd) raisedAfter++ }
       if (e.type !== 'down' || e.reason === 'left') return
       const v = index.get(e.peer)!
       if (!crashedAt.has(v)) { falsePositives++; return }
@@ -187,7 +219,14 @@ function simulate (n: number): Row {
       else { wakeAt[i] = Infinity; schedule(i) }
       continue
     }
+    if (cpuMs > 0 && busyUntil[i]! > now) {
+      // its event loop is still busy: the event waits (a timer fires late, a message sits in the socket)
+      if (e.kind === 1) heap.push({ ...e, t: busyUntil[i]! + 0.001, n: evNo++ })
+      else if (e.t === wakeAt[i]) { wakeAt[i] = busyUntil[i]! + 0.001; heap.push({ t: wakeAt[i]!, n: evNo++, kind: 0, node: i }) }
+      continue
+    }
     current = i
+    sendsNow = 0
     if (e.kind === 0) {
       if (e.t !== wakeAt[i]) continue // superseded
       wakeAt[i] = Infinity
@@ -199,6 +238,7 @@ function simulate (n: number): Row {
     }
     current = -1
     currentFrom = -1
+    if (cpuMs > 0) busyUntil[i] = now + cpuMs * (1 + sendsNow) / shareAt(now)
     schedule(i)
   }
 
@@ -218,6 +258,10 @@ function simulate (n: number): Row {
     dissemination_rounds: rounds,
     sim_seconds: seconds,
     wall_seconds: Math.round((Date.now() - started) / 100) / 10,
+    suspicions_raised: raised,
+    suspicions_raised_after_squeeze: raisedAfter,
+    msgs_per_peer_per_s_after_squeeze: Math.round(sentAfter / n / Math.max(1, seconds - squeezeEnd / 1000) * 100) / 100,
+    by_kind: Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, Math.round(v / n / seconds * 100) / 100])),
   }
 }
 
@@ -226,7 +270,8 @@ for (const n of sizes) {
   if (!Number.isInteger(n) || n < 4) { console.error(`--peers: ${n} is not a whole number of at least 4`); process.exit(2) }
   console.log(`\nsimulating ${n} peers for ${seconds} s (${kills} crashes, ${pauses} pauses of ${pauseMs} ms, loss ${loss}, latency ~${latencyMs} ms)`)
   const row = simulate(n)
-  console.log(`  done in ${row.wall_seconds} s`)
+  console.log(`  done in ${row.wall_seconds} s; ${row.suspicions_raised} suspicions raised (${row.suspicions_raised_after_squeeze} after the squeeze), ${row.msgs_per_peer_per_s_after_squeeze} msgs/peer/s after it`)
+  console.log(`  by kind, per peer per second: ${Object.entries(row.by_kind ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')}`)
   rows.push(row)
 }
 
@@ -235,5 +280,7 @@ console.log('|---|---|---|---|---|---|---|---|')
 for (const r of rows) console.log(`| ${r.peers} | ${r.detection_ms_p50 ?? '-'} ms | ${r.detection_ms_p99 ?? '-'} ms | ${r.msgs_per_peer_per_s} | ${r.probe_msgs_per_peer_per_s} | ${r.idle_msgs_per_peer_per_s} | ${r.false_positives} | ${r.dissemination_rounds} |`)
 const out = resolve(import.meta.dirname, 'results')
 mkdirSync(out, { recursive: true })
-writeFileSync(join(out, 'membership-sim.json'), JSON.stringify({ at: new Date().toISOString(), seconds, kills, pauses, pauseMs, loss, latencyMs, seed, rows }, null, 2) + '\n')
-console.log(`\nwrote ${join(out, 'membership-sim.json')}`)
+// runs with the CPU model go to their own file: membership-sim.json holds the scale table
+const file = join(out, cpuMs > 0 ? 'membership-sim-cpu.json' : 'membership-sim.json')
+writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), seconds, kills, pauses, pauseMs, loss, latencyMs, seed, ...(cpuMs > 0 ? { cpuMs, share, squeeze, squeezeSecs: squeezeMs / 1000 } : {}), extraPerPeriod, rows }, null, 2) + '\n')
+console.log(`\nwrote ${file}`)

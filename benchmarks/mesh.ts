@@ -129,6 +129,12 @@ async function monk (n: number): Promise<Row> {
     console.log(`  idle ${Math.round(idle)} B/s, CPU ${cpu.toFixed(2)} % of a core, ${connections.toFixed(1)} connections (${mean(k1.map(x => x.connections ?? 0)).toFixed(1)} distinct peers), RSS ${rss.toFixed(0)} MB per peer`)
     phase(`monk ${n}: idle ${Math.round(idle)} B/s, CPU ${cpu.toFixed(2)} %, RSS ${rss.toFixed(0)} MB, ${connections.toFixed(1)} connections per peer`)
     console.log(`  per peer per second: ${['swimSent', 'syncCompleted', 'syncFailed', 'suspicionsRaised', 'deltasReceived'].map(k => `${k} ${rate(k)}`).join(', ')}`)
+    // where SWIM traffic and dials go (kinds that stayed at 0 are left out)
+    const kinds = Object.keys(k1[0] ?? {}).filter(k => (k.startsWith('swimSent') && k !== 'swimSent') || k.startsWith('dials') || k === 'swimDropped')
+    console.log(`  by kind, per peer per second: ${kinds.filter(k => rate(k) !== '0.00').map(k => `${k.replace(/^swimSent/, '')} ${rate(k)}`).join(', ') || 'nothing'}`)
+    // what start-up cost, until the end of settling (the storm, if any, shows here)
+    const total = (k: string): string => (k0.reduce((a, x) => a + (x[k] ?? 0), 0) / n).toFixed(1)
+    console.log(`  start-up to settled, per peer: ${['suspicionsRaised', 'swimSent', ...kinds].filter(k => total(k) !== '0.0').map(k => `${k} ${total(k)}`).join(', ')}`)
 
     // write-to-visible-everywhere
     const latencies: number[] = []

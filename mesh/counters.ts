@@ -44,6 +44,28 @@ export interface MeshCounters {
   /** SWIM messages sent and received (valid ones; malformed ones count under rejectedMalformed). */
   swimSent: number
   swimReceived: number
+  /** SWIM messages sent, by why (swim.ts SendKind): swimSent is their sum. */
+  swimSentProbe: number
+  swimSentConfirm: number
+  swimSentAck: number
+  swimSentPingReq: number
+  swimSentRelay: number
+  swimSentRelayAck: number
+  swimSentNack: number
+  swimSentDeadPing: number
+  swimSentTell: number
+  swimSentRefute: number
+  swimSentSuspect: number
+  swimSentGossip: number
+  swimSentView: number
+  swimSentLeave: number
+  swimSentAnnounce: number
+  /** SWIM frames dropped because the stream to their peer was still opening or stopped draining with 32 frames queued. */
+  swimDropped: number
+  /** Dials started by the pool (on demand and its own), failed ones, and on-demand dials refused at once because too many were in flight (dialer.ts maxDials). */
+  dialsStarted: number
+  dialsFailed: number
+  dialsBusy: number
   /** Pings sent (probes, indirect probes for others, confirmations), and dials for them refused. */
   probes: number
   probesRefused: number
@@ -85,6 +107,25 @@ export function newCounters (): MeshCounters {
     tombstonesPurged: 0,
     swimSent: 0,
     swimReceived: 0,
+    swimSentProbe: 0,
+    swimSentConfirm: 0,
+    swimSentAck: 0,
+    swimSentPingReq: 0,
+    swimSentRelay: 0,
+    swimSentRelayAck: 0,
+    swimSentNack: 0,
+    swimSentDeadPing: 0,
+    swimSentTell: 0,
+    swimSentRefute: 0,
+    swimSentSuspect: 0,
+    swimSentGossip: 0,
+    swimSentView: 0,
+    swimSentLeave: 0,
+    swimSentAnnounce: 0,
+    swimDropped: 0,
+    dialsStarted: 0,
+    dialsFailed: 0,
+    dialsBusy: 0,
     probes: 0,
     probesRefused: 0,
     suspicions: 0,

@@ -90,6 +90,8 @@ export const defaults = {
   swimLateTickMs: 150,
   /** Hash rings of the monitoring overlay (swim-ring.ts): each peer probes ~3 subjects and is probed by ~3 observers, so membership needs ~6 stable connections, and a peer is watched until all 3 of its observers fail at once (then the next ones take over). */
   swimRings: 3,
+  /** Extra SWIM messages per probe period (swim.ts `spend`): confirmation probes, helpers of hint and confirmation probes, relays for others, suspicion notices to a suspect's neighbours, dead pings, verdicts, restart announcements. One silent death costs a neighbour ~6 notices or one confirmation with 3 helpers, so 8 leaves room for it; at 2 periods/s it caps the extras at 16/s per peer, and awareness stretches the period, so a starved peer sends fewer. Before the cap, 50 peers on 2 starved cores sent 34 SWIM messages/s each and never settled. */
+  swimExtraPerPeriod: 8,
 
   // ---- connections (dialer.ts; DESIGN §4 "connections are bounded") ----
   /** Maintenance pass of the connection pool: refill to the target, retry one down peer, close idle connections. Events (a disconnect, a new peer record) run a pass at once, so the timer is only the backstop: 2 s halves its wake-ups, and matches connDownRetryMs. */

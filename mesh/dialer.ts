@@ -16,6 +16,7 @@ import { FrameReader, FrameWriter } from './framing.js'
 import type { Gater } from './gater.js'
 import { evictClosed, openStream, type MeshNode } from './node.js'
 import type { Replica } from './replica.js'
+import type { MeshCounters } from './counters.js'
 
 export interface ConnectionsInit {
   node: MeshNode
@@ -39,14 +40,29 @@ export interface ConnectionsInit {
   backoffMinMs: number
   backoffMaxMs: number
   dialTimeoutMs: number
+  /** Dials started, failed and refused for being over the bound are counted here. */
+  counters?: MeshCounters
 }
 
 export type PeerListener = (peer: string) => void
+export type DialFailedListener = (peer: string, err: unknown) => void
 
 interface Backoff { next: number; delay: number }
 
 // at most this many background dials in flight: a cluster of 100 must not open 99 handshakes at once
 const maxParallelDials = 4
+// at most this many dials in flight in all before a bounded need() (membership's probes) fails at
+// once: on a starved host more handshakes only make each slower, past the probe's timeout, and
+// each failure became a suspicion (issue 11's 50-peer dial storm)
+const maxDials = 8
+
+/** A bounded need() found too many dials in flight: no verdict on the peer, try again later. */
+export class DialBusyError extends Error {
+  constructor (peer: string) {
+    super(`dial to ${peer} not started: ${maxDials} dials already in flight`)
+    this.name = 'DialBusyError'
+  }
+}
 // a disconnect within this long after an idle bye (either way) is an announced close, not a hint
 const byeGraceMs = 5000
 const BYE = 1
@@ -68,7 +84,7 @@ export class Connections {
   private readonly byeAt = new Map<string, number>()
   private readonly closing = new Set<string>()
   private readonly closedListeners = new Set<PeerListener>()
-  private readonly dialFailedListeners = new Set<PeerListener>()
+  private readonly dialFailedListeners = new Set<DialFailedListener>()
   private preferred: () => readonly string[] = () => []
   private lastDownRetry = 0
   // known() parses every `peer/` record's multiaddrs: cached until a `peer/` key changes, so an
@@ -119,9 +135,13 @@ export class Connections {
   // ---- the interface for membership, anti-entropy and requests ----
 
   /** Ensures a connection to `peer`, dialing now if needed (ignores backoff); marks it used. Rejects if the dial fails. */
-  async need (peer: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+  async need (peer: string, opts: { signal?: AbortSignal; bounded?: boolean } = {}): Promise<void> {
     this.touch(peer)
     if (this.isConnected(peer)) return
+    if (opts.bounded === true && !this.dialing.has(peer) && this.dialing.size >= maxDials) {
+      if (this.init.counters) this.init.counters.dialsBusy++
+      throw new DialBusyError(peer)
+    }
     await this.dial(peer, opts.signal)
     this.touch(peer)
   }
@@ -144,7 +164,7 @@ export class Connections {
   onClosed (fn: PeerListener): () => void { this.closedListeners.add(fn); return () => { this.closedListeners.delete(fn) } }
 
   /** Calls `fn(peer)` when a dial to `peer` fails (refused, timed out). */
-  onDialFailed (fn: PeerListener): () => void { this.dialFailedListeners.add(fn); return () => { this.dialFailedListeners.delete(fn) } }
+  onDialFailed (fn: DialFailedListener): () => void { this.dialFailedListeners.add(fn); return () => { this.dialFailedListeners.delete(fn) } }
 
   /**
    * Peers the fill dials first (membership's probe subjects): connections that are needed anyway
@@ -299,9 +319,10 @@ export class Connections {
   }
 
   private async dialOnce (peer: string, signal?: AbortSignal): Promise<void> {
-    const { node, clock, random } = this.init
+    const { node, clock, random, counters } = this.init
     const pid = peerIdFromString(peer)
     const addrs = this.known().get(peer) ?? []
+    if (counters) counters.dialsStarted++
     try {
       if (addrs.length) await node.peerStore.merge(pid, { multiaddrs: addrs })
       // libp2p hands back a tracked connection to the peer, even a closed one (node.ts openStream)
@@ -310,12 +331,13 @@ export class Connections {
       await node.dial(pid, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout })
       this.backoff.delete(peer)
     } catch (err) {
+      if (counters) counters.dialsFailed++
       const prev = this.backoff.get(peer)?.delay ?? 0
       const delay = Math.min(this.init.backoffMaxMs, Math.max(this.init.backoffMinMs, prev * 2))
       this.backoff.set(peer, { delay, next: clock.monotonic() + delay * (0.75 + 0.5 * random.next()) })
       if (!this.stopped) {
         for (const fn of this.dialFailedListeners) {
-          try { fn(peer) } catch { /* a listener's failure is its own */ }
+          try { fn(peer, err) } catch { /* a listener's failure is its own */ }
         }
       }
       throw err

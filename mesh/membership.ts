@@ -10,28 +10,31 @@
 import type { Stream } from '@libp2p/interface'
 import type { Clock, Random } from './clock.js'
 import { countRejection, type MeshCounters } from './counters.js'
-import { advertised } from './dialer.js'
+import { advertised, DialBusyError } from './dialer.js'
 import { DecodeError, ProtocolError } from './errors.js'
 import { FrameReader, FrameWriter } from './framing.js'
 import type { Liveness } from './liveness.js'
 import { openStream, type MeshNode } from './node.js'
 import type { Replica } from './replica.js'
-import { Swim, type SwimConfig, type SwimEvent } from './swim.js'
+import { Swim, type SendKind, type SwimConfig, type SwimEvent } from './swim.js'
 import { decodeSwim, encodeSwim, maxSwimMessageBytes, type SwimMessage } from './swim-codec.js'
 import { RingTopology } from './swim-ring.js'
 
 /** What membership needs from the connection pool. */
 export interface ProbeConnections {
-  /** Ensures a connection to `peer` (dials now if needed); rejects with the dial's error. */
-  need (peer: string, opts?: { signal?: AbortSignal }): Promise<void>
+  /**
+   * Ensures a connection to `peer` (dials now if needed); rejects with the dial's error. `bounded`:
+   * when too many dials are in flight, rejects at once with a DialBusyError instead of dialing.
+   */
+  need (peer: string, opts?: { signal?: AbortSignal; bounded?: boolean }): Promise<void>
   /** Marks the connection to `peer` as in use. */
   touch (peer: string): void
   /** Whether a connection to `peer` is open now. */
   isConnected (peer: string): boolean
   /** Calls `fn(peer)` when a connection ends that nobody announced as an idle close. */
   onClosed (fn: (peer: string) => void): () => void
-  /** Calls `fn(peer)` when a dial to `peer` fails (the pool's own dials included). */
-  onDialFailed (fn: (peer: string) => void): () => void
+  /** Calls `fn(peer, err)` when a dial to `peer` fails (the pool's own dials included). */
+  onDialFailed (fn: (peer: string, err: unknown) => void): () => void
 }
 
 export interface MembershipInit {
@@ -50,12 +53,33 @@ export interface MembershipInit {
   openTimeoutMs: number
 }
 
+/** The counter of each kind of SWIM send. */
+const sentCounter: Record<SendKind, keyof MeshCounters> = {
+  probe: 'swimSentProbe',
+  confirm: 'swimSentConfirm',
+  ack: 'swimSentAck',
+  'ping-req': 'swimSentPingReq',
+  relay: 'swimSentRelay',
+  'relay-ack': 'swimSentRelayAck',
+  nack: 'swimSentNack',
+  'dead-ping': 'swimSentDeadPing',
+  tell: 'swimSentTell',
+  refute: 'swimSentRefute',
+  suspect: 'swimSentSuspect',
+  gossip: 'swimSentGossip',
+  view: 'swimSentView',
+  leave: 'swimSentLeave',
+  announce: 'swimSentAnnounce',
+}
+
 interface Outbound { writer: FrameWriter | undefined; queue: Uint8Array[]; stream: Stream | undefined }
 
 // frames queued to a peer whose stream is still opening, or that stopped reading; more are dropped
 const maxQueued = 32
 // an armed timer that would fire this much or more before the machine's next deadline is moved to it
 const rearmSlackMs = 20
+// a hinted peer's probe dials unbounded for this long after the hint
+const urgentMs = 5000
 // MONK_SWIM_TRACE=1: one stderr line per suspicion this peer raises, with the failed probe's kind (diagnosis of false suspicions)
 const trace = process.env.MONK_SWIM_TRACE === '1'
 
@@ -69,6 +93,8 @@ export class Membership {
   private timerAt = Infinity
   private stopped = false
   private readonly unsubscribe: Array<() => void> = []
+  /** Peers whose connection just closed without a bye, or whose dial was refused: their probe's dial is never refused as busy (the SIGKILL accelerator must not wait). */
+  private readonly urgent = new Map<string, number>()
 
   constructor (init: MembershipInit) {
     this.init = init
@@ -81,7 +107,7 @@ export class Membership {
       random: init.random,
       now: init.clock.monotonic(),
       topology: () => this.topology,
-      transport: { send: (to, msg) => this.send(to, msg) },
+      transport: { send: (to, msg, why) => this.send(to, msg, why) },
       onEvent: e => { this.event(e) },
     })
     init.liveness.bind(this.swim)
@@ -93,12 +119,19 @@ export class Membership {
       void this.receive(stream, connection.remotePeer.toString())
     }, { maxInboundStreams: 4 })
     this.unsubscribe.push(connections.onClosed(peer => {
+      this.urgent.set(peer, this.init.clock.monotonic())
       this.dropOutbound(peer)
       this.call(now => { this.swim.hint(peer, now) })
     }))
-    // a failed dial (ours or the pool's) is a hint too: the probe it starts finds out whether refused
-    this.unsubscribe.push(connections.onDialFailed(peer => {
-      if (this.swim.state(peer) === 'alive') this.call(now => { this.swim.hint(peer, now) })
+    // a refused dial (ours or the pool's) is a hint too: the probe it starts finds out for itself.
+    // Only a refused one: a dial that timed out says more about a loaded host than about the peer,
+    // and the probe it started dialed again, timed out again and raised suspicions (a dial storm
+    // at 50 peers on 2 starved cores)
+    this.unsubscribe.push(connections.onDialFailed((peer, err) => {
+      if (isRefused(err) && this.swim.state(peer) === 'alive') {
+        this.urgent.set(peer, this.init.clock.monotonic())
+        this.call(now => { this.swim.hint(peer, now) })
+      }
     }))
     // a connection with a peer held dead: tell it now, so it refutes (swim.contact)
     const onConnect = (e: CustomEvent<{ toString: () => string }>): void => {
@@ -109,6 +142,11 @@ export class Membership {
     this.unsubscribe.push(() => { node.removeEventListener('peer:connect', onConnect) })
     this.unsubscribe.push(replica.onChange('peer/', () => { this.refreshMembers() }))
     this.refreshMembers()
+    // our own record is in the replica already: this is a restart from our home, and the others
+    // may hold us dead. Tell each member we know that we are back (swim.announce)
+    if (replica.get(`peer/${this.init.self}`) !== undefined) {
+      this.call(now => { this.swim.announce([...this.topology.ids], now) })
+    }
     this.schedule()
   }
 
@@ -206,11 +244,12 @@ export class Membership {
   // ---- transport ----
 
   /** Writes `msg` to `to` on our outbound stream; false when that stream is still being opened (swim.opened() follows). */
-  private send (to: string, msg: SwimMessage): boolean {
+  private send (to: string, msg: SwimMessage, why: SendKind): boolean {
     if (this.stopped) return true
     const bytes = encodeSwim(msg)
     const { counters, connections } = this.init
     counters.swimSent++
+    counters[sentCounter[why]]++
     if (msg.type === 'ping') counters.probes++
     connections.touch(to)
     let o = this.outbound.get(to)
@@ -230,9 +269,11 @@ export class Membership {
     }
     if (o.writer) {
       if (o.writer.pending < maxQueued) o.writer.write(bytes)
+      else counters.swimDropped++
       return true
     }
     if (o.queue.length < maxQueued) o.queue.push(bytes)
+    else counters.swimDropped++
     return false
   }
 
@@ -240,7 +281,12 @@ export class Membership {
     const { node, protocol, connections, openTimeoutMs } = this.init
     try {
       const signal = AbortSignal.timeout(openTimeoutMs)
-      await connections.need(peer, { signal })
+      // bounded, except right after a hint: a refused dial is quick whatever the load, and it is
+      // what declares a SIGKILLed peer in a few hundred ms
+      const hintAt = this.urgent.get(peer)
+      const urgent = hintAt !== undefined && this.init.clock.monotonic() - hintAt < urgentMs
+      if (hintAt !== undefined && !urgent) this.urgent.delete(peer)
+      await connections.need(peer, { signal, bounded: !urgent })
       const stream = await openStream(node, peer, protocol, { signal })
       if (this.stopped || this.outbound.get(peer) !== o) { stream.abort(new Error('not needed')); return }
       const writer = new FrameWriter(stream)
@@ -255,6 +301,11 @@ export class Membership {
       this.call(now => { this.swim.opened(peer, now) })
     } catch (err) {
       if (this.outbound.get(peer) === o) this.outbound.delete(peer)
+      if (err instanceof DialBusyError) {
+        // too many dials in flight here: no verdict on the peer (our own load), the probe is dropped
+        this.call(now => { this.swim.sendSkipped(peer, now) })
+        return
+      }
       const refused = isRefused(err)
       if (refused) this.init.counters.probesRefused++
       this.call(now => { this.swim.sendFailed(peer, refused, now) })

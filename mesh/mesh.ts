@@ -296,6 +296,7 @@ export class Mesh {
       backoffMinMs: config.dialBackoffMinMs,
       backoffMaxMs: config.dialBackoffMaxMs,
       dialTimeoutMs: config.connDialTimeoutMs,
+      counters,
     })
     this.sync = new AntiEntropy({
       node, replica, hlc, limits, counters, clock,

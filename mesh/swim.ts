@@ -29,7 +29,9 @@ import type { RingTopology } from './swim-ring.js'
 // up to deadPingMaxMs: a stale death heals at the first ping, while a member that is really gone
 // costs O(1) pings per minute per peer, not one per 5 s for ever
 const deadPingMs = 5000
-const deadPingMaxMs = 60_000
+// 15 s, not 60: a restarted peer that others hold dead is pinged by them within 15 s even if its own
+// announcement is lost; the extra-traffic budget (Swim.spend) bounds what many dead members cost
+const deadPingMaxMs = 15_000
 // a member held dead that talks to us at its old incarnation is told so at most this often
 const deadTellMs = 1000
 // dead members pinged per period at most: with many dead (a peer that was cut off or starved of
@@ -39,7 +41,13 @@ const deadPingsPerPeriod = 3
 // a member known only from the topology is probed as a straggler after this many periods without
 // news of it: a joiner announces itself, and gossip reaches everyone well before
 const stragglerGracePeriods = 10
-
+// first contact with the same peer sends it our view (sendView) at most this often: a peer that
+// flaps between dead and alive in a storm would otherwise be sent all N members at every return
+const viewEveryMs = 10_000
+// a restarted peer announces itself to each member it knows (Swim.announce): this many tries each,
+// this far apart, until the member acks
+const announceTries = 3
+const announceRetryMs = 2000
 export type MemberState = 'alive' | 'suspect' | 'dead' | 'left'
 /** Why a peer went down: suspicion timed out ('failed'), a dial to it was refused ('unreachable'), or it left. */
 export type DownReason = 'failed' | 'unreachable' | 'left'
@@ -58,6 +66,8 @@ export interface SwimConfig {
   retransmitMult: number
   maxPiggyback: number
   lateTickMs: number
+  /** Messages beyond the periodic probe and its answers that one probe period may send (see `spend`). */
+  extraPerPeriod: number
 }
 
 export interface SwimTransport {
@@ -66,8 +76,19 @@ export interface SwimTransport {
    * when the message waits for a connection or stream to open: the shell then calls opened() or
    * sendFailed(), and a probe's timers start only from opened() (a dial is not a round trip).
    */
-  send (to: string, msg: SwimMessage): boolean | void
+  send (to: string, msg: SwimMessage, why: SendKind): boolean | void
 }
+
+/**
+ * Why the machine sent a message (counted by the shell, per kind, to see where traffic goes):
+ * probe (a periodic or hint probe's ping), confirm (a ping confirming another's suspicion), ack,
+ * ping-req, relay (a ping for another's ping-req) and relay-ack, nack, dead-ping (a ping to a member
+ * held dead), tell (a verdict to the member it is about), refute, suspect (a new suspicion to the
+ * suspect and its neighbours), gossip (periodic dissemination), view (the member list on first
+ * contact), leave, announce (a restarted peer's ping to each member it knows).
+ */
+export type SendKind = 'probe' | 'confirm' | 'ack' | 'ping-req' | 'relay' | 'relay-ack' | 'nack' | 'dead-ping' | 'tell' | 'refute' | 'suspect' | 'gossip' | 'view' | 'leave' | 'announce'
+export const sendKinds: readonly SendKind[] = ['probe', 'confirm', 'ack', 'ping-req', 'relay', 'relay-ack', 'nack', 'dead-ping', 'tell', 'refute', 'suspect', 'gossip', 'view', 'leave', 'announce']
 
 export type SwimEvent =
   | { type: 'up'; peer: string }
@@ -143,6 +164,14 @@ export class Swim {
   /** Wait before the next dead ping of each member held dead (doubles from deadPingMs). */
   private readonly deadGap = new Map<string, number>()
   private nextProbeAt: number
+  /** Extra messages left in this probe period (spend). */
+  private extra: number
+  /** Extra messages skipped for want of budget (tests, simulator). */
+  skipped = 0
+  /** When we last sent each peer our view. */
+  private readonly viewAt = new Map<string, number>()
+  /** Members a restarted peer still announces itself to: tries made, last try, seq of the last ping. */
+  private readonly announcing = new Map<string, { tries: number; at: number; seq: number }>()
   private nextGossipAt = Infinity
   private lastGossipAt = -Infinity
   private seenAt: number
@@ -159,6 +188,7 @@ export class Swim {
     this.inc = init.incarnation
     this.awareness = new Awareness(init.config.awarenessMax)
     this.seenAt = init.now
+    this.extra = init.config.extraPerPeriod
     // spread the first probe over one period so peers started together do not probe in step
     this.nextProbeAt = init.now + Math.floor(init.random.next() * init.config.probeIntervalMs)
     // announce ourselves: members that are not our neighbours learn we are up by gossip
@@ -236,7 +266,7 @@ export class Swim {
     for (const [seq, r] of this.relays) {
       if (due(r.nackAt)) {
         this.relays.delete(seq)
-        this.send(r.requester, { type: 'nack', seq: r.seq, inc: this.inc, updates: [] })
+        this.send(r.requester, { type: 'nack', seq: r.seq, inc: this.inc, updates: [] }, 'nack')
       }
     }
     for (const id of [...this.suspects]) {
@@ -248,14 +278,16 @@ export class Swim {
         this.enqueue(verdict, now)
         // the verdict goes to the dead one too: a peer that was only slow or paused reads it when it
         // runs again and refutes at once (gossip skips members held dead)
-        if (!m.refused) {
+        if (!m.refused && this.spend()) {
           this.deadContact.set(id, now)
-          this.send(id, { type: 'gossip', seq: 0, inc: this.inc, updates: [verdict] })
+          this.send(id, { type: 'gossip', seq: 0, inc: this.inc, updates: [verdict] }, 'tell')
         }
       }
     }
     if (now >= this.nextProbeAt && !this.leaving) {
+      this.extra = this.cfg.extraPerPeriod
       this.probeNext(now)
+      this.announceSome(now)
       const period = this.awareness.scale(this.cfg.probeIntervalMs)
       this.nextProbeAt = Math.max(this.nextProbeAt + period, now + period / 2)
     }
@@ -276,8 +308,8 @@ export class Swim {
     for (const u of msg.updates) this.apply(u, now)
     this.claimAlive(from, msg.inc, now, msg.updates.some(u => u.kind === 'left' && u.peer === from))
     switch (msg.type) {
-      case 'ping': this.send(from, { type: 'ack', seq: msg.seq, inc: this.inc, updates: this.replyUpdates(from) }); break
-      case 'ack': this.handleAck(msg.seq); break
+      case 'ping': this.send(from, { type: 'ack', seq: msg.seq, inc: this.inc, updates: this.replyUpdates(from) }, 'ack'); break
+      case 'ack': this.handleAck(msg.seq, from); break
       case 'ping-req': this.handlePingReq(from, msg.seq, msg.target, now); break
       case 'nack': { const p = this.probes.get(msg.seq); if (p) p.nacks++; break }
       case 'gossip': break
@@ -312,9 +344,9 @@ export class Swim {
    */
   contact (peer: string, now: number): void {
     const m = this.members.get(peer)
-    if (peer === this.self || m?.state !== 'dead' || this.leaving || this.probing(peer) || now - (this.deadContact.get(peer) ?? -Infinity) < deadTellMs) return
+    if (peer === this.self || m?.state !== 'dead' || this.leaving || this.probing(peer) || now - (this.deadContact.get(peer) ?? -Infinity) < deadTellMs || !this.spend()) return
     this.deadContact.set(peer, now)
-    this.send(peer, { type: 'ping', seq: ++this.seq, inc: this.inc, updates: this.replyUpdates(peer) })
+    this.send(peer, { type: 'ping', seq: ++this.seq, inc: this.inc, updates: this.replyUpdates(peer) }, 'dead-ping')
     this.settle(now)
   }
 
@@ -355,12 +387,28 @@ export class Swim {
     for (const [seq, r] of this.relays) {
       if (r.target !== peer) continue
       this.relays.delete(seq)
-      this.send(r.requester, { type: 'nack', seq: r.seq, inc: this.inc, updates: [] })
+      this.send(r.requester, { type: 'nack', seq: r.seq, inc: this.inc, updates: [] }, 'nack')
     }
     let failed = false
     for (const [seq, p] of this.probes) if (p.target === peer) { this.probeFailed(seq, p, true, now); failed = true }
     const m = this.members.get(peer)
     if (!failed && !(m?.state === 'suspect' && m.refused) && m?.state !== 'dead' && m?.state !== 'left') this.suspectSelf(peer, true, now, 'refused')
+    this.settle(now)
+  }
+
+  /**
+   * A send to `peer` was not even tried: this host has too many dials in flight (its own load, no
+   * evidence about `peer`). The probes of `peer` waiting for that connection are dropped without a
+   * verdict (the round-robin comes back to it), and the ping-reqs we relay to it are answered
+   * with a nack at once, so the requesters know we are alive.
+   */
+  sendSkipped (peer: string, now: number): void {
+    for (const [seq, p] of this.probes) if (p.target === peer && p.opening) this.probes.delete(seq)
+    for (const [seq, r] of this.relays) {
+      if (r.target !== peer) continue
+      this.relays.delete(seq)
+      this.send(r.requester, { type: 'nack', seq: r.seq, inc: this.inc, updates: [] }, 'nack')
+    }
     this.settle(now)
   }
 
@@ -370,7 +418,7 @@ export class Swim {
     this.inc++
     const u: Update = { kind: 'left', peer: this.self, inc: this.inc }
     this.queue.enqueue(u)
-    for (const n of this.neighbours()) this.send(n, { type: 'gossip', seq: 0, inc: this.inc, updates: [u] })
+    for (const n of this.neighbours()) this.send(n, { type: 'gossip', seq: 0, inc: this.inc, updates: [u] }, 'leave')
     this.settle(now)
   }
 
@@ -430,9 +478,10 @@ export class Swim {
 
   /**
    * Pings the members held dead whose last contact is oldest, each at most every `deadPingMs`
-   * at first (wall time, not stretched; the wait doubles up to 60 s), up to `deadPingsPerPeriod` per period. The ping carries the dead
-   * verdict: an alive member refutes, and its ack or refutation brings it back here. One dead
-   * member costs a ping every 5 s as before; a view with many stale deaths heals in seconds.
+   * at first (wall time, not stretched; the wait doubles up to `deadPingMaxMs`), up to
+   * `deadPingsPerPeriod` per period and within the period's budget (spend). The ping carries the
+   * dead verdict: an alive member refutes, and its ack or refutation brings it back here. A view
+   * with many stale deaths heals in seconds.
    */
   private pingDead (now: number): void {
     const due = [...this.members]
@@ -440,9 +489,10 @@ export class Swim {
       .map(([id]) => id)
       .sort((a, b) => (this.deadContact.get(a) ?? -Infinity) - (this.deadContact.get(b) ?? -Infinity))
     for (const id of due.slice(0, deadPingsPerPeriod)) {
+      if (!this.spend()) return
       this.deadContact.set(id, now)
       this.deadGap.set(id, Math.min(deadPingMaxMs, (this.deadGap.get(id) ?? deadPingMs / 2) * 2))
-      this.send(id, { type: 'ping', seq: ++this.seq, inc: this.inc, updates: this.replyUpdates(id) })
+      this.send(id, { type: 'ping', seq: ++this.seq, inc: this.inc, updates: this.replyUpdates(id) }, 'dead-ping')
     }
   }
 
@@ -451,7 +501,7 @@ export class Swim {
     const p: Probe = { target, kind, directAt: 0, endAt: 0, opening: false, indirect: false, helpers: 0, nacks: 0 }
     this.timeProbe(p, now)
     this.probes.set(seq, p)
-    p.opening = this.init.transport.send(target, { type: 'ping', seq, inc: this.inc, updates: this.replyUpdates(target) }) === false
+    p.opening = this.init.transport.send(target, { type: 'ping', seq, inc: this.inc, updates: this.replyUpdates(target) }, kind === 'confirm' ? 'confirm' : 'probe') === false
   }
 
   /** Sets the deadlines of a probe whose ping leaves now. */
@@ -463,12 +513,17 @@ export class Swim {
 
   private askHelpers (seq: number, p: Probe): void {
     p.indirect = true
-    const helpers = shuffle([...this.neighbours()].filter(n => n !== p.target && this.state(n) === 'alive'), this.init.random).slice(0, this.cfg.indirectChecks)
+    let helpers = shuffle([...this.neighbours()].filter(n => n !== p.target && this.state(n) === 'alive'), this.init.random).slice(0, this.cfg.indirectChecks)
+    // the periodic probe's helpers are its own cost (k per period at most); those of hint and confirm
+    // probes come out of the period's budget, so many suspects do not multiply them
+    if (p.kind !== 'periodic') helpers = helpers.filter(() => this.spend())
     p.helpers = helpers.length
-    for (const h of helpers) this.send(h, { type: 'ping-req', seq, inc: this.inc, target: p.target, updates: this.piggyback() })
+    for (const h of helpers) this.send(h, { type: 'ping-req', seq, inc: this.inc, target: p.target, updates: this.piggyback() }, 'ping-req')
   }
 
-  private handleAck (seq: number): void {
+  private handleAck (seq: number, from: string): void {
+    const a = this.announcing.get(from)
+    if (a?.seq === seq) { this.announcing.delete(from); return }
     const p = this.probes.get(seq)
     if (p) {
       this.probes.delete(seq)
@@ -478,19 +533,22 @@ export class Swim {
     const r = this.relays.get(seq)
     if (r) {
       this.relays.delete(seq)
-      this.send(r.requester, { type: 'ack', seq: r.seq, inc: this.inc, updates: this.piggyback() })
+      this.send(r.requester, { type: 'ack', seq: r.seq, inc: this.inc, updates: this.piggyback() }, 'relay-ack')
     }
   }
 
   private handlePingReq (from: string, seq: number, target: string, now: number): void {
     if (target === this.self) {
-      this.send(from, { type: 'ack', seq, inc: this.inc, updates: this.piggyback() })
+      this.send(from, { type: 'ack', seq, inc: this.inc, updates: this.piggyback() }, 'ack')
       return
     }
+    // relaying is extra work too: past the budget the request is dropped unanswered, and the
+    // requester, missing our nack, raises its own awareness and slows down
+    if (!this.spend()) return
     const mine = ++this.seq
     // nack at 80% of a probe timeout (Lifeguard), so it reaches the requester before its period ends
     this.relays.set(mine, { requester: from, seq, target, nackAt: now + Math.floor(this.awareness.scale(this.cfg.probeTimeoutMs) * 0.8) })
-    this.send(target, { type: 'ping', seq: mine, inc: this.inc, updates: this.replyUpdates(target) })
+    this.send(target, { type: 'ping', seq: mine, inc: this.inc, updates: this.replyUpdates(target) }, 'relay')
   }
 
   private probeFailed (seq: number, p: Probe, refused: boolean, now: number): void {
@@ -511,11 +569,11 @@ export class Swim {
     this.apply({ kind: 'suspect', peer, inc, from: this.self, refused }, now)
     const update: Update = { kind: 'suspect', peer, inc, from: this.self, refused }
     // the suspect learns at once, so that if it is only paused it refutes the moment it wakes
-    if (!refused) this.send(peer, { type: 'gossip', seq: 0, inc: this.inc, updates: [update] })
+    if (!refused) this.send(peer, { type: 'gossip', seq: 0, inc: this.inc, updates: [update] }, 'suspect')
     // and its other neighbours, who can confirm it quickly by probing it themselves
     if (m?.state !== 'suspect') {
       for (const n of this.init.topology().neighbours(peer, this.gone)) {
-        if (n !== this.self && n !== peer) this.send(n, { type: 'gossip', seq: 0, inc: this.inc, updates: [update] })
+        if (n !== this.self && n !== peer && this.spend()) this.send(n, { type: 'gossip', seq: 0, inc: this.inc, updates: [update] }, 'suspect')
       }
     }
   }
@@ -550,7 +608,7 @@ export class Swim {
         // a neighbour of the suspect sees for itself: its own failed probe is an independent
         // confirmation. Only neighbours (~2K of them), so a suspicion costs O(1) pings, not N
         const s = this.members.get(u.peer)!.suspicion!
-        if (u.from !== this.self && s.confirmations < this.expectedConfirmations() && !this.probing(u.peer) && this.neighbours().includes(u.peer)) this.startProbe(u.peer, 'confirm', now)
+        if (u.from !== this.self && s.confirmations < this.expectedConfirmations() && !this.probing(u.peer) && this.neighbours().includes(u.peer) && this.spend()) this.startProbe(u.peer, 'confirm', now)
         return
       }
       case 'dead':
@@ -576,7 +634,7 @@ export class Swim {
     if (u.kind === 'suspect' || u.kind === 'dead') this.awareness.apply(1)
     this.enqueue({ kind: 'alive', peer: this.self, inc: this.inc }, now)
     // tell the accuser directly too: it is the one whose timer is running
-    if (u.kind === 'suspect' || u.kind === 'dead') this.send(u.from, { type: 'gossip', seq: 0, inc: this.inc, updates: [{ kind: 'alive', peer: this.self, inc: this.inc }] })
+    if (u.kind === 'suspect' || u.kind === 'dead') this.send(u.from, { type: 'gossip', seq: 0, inc: this.inc, updates: [{ kind: 'alive', peer: this.self, inc: this.inc }] }, 'refute')
   }
 
   /**
@@ -595,22 +653,22 @@ export class Swim {
       }
       this.learn(peer)
       this.markAlive(peer, inc, now)
-      this.sendView(peer)
+      this.sendView(peer, now)
       return
     }
     if (inc > m.inc && !(m.state === 'left' && leaving)) {
       const back = m.state === 'dead' || m.state === 'left'
       this.markAlive(peer, inc, now)
       this.enqueue({ kind: 'alive', peer, inc }, now)
-      if (back) this.sendView(peer)
-    } else if (m.state === 'left' && !leaving) {
-      this.send(peer, { type: 'gossip', seq: 0, inc: this.inc, updates: [{ kind: 'left', peer, inc: m.inc }] })
-    } else if (m.state === 'dead' && !leaving && now - (this.deadContact.get(peer) ?? -Infinity) >= deadTellMs) {
+      if (back) this.sendView(peer, now)
+    } else if (m.state === 'left' && !leaving && this.spend()) {
+      this.send(peer, { type: 'gossip', seq: 0, inc: this.inc, updates: [{ kind: 'left', peer, inc: m.inc }] }, 'tell')
+    } else if (m.state === 'dead' && !leaving && now - (this.deadContact.get(peer) ?? -Infinity) >= deadTellMs && this.spend()) {
       // it talks to us at the incarnation we hold it dead at: it does not know, so nothing would
       // ever change our view (it does not refute what it never hears, and we do not probe the
       // dead). Tell it, so it refutes; a ping's ack carries the verdict already
       this.deadContact.set(peer, now)
-      this.send(peer, { type: 'gossip', seq: 0, inc: this.inc, updates: [{ kind: 'dead', peer, inc: m.inc, from: this.self, refused: m.refused }] })
+      this.send(peer, { type: 'gossip', seq: 0, inc: this.inc, updates: [{ kind: 'dead', peer, inc: m.inc, from: this.self, refused: m.refused }] }, 'tell')
     }
   }
 
@@ -619,20 +677,24 @@ export class Swim {
    * joiner knows who is up within a round trip instead of waiting for each to be probed or gossiped
    * (memberlist's push-pull at join). O(N) once per first contact; ~2K neighbours make most of them.
    */
-  private sendView (to: string): void {
-    if (this.init.assumeAlive === true) return
+  private sendView (to: string, now: number): void {
+    if (this.init.assumeAlive === true || now - (this.viewAt.get(to) ?? -Infinity) < viewEveryMs) return
+    this.viewAt.set(to, now)
     const view: Update[] = [{ kind: 'alive', peer: this.self, inc: this.inc }]
     for (const [id, m] of this.members) if (id !== to && m.state === 'alive') view.push({ kind: 'alive', peer: id, inc: m.inc })
     for (let i = 0; i < view.length; i += maxUpdatesPerMessage) {
-      this.send(to, { type: 'gossip', seq: 0, inc: this.inc, updates: view.slice(i, i + maxUpdatesPerMessage) })
+      this.send(to, { type: 'gossip', seq: 0, inc: this.inc, updates: view.slice(i, i + maxUpdatesPerMessage) }, 'view')
     }
   }
 
   private startSuspicion (peer: string, inc: number, from: string, refused: boolean, now: number): void {
     const prev = this.members.get(peer)
-    // not stretched by awareness (as in memberlist): a struggling peer stretches its probe timeouts, so
-    // it raises fewer suspicions; a suspicion, once raised, waits for confirmations from others
-    const min = refused ? this.cfg.refusedSuspicionMs : this.suspicionMin()
+    // stretched by our awareness (memberlist does not): a struggling peer already stretches its probe
+    // timeouts, so it raises fewer suspicions, but when the whole host is starved every peer is late,
+    // and the deaths it declared on the base timeout were mostly false. In the simulator's CPU model
+    // (50 peers, a share of 2 cores cut to 1/10 for 15 s) false deaths fell from 1,029 to 76. A
+    // healthy peer (score 0) waits exactly as before, so silent detection when idle is unchanged
+    const min = refused ? this.cfg.refusedSuspicionMs : this.awareness.scale(this.suspicionMin())
     const max = refused ? this.cfg.refusedSuspicionMs : min * this.cfg.suspicionMaxMult
     const suspicion = new Suspicion({ start: now, minMs: min, maxMs: max, expected: this.expectedConfirmations(), from })
     const up = prev?.up ?? this.init.assumeAlive === true
@@ -647,6 +709,8 @@ export class Swim {
     if (prev?.state === 'dead' || prev?.state === 'left') this.goneVersion++
     this.deadContact.delete(peer)
     this.deadGap.delete(peer)
+    // a refuted suspicion leaves no work behind: our confirmation probe of it is over
+    if (prev?.state === 'suspect') for (const [seq, p] of this.probes) if (p.target === peer && p.kind === 'confirm') this.probes.delete(seq)
     this.members.set(peer, { state: 'alive', inc, since: prev?.state === 'alive' || prev?.state === 'suspect' ? prev.since : now, up: true, refused: false, suspicion: undefined })
     this.suspects.delete(peer)
     if (!wasUp) this.init.onEvent({ type: 'up', peer })
@@ -683,6 +747,47 @@ export class Swim {
     return Math.round(this.cfg.suspicionMinMs * Math.max(1, Math.log10(this.init.topology().size + 1) / 2))
   }
 
+  /**
+   * Takes one message from this period's budget of extra traffic: confirmation probes, the helpers
+   * of hint and confirmation probes, relays for others' ping-reqs, suspicion notices to a suspect's
+   * neighbours, dead pings, verdicts told to the dead, announcements. However many members are
+   * suspect or dead, a peer sends at most `extraPerPeriod` of them per (awareness-stretched) period.
+   * Without it, at 50 peers on 2 starved cores each false suspicion made more of them and the
+   * work grew until nothing settled (issue 11: 34 SWIM messages/s per peer against 4 idle).
+   * What is skipped is not lost: suspicions wait for their longer timeout, dead pings come round
+   * again, a dropped relay shows as a missing nack.
+   */
+  private spend (): boolean {
+    if (this.extra <= 0) { this.skipped++; return false }
+    this.extra--
+    return true
+  }
+
+  /**
+   * This peer restarted from its home (its record was there): tell each member it knows that it is
+   * back, at its new incarnation, instead of waiting for their dead pings (which back off to 15 s)
+   * or for gossip that may ride on dials that fail under load. A ping each (its `inc` proves us
+   * alive at the new incarnation; the holder's ack ends the announcement to it), paced by the
+   * budget, retried up to 3 times.
+   */
+  announce (members: readonly string[], now: number): void {
+    for (const id of members) if (id !== this.self && !this.announcing.has(id)) this.announcing.set(id, { tries: 0, at: -Infinity, seq: 0 })
+    this.settle(now)
+  }
+
+  private announceSome (now: number): void {
+    for (const [id, a] of this.announcing) {
+      const s = this.members.get(id)?.state
+      if (a.tries >= announceTries || s === 'left') { this.announcing.delete(id); continue }
+      if (now - a.at < announceRetryMs) continue
+      if (!this.spend()) return
+      a.tries++
+      a.at = now
+      a.seq = ++this.seq
+      this.send(id, { type: 'ping', seq: a.seq, inc: this.inc, updates: [{ kind: 'alive', peer: this.self, inc: this.inc }] }, 'announce')
+    }
+  }
+
   // ---- dissemination ----
 
   private retransmitLimit (): number {
@@ -691,7 +796,7 @@ export class Swim {
 
   private enqueue (u: Update, now: number): void {
     this.queue.enqueue(u)
-    this.nextGossipAt = Math.min(this.nextGossipAt, Math.max(now, this.lastGossipAt + this.cfg.gossipIntervalMs))
+    this.nextGossipAt = Math.min(this.nextGossipAt, Math.max(now, this.lastGossipAt + this.awareness.scale(this.cfg.gossipIntervalMs)))
   }
 
   private piggyback (): Update[] {
@@ -709,20 +814,21 @@ export class Swim {
 
   private gossip (now: number): void {
     this.lastGossipAt = now
-    this.nextGossipAt = now + this.cfg.gossipIntervalMs
+    // a struggling peer gossips less often too (Lifeguard): its updates still ride on its probes
+    this.nextGossipAt = now + this.awareness.scale(this.cfg.gossipIntervalMs)
     const targets = shuffle([...this.neighbours()], this.init.random).slice(0, this.cfg.gossipFanout)
     // alone: nothing to gossip to; what is queued rides on the first probes once there is someone
     if (targets.length === 0) { this.nextGossipAt = Infinity; return }
     for (const t of targets) {
       const updates = this.queue.take(this.cfg.maxPiggyback, this.retransmitLimit())
       if (updates.length === 0) break
-      this.send(t, { type: 'gossip', seq: 0, inc: this.inc, updates })
+      this.send(t, { type: 'gossip', seq: 0, inc: this.inc, updates }, 'gossip')
     }
     if (this.queue.size === 0) this.nextGossipAt = Infinity
   }
 
-  private send (to: string, msg: SwimMessage): void {
-    this.init.transport.send(to, msg)
+  private send (to: string, msg: SwimMessage, why: SendKind): void {
+    this.init.transport.send(to, msg, why)
   }
 }
 
@@ -747,5 +853,6 @@ export function swimConfig (c: { readonly [K in keyof MeshDefaults]: number }): 
     retransmitMult: c.swimRetransmitMult,
     maxPiggyback: c.swimMaxPiggyback,
     lateTickMs: c.swimLateTickMs,
+    extraPerPeriod: c.swimExtraPerPeriod,
   }
 }

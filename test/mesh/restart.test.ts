@@ -21,6 +21,7 @@ Restart('same id, state restored from disk before any sync, then catches up on w
   await victim.delete('want/r/7')
   await waitFor('converged before restart', () => converged(c.peers))
   const rootBefore = victim.testing.digestRoot()
+  assert.ok(c.peers.every(p => p.counters().swimSentAnnounce === 0), 'a peer started on a fresh home does not announce itself')
   const hlcBefore = victim.entry(`claim/ns/app/${id}`)!.hlc
 
   await stopPeer(victim)
@@ -39,6 +40,12 @@ Restart('same id, state restored from disk before any sync, then catches up on w
   assert.is.not(back.testing.digestRoot(), rootBefore, 'its own peer record was rewritten at start')
   assert.is(back.synced, false, 'not synced before its first exchange')
 
+  // it was restarted from its home (its own record was there): it announced itself to the members
+  // it knows, so those holding it dead take it back at once (issue 11: held dead > 60 s in chaos)
+  const readyAt = Date.now()
+  await waitFor('a restarted peer announces itself (at its first probe periods)', () => back.counters().swimSentAnnounce >= 1, 2000)
+  await waitFor('alive everywhere within 5 s of its start', () => [c.peers[0]!, c.peers[1]!].every(p => p.alive().includes(id)), 5000)
+  assert.ok(Date.now() - readyAt <= 5000)
   await back.whenSynced()
   await waitFor('caught up', () => back.get('want/while-down') === 'missed', 10_000)
   await waitFor('alive everywhere again', () => [c.peers[0]!, c.peers[1]!, back].every(p => p.alive().length === 3), 10_000)
