@@ -12,7 +12,7 @@
 //                                round trips on one connection and of 200 new connections; prints JSON
 import { once } from 'node:events'
 import { connect, createServer, type Socket } from 'node:net'
-import { writeFileSync } from 'node:fs'
+import { renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startMesh, type TunnelEndpoint } from '../mesh/index.js'
 
@@ -44,7 +44,11 @@ async function open (home: string, host: string, token: string, peer: string, on
   const mesh = await startMesh({ home, listen: [only === 'stream' ? `/ip4/${host}/tcp/0` : listen(host)], token, name: only === 'stream' ? 'b2' : 'b', ...(only === 'stream' ? { config: { tunnelRawDialMs: 0 } } : {}) })
   const ep = async (service: string): Promise<TunnelEndpoint> => await mesh.openEndpoint({ host: '127.0.0.1', port: 0, route: () => ({ peer, request: { consumer: 'bench/client', target: 'bench/server', service } }) })
   const [sink, echo] = [await ep('sink'), await ep('echo')]
-  setInterval(() => { writeFileSync(join(home, 'stats.json'), JSON.stringify({ sink: sink.stats, echo: echo.stats, raw: mesh.tunnels.raw })) }, 200)
+  // written aside and renamed, so the bench never reads a half-written file
+  setInterval(() => {
+    writeFileSync(join(home, 'stats.json.tmp'), JSON.stringify({ sink: sink.stats, echo: echo.stats, raw: mesh.tunnels.raw }))
+    renameSync(join(home, 'stats.json.tmp'), join(home, 'stats.json'))
+  }, 200)
   console.log(JSON.stringify({ sink: sink.port, echo: echo.port }))
 }
 
@@ -106,6 +110,9 @@ function pct (xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b)
   return +(s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? 0).toFixed(3)
 }
+
+// a profiled peer (the bench's --profile) writes its profile on a clean exit
+process.once('SIGTERM', () => { process.exit(0) })
 
 switch (mode) {
   case 'server': await server(); break
