@@ -13,9 +13,9 @@
 // on 200 new connections (connect_latency_ms_*). Root only (ip netns). Writes
 // benchmarks/results/tunnel.json as rows {path, throughput_mib_s, latency_ms_p50, latency_ms_p99, ...}.
 // Targets (issue 16): tunnel throughput >= 50% of direct and >= SSH's; tunnel p50 <= direct p50 + 1 ms.
-// Each tunnel row also has the CPU seconds its two mesh peers spent during the load
-// (cpu_s_opener, cpu_s_server: user + system, from /proc), which is steadier than the throughput on
-// a shared machine. --profile DIR writes a V8 .cpuprofile of each peer into DIR
+// Each tunnel row also has the CPU seconds its two mesh peers spent on the upload (cpu_s_opener,
+// cpu_s_server: user + system, from /proc) and on all three phases (cpu_s_*_all), steadier than
+// the throughput on a shared machine. --profile DIR writes a V8 .cpuprofile of each peer into DIR
 // (summarise with benchmarks/cpuprofile.ts).
 // Usage: npm run bench -- tunnel [--mib N] [--requests N] [--stream] [--profile DIR]
 import type { ChildProcess } from 'node:child_process'
@@ -64,11 +64,16 @@ async function start (host: NetHost, argv: string[], n: NetHosts = net): Promise
   })
 }
 
-function load (port: { host: string, sink: number, echo: number }): Record<string, number> {
-  const r = net.run(B, node[0]!, [...node.slice(1), tools, 'load', port.host, String(port.sink), String(port.echo), String(mib * 1024 * 1024), String(requests)], { timeoutMs: 600_000 })
+type Phase = 'upload' | 'requests' | 'connects'
+function loadPhase (port: { host: string, sink: number, echo: number }, phase: Phase): Record<string, number> {
+  const r = net.run(B, node[0]!, [...node.slice(1), tools, 'load', phase, port.host, String(port.sink), String(port.echo), String(mib * 1024 * 1024), String(requests)], { timeoutMs: 600_000 })
   const line = r.out.split('\n').find(l => l.startsWith('{'))
-  if (r.status !== 0 || line === undefined) throw new Error(`load failed (${r.status}): ${r.out}`)
+  if (r.status !== 0 || line === undefined) throw new Error(`load ${phase} failed (${r.status}): ${r.out}`)
   return JSON.parse(line) as Record<string, number>
+}
+
+function load (port: { host: string, sink: number, echo: number }): Record<string, number> {
+  return { ...loadPhase(port, 'upload'), ...loadPhase(port, 'requests'), ...loadPhase(port, 'connects') }
 }
 
 /** CPU seconds (user + system) a child has used so far. */
@@ -79,16 +84,23 @@ function cpuOf (info: Record<string, unknown>): number {
   return (Number(fields[11]) + Number(fields[12])) / 100 // utime, stime in clock ticks (USER_HZ = 100)
 }
 
-/** The load through a tunnel, with the CPU its two peers spent meanwhile. */
+/** The load through a tunnel, with the CPU its two peers spent on the upload (cpu_s_*) and on all three phases. */
 function loadTunnel (port: { host: string, sink: number, echo: number }, opener: Record<string, unknown>, server: Record<string, unknown>): Record<string, number> {
   const [o, s] = [cpuOf(opener), cpuOf(server)]
-  const r = load(port)
-  return { ...r, cpu_s_opener: +(cpuOf(opener) - o).toFixed(2), cpu_s_server: +(cpuOf(server) - s).toFixed(2) }
+  const up = loadPhase(port, 'upload')
+  const [o1, s1] = [cpuOf(opener), cpuOf(server)]
+  const r = { ...up, ...loadPhase(port, 'requests'), ...loadPhase(port, 'connects') }
+  const [o2, s2] = [cpuOf(opener), cpuOf(server)]
+  const cpu = (a: number, b: number): number => +(b - a).toFixed(2)
+  return { ...r, cpu_s_opener: cpu(o, o1), cpu_s_server: cpu(s, s1), cpu_s_opener_all: cpu(o, o2), cpu_s_server_all: cpu(s, s2) }
 }
 
-/** Which path the opener's tunnels took, from its stats file (written every 200 ms). */
-async function pathOf (home: string): Promise<Record<string, unknown>> {
-  await new Promise(resolve => setTimeout(resolve, 500))
+/** Which path the opener's tunnels took, from its stats file (written on SIGUSR2). */
+async function pathOf (home: string, opener: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const file = join(home, 'stats.json')
+  rmSync(file, { force: true })
+  started.get(opener)?.kill('SIGUSR2')
+  for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise(resolve => setTimeout(resolve, 100))
   const s = JSON.parse(readFileSync(join(home, 'stats.json'), 'utf8')) as { sink: { path: string, fallbacks: number }, echo: { path: string }, raw: { fallbacks: number } }
   return { tunnel_path: s.sink.path, tunnel_fallbacks: s.raw.fallbacks }
 }
@@ -102,11 +114,11 @@ try {
   const served = await start(A, [...peerNode, tools, 'serve', join(base, 'a'), A.ip])
   const opened = await start(B, [...peerNode, tools, 'open', join(base, 'b'), B.ip, String(served.token), String(served.peer)])
   console.log('monk-tunnel…')
-  rows.push({ path: 'monk-tunnel', ...loadTunnel({ host: '127.0.0.1', sink: Number(opened.sink), echo: Number(opened.echo) }, opened, served), ...await pathOf(join(base, 'b')) })
+  rows.push({ path: 'monk-tunnel', ...loadTunnel({ host: '127.0.0.1', sink: Number(opened.sink), echo: Number(opened.echo) }, opened, served), ...await pathOf(join(base, 'b'), opened) })
   if (process.argv.includes('--stream')) {
     const streamOnly = await start(B, [...peerNode, tools, 'open', join(base, 'b2'), B.ip, String(served.token), String(served.peer), 'stream'])
     console.log('monk-tunnel-stream…')
-    rows.push({ path: 'monk-tunnel-stream', ...loadTunnel({ host: '127.0.0.1', sink: Number(streamOnly.sink), echo: Number(streamOnly.echo) }, streamOnly, served), ...await pathOf(join(base, 'b2')) })
+    rows.push({ path: 'monk-tunnel-stream', ...loadTunnel({ host: '127.0.0.1', sink: Number(streamOnly.sink), echo: Number(streamOnly.echo) }, streamOnly, served), ...await pathOf(join(base, 'b2'), streamOnly) })
   }
   if (profDir !== undefined) {
     // the peers write their profiles when they exit

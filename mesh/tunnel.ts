@@ -67,6 +67,8 @@ export interface EndpointStats {
   path: TunnelPath | ''
   /** Sockets that fell back to the stream path because the raw dial failed. */
   fallbacks: number
+  /** The AEAD of the last raw socket ('' before the first raw one). */
+  cipher: TunnelCipher | ''
 }
 
 /** The raw path on this peer: tunnels served and opened on it, fallbacks, and what it refused. */
@@ -119,7 +121,7 @@ const RAW_RETRY_MS = 60_000
 
 /** A local TCP endpoint on the consumer's peer. */
 export class TunnelEndpoint {
-  readonly stats: EndpointStats = { bytesOut: 0, bytesIn: 0, active: 0, accepted: 0, failed: 0, peer: '', lastError: '', failing: false, path: '', fallbacks: 0 }
+  readonly stats: EndpointStats = { bytesOut: 0, bytesIn: 0, active: 0, accepted: 0, failed: 0, peer: '', lastError: '', failing: false, path: '', fallbacks: 0, cipher: '' }
   private readonly sockets = new Set<Socket>()
 
   constructor (readonly host: string, readonly port: number, private readonly server: Server) {}
@@ -298,6 +300,7 @@ export class Tunnels {
     sealed.on('error', () => {})
     ep.stats.failing = false
     ep.stats.path = 'raw'
+    ep.stats.cipher = grant.cipher
     ep.stats.active++
     this.raw.opened++
     this.count(this.outgoing, peer, 1)
