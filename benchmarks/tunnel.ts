@@ -13,7 +13,11 @@
 // on 200 new connections (connect_latency_ms_*). Root only (ip netns). Writes
 // benchmarks/results/tunnel.json as rows {path, throughput_mib_s, latency_ms_p50, latency_ms_p99, ...}.
 // Targets (issue 16): tunnel throughput >= 50% of direct and >= SSH's; tunnel p50 <= direct p50 + 1 ms.
-// Usage: npm run bench -- tunnel [--mib N] [--requests N] [--stream]
+// Each tunnel row also has the CPU seconds its two mesh peers spent on the upload (cpu_s_opener,
+// cpu_s_server: user + system, from /proc) and on all three phases (cpu_s_*_all), steadier than
+// the throughput on a shared machine. --profile DIR writes a V8 .cpuprofile of each peer into DIR
+// (summarise with benchmarks/cpuprofile.ts).
+// Usage: npm run bench -- tunnel [--mib N] [--requests N] [--stream] [--profile DIR]
 import type { ChildProcess } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -26,6 +30,10 @@ const mib = arg('--mib', 256)
 const requests = arg('--requests', 1000)
 const tools = join(root, 'benchmarks/tunnel-tools.ts')
 const node = [process.execPath, '--import', 'tsx', '--import', join(root, 'polyfill.ts')]
+const profIdx = process.argv.indexOf('--profile')
+const profDir = profIdx > 0 ? resolve(process.argv[profIdx + 1] ?? '') : undefined
+/** The mesh peers' node: profiled with --profile (they exit on SIGTERM, which writes the profile). */
+const peerNode = profDir === undefined ? node : [process.execPath, '--cpu-prof', `--cpu-prof-dir=${profDir}`, ...node.slice(1)]
 const SSHD = '/usr/sbin/sshd'
 
 const why = netnsUnavailable()
@@ -36,6 +44,7 @@ const [A, B] = net.hosts as [NetHost, NetHost]
 const children: ChildProcess[] = []
 
 /** Starts a long-lived tool in `host` and resolves with the first JSON line it prints. */
+const started = new Map<Record<string, unknown>, ChildProcess>()
 async function start (host: NetHost, argv: string[], n: NetHosts = net): Promise<Record<string, unknown>> {
   const c = n.spawn(host, argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd: root })
   children.push(c)
@@ -46,22 +55,52 @@ async function start (host: NetHost, argv: string[], n: NetHosts = net): Promise
     c.stdout?.on('data', d => {
       out += String(d)
       const line = out.split('\n').find(l => l.startsWith('{'))
-      if (line !== undefined && out.includes('\n')) resolve(JSON.parse(line) as Record<string, unknown>)
+      if (line === undefined || !out.includes('\n')) return
+      const info = JSON.parse(line) as Record<string, unknown>
+      started.set(info, c)
+      resolve(info)
     })
     c.on('exit', code => { reject(new Error(`${argv.join(' ')} exited with ${code}: ${err}${out}`)) })
   })
 }
 
-function load (port: { host: string, sink: number, echo: number }): Record<string, number> {
-  const r = net.run(B, node[0]!, [...node.slice(1), tools, 'load', port.host, String(port.sink), String(port.echo), String(mib * 1024 * 1024), String(requests)], { timeoutMs: 600_000 })
+type Phase = 'upload' | 'requests' | 'connects'
+function loadPhase (port: { host: string, sink: number, echo: number }, phase: Phase): Record<string, number> {
+  const r = net.run(B, node[0]!, [...node.slice(1), tools, 'load', phase, port.host, String(port.sink), String(port.echo), String(mib * 1024 * 1024), String(requests)], { timeoutMs: 600_000 })
   const line = r.out.split('\n').find(l => l.startsWith('{'))
-  if (r.status !== 0 || line === undefined) throw new Error(`load failed (${r.status}): ${r.out}`)
+  if (r.status !== 0 || line === undefined) throw new Error(`load ${phase} failed (${r.status}): ${r.out}`)
   return JSON.parse(line) as Record<string, number>
 }
 
-/** Which path the opener's tunnels took, from its stats file (written every 200 ms). */
-async function pathOf (home: string): Promise<Record<string, unknown>> {
-  await new Promise(resolve => setTimeout(resolve, 500))
+function load (port: { host: string, sink: number, echo: number }): Record<string, number> {
+  return { ...loadPhase(port, 'upload'), ...loadPhase(port, 'requests'), ...loadPhase(port, 'connects') }
+}
+
+/** CPU seconds (user + system) a child has used so far. */
+function cpuOf (info: Record<string, unknown>): number {
+  const pid = started.get(info)?.pid
+  if (pid === undefined) return NaN
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100 // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+/** The load through a tunnel, with the CPU its two peers spent on the upload (cpu_s_*) and on all three phases. */
+function loadTunnel (port: { host: string, sink: number, echo: number }, opener: Record<string, unknown>, server: Record<string, unknown>): Record<string, number> {
+  const [o, s] = [cpuOf(opener), cpuOf(server)]
+  const up = loadPhase(port, 'upload')
+  const [o1, s1] = [cpuOf(opener), cpuOf(server)]
+  const r = { ...up, ...loadPhase(port, 'requests'), ...loadPhase(port, 'connects') }
+  const [o2, s2] = [cpuOf(opener), cpuOf(server)]
+  const cpu = (a: number, b: number): number => +(b - a).toFixed(2)
+  return { ...r, cpu_s_opener: cpu(o, o1), cpu_s_server: cpu(s, s1), cpu_s_opener_all: cpu(o, o2), cpu_s_server_all: cpu(s, s2) }
+}
+
+/** Which path the opener's tunnels took, from its stats file (written on SIGUSR2). */
+async function pathOf (home: string, opener: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const file = join(home, 'stats.json')
+  rmSync(file, { force: true })
+  started.get(opener)?.kill('SIGUSR2')
+  for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise(resolve => setTimeout(resolve, 100))
   const s = JSON.parse(readFileSync(join(home, 'stats.json'), 'utf8')) as { sink: { path: string, fallbacks: number }, echo: { path: string }, raw: { fallbacks: number } }
   return { tunnel_path: s.sink.path, tunnel_fallbacks: s.raw.fallbacks }
 }
@@ -72,14 +111,20 @@ try {
   console.log(`direct: ${mib} MiB and ${requests} requests from ${B.ip} to ${A.ip}…`)
   rows.push({ path: 'direct', ...load({ host: A.ip, sink: 9000, echo: 9001 }) })
 
-  const served = await start(A, [...node, tools, 'serve', join(base, 'a'), A.ip])
-  const opened = await start(B, [...node, tools, 'open', join(base, 'b'), B.ip, String(served.token), String(served.peer)])
+  const served = await start(A, [...peerNode, tools, 'serve', join(base, 'a'), A.ip])
+  const opened = await start(B, [...peerNode, tools, 'open', join(base, 'b'), B.ip, String(served.token), String(served.peer)])
   console.log('monk-tunnel…')
-  rows.push({ path: 'monk-tunnel', ...load({ host: '127.0.0.1', sink: Number(opened.sink), echo: Number(opened.echo) }), ...await pathOf(join(base, 'b')) })
+  rows.push({ path: 'monk-tunnel', ...loadTunnel({ host: '127.0.0.1', sink: Number(opened.sink), echo: Number(opened.echo) }, opened, served), ...await pathOf(join(base, 'b'), opened) })
   if (process.argv.includes('--stream')) {
-    const streamOnly = await start(B, [...node, tools, 'open', join(base, 'b2'), B.ip, String(served.token), String(served.peer), 'stream'])
+    const streamOnly = await start(B, [...peerNode, tools, 'open', join(base, 'b2'), B.ip, String(served.token), String(served.peer), 'stream'])
     console.log('monk-tunnel-stream…')
-    rows.push({ path: 'monk-tunnel-stream', ...load({ host: '127.0.0.1', sink: Number(streamOnly.sink), echo: Number(streamOnly.echo) }), ...await pathOf(join(base, 'b2')) })
+    rows.push({ path: 'monk-tunnel-stream', ...loadTunnel({ host: '127.0.0.1', sink: Number(streamOnly.sink), echo: Number(streamOnly.echo) }, streamOnly, served), ...await pathOf(join(base, 'b2'), streamOnly) })
+  }
+  if (profDir !== undefined) {
+    // the peers write their profiles when they exit
+    const peers = [...started.entries()].filter(([info]) => info !== undefined && ('token' in info || 'sink' in info)).map(([, c]) => c)
+    await Promise.all(peers.map(async c => { const exited = new Promise(resolve => c.once('exit', resolve)); c.kill('SIGTERM'); await exited }))
+    console.log(`profiles in ${profDir}`)
   }
 
   if (existsSync(SSHD)) {

@@ -50,9 +50,9 @@ export async function readFrame (src: AsyncIterator<Chunk>, signal: AbortSignal)
 }
 
 /** Sends the request on a fresh stream and reads the answer; data may follow it on the same source. */
-export async function openHead (stream: Stream, request: TunnelRequest, signal: AbortSignal, version = 1): Promise<unknown[]> {
+export async function openHead (stream: Stream, request: TunnelRequest, signal: AbortSignal, version = 1, extra: unknown[] = []): Promise<unknown[]> {
   const w = writer(stream)
-  w.push(frame(encode([version, request.consumer, request.target, request.service])))
+  w.push(frame(encode([version, request.consumer, request.target, request.service, ...extra])))
   ;(stream as StreamWithWriter).monkWriter = w
   const src = stream.source[Symbol.asyncIterator]()
   const got = await readFrame(src, signal)

@@ -10,10 +10,13 @@
 // Back-pressure: a socket is read only as fast as the stream's sink takes bytes (yamux window),
 // and the stream is read only as fast as the socket drains.
 //
-// Raw fast path (tunnel-raw.ts): the opener asks with `[2, consumer, target, service]`; a server
-// that can take raw sockets on its p2p port answers `[2, ticket, key up, key down, port]` and the
+// Raw fast path (tunnel-raw.ts): the opener asks with `[3, consumer, target, service, ciphers]`
+// (the AEADs it takes, preferred first); a server that can take raw sockets on its p2p port picks
+// the first of those it has and answers `[3, ticket, key up, key down, port, cipher]`, and the
 // stream ends; the opener then connects to that port on the address it reaches the peer at, and
-// the bytes go sealed with native AEAD (tunnel-seal.ts). When that dial fails (a NAT or firewall in
+// the bytes go sealed with native AEAD (tunnel-seal.ts). The first raw path's request
+// `[2, consumer, target, service]` is still served (answer `[2, ticket, up, down, port]`,
+// ChaCha20-Poly1305). When that dial fails (a NAT or firewall in
 // between), the opener falls back to the stream path, and skips the raw path to that peer for
 // RAW_RETRY_MS. A server without a TCP listener answers `[0]` and serves on the stream.
 import { once } from 'node:events'
@@ -24,7 +27,7 @@ import { frame } from './framing.js'
 import { openHead, pipe, pipeSockets, readFrame, writer, type Chunk, type StreamWithWriter } from './tunnel-pipe.js'
 import { openStream, type MeshNode } from './node.js'
 import { dialRaw, hookListeners, Tickets, type TicketGrant } from './tunnel-raw.js'
-import { pipeSealed } from './tunnel-seal.js'
+import { CIPHERS, LEGACY_CIPHER, pipeSealed, type TunnelCipher } from './tunnel-seal.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { widenWindow } from './yamux-window.js'
 
@@ -64,6 +67,8 @@ export interface EndpointStats {
   path: TunnelPath | ''
   /** Sockets that fell back to the stream path because the raw dial failed. */
   fallbacks: number
+  /** The AEAD of the last raw socket ('' before the first raw one). */
+  cipher: TunnelCipher | ''
 }
 
 /** The raw path on this peer: tunnels served and opened on it, fallbacks, and what it refused. */
@@ -116,7 +121,7 @@ const RAW_RETRY_MS = 60_000
 
 /** A local TCP endpoint on the consumer's peer. */
 export class TunnelEndpoint {
-  readonly stats: EndpointStats = { bytesOut: 0, bytesIn: 0, active: 0, accepted: 0, failed: 0, peer: '', lastError: '', failing: false, path: '', fallbacks: 0 }
+  readonly stats: EndpointStats = { bytesOut: 0, bytesIn: 0, active: 0, accepted: 0, failed: 0, peer: '', lastError: '', failing: false, path: '', fallbacks: 0, cipher: '' }
   private readonly sockets = new Set<Socket>()
 
   constructor (readonly host: string, readonly port: number, private readonly server: Server) {}
@@ -246,14 +251,14 @@ export class Tunnels {
         await this.init.connect(peer, signal)
         stream = await openStream(this.init.node, peer, this.init.protocol, { signal })
         widenWindow(stream, TUNNEL_WINDOW)
-        head = await openHead(stream, r.request, signal, raw ? 2 : 1)
-        if (head[0] !== 0 && head[0] !== 2) throw new Error(`refused by peer ${peer}: ${String(head[1] ?? 'no reason')}`)
+        head = await openHead(stream, r.request, signal, raw ? 3 : 1, raw ? [[...CIPHERS]] : [])
+        if (head[0] !== 0 && head[0] !== 2 && head[0] !== 3) throw new Error(`refused by peer ${peer}: ${String(head[1] ?? 'no reason')}`)
       } catch (err) {
         stream?.abort(err as Error)
         fail(ep, socket, (err as Error).message)
         return
       }
-      if (head[0] === 2) {
+      if (head[0] === 2 || head[0] === 3) {
         const s = stream as StreamWithWriter
         s.monkWriter?.end()
         void stream.close().catch(() => {})
@@ -291,10 +296,11 @@ export class Tunnels {
   }
 
   /** Consumer side of a raw tunnel: `socket` (the local client) and `sealed` (to the serving peer). */
-  private async pipeRaw (ep: TunnelEndpoint, socket: Socket, sealed: Socket, grant: TicketGrant & { port: number }, peer: string): Promise<void> {
+  private async pipeRaw (ep: TunnelEndpoint, socket: Socket, sealed: Socket, grant: TicketGrant & { port: number, cipher: TunnelCipher }, peer: string): Promise<void> {
     sealed.on('error', () => {})
     ep.stats.failing = false
     ep.stats.path = 'raw'
+    ep.stats.cipher = grant.cipher
     ep.stats.active++
     this.raw.opened++
     this.count(this.outgoing, peer, 1)
@@ -303,14 +309,14 @@ export class Tunnels {
       out: n => { ep.stats.bytesOut += n },
       in: n => { ep.stats.bytesIn += n },
       bad: why => { this.raw.badFrames++; ep.stats.lastError = `peer ${peer}: ${why}` },
-    })
+    }, grant.cipher)
     this.dropRaw(peer, sealed)
     ep.stats.active--
     this.count(this.outgoing, peer, -1)
   }
 
   /** Serving side of a raw tunnel: `upstream` (the service) and `sealed` (the opener's raw socket). */
-  private async serveRaw (upstream: Socket, sealed: Socket, grant: TicketGrant, peer: string): Promise<void> {
+  private async serveRaw (upstream: Socket, sealed: Socket, grant: TicketGrant, peer: string, cipher: TunnelCipher): Promise<void> {
     this.server.served++
     this.server.active++
     this.raw.served++
@@ -321,7 +327,7 @@ export class Tunnels {
       out: n => { this.server.bytesOut += n },
       in: n => { this.server.bytesIn += n },
       bad: () => { this.raw.badFrames++ },
-    })
+    }, cipher)
     this.dropRaw(peer, sealed)
     this.server.active--
     this.count(this.server.byPeer, peer, -1)
@@ -348,7 +354,7 @@ export class Tunnels {
 
   private async accept (stream: Stream, peer: string, authorize: TunnelAuthorizer): Promise<void> {
     const src = stream.source[Symbol.asyncIterator]()
-    let request: TunnelRequest & { version: number }
+    let request: TunnelRequest & { version: number, ciphers: string[] }
     let rest: Uint8Array
     try {
       const got = await readFrame(src, AbortSignal.timeout(this.init.openTimeoutMs))
@@ -381,11 +387,13 @@ export class Tunnels {
       return
     }
     upstream.on('error', () => {})
-    if (request.version === 2 && this.hook !== undefined && this.hook.ports.length > 0) {
+    const cipher = request.version === 3 ? request.ciphers.find(c => (CIPHERS as readonly string[]).includes(c)) as TunnelCipher | undefined : LEGACY_CIPHER
+    if (request.version >= 2 && cipher !== undefined && this.hook !== undefined && this.hook.ports.length > 0) {
       // the raw path: the service's bytes wait (paused) until the ticket's socket arrives
       upstream.pause()
-      const grant = this.tickets.issue((sealed, g) => { void this.serveRaw(upstream, sealed, g, peer) }, () => { this.raw.expired++; upstream.destroy() })
-      write.push(frame(encode([2, grant.id, grant.up, grant.down, this.hook.ports[0]!])))
+      const grant = this.tickets.issue((sealed, g) => { void this.serveRaw(upstream, sealed, g, peer, cipher) }, () => { this.raw.expired++; upstream.destroy() })
+      const port = this.hook.ports[0]!
+      write.push(frame(encode(request.version === 3 ? [3, grant.id, grant.up, grant.down, port, cipher] : [2, grant.id, grant.up, grant.down, port])))
       write.end()
       await write.done.catch(() => {})
       await stream.close().catch(() => {})
@@ -419,18 +427,24 @@ function fail (ep: TunnelEndpoint, socket: Socket, why: string): void {
   socket.destroy()
 }
 
-function parseRequest (bytes: Uint8Array): TunnelRequest & { version: number } {
+/** A request: version 1 (stream), 2 (raw, ChaCha20-Poly1305) or 3 (raw, with the opener's ciphers). */
+function parseRequest (bytes: Uint8Array): TunnelRequest & { version: number, ciphers: string[] } {
   const v: unknown = decode(bytes)
-  if (!Array.isArray(v) || v.length !== 4 || (v[0] !== 1 && v[0] !== 2) || !v.slice(1).every(x => typeof x === 'string' && x.length > 0 && x.length <= 1024)) {
+  const str = (x: unknown, max: number): boolean => typeof x === 'string' && x.length > 0 && x.length <= max
+  if (!Array.isArray(v) || !(v[0] === 1 || v[0] === 2 || v[0] === 3) || v.length !== (v[0] === 3 ? 5 : 4) || !v.slice(1, 4).every(x => str(x, 1024))) {
     throw new Error('malformed tunnel request')
   }
-  return { version: v[0] as number, consumer: v[1] as string, target: v[2] as string, service: v[3] as string }
+  const ciphers: unknown = v[0] === 3 ? v[4] : []
+  if (!Array.isArray(ciphers) || ciphers.length > 16 || !ciphers.every(c => str(c, 64))) throw new Error('malformed tunnel request: ciphers')
+  return { version: v[0] as number, consumer: v[1] as string, target: v[2] as string, service: v[3] as string, ciphers: ciphers as string[] }
 }
 
-function parseGrant (v: unknown[]): TicketGrant & { port: number } {
-  const [, id, up, down, port] = v
+/** A raw ticket answer: `[2, id, up, down, port]` (ChaCha20-Poly1305) or `[3, id, up, down, port, cipher]`. */
+export function parseGrant (v: unknown[]): TicketGrant & { port: number, cipher: TunnelCipher } {
+  const [version, id, up, down, port, cipher] = v
   const bytes = (x: unknown, n: number): x is Uint8Array => x instanceof Uint8Array && x.length === n
   if (!bytes(id, 16) || !bytes(up, 32) || !bytes(down, 32) || typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) throw new Error('malformed raw tunnel ticket')
-  return { id: Buffer.from(id), up: Buffer.from(up), down: Buffer.from(down), port }
+  if (version === 3 && !(CIPHERS as readonly unknown[]).includes(cipher)) throw new Error(`raw tunnel ticket names a cipher this peer does not offer: ${String(cipher)}`)
+  return { id: Buffer.from(id), up: Buffer.from(up), down: Buffer.from(down), port, cipher: version === 3 ? cipher as TunnelCipher : LEGACY_CIPHER }
 }
 

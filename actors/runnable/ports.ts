@@ -5,11 +5,16 @@
 // the owner's loopback, so only the p2p port has to be open between machines.
 // Before anything starts, the host ports are checked against the other instances of this peer, so
 // two instances of one kit either get distinct host ports or a clear conflict error.
-// Isolation (process runtime): a TCP service that is neither published nor given a `host-port` is
-// reached only through connections, so it gets an address of its instance's own on loopback
-// (127.x.y.z from the instance's name, in the workload's MONK_SERVICE_HOST). Instances of one kit
-// then listen on the same port side by side, each on its own address, without a conflict.
+// Isolation (process runtime, and Docker containers on the host network): a TCP service that is
+// neither published nor given a `host-port` is reached only through connections, so it gets an
+// address of its instance's own on loopback (127.x.y.z from the instance's name, in the workload's
+// MONK_SERVICE_HOST). Instances of one kit then listen on the same port side by side, each on its
+// own address, without a conflict. A workload that listens on every address (0.0.0.0) instead holds
+// the port on all of them: the next instance's start is refused with `port-taken` (probePorts)
+// rather than its server failing to bind.
 import { createHash } from 'node:crypto'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
 import { toPlain, truthy, type ArrowValue } from '../../grammar/arrow/index.js'
 import type { ServiceDecl } from '../../grammar/monkscript/runnable-spec.js'
 import type { ScopeVars } from '../../grammar/monkscript/variables.js'
@@ -51,10 +56,46 @@ export async function bindings (services: readonly ServiceDecl[], firstContainer
       warn(`${field}.host-port`, `host port ${hostPort} cannot be mapped to port ${port} by the process runtime (a process listens on its own port): the service is reached on ${port}`)
       hostPort = port
     }
-    const own = instance !== undefined && kind === 'process' && protocol === 'tcp' && !publish && (hpV === null || hpV === undefined || hpV === '')
+    const own = instance !== undefined && (kind === 'process' || kind === 'docker') && protocol === 'tcp' && !publish && (hpV === null || hpV === undefined || hpV === '')
     out.push({ service: s.name, container: s.container ?? firstContainer, port, hostPort, protocol, publish, ...(own ? { host: instanceAddress(instance) } : {}) })
   }
+  if (kind === 'docker') {
+    // a container with a mapped port runs on a bridge network (dockerMappings): its services are
+    // reached through the mapping on the peer's loopback, not on an address of its own
+    const bridged = new Set(out.filter(b => b.hostPort !== b.port).map(b => b.container))
+    for (const b of out) if (bridged.has(b.container)) delete b.host
+  }
   return out
+}
+
+/** How long probePorts waits for a port to be let go before it calls it taken. */
+const PROBE_WAIT_MS = 2000
+
+/** Whether a TCP server can listen on host:port now (false only for EADDRINUSE). */
+async function canListen (host: string, port: number): Promise<boolean> {
+  const srv = createServer()
+  srv.listen({ host, port, exclusive: true })
+  const [err] = await Promise.race([once(srv, 'listening').then(() => [undefined]), once(srv, 'error')]) as [NodeJS.ErrnoException | undefined]
+  if (err === undefined) await new Promise(resolve => { srv.close(resolve) })
+  return err?.code !== 'EADDRINUSE'
+}
+
+/**
+ * Checks that the own-address bindings of `container` (isolation) can be listened on now: a
+ * workload on this peer that listens on every address (0.0.0.0) on that port holds it on the
+ * instance's address too, and the new server would fail with EADDRINUSE. Throws `port-taken`
+ * naming the service, port and address; call it after the instance's own old container is gone.
+ */
+export async function probePorts (instance: string, container: string, list: readonly Binding[], waitMs = PROBE_WAIT_MS): Promise<void> {
+  for (const b of list) {
+    if (b.container !== container || b.host === undefined || b.protocol !== 'tcp') continue
+    // the instance's own old process may still be closing its socket: taken means taken for waitMs
+    const until = Date.now() + waitMs
+    while (!await canListen(b.host, b.port) && Date.now() < until) await new Promise(resolve => setTimeout(resolve, 100))
+    if (!await canListen(b.host, b.port)) {
+      throw new RunnableError('port-taken', `${instance}: service ${b.service} needs port ${b.port}/tcp on its own address ${b.host}, but something on this peer already listens on that port, there or on every address (0.0.0.0), e.g. another instance of this kit whose server ignores $MONK_SERVICE_HOST; make the server listen on $MONK_SERVICE_HOST, or give the service a host-port`)
+    }
+  }
 }
 
 /**

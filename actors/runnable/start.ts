@@ -19,7 +19,7 @@ import type { InstanceContext, Template } from './context.js'
 import { filePath, instanceDir } from './dirs.js'
 import { RunnableError } from './errors.js'
 import { runnableHost } from './host.js'
-import { LOOPBACK, bindings, checkReplica, dockerMappings, type Binding } from './ports.js'
+import { LOOPBACK, bindings, checkReplica, dockerMappings, probePorts, type Binding } from './ports.js'
 import { containerFiles, instanceVolumeDir, linkMounts, noteMounts, resolveVolumes, type VolumeRow } from './volumes.js'
 
 /** Progress of a start, for status (`waiting`): e.g. `image busybox:1`. */
@@ -61,11 +61,13 @@ export async function startContainers (ctx: InstanceContext, want: WantRecord, s
       // the overlay's endpoints listen on the peer's loopback, which a bridge container does not share
       const conns = Object.keys(t.spec.connections)
       if (spec.network === 'bridge' && conns.length) warn(`containers.${decl.name}`, `runs on a bridge network (it maps ports), so it cannot reach the local endpoints of its connections (${conns.join(', ')}) on 127.0.0.1; run it on the host network (no host-port different from port) to use them`)
+      const own = binds.filter(b => b.container === decl.name && b.host !== undefined)
+      if (spec.network === 'bridge' && own.length) warn(`containers.${decl.name}`, `runs on a bridge network (its ports field maps ports), so services ${own.map(b => b.service).join(', ')} are not reached on the instance's own address ${own[0]!.host!}; run it on the host network to use connections to them`)
     }
     for (const n of built.notes) ctx.d.log.warn({ instance: ctx.instance, container: decl.name, field: n.field }, `${ctx.instance}/${decl.name}: ${n.field} ${n.reason}`)
     spec.env = { ...env, ...spec.env, MONK_ROOTFS: rt.kind === 'process' ? rootOf(decl.name) : '' }
-    // where the process listens for its unpublished services (ports.ts, isolation); the peer's loopback otherwise
-    if (rt.kind === 'process') spec.env.MONK_SERVICE_HOST = binds.find(b => b.container === decl.name && b.host !== undefined)?.host ?? LOOPBACK
+    // where the workload listens for its unpublished services (ports.ts, isolation); the peer's loopback otherwise
+    if (rt.kind === 'process' || spec.network === 'host') spec.env.MONK_SERVICE_HOST = binds.find(b => b.container === decl.name && b.host !== undefined)?.host ?? LOOPBACK
     for (const e of environment) if (typeof e === 'string' && e.includes('=')) spec.env[e.slice(0, e.indexOf('='))] = e.slice(e.indexOf('=') + 1)
     // a variable that carries a secret's value stays out of the engine's container config (runtime.ts secretEnv)
     if (rt.kind === 'docker' && opened.size > 0) {
@@ -98,6 +100,7 @@ export async function startContainers (ctx: InstanceContext, want: WantRecord, s
     if (spec.image !== '') { progress(`image ${spec.image}`); await rt.ensureImage(spec.image) }
     if (signal.aborted) return [...volumes.values()]
     try { await rt.remove(spec.name, { force: true }) } catch { /* not there */ }
+    await probePorts(ctx.instance, decl.name, binds)
     runHook(ctx, want, decl.hooks['container-starting'], 'container-starting')
     const c = await rt.create(spec)
     // secrets the engine could not keep out of its config (docker.ts): said, naming the instance

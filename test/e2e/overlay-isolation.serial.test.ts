@@ -2,6 +2,9 @@
 // instances of one web kit run on peer A on the same port, each on its own loopback address
 // (MONK_SERVICE_HOST); two clients on peer B, each with a connection to one of them, fetch through
 // their own local endpoints and each gets its own server's answer. Only loopback is contacted.
+// Docker (host network): two busybox httpd instances of one kit on one peer share a port, each on
+// its own address; a third that listens on 0.0.0.0 holds the port of its own, and an instance
+// started beside it on that port fails with port-taken instead of a server that cannot bind.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -10,6 +13,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Describe, PeerRow, PsRow } from '../../cli/api/messages.js'
 import { spawnMonkd, until, type MonkdProcess } from '../helpers/monkd.js'
+import { TEST_IMAGE, whenDocker } from '../helpers/runtime-docker.js'
 
 const S = suite('overlay: instances of one kit on one peer do not clash')
 
@@ -126,5 +130,94 @@ S('two instances of one kit on peer A share a port on their own addresses; each 
     rmSync(base, { recursive: true, force: true })
   }
 })
+
+const [image, tag] = TEST_IMAGE.split(':') as [string, string]
+const dockerKit = (ns: string, port: number, other: number): string => `namespace: ${ns}
+web:
+  defines: runnable
+  variables:
+    who: {type: string, value: nobody, env: WHO}
+    port: {type: int, value: ${port}, env: PORT}
+  services:
+    http: {protocol: tcp, port: <- $port}
+  containers:
+    main:
+      image: ${image}
+      image-tag: "${tag}"
+      bash: mkdir -p /tmp/w && echo "$WHO on $MONK_SERVICE_HOST" > /tmp/w/index.html && exec httpd -f -p "$MONK_SERVICE_HOST:$PORT" -h /tmp/w
+web-a:
+  defines: runnable
+  inherits: ./web
+  variables:
+    who: {value: alpha}
+web-b:
+  defines: runnable
+  inherits: ./web
+  variables:
+    who: {value: beta}
+greedy:
+  defines: runnable
+  inherits: ./web
+  variables:
+    port: {value: ${other}}
+  containers:
+    main:
+      bash: mkdir -p /tmp/w && echo greedy > /tmp/w/index.html && exec httpd -f -p "$PORT" -h /tmp/w
+late:
+  defines: runnable
+  inherits: ./web
+  variables:
+    port: {value: ${other}}
+`
+
+async function fetchText (url: string): Promise<string> {
+  const r = await fetch(url, { signal: AbortSignal.timeout(3000) })
+  return (await r.text()).trim()
+}
+
+await whenDocker(S, 'Docker, host network: two instances share a port on their own addresses; beside a server on 0.0.0.0 a start is port-taken', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'monk-isolation-docker-'))
+  const ns = `isod${process.pid}`
+  const port = 29000 + (process.pid % 3000)
+  const other = port + 3000
+  let d: MonkdProcess | undefined
+  try {
+    d = await spawnMonkd('d', join(base, 'd'), ['--runtime', 'docker', '--log-level', 'warn'])
+    const load = await d.client.request<{ errors: unknown[] }>('peer', { type: 'templates.load', files: { '/k/k.yaml': dockerKit(ns, port, other) }, paths: ['/k/k.yaml'] })
+    assert.equal(load.errors, [])
+    for (const path of ['web-a', 'web-b', 'greedy']) await d.client.request('peer', { type: 'workload.run', path: `${ns}/${path}` })
+    const hosts = await until('web-a and web-b run, each on an address of its own', async () => {
+      const hs = await Promise.all(['web-a', 'web-b'].map(async w => (await d!.client.request<Describe>(`runnable/${ns}/${w}`, { type: 'runnable.describe' })).ports?.[0]?.host))
+      const ps = await d!.client.request<PsRow[]>('peer', { type: 'workload.ps' })
+      const up = ['web-a', 'web-b', 'greedy'].every(w => ps.find(r => r.instance === `${ns}/${w}`)?.status === 'running')
+      return up && hs.every(h => h !== undefined && h.startsWith('127.') && !h.startsWith('127.0.')) ? hs as string[] : undefined
+    }, 120_000, 500)
+    assert.is.not(hosts[0], hosts[1])
+    // each answers on its own address (loopback: the containers share the host's network)
+    assert.is(await until('web-a answers', async () => await fetchText(`http://${hosts[0]}:${port}/`).catch(() => undefined), 30_000, 300), `alpha on ${hosts[0]}`)
+    assert.is(await until('web-b answers', async () => await fetchText(`http://${hosts[1]}:${port}/`).catch(() => undefined), 30_000, 300), `beta on ${hosts[1]}`)
+    await until('greedy holds its port on every address', async () => await fetchText(`http://127.0.0.1:${other}/`).catch(() => undefined), 30_000, 300)
+    // an instance on greedy's port: refused before its container starts, with the reason
+    await d.client.request('peer', { type: 'workload.run', path: `${ns}/late` })
+    const err = await until('late fails with port-taken', async () => {
+      const row = (await d!.client.request<PsRow[]>('peer', { type: 'workload.ps' })).find(r => r.instance === `${ns}/late`)
+      return row?.error?.includes(`needs port ${other}/tcp on its own address`) === true ? row.error : undefined
+    }, 60_000, 500)
+    assert.match(err, /\$MONK_SERVICE_HOST/)
+    for (const path of ['web-a', 'web-b', 'greedy', 'late']) await d.client.request('peer', { type: 'workload.purge', path: `${ns}/${path}` })
+  } catch (err) {
+    if (d) console.log(`--- monkd d output:\n${d.output().slice(-4000)}`)
+    throw err
+  } finally {
+    d?.child.kill('SIGKILL')
+    // containers outlive a killed daemon: remove this test's by its namespace label
+    const ids = spawnSync('docker', ['ps', '-aq', '--filter', `label=monk.instance`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)
+    for (const id of ids) {
+      const inst = spawnSync('docker', ['inspect', '-f', '{{index .Config.Labels "monk.instance"}}', id], { encoding: 'utf8' }).stdout.trim()
+      if (inst.startsWith(`${ns}/`)) spawnSync('docker', ['rm', '-f', id])
+    }
+    rmSync(base, { recursive: true, force: true })
+  }
+}, 'isolation test')
 
 S.run()

@@ -105,6 +105,8 @@ S('a client on B reaches A only through the tunnel, is refused directly, and fol
     daemons.push(b)
     await ready(b)
     await until('A and B see each other', async () => (await b.client.request<PeerRow[]>('peer', { type: 'cluster.peers' })).filter(p => p.alive).length === 2, 60_000)
+    // B's admission (written when it joined) must have reached B before it may load as an operator
+    await until('B knows itself admitted as an operator', async () => (await b.client.request<PeerRow[]>('peer', { type: 'cluster.peers' })).find(p => p.name === 'b')?.role === 'operator', 60_000)
     const load = await b.client.request<{ errors: unknown[] }>('peer', { type: 'templates.load', files: { '/k/k.yaml': kit(ns, base) }, paths: ['/k/k.yaml'] })
     assert.equal(load.errors, [])
     await until('the kit reached A', async () => (await a.client.request<Array<{ path: string }>>('peer', { type: 'templates.list' })).some(t => t.path === `${ns}/web`), 30_000)

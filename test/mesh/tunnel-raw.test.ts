@@ -16,6 +16,7 @@ import * as assert from 'uvu/assert'
 import { protocols } from '../../mesh/defaults.js'
 import { openStream, type MeshNode } from '../../mesh/node.js'
 import { openHead } from '../../mesh/tunnel-pipe.js'
+import { parseGrant } from '../../mesh/tunnel.js'
 import { dialRaw } from '../../mesh/tunnel-raw.js'
 import { Opener, Sealer } from '../../mesh/tunnel-seal.js'
 import { allAlive, startCluster, waitFor, type TestCluster } from '../helpers/mesh-cluster.js'
@@ -65,6 +66,15 @@ async function ticket (): Promise<{ id: Uint8Array, up: Uint8Array, down: Uint8A
   return { id: head[1] as Uint8Array, up: head[2] as Uint8Array, down: head[3] as Uint8Array, port: head[4] as number }
 }
 
+/** Asks A for a ticket with request version 3 and the given ciphers; returns A's answer. */
+async function ask3 (ciphers: unknown): Promise<unknown[]> {
+  const [a, b] = [c.peers[0]!, c.peers[1]!]
+  const stream = await openStream(nodeOf(b), a.peerId, protocols.tunnel, { signal: AbortSignal.timeout(10_000) })
+  const head = await openHead(stream, request, AbortSignal.timeout(10_000), 3, [ciphers])
+  stream.abort(new Error('done asking'))
+  return head
+}
+
 /** A closes the socket: its end (a FIN; the raw socket is half-open) or its close arrives. */
 async function closed (s: Socket): Promise<void> {
   if (!s.destroyed) await new Promise(resolve => { s.once('end', resolve); s.once('close', resolve); s.resume() })
@@ -89,6 +99,7 @@ T('a tunnel takes the raw path on the p2p port; libp2p dials still pass the snif
   assert.is(got, `A:${createHash('sha256').update(payload).digest('hex')}`)
   await waitFor('counters settle', () => ep.stats.active === 0 && a.tunnels.server.active === 0)
   assert.is(ep.stats.path, 'raw')
+  assert.is(ep.stats.cipher, 'aes-256-gcm', 'both peers offer AES-256-GCM first')
   assert.is(ep.stats.bytesOut, payload.length)
   assert.is(ep.stats.bytesIn, got.length)
   assert.is(a.tunnels.raw.served, 1)
@@ -102,6 +113,22 @@ T('a tunnel takes the raw path on the p2p port; libp2p dials still pass the snif
   await waitFor('3 peers alive', () => allAlive(c.peers), 30_000)
   assert.ok(third.alive().includes(a.peerId))
   await b.tunnels.unlisten(ep)
+})
+
+T('the cipher is negotiated in the ticket exchange: the first of the opener\'s that A has; none in common serves on the stream', async () => {
+  const aes = await ask3(['aes-256-gcm', 'chacha20-poly1305'])
+  assert.is(aes[0], 3)
+  assert.is(parseGrant(aes).cipher, 'aes-256-gcm')
+  const chacha = await ask3(['rot13', 'chacha20-poly1305'])
+  assert.is(parseGrant(chacha).cipher, 'chacha20-poly1305', 'an unknown name is skipped')
+  assert.equal(await ask3(['rot13']), [0], 'no cipher in common: the stream path')
+  const legacy = await ticket()
+  assert.is(legacy.port, portOf(c.peers[0]!), 'a version 2 request still gets a ticket (ChaCha20-Poly1305)')
+  assert.is(parseGrant([2, legacy.id, legacy.up, legacy.down, legacy.port]).cipher, 'chacha20-poly1305')
+  assert.throws(() => parseGrant([3, legacy.id, legacy.up, legacy.down, legacy.port, 'rot13']), /cipher this peer does not offer/)
+  const before = c.peers[0]!.tunnels.server.malformed
+  await ask3('aes-256-gcm').catch(() => undefined)
+  await waitFor('a cipher list that is not a list is malformed', () => c.peers[0]!.tunnels.server.malformed === before + 1)
 })
 
 T('an unknown ticket and a replayed ticket close the socket and are counted', async () => {

@@ -1,12 +1,15 @@
-// Isolation of instances on one peer (process runtime): an unpublished TCP service without a
-// host-port is reached only through connections, so it gets its instance's own loopback address;
-// two instances of one kit then hold the same port without a conflict, and anything bound on the
-// peer's addresses (a host-port, a published service) still clashes as before.
+// Isolation of instances on one peer (process runtime, Docker on the host network): an unpublished
+// TCP service without a host-port is reached only through connections, so it gets its instance's
+// own loopback address; two instances of one kit then hold the same port without a conflict, and
+// anything bound on the peer's addresses (a host-port, a published service) still clashes as before.
+// A server on 0.0.0.0 holding the port makes the next start fail with port-taken (probePorts).
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ScopeVars, buildScope } from '../../../grammar/monkscript/variables.js'
 import { evaluateValue } from '../../../actors/runnable/evaluate.js'
-import { HostPorts, bindings, checkReplica, instanceAddress, isInstanceAddress, type Binding } from '../../../actors/runnable/ports.js'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import { HostPorts, bindings, checkReplica, instanceAddress, isInstanceAddress, probePorts, type Binding } from '../../../actors/runnable/ports.js'
 import { RunnableError } from '../../../actors/runnable/errors.js'
 import type { ServiceDecl } from '../../../grammar/monkscript/runnable-spec.js'
 
@@ -31,7 +34,7 @@ I('instance addresses: 127.x.y.z outside 127.0/16, stable per name, distinct for
   assert.not.ok(isInstanceAddress(undefined))
 })
 
-I('bindings: only unpublished TCP services without host-port under the process runtime get the address', async () => {
+I('bindings: only unpublished TCP services without host-port get the address (process runtime)', async () => {
   const list = await bindings([
     svc({ name: 'http', port: 8080 }),
     svc({ name: 'fixed', port: 9000, hostPort: 9000 }),
@@ -39,8 +42,34 @@ I('bindings: only unpublished TCP services without host-port under the process r
     svc({ name: 'dns', port: 53, protocol: 'udp' }),
   ], 'main', vars, ev, 'process', () => {}, 'ns/web-a')
   assert.equal(list.map(b => [b.service, b.host]), [['http', instanceAddress('ns/web-a')], ['fixed', undefined], ['public', undefined], ['dns', undefined]])
-  const docker = await bindings([svc({ name: 'http', port: 8080 })], 'main', vars, ev, 'docker', () => {}, 'ns/web-a')
-  assert.is(docker[0]?.host, undefined, 'Docker containers keep the peer\'s addresses')
+})
+
+I('bindings under Docker: a host-network container\'s services get the address; a container with a mapped port (bridge) does not', async () => {
+  const list = await bindings([
+    svc({ name: 'http', port: 8080 }),
+    svc({ name: 'admin', port: 9000, container: 'side' }),
+    svc({ name: 'mapped', port: 80, hostPort: 8081, container: 'side' }),
+  ], 'main', vars, ev, 'docker', () => {}, 'ns/web-a')
+  assert.equal(list.map(b => [b.service, b.host]), [['http', instanceAddress('ns/web-a')], ['admin', undefined], ['mapped', undefined]])
+})
+
+I('probePorts: a server on every address holding the port is port-taken; a free port, or one let go in time, passes', async () => {
+  const holder = createServer()
+  holder.listen({ host: '0.0.0.0', port: 0 })
+  await once(holder, 'listening')
+  const port = (holder.address() as { port: number }).port
+  const own = await bindings([svc({ name: 'http', port })], 'main', vars, ev, 'process', () => {}, 'ns/web-b')
+  try {
+    await probePorts('ns/web-b', 'main', own, 200)
+    assert.unreachable('0.0.0.0 holds the port')
+  } catch (err) {
+    assert.is((err as RunnableError).code, 'port-taken')
+    assert.match((err as Error).message, new RegExp(`service http needs port ${port}/tcp on its own address ${instanceAddress('ns/web-b').replaceAll('.', '\\.')}`))
+  }
+  await probePorts('ns/web-b', 'other-container', own, 200) // not this container's binding
+  setTimeout(() => { holder.close() }, 150)
+  await probePorts('ns/web-b', 'main', own, 3000) // the old holder lets go within the wait
+  await probePorts('ns/web-b', 'main', own, 0)
 })
 
 I('host ports: two instances on one port each on its own address; the peer\'s addresses still clash', async () => {
