@@ -157,6 +157,11 @@ export class Tunnels {
   /** Peers whose raw port did not answer, until when. */
   private readonly rawDown = new Map<string, number>()
   private serving = false
+  /**
+   * The newest request version this server parses. A server of an older monk parses only up to 2 and
+   * aborts a request 3 as malformed; tests lower this to act as one (mixed versions in a rolling upgrade).
+   */
+  maxRequestVersion = 3
   /** Keeps the connections of idle live tunnels (a quiet database session) from the pool's idle close. */
   private readonly keepTimer: NodeJS.Timeout
 
@@ -246,15 +251,29 @@ export class Tunnels {
     for (;;) {
       let stream: Stream | undefined
       let head: unknown[]
+      let refused = false
       const signal = AbortSignal.timeout(this.init.openTimeoutMs)
       try {
         await this.init.connect(peer, signal)
         stream = await openStream(this.init.node, peer, this.init.protocol, { signal })
         widenWindow(stream, TUNNEL_WINDOW)
         head = await openHead(stream, r.request, signal, raw ? 3 : 1, raw ? [[...CIPHERS]] : [])
-        if (head[0] !== 0 && head[0] !== 2 && head[0] !== 3) throw new Error(`refused by peer ${peer}: ${String(head[1] ?? 'no reason')}`)
+        if (head[0] !== 0 && head[0] !== 2 && head[0] !== 3) {
+          refused = true
+          throw new Error(`refused by peer ${peer}: ${String(head[1] ?? 'no reason')}`)
+        }
       } catch (err) {
         stream?.abort(err as Error)
+        if (raw && stream !== undefined && !refused && !socket.destroyed) {
+          // The peer took the stream but answered no head: a monk older than request 3 aborts it
+          // as malformed. Ask again with request 1 (the stream path), which every version serves.
+          this.rawDown.set(peer, Date.now() + RAW_RETRY_MS)
+          this.raw.fallbacks++
+          ep.stats.fallbacks++
+          ep.stats.lastError = `peer ${peer} gave no answer to a raw tunnel request (an older monk?), using the stream: ${(err as Error).message}`
+          raw = false
+          continue
+        }
         fail(ep, socket, (err as Error).message)
         return
       }
@@ -359,7 +378,7 @@ export class Tunnels {
     try {
       const got = await readFrame(src, AbortSignal.timeout(this.init.openTimeoutMs))
       rest = got.rest
-      request = parseRequest(got.frame)
+      request = parseRequest(got.frame, this.maxRequestVersion)
     } catch (err) {
       this.server.malformed++
       stream.abort(err as Error)
@@ -428,8 +447,9 @@ function fail (ep: TunnelEndpoint, socket: Socket, why: string): void {
 }
 
 /** A request: version 1 (stream), 2 (raw, ChaCha20-Poly1305) or 3 (raw, with the opener's ciphers). */
-function parseRequest (bytes: Uint8Array): TunnelRequest & { version: number, ciphers: string[] } {
+function parseRequest (bytes: Uint8Array, maxVersion = 3): TunnelRequest & { version: number, ciphers: string[] } {
   const v: unknown = decode(bytes)
+  if (Array.isArray(v) && typeof v[0] === 'number' && v[0] > maxVersion) throw new Error('malformed tunnel request')
   const str = (x: unknown, max: number): boolean => typeof x === 'string' && x.length > 0 && x.length <= max
   if (!Array.isArray(v) || !(v[0] === 1 || v[0] === 2 || v[0] === 3) || v.length !== (v[0] === 3 ? 5 : 4) || !v.slice(1, 4).every(x => str(x, 1024))) {
     throw new Error('malformed tunnel request')

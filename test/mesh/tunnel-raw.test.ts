@@ -115,6 +115,25 @@ T('a tunnel takes the raw path on the p2p port; libp2p dials still pass the snif
   await b.tunnels.unlisten(ep)
 })
 
+T('a server of an older monk (no request 3) aborts the raw request; the opener asks again on the stream', async () => {
+  const [a, third] = [c.peers[0]!, c.peers[2]!]
+  const malformed = a.tunnels.server.malformed
+  a.tunnels.maxRequestVersion = 2
+  try {
+    const ep = await third.openEndpoint({ host: '127.0.0.1', port: 0, route: () => ({ peer: a.peerId, request }) })
+    const payload = randomBytes(512 * 1024)
+    const got = await exchange(ep.port, payload)
+    assert.is(got, `A:${createHash('sha256').update(payload).digest('hex')}`, 'the bytes arrive through the stream path')
+    assert.is(ep.stats.path, 'stream')
+    assert.is(ep.stats.fallbacks, 1)
+    assert.match(ep.stats.lastError ?? '', /older monk/)
+    assert.is(a.tunnels.server.malformed, malformed + 1, 'A counted the request it could not parse')
+    await third.tunnels.unlisten(ep)
+  } finally {
+    a.tunnels.maxRequestVersion = 3
+  }
+})
+
 T('the cipher is negotiated in the ticket exchange: the first of the opener\'s that A has; none in common serves on the stream', async () => {
   const aes = await ask3(['aes-256-gcm', 'chacha20-poly1305'])
   assert.is(aes[0], 3)
