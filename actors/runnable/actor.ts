@@ -11,7 +11,7 @@ import { decodeClaim, decodeStatus, encodeClaim, encodeStatus, keys, statusesOf,
 import { actionInfos, runAction, runHook } from './actions.js'
 import { InstanceContext, type RunnableDeps } from './context.js'
 import { decide, drives, initialRecord, type Plan, type RunnableEffect, type RunnableEvent, type RunnableRecord } from './decide.js'
-import { instanceDir } from './dirs.js'
+import { instanceDir, secretFilesDir } from './dirs.js'
 import { RunnableError } from './errors.js'
 import { checkLive, checkReady, services, startContainers } from './start.js'
 import { purgeVolumes, type VolumeRow } from './volumes.js'
@@ -106,6 +106,7 @@ class Shell {
       }
       case 'purge':
         rmSync(instanceDir(d.home, inst), { recursive: true, force: true })
+        rmSync(secretFilesDir(d.home, inst), { recursive: true, force: true })
         purgeVolumes(d.home, inst)
         this.volumes = null
         return

@@ -4,6 +4,7 @@
 // built under it is checked to stay inside.
 import { createHash } from 'node:crypto'
 import { isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { SECRETS_DIR } from '../runtime/docker-secrets.js'
 import { RunnableError } from './errors.js'
 
 /** Longest encoded name kept readable; longer ones end in a hash (file names stop at 255 bytes). */
@@ -29,6 +30,15 @@ export function instancesRoot (home: string): string {
 /** The directory of one instance (inside instancesRoot, always). */
 export function instanceDir (home: string, instance: string): string {
   return within(instancesRoot(home), instanceDirName(instance), `instance ${instance}`)
+}
+
+/**
+ * Where `files:` entries whose contents carry a secret live on this host: on tmpfs (never a disk),
+ * under SECRETS_DIR, one directory per home and instance; the instance directory holds links to them.
+ */
+export function secretFilesDir (home: string, instance: string): string {
+  const h = createHash('sha256').update(resolve(home)).digest('hex').slice(0, 16)
+  return within(join(SECRETS_DIR, 'files', h), instanceDirName(instance), `instance ${instance}`)
 }
 
 /** The host path of a `files:` entry: `path` resolved under `rootfs`; `../` that leaves it is an error naming the entry. */

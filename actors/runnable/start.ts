@@ -3,12 +3,13 @@
 // container with its hooks. Also the two other things that need evaluated values: one readiness
 // attempt and the published services. Nothing here waits on time: `decide` schedules.
 import { createHash } from 'node:crypto'
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
 import { compile, renderTemplate, toPlain, toS, truthy, type ArrowValue } from '../../grammar/arrow/index.js'
 import type { FileDecl } from '../../grammar/monkscript/runnable-spec.js'
 import type { Value } from '../../grammar/monkscript/index.js'
 import { missingRequired, resolveEnv, type ScopeVars } from '../../grammar/monkscript/variables.js'
+import { SECRETS_DIR } from '../runtime/docker-secrets.js'
 import { containerSpec } from '../runtime/spec.js'
 import { LABEL_CONTAINER, LABEL_INSTANCE, LABEL_PEER } from '../runtime/runtime.js'
 import { SecretError } from '../secrets.js'
@@ -16,7 +17,7 @@ import { keys, type StatusRecord, type WantRecord } from '../state.js'
 import { runHook } from './actions.js'
 import { evaluateFields, evaluateValue } from './evaluate.js'
 import type { InstanceContext, Template } from './context.js'
-import { filePath, instanceDir } from './dirs.js'
+import { filePath, instanceDir, secretFilesDir, within } from './dirs.js'
 import { RunnableError } from './errors.js'
 import { runnableHost } from './host.js'
 import { LOOPBACK, bindings, checkReplica, dockerMappings, probePorts, type Binding } from './ports.js'
@@ -86,9 +87,24 @@ export async function startContainers (ctx: InstanceContext, want: WantRecord, s
     if (rt.kind === 'process') spec.mounts = linkMounts(rootOf(decl.name), spec.mounts, (field, message) => warn(`containers.${decl.name}.${field}`, message))
     for (const f of [...files.filter(f => f.container === decl.name), ...own]) {
       mkdirSync(dirname(f.hostPath), { recursive: true })
-      writeFileSync(f.hostPath, f.contents)
-      chmodSync(f.hostPath, f.mode)
-      if (rt.kind === 'docker') spec.mounts.push({ hostPath: f.hostPath, containerPath: f.path, readOnly: false })
+      // a link to a secret file of an earlier start, or the earlier file: replaced
+      rmSync(f.hostPath, { force: true })
+      let source = f.hostPath
+      if ([...opened].some(x => x !== '' && f.contents.includes(x))) {
+        // the file carries a secret's value: it is written to tmpfs only, and linked from the instance directory
+        mkdirSync(SECRETS_DIR, { recursive: true, mode: 0o700 })
+        chmodSync(SECRETS_DIR, 0o700)
+        source = within(secretFilesDir(ctx.d.home, ctx.instance), relative(instanceDir(ctx.d.home, ctx.instance), f.hostPath), `files ${f.path}`, 'bad-file')
+        mkdirSync(dirname(source), { recursive: true, mode: 0o700 })
+        rmSync(source, { force: true })
+        writeFileSync(source, f.contents, { mode: 0o600 })
+        chmodSync(source, f.mode)
+        symlinkSync(source, f.hostPath)
+      } else {
+        writeFileSync(f.hostPath, f.contents)
+        chmodSync(f.hostPath, f.mode)
+      }
+      if (rt.kind === 'docker') spec.mounts.push({ hostPath: source, containerPath: f.path, readOnly: false })
     }
     spec.labels = { ...spec.labels, [LABEL_INSTANCE]: ctx.instance, [LABEL_CONTAINER]: decl.name, [LABEL_PEER]: ctx.d.peerId }
     // `update` replaces only containers whose spec (or files) changed; `restart` bumps `restarts` to replace all.

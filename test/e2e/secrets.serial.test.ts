@@ -8,7 +8,7 @@
 // peer-remove of an admitted rogue operator rotates the data key: its old key opens none of the
 // secrets afterwards. The process list, the logs, describe, ps, secrets ls and every CLI output are
 // grepped for the tokens and every secret value: none.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -41,6 +41,10 @@ app:
       image-tag: "1"
       environment:
         DB_PASSWORD: <- $pw
+      files:
+        - path: /etc/app.conf
+          contents: 'password={{ v "pw" }}'
+          mode: "0600"
       bash: exec sleep 3600
 `)
 
@@ -146,6 +150,16 @@ S('a workload gets its secret in its environment; no file of any home holds it',
     return undefined
   }, 60_000)
   assert.ok(pid)
+  // a file rendered with the secret lives on tmpfs; the instance directory holds a link to it
+  const links = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap(d => {
+    const p = join(dir, d.name)
+    return d.isDirectory() ? links(p) : d.isSymbolicLink() ? [p] : []
+  })
+  const conf = links(join(beta.home, 'instances')).find(p => p.endsWith('/files/main/etc/app.conf'))
+  assert.ok(conf, 'the rendered file is in beta\'s instance directory')
+  assert.ok(readlinkSync(conf).startsWith('/dev/shm/monk-secrets/files/'), readlinkSync(conf))
+  assert.is(readFileSync(conf, 'utf8'), `password=${SECRET}`)
+  assert.is(statSync(conf).mode & 0o777, 0o600)
   // what the worker itself can open from a raw replica: its grant, nothing else
   const betaId = (await alpha.json<PeerRow[]>('cluster', 'peers')).find(r => r.name === 'beta')!.id
   const bk = betaKeys(betaId)

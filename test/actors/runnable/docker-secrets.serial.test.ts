@@ -42,6 +42,10 @@ app:
       environment:
         DB_PASSWORD: <- $pw
         PLAIN_${run}: plain-value
+      files:
+        - path: /etc/app.conf
+          contents: 'password={{ v "pw" }}'
+          mode: "0600"
       bash: exec sleep 3600
 `
 
@@ -111,6 +115,13 @@ if (!available.ok) {
     assert.ok(file.startsWith(`${SECRETS_DIR}/`), file)
     assert.is(statSync(file).mode & 0o777, 0o600)
     assert.is(statSync(SECRETS_DIR).mode & 0o777, 0o700)
+    // a file rendered with the secret: mounted from tmpfs; the home holds only a link to it
+    assert.is((await runtime.exec(id, ['cat', '/etc/app.conf'])).stdout, `password=${VALUE}`)
+    const mounts = (JSON.parse(inspect) as Array<{ Mounts: Array<{ Source: string, Destination: string }> }>)[0]!.Mounts
+    const conf = mounts.find(m => m.Destination === '/etc/app.conf')
+    assert.ok(conf?.Source.startsWith(`${SECRETS_DIR}/files/`), JSON.stringify(mounts))
+    const homeFiles = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap(e => e.isDirectory() ? homeFiles(join(d, e.name)) : e.isFile() ? [join(d, e.name)] : [])
+    for (const f of homeFiles(join(dir, 'home'))) if (statSync(f).size < 50_000_000) assert.not.ok(readFileSync(f).includes(VALUE), `${f} holds the secret`)
     // the engine restarts the container: its shell reads the file again
     execFileSync('docker', ['restart', '-t', '0', id])
     await until('the restarted container holds the secret again', () => pidsWith(`DB_PASSWORD=${VALUE}`).some(p => !pids.includes(p)) ? true : undefined, 20_000)
@@ -135,6 +146,7 @@ if (!available.ok) {
     tell(actor, { type: 'runnable.assign', assignment: { want: undefined, owner: false, epoch: 1, ownerId: null, unplacedReason: null, purge: true } })
     await until('purged', async () => (await runtime.list({ 'monk.instance': path })).length === 0, 30_000)
     assert.not.ok(existsSync(file), 'the secrets file outlived its container')
+    assert.not.ok(existsSync(conf!.Source), 'the secret file outlived the purge')
   })
 
   D('an image without /bin/sh: the secret goes in Env after all, with a note naming it', async () => {
