@@ -2,8 +2,8 @@
 // container fields (Arrow), render `files` into the instance directory, then replace and start each
 // container with its hooks. Also the two other things that need evaluated values: one readiness
 // attempt and the published services. Nothing here waits on time: `decide` schedules.
-import { createHash } from 'node:crypto'
-import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { createHash, createHmac, randomBytes } from 'node:crypto'
+import { chmodSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { compile, renderTemplate, toPlain, toS, truthy, type ArrowValue } from '../../grammar/arrow/index.js'
 import type { FileDecl } from '../../grammar/monkscript/runnable-spec.js'
@@ -108,7 +108,7 @@ export async function startContainers (ctx: InstanceContext, want: WantRecord, s
     }
     spec.labels = { ...spec.labels, [LABEL_INSTANCE]: ctx.instance, [LABEL_CONTAINER]: decl.name, [LABEL_PEER]: ctx.d.peerId }
     // `update` replaces only containers whose spec (or files) changed; `restart` bumps `restarts` to replace all.
-    const print = fingerprint(spec, [...files.filter(f => f.container === decl.name), ...own], want.restarts ?? 0)
+    const print = fingerprint(spec, [...files.filter(f => f.container === decl.name), ...own], want.restarts ?? 0, opened.size > 0 ? fingerprintKey(ctx.d.home) : undefined)
     // after a failed liveness check every container is replaced, changed or not
     const same = opts.replace === true ? undefined : existing.find(c => c.name === spec.name && c.running && c.labels[LABEL_FINGERPRINT] === print)
     if (same) { ctx.d.log.debug({ instance: ctx.instance, container: decl.name }, `${ctx.instance}/${decl.name} unchanged, kept (${same.id})`); continue }
@@ -147,8 +147,27 @@ function waitForGrants (ctx: InstanceContext, t: Template): void {
 /** Label holding a digest of what a container was created from (its spec, files and restart count). */
 export const LABEL_FINGERPRINT = 'monk.fingerprint'
 
-function fingerprint (spec: unknown, files: RenderedFile[], restarts: number): string {
-  return createHash('sha256').update(JSON.stringify({ spec, files: files.map(f => [f.path, f.mode, f.contents]), restarts })).digest('hex').slice(0, 32)
+/**
+ * The digest in the label. When the spec carries secret values, it is an HMAC under a key of this
+ * home (`fingerprint.key`, 0600): the label sits in the engine's container config on disk, and a plain
+ * hash there would let anyone who reads that config test guesses of a password offline.
+ */
+export function fingerprint (spec: unknown, files: Array<Pick<RenderedFile, 'path' | 'mode' | 'contents'>>, restarts: number, key?: Buffer): string {
+  const text = JSON.stringify({ spec, files: files.map(f => [f.path, f.mode, f.contents]), restarts })
+  return (key === undefined ? createHash('sha256') : createHmac('sha256', key)).update(text).digest('hex').slice(0, 32)
+}
+
+/** The home's fingerprint key (32 random bytes, made at first use). */
+export function fingerprintKey (home: string): Buffer {
+  const file = join(home, 'fingerprint.key')
+  try {
+    const k = readFileSync(file)
+    if (k.length === 32) return k
+  } catch { /* none yet */ }
+  const k = randomBytes(32)
+  mkdirSync(home, { recursive: true, mode: 0o700 })
+  writeFileSync(file, k, { mode: 0o600 })
+  return k
 }
 
 /** One readiness attempt (spec §2.7.6); a script error counts as not ready. */

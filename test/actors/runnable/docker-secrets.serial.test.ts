@@ -122,6 +122,7 @@ if (!available.ok) {
     assert.ok(conf?.Source.startsWith(`${SECRETS_DIR}/files/`), JSON.stringify(mounts))
     const homeFiles = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap(e => e.isDirectory() ? homeFiles(join(d, e.name)) : e.isFile() ? [join(d, e.name)] : [])
     for (const f of homeFiles(join(dir, 'home'))) if (statSync(f).size < 50_000_000) assert.not.ok(readFileSync(f).includes(VALUE), `${f} holds the secret`)
+    assert.is(statSync(join(dir, 'home', 'fingerprint.key')).mode & 0o777, 0o600, 'the fingerprint label of a spec with secrets is keyed by the home')
     // the engine restarts the container: its shell reads the file again
     execFileSync('docker', ['restart', '-t', '0', id])
     await until('the restarted container holds the secret again', () => pidsWith(`DB_PASSWORD=${VALUE}`).some(p => !pids.includes(p)) ? true : undefined, 20_000)
