@@ -22,7 +22,7 @@ import { parseToken } from '../mesh/cluster.js'
 import type { Mesh } from '../mesh/mesh.js'
 import type { Logger } from './kit/index.js'
 import { decodeGrant, decodeSecretKey, encodeGrant, encodeSecretKey, makeGrant, sealDataKey, sealedPrint, secretGrantKey, secretGrantPrefix, secretKeyKey, secretKeyPrefix, type SecretKeyRecord, type SecretKeys } from './secret-keys.js'
-import { decodeSealed, encodeSealed, SecretBox } from './secrets.js'
+import { decodeSealed, encodeSealed, SecretBox, secretScope } from './secrets.js'
 import { isObj } from './values.js'
 
 /**
@@ -133,8 +133,7 @@ export class SecretKeeper {
         const pub = workers.get(peer)
         if (!pub) continue // an operator opens with the data key; a peer not admitted gets nothing
         for (const name of new Set(h.secrets)) {
-          // the scope the instance reads it from (runnable/host.ts: its runnable, itself, global)
-          const scope = [h.path, h.instance, 'global'].find(sc => m.get(`secret/${sc}/${name}`) !== undefined)
+          const scope = secretScope(k => m.get(k), h.path, h.instance, name)
           if (scope === undefined) continue
           const sealed = decodeSealed(m.get(`secret/${scope}/${name}`))
           if (!sealed) continue

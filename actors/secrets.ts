@@ -53,6 +53,14 @@ export class SecretBox implements SecretSealer {
   }
 }
 
+/**
+ * The scope an instance reads secret `name` from: its runnable's path, then the instance, then
+ * `global`, the first that holds it (`get` reads the replica); undefined when none does.
+ */
+export function secretScope (get: (key: string) => unknown, path: string, instance: string, name: string): string | undefined {
+  return [path, instance, 'global'].find(scope => get(`secret/${scope}/${name}`) !== undefined)
+}
+
 /** `global` or a workload path `ns/name`. */
 export function checkScope (scope: string): string {
   const s = normalisePath(scope)

@@ -4,6 +4,7 @@
 import { ArrowError, toPlain, type ArrowHost, type ArrowValue } from '../../grammar/arrow/index.js'
 import { normalisePath } from '../paths.js'
 import { decodeStatus, keys, statusesOf } from '../state.js'
+import { secretScope } from '../secrets.js'
 import { unitHash } from '../rendezvous.js'
 import { entityOperators } from '../entity/arrow-host.js'
 import type { InstanceContext, Template } from './context.js'
@@ -50,10 +51,9 @@ export function runnableHost (ctx: InstanceContext, t: Template, opened?: Set<st
     ...entityOperators({ get: k => d.get(k), scan: p => d.scan(p) }, ctx.instance, t.tpl.value),
     secret (name: string): string | null {
       if (!spec.permittedSecrets.includes(name)) throw new ArrowError('host-error', `${spec.path} may not read secret "${name}": list it under permitted-secrets`)
-      for (const scope of [spec.path, ctx.instance, 'global']) {
-        const sealed = d.get(keys.secret(scope, name))
-        if (sealed === undefined) continue
-        const value = d.secrets.open(scope, name, sealed)
+      const scope = secretScope(k => d.get(k), spec.path, ctx.instance, name)
+      if (scope !== undefined) {
+        const value = d.secrets.open(scope, name, d.get(keys.secret(scope, name)))
         if (value !== '') opened?.add(value)
         return value
       }

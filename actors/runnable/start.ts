@@ -9,10 +9,10 @@ import { compile, renderTemplate, toPlain, toS, truthy, type ArrowValue } from '
 import type { FileDecl } from '../../grammar/monkscript/runnable-spec.js'
 import type { Value } from '../../grammar/monkscript/index.js'
 import { missingRequired, resolveEnv, type ScopeVars } from '../../grammar/monkscript/variables.js'
-import { SECRETS_DIR } from '../runtime/docker-secrets.js'
+import { ensureSecretsDir } from '../runtime/docker-secrets.js'
 import { containerSpec } from '../runtime/spec.js'
 import { LABEL_CONTAINER, LABEL_INSTANCE, LABEL_PEER } from '../runtime/runtime.js'
-import { SecretError } from '../secrets.js'
+import { SecretError, secretScope } from '../secrets.js'
 import { keys, type StatusRecord, type WantRecord } from '../state.js'
 import { runHook } from './actions.js'
 import { evaluateFields, evaluateValue } from './evaluate.js'
@@ -92,8 +92,7 @@ export async function startContainers (ctx: InstanceContext, want: WantRecord, s
       let source = f.hostPath
       if ([...opened].some(x => x !== '' && f.contents.includes(x))) {
         // the file carries a secret's value: it is written to tmpfs only, and linked from the instance directory
-        mkdirSync(SECRETS_DIR, { recursive: true, mode: 0o700 })
-        chmodSync(SECRETS_DIR, 0o700)
+        ensureSecretsDir()
         source = within(secretFilesDir(ctx.d.home, ctx.instance), relative(instanceDir(ctx.d.home, ctx.instance), f.hostPath), `files ${f.path}`, 'bad-file')
         mkdirSync(dirname(source), { recursive: true, mode: 0o700 })
         rmSync(source, { force: true })
@@ -133,8 +132,7 @@ export async function startContainers (ctx: InstanceContext, want: WantRecord, s
  */
 function waitForGrants (ctx: InstanceContext, t: Template): void {
   for (const name of t.spec.permittedSecrets) {
-    // the scope the host reads it from (host.ts)
-    const scope = [t.spec.path, ctx.instance, 'global'].find(sc => ctx.d.get(keys.secret(sc, name)) !== undefined)
+    const scope = secretScope(k => ctx.d.get(k), t.spec.path, ctx.instance, name)
     if (scope === undefined) continue
     try {
       ctx.d.secrets.open(scope, name, ctx.d.get(keys.secret(scope, name)))

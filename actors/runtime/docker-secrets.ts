@@ -34,13 +34,18 @@ export function parseSecretEnv (text: string): Record<string, string> {
   return out
 }
 
+/** Makes SECRETS_DIR (0700, also when it was there with other bits). */
+export function ensureSecretsDir (): void {
+  mkdirSync(SECRETS_DIR, { recursive: true, mode: 0o700 })
+  chmodSync(SECRETS_DIR, 0o700)
+}
+
 /** The host file of container `name`. */
 export const secretsFile = (name: string): string => join(SECRETS_DIR, `${name}.env`)
 
 /** Writes the file of container `name` (0600, or 0644 when the container runs as another user: the directory stays 0700). */
 export function writeSecretEnv (name: string, env: Record<string, string>, otherUser: boolean): string {
-  mkdirSync(SECRETS_DIR, { recursive: true, mode: 0o700 })
-  chmodSync(SECRETS_DIR, 0o700)
+  ensureSecretsDir()
   const file = secretsFile(name)
   // a bind source the engine found missing once may have become a directory
   rmSync(file, { recursive: true, force: true })
