@@ -40,10 +40,11 @@ F('the owner dies during start: another peer finishes start without creating aga
     return true
   }, 30_000)
   await peers[1]!.client.request('peer', { type: 'workload.run', path: 'test-api/one' })
-  // create persisted and replicated, start still sleeping on the owner
-  const d = await until('created, starting', async () => {
-    const x = await peers[2]!.client.request<Describe>('runnable/test-api/one', { type: 'runnable.describe' }).catch(() => undefined)
-    return x?.entity?.created === true && x.entity.lastAction === 'create' && x.peerName !== null ? x : undefined
+  // create persisted and replicated to every peer (describe reads each peer's own replica: the
+  // owner's copy alone would not survive its death), start still sleeping on the owner
+  const d = await until('created on every replica, starting', async () => {
+    const xs = await Promise.all(peers.map(async p => await p.client.request<Describe>('runnable/test-api/one', { type: 'runnable.describe' }).catch(() => undefined)))
+    return xs.every(x => x?.entity?.created === true && x.entity.lastAction === 'create' && x.peerName !== null) ? xs[0] : undefined
   }, 30_000, 50)
   assert.is(api.count('POST'), 1)
   const victim = peers.find(p => p.name === d.peerName)
