@@ -6,9 +6,10 @@
 // own, keeps the key in its home and, at `switchAt`, protects every new connection with it and
 // closes the old ones (protector.ts): the libp2p node keeps its port and peer id, work keeps
 // running. Only operators write `clusterkey/` (roles.ts: not an owned prefix).
-import { createCipheriv, createDecipheriv, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from 'node:crypto'
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
 import { RoleError } from './errors.js'
 import type { Value } from './value.js'
+import { ephemeralAgreement } from './x25519.js'
 
 export const clusterKeyPrefix = 'clusterkey/'
 /** Epochs sort as text too (zero-padded). */
@@ -42,13 +43,12 @@ function boxKey (shared: Uint8Array, epoch: number, peer: string): Buffer {
 
 /** Seals `key` (32 bytes) of `epoch` for `peer`, whose raw X25519 public key is `publicRaw`. */
 export function sealClusterKey (epoch: number, peer: string, publicRaw: Uint8Array, key: Uint8Array): KeyEnvelope {
-  const eph = generateKeyPairSync('x25519')
-  const shared = diffieHellman({ privateKey: eph.privateKey, publicKey: x25519FromRaw(publicRaw) })
+  const { epk, shared } = ephemeralAgreement(publicRaw)
   const iv = randomBytes(12)
   const cipher = createCipheriv('aes-256-gcm', boxKey(shared, epoch, peer), iv)
   cipher.setAAD(info(epoch, peer))
   const box = Buffer.concat([cipher.update(key), cipher.final(), cipher.getAuthTag()])
-  return { epk: rawX25519(eph.publicKey), iv: new Uint8Array(iv), box: new Uint8Array(box) }
+  return { epk, iv: new Uint8Array(iv), box: new Uint8Array(box) }
 }
 
 /** Opens the envelope of `epoch` sealed for `peer` with its seal key. Throws RoleError when it does not open. */
@@ -95,14 +95,6 @@ export function sealKeyOf (record: Value | undefined): Uint8Array | undefined {
 
 function isRecord (v: Value | undefined): v is Record<string, Value> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array)
-}
-
-function x25519FromRaw (raw: Uint8Array): KeyObject {
-  return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' })
-}
-
-function rawX25519 (k: KeyObject): Uint8Array {
-  return new Uint8Array(Buffer.from(k.export({ format: 'jwk' }).x as string, 'base64url'))
 }
 
 /** How long after a rotation every peer switches keys, by default: gossip reaches a LAN in milliseconds, anti-entropy in seconds. */

@@ -3,9 +3,10 @@
 // record); the credentials are sealed once per holder with SecretBox under the X25519 shared
 // secret of an ephemeral key and the holder's key. The cluster key alone does not open them, so a
 // grown machine (which has the cluster key) cannot read the credentials of any cloud.
-import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, createHash, type KeyObject } from 'node:crypto'
+import { createPrivateKey, createPublicKey, generateKeyPairSync, createHash, type KeyObject } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { agreeWith, ephemeralAgreement, rawX25519 } from '../../mesh/x25519.js'
 import { decodeSealed, SecretBox, type Sealed } from '../secrets.js'
 import { isObj } from '../values.js'
 import { CredentialsError } from './errors.js'
@@ -87,12 +88,12 @@ export class SealKey {
       priv = generateKeyPairSync('x25519').privateKey
       writeFileSync(file, priv.export({ format: 'der', type: 'pkcs8' }), { mode: 0o600 })
     }
-    return new SealKey(priv, rawPublic(createPublicKey(priv)))
+    return new SealKey(priv, rawX25519(createPublicKey(priv)))
   }
 
   /** The X25519 shared secret with the raw public key `epk` (mesh/rekey.ts opens rotated cluster keys with it). */
   agree (epk: Uint8Array): Uint8Array {
-    return new Uint8Array(diffieHellman({ privateKey: this.priv, publicKey: publicFromRaw(epk) }))
+    return new Uint8Array(agree(this.priv, epk))
   }
 
   /** Opens the envelope sealed for `peer` (this peer) of the credentials of `kind`. */
@@ -108,16 +109,14 @@ export class SealKey {
 
   /** Opens an envelope sealed with sealText(context, peer, …) for this peer; throws SecretError when it is not this peer's. */
   openText (context: string, peer: string, e: Envelope): string {
-    const shared = diffieHellman({ privateKey: this.priv, publicKey: publicFromRaw(e.epk) })
-    return new SecretBox(shared).open(context, peer, e.sealed)
+    return new SecretBox(agree(this.priv, e.epk)).open(context, peer, e.sealed)
   }
 }
 
 /** Seals `text` for the peer whose public X25519 key is `publicRaw`, bound to `context` and `peer`. */
 export function sealText (context: string, peer: string, publicRaw: Uint8Array, text: string): Envelope {
-  const eph = generateKeyPairSync('x25519')
-  const shared = diffieHellman({ privateKey: eph.privateKey, publicKey: publicFromRaw(publicRaw) })
-  return { epk: rawPublic(eph.publicKey), sealed: new SecretBox(shared).seal(context, peer, text) }
+  const { epk, shared } = keyError(() => ephemeralAgreement(publicRaw))
+  return { epk, sealed: new SecretBox(shared).seal(context, peer, text) }
 }
 
 /** Seals `creds` of `kind` for the peer whose public X25519 key is `publicRaw`. */
@@ -133,15 +132,13 @@ function parseCreds (text: string): Credentials {
   return out
 }
 
-function rawPublic (k: KeyObject): Uint8Array {
-  const jwk = k.export({ format: 'jwk' }) as { x?: string }
-  if (typeof jwk.x !== 'string') throw new CredentialsError('credentials-corrupt', 'an X25519 public key without x')
-  return new Uint8Array(Buffer.from(jwk.x, 'base64url'))
+/** Runs `f`; a malformed X25519 key in it becomes a CredentialsError. */
+function keyError<T> (f: () => T): T {
+  try { return f() } catch (err) { throw new CredentialsError('credentials-corrupt', (err as Error).message) }
 }
 
-function publicFromRaw (raw: Uint8Array): KeyObject {
-  if (!(raw instanceof Uint8Array) || raw.length !== 32) throw new CredentialsError('credentials-corrupt', 'an X25519 public key must be 32 bytes')
-  return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' })
+function agree (priv: KeyObject, epk: Uint8Array): Buffer {
+  return keyError(() => agreeWith(priv, epk))
 }
 
 /** Checks and normalises credentials given for `kind`; the message never echoes a value. */
