@@ -65,6 +65,9 @@ interface Row {
   probe_msgs_per_peer_per_s: number
   false_positives: number
   dissemination_rounds: number
+  /** Hop count at which a death reached a peer, over every (death, live peer) pair: the typical spread, where the max above is its worst tail. */
+  dissemination_hops_p50: number | null
+  dissemination_hops_p99: number | null
   sim_seconds: number
   wall_seconds: number
   /** Suspicions raised from own evidence, over the run and after the squeeze ended (the storm going on). */
@@ -246,7 +249,8 @@ function simulate (n: number): Row {
   const undetected = crashedAt.size - detections.length
   if (undetected > 0) console.log(`  ${undetected} of ${crashedAt.size} crashes not known everywhere by the end of the run`)
   let rounds = 0
-  for (const seen of deadKnown.values()) for (const h of seen.values()) rounds = Math.max(rounds, h)
+  const hops: number[] = []
+  for (const seen of deadKnown.values()) for (const h of seen.values()) { rounds = Math.max(rounds, h); hops.push(h) }
   return {
     peers: n,
     detection_ms_p50: quantile(detections, 0.5) === null ? null : Math.round(quantile(detections, 0.5)!),
@@ -256,6 +260,8 @@ function simulate (n: number): Row {
     probe_msgs_per_peer_per_s: Math.round(sentProbe / n / seconds * 100) / 100,
     false_positives: falsePositives,
     dissemination_rounds: rounds,
+    dissemination_hops_p50: quantile(hops, 0.5),
+    dissemination_hops_p99: quantile(hops, 0.99),
     sim_seconds: seconds,
     wall_seconds: Math.round((Date.now() - started) / 100) / 10,
     suspicions_raised: raised,
@@ -275,9 +281,9 @@ for (const n of sizes) {
   rows.push(row)
 }
 
-console.log('\n| peers | detection p50 | detection p99 | msgs/peer/s (all) | probe msgs/peer/s | msgs/peer/s (warm-up) | false positives | dissemination rounds |')
-console.log('|---|---|---|---|---|---|---|---|')
-for (const r of rows) console.log(`| ${r.peers} | ${r.detection_ms_p50 ?? '-'} ms | ${r.detection_ms_p99 ?? '-'} ms | ${r.msgs_per_peer_per_s} | ${r.probe_msgs_per_peer_per_s} | ${r.idle_msgs_per_peer_per_s} | ${r.false_positives} | ${r.dissemination_rounds} |`)
+console.log('\n| peers | detection p50 | detection p99 | msgs/peer/s (all) | probe msgs/peer/s | msgs/peer/s (warm-up) | false positives | dissemination rounds (max) | hops p50 / p99 |')
+console.log('|---|---|---|---|---|---|---|---|---|')
+for (const r of rows) console.log(`| ${r.peers} | ${r.detection_ms_p50 ?? '-'} ms | ${r.detection_ms_p99 ?? '-'} ms | ${r.msgs_per_peer_per_s} | ${r.probe_msgs_per_peer_per_s} | ${r.idle_msgs_per_peer_per_s} | ${r.false_positives} | ${r.dissemination_rounds} | ${r.dissemination_hops_p50 ?? '-'} / ${r.dissemination_hops_p99 ?? '-'} |`)
 const out = resolve(import.meta.dirname, 'results')
 mkdirSync(out, { recursive: true })
 // runs with the CPU model go to their own file: membership-sim.json holds the scale table
