@@ -78,7 +78,7 @@ export class Peer {
     this.members = new Membership(mesh, this.clock)
     this.views = new InstanceViews(mesh, this.members, inst => this.placement.unplaced(inst), inst => this.placement.unplaceable(inst))
     this.remote = new RemoteActors(mesh)
-    this.overlay = new Overlay(mesh, o.log, this.clock)
+    this.overlay = new Overlay(mesh, o.log, this.clock, o.runtime.endpointHost)
     this.operator = new OperatorStreams(mesh, inst => this.views.ownerOf(inst), o.runtime, o.log)
     this.actors = new RunnableActors({
       system: this.system, mesh, name: o.name, home: o.home, runtime: o.runtime, log: o.log, secrets: this.secrets, clock: this.clock,

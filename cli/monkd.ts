@@ -30,7 +30,7 @@ import { tightenHome } from './home-perms.js'
 import { joinTokenFrom } from './join-token.js'
 import { version } from '../actors/version.js'
 
-const usage = 'usage: monkd [--home DIR] [--name NAME] [--tag T]... [--p2p-port N | --listen MULTIADDR] [--join-file PATH (or MONK_JOIN_TOKEN; --join TOKEN is deprecated: ps shows it)] [--runtime auto|docker|process] [--log-level L] [--api-port N (needs MONK_API_TOKEN)] [--api-host ADDR (default 127.0.0.1; beyond loopback TLS only)] [--cpu CORES] [--memory SIZE] [--repair] [--template-autoupdate MINUTES (default 30, 0 off)] [--no-hub-defaults] [--enable-fault-injection [--fault-mesh-config JSON]] (test clusters only)'
+const usage = 'usage: monkd [--home DIR] [--name NAME] [--tag T]... [--p2p-port N | --listen MULTIADDR] [--join-file PATH (or MONK_JOIN_TOKEN; --join TOKEN is deprecated: ps shows it)] [--runtime auto|docker|process] [--network-name NAME (docker: a per-peer bridge network for containers that map ports; endpoints listen on its gateway)] [--log-level L] [--api-port N (needs MONK_API_TOKEN)] [--api-host ADDR (default 127.0.0.1; beyond loopback TLS only)] [--cpu CORES] [--memory SIZE] [--repair] [--template-autoupdate MINUTES (default 30, 0 off)] [--no-hub-defaults] [--enable-fault-injection [--fault-mesh-config JSON]] (test clusters only)'
 
 class UsageError extends Error {}
 
@@ -43,7 +43,7 @@ function options (argv: string[]) {
         home: { type: 'string' }, name: { type: 'string' }, tag: { type: 'string', multiple: true },
         'p2p-port': { type: 'string' }, listen: { type: 'string', multiple: true }, join: { type: 'string' }, 'join-file': { type: 'string' },
         repair: { type: 'boolean' }, cpu: { type: 'string' }, memory: { type: 'string' },
-        runtime: { type: 'string' }, 'log-level': { type: 'string' }, 'api-port': { type: 'string' }, 'api-host': { type: 'string' }, 'template-autoupdate': { type: 'string', short: 'a' }, 'no-hub-defaults': { type: 'boolean' }, [FAULT_FLAG]: { type: 'boolean' }, 'fault-mesh-config': { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
+        runtime: { type: 'string' }, 'network-name': { type: 'string' }, 'log-level': { type: 'string' }, 'api-port': { type: 'string' }, 'api-host': { type: 'string' }, 'template-autoupdate': { type: 'string', short: 'a' }, 'no-hub-defaults': { type: 'boolean' }, [FAULT_FLAG]: { type: 'boolean' }, 'fault-mesh-config': { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
       strict: true, allowPositionals: false,
     })
@@ -55,6 +55,9 @@ function options (argv: string[]) {
   if (v.version) { process.stdout.write(version + '\n'); process.exit(0) }
   const runtime = v.runtime ?? 'auto'
   if (!isRuntimeMode(runtime)) throw new UsageError(`--runtime must be auto, docker or process, got "${runtime}"`)
+  const networkName = v['network-name']
+  if (networkName !== undefined && runtime === 'process') throw new UsageError('--network-name is a Docker network: it needs --runtime docker (or auto with an engine)')
+  if (networkName !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(networkName)) throw new UsageError(`--network-name must be a Docker network name (letters, digits, _ . -; at most 63, starting with a letter or digit), got "${networkName}"`)
   if (v['p2p-port'] !== undefined && v.listen !== undefined) throw new UsageError('give --p2p-port or --listen, not both')
   let listen = v.listen ?? []
   if (listen.length === 0) {
@@ -90,7 +93,7 @@ function options (argv: string[]) {
   const autoupdate = v['template-autoupdate'] ?? '30'
   if (!/^\d+(\.\d+)?$/.test(autoupdate)) throw new UsageError(`--template-autoupdate must be a number of minutes (0 disables), got "${autoupdate}"`)
   const hub = { autoupdateMs: Math.round(Number(autoupdate) * 60_000), defaults: v['no-hub-defaults'] !== true && process.env.MONK_HUB_DEFAULTS !== '0' }
-  return { hub, home, name: v.name, tags: v.tag ?? [], listen, join: joining, runtime, level, api, repair: v.repair === true, fault, capacity: { cpu, memory } }
+  return { hub, home, name: v.name, tags: v.tag ?? [], listen, join: joining, runtime, networkName, level, api, repair: v.repair === true, fault, capacity: { cpu, memory } }
 }
 
 async function main (): Promise<void> {
@@ -106,8 +109,13 @@ async function main (): Promise<void> {
   if (process.stderr.isTTY) streams.push({ stream: pretty(), level: o.level as pino.Level })
   const log = pino({ level: o.level, base: { pid: process.pid } }, pino.multistream(streams))
 
-  const { runtime, reason } = await selectRuntime({ mode: o.runtime as 'auto' | 'docker' | 'process', process: { stateDir: join(o.home, 'runtime', 'process'), onWarning: m => log.warn(m) } })
+  const { runtime, reason } = await selectRuntime({ mode: o.runtime as 'auto' | 'docker' | 'process', process: { stateDir: join(o.home, 'runtime', 'process'), onWarning: m => log.warn(m) }, ...(o.networkName !== undefined ? { docker: { networkName: o.networkName } } : {}) })
   log.info(reason)
+  if (o.networkName !== undefined) {
+    // auto fell back to processes: there is no Docker network to put anything on
+    if (runtime.kind !== 'docker') throw new UsageError(`--network-name ${o.networkName} needs a Docker engine, but ${reason}`)
+    log.info(`containers that map ports join network ${o.networkName}; connection endpoints listen on its gateway ${runtime.endpointHost ?? ''}`)
+  }
   if (tightened.length) log.warn(`tightened ${tightened.length} path(s) in ${o.home} to 0700/0600 (they were readable by other users), e.g. ${tightened.slice(0, 3).join(', ')}`)
   for (const w of o.join.warnings) log.warn(w)
   if (o.fault.enabled) log.warn('fault injection is enabled (--enable-fault-injection): partitions and clock skew can be injected through the control API')

@@ -1,5 +1,6 @@
 // The overlay of one peer (DESIGN §10): `connections` of the instances this peer runs resolve to
-// local endpoints on 127.0.0.1 (mesh/tunnel.ts), one per instance and connection, kept while the
+// local endpoints on 127.0.0.1, or on the gateway of Docker's per-peer network with monkd
+// `--network-name` (mesh/tunnel.ts), one per instance and connection, kept while the
 // instance runs here. Each socket accepted on an endpoint goes to whichever peer runs the target
 // at that moment (a failover re-routes the next connect; the consumer keeps its address). On the
 // serving side, only an opener that runs an instance whose template names the target in its
@@ -34,7 +35,8 @@ export class Overlay {
   private published = ''
   private stopped = false
 
-  constructor (private readonly mesh: Mesh, private readonly log: Logger, private readonly clock: Scheduler) {}
+  /** `endpointHost`: where endpoints listen (the runtime's endpointHost: a per-peer network's gateway), default loopback. */
+  constructor (private readonly mesh: Mesh, private readonly log: Logger, private readonly clock: Scheduler, private readonly endpointHost: string = ENDPOINT_HOST) {}
 
   async start (): Promise<void> {
     await this.mesh.serveTunnels((peer, req) => this.authorize(peer, req))
@@ -63,7 +65,7 @@ export class Overlay {
     if (have) { this.held.delete(key); await this.mesh.tunnels.unlisten(have.ep) }
     let p = this.opening.get(key)
     if (!p) {
-      p = this.mesh.openEndpoint({ host: ENDPOINT_HOST, port: 0, route: () => this.route(consumer, conn) })
+      p = this.mesh.openEndpoint({ host: this.endpointHost, port: 0, route: () => this.route(consumer, conn) })
         .then(ep => { const h = { consumer, name: conn.name, target: conn.target, service: conn.service, ep }; this.held.set(key, h); return h })
         .finally(() => { this.opening.delete(key) })
       this.opening.set(key, p)

@@ -61,7 +61,7 @@ export async function startContainers (ctx: InstanceContext, want: WantRecord, s
       if (maps.length) { spec.ports.push(...maps); spec.network = 'bridge' }
       // the overlay's endpoints listen on the peer's loopback, which a bridge container does not share
       const conns = Object.keys(t.spec.connections)
-      if (spec.network === 'bridge' && conns.length) warn(`containers.${decl.name}`, `runs on a bridge network (it maps ports), so it cannot reach the local endpoints of its connections (${conns.join(', ')}) on 127.0.0.1; run it on the host network (no host-port different from port) to use them`)
+      if (spec.network === 'bridge' && conns.length && rt.endpointHost === undefined) warn(`containers.${decl.name}`, `runs on a bridge network (it maps ports), so it cannot reach the local endpoints of its connections (${conns.join(', ')}) on 127.0.0.1; run it on the host network (no host-port different from port), or start monkd with --network-name NAME (endpoints then listen on that network's gateway), to use them`)
       const own = binds.filter(b => b.container === decl.name && b.host !== undefined)
       if (spec.network === 'bridge' && own.length) warn(`containers.${decl.name}`, `runs on a bridge network (its ports field maps ports), so services ${own.map(b => b.service).join(', ')} are not reached on the instance's own address ${own[0]!.host!}; run it on the host network to use connections to them`)
     }

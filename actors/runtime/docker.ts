@@ -1,5 +1,6 @@
 // The Docker runtime: containers on any Docker-API engine (Docker, Podman's compatible socket)
 // through dockerode. Labels make containers adoptable; Init makes stop fast.
+import { isIP } from 'node:net'
 import Docker from 'dockerode'
 import { isObj } from '../values.js'
 import { Readable } from 'node:stream'
@@ -27,7 +28,18 @@ export interface DockerRuntimeOptions {
   /** A ready client (tests, or a tcp:// engine configured by the caller). */
   docker?: Docker
   pingTimeoutMs?: number
+  /**
+   * A per-peer bridge network (monkd `--network-name`): containers that map ports join it instead
+   * of Docker's default bridge, and the overlay's endpoints listen on its gateway, which those
+   * containers reach (the peer's loopback is not theirs). Made at open() when missing.
+   */
+  networkName?: string
 }
+
+/** Docker's rule for network names. */
+const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/
+/** Label of a network monkd made itself (`--network-name`). */
+export const LABEL_NETWORK = 'monk.network'
 
 const NAME = 'docker'
 
@@ -37,19 +49,50 @@ export class DockerRuntime implements Runtime {
   private readonly docker: Docker
   private readonly open = new Set<Channel<unknown>>()
   private readonly eventSubscribers = new Set<{ ch: Channel<RuntimeEvent>, labels: Labels }>()
+  /** The per-peer network bridge containers join (`networkName`), undefined: Docker's default bridge. */
+  readonly networkName: string | undefined
+  /** Where containers reach this peer's endpoints: the per-peer network's gateway (set by open()). */
+  endpointHost: string | undefined
 
-  /** Connect and check that the engine answers (EngineUnreachableError otherwise). */
+  /** Connect and check that the engine answers (EngineUnreachableError otherwise); make the per-peer network when asked. */
   static async open (opts: DockerRuntimeOptions = {}): Promise<DockerRuntime> {
     const rt = new DockerRuntime(opts)
     await rt.ping(opts.pingTimeoutMs ?? ENGINE_PING_TIMEOUT_MS)
+    if (rt.networkName !== undefined) rt.endpointHost = await rt.ensureNetwork(rt.networkName)
     return rt
   }
 
   constructor (opts: DockerRuntimeOptions = {}) {
+    if (opts.networkName !== undefined && !NETWORK_NAME.test(opts.networkName)) throw new RuntimeError('bad-network', `--network-name: "${opts.networkName}" is not a Docker network name (letters, digits, _ . -; at most 63, starting with a letter or digit)`)
+    this.networkName = opts.networkName
     this.docker = opts.docker ?? (opts.socketPath ? new Docker({ socketPath: opts.socketPath }) : new Docker())
     const m: unknown = this.docker.modem // docker-modem's fields are not in the typings
     const field = (k: string): string => isObj(m) && (typeof m[k] === 'string' || typeof m[k] === 'number') ? String(m[k]) : ''
     this.endpoint = field('socketPath') ? `unix://${field('socketPath')}` : field('host') ? `${field('protocol') || 'http'}://${field('host')}:${field('port')}` : `unix://${DOCKER_SOCKET}`
+  }
+
+  /**
+   * The IPv4 gateway of bridge network `name`, made (driver bridge, labelled monk.network) when
+   * missing. Fails when the network is not a bridge or has no IPv4 gateway: its containers could
+   * not reach the peer.
+   */
+  private async ensureNetwork (name: string): Promise<string> {
+    let info: Docker.NetworkInspectInfo
+    try {
+      info = await this.docker.getNetwork(name).inspect() as Docker.NetworkInspectInfo
+    } catch (err) {
+      if (status(err) !== 404) throw this.fail(err, 'inspect network', name)
+      try {
+        await this.docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: { [LABEL_NETWORK]: '1' } })
+        info = await this.docker.getNetwork(name).inspect() as Docker.NetworkInspectInfo
+      } catch (e) {
+        throw this.fail(e, 'create network', name)
+      }
+    }
+    if (info.Driver !== 'bridge') throw new RuntimeError('bad-network', `--network-name: network ${name} uses the ${info.Driver} driver; it must be a bridge network`)
+    const gateway = (info.IPAM?.Config ?? []).map(c => c.Gateway).find((g): g is string => typeof g === 'string' && isIP(g) === 4)
+    if (gateway === undefined) throw new RuntimeError('bad-network', `--network-name: network ${name} has no IPv4 gateway for its containers to reach this peer on`)
+    return gateway
   }
 
   /** Resolves when the engine answers within `timeoutMs`. */
@@ -177,7 +220,7 @@ export class DockerRuntime implements Runtime {
       Labels: spec.labels,
       ExposedPorts: exposed,
       HostConfig: {
-        NetworkMode: spec.network,
+        NetworkMode: spec.network === 'bridge' && this.networkName !== undefined ? this.networkName : spec.network,
         PortBindings: bindings,
         Binds: spec.mounts.map(m => `${m.hostPath}:${m.containerPath}${m.readOnly ? ':ro' : ''}`),
         RestartPolicy: restart,

@@ -13,6 +13,7 @@ export type RuntimeErrorCode =
   | 'state-locked'
   | 'closed'
   | 'engine-error'
+  | 'bad-network'
 
 /** Base class: every runtime failure names the runtime and the container it concerns. */
 export class RuntimeError extends Error {

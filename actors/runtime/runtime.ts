@@ -229,6 +229,11 @@ export interface Runtime {
   readonly kind: RuntimeKind
   /** Where it runs, for messages: the Docker socket, or the process runtime's state directory. */
   readonly endpoint: string
+  /**
+   * Where its workloads reach this peer's overlay endpoints when that is not the peer's loopback:
+   * the gateway of Docker's per-peer network (`--network-name`). Undefined: 127.0.0.1.
+   */
+  readonly endpointHost?: string | undefined
 
   /** Make `image` available locally, pulling it when missing; progress is reported as it arrives. */
   ensureImage (image: string, opts?: { onProgress?: (p: PullProgress) => void, signal?: AbortSignal }): Promise<EnsureImageResult>

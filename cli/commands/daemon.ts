@@ -22,6 +22,7 @@ export interface DaemonFlags {
   hubDefaults?: boolean
   apiPort?: string
   apiHost?: string
+  networkName?: string
 }
 
 /**
@@ -36,6 +37,7 @@ export function daemonArgs (f: DaemonFlags): string[] {
     ...(f.p2pPort !== undefined ? ['--p2p-port', f.p2pPort] : []),
     ...(f.listen !== undefined ? ['--listen', f.listen] : []),
     ...(f.runtime !== undefined ? ['--runtime', f.runtime] : []),
+    ...(f.networkName !== undefined ? ['--network-name', f.networkName] : []),
     ...(f.logLevel !== undefined ? ['--log-level', f.logLevel] : []),
     ...(f.cpu !== undefined ? ['--cpu', f.cpu] : []),
     ...(f.memory !== undefined ? ['--memory', f.memory] : []),

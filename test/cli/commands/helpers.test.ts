@@ -123,6 +123,7 @@ Daemon('daemon flags to monkd arguments: never the join token (startDaemon passe
   assert.equal(withoutJoin(['--name', 'a', '--join', 'TOK', '--runtime', 'process']), ['--name', 'a', '--runtime', 'process'])
   assert.equal(withoutJoin(['--join=T', '--name', 'b']), ['--name', 'b'])
   assert.equal(daemonArgs({ cpu: '2', memory: '4Gi' }), ['--cpu', '2', '--memory', '4Gi'])
+  assert.equal(daemonArgs({ runtime: 'docker', networkName: 'monk0' }), ['--runtime', 'docker', '--network-name', 'monk0'])
 })
 
 Vars.run()
