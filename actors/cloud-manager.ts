@@ -19,7 +19,7 @@ import { nodeRows, pickPeerRemove, pickShrink } from './cloud/select.js'
 import { spawnActor, startSystem, tell, type ActorRef, type ActorSystem, type Logger } from './kit/index.js'
 import { decodeDrain, decodeNode, defaultNodeConfig, needsDriver, newNode, nodeKey, nodeOpKey, runTick, type NodeConfig, type NodeRecord } from './node.js'
 import { decodePeer, toValue } from './state.js'
-import { isObj } from './values.js'
+import { isObj, sameData } from './values.js'
 
 export interface CloudManagerOptions {
   home: string
@@ -185,7 +185,7 @@ export class CloudManager {
     const current = decodeNode(this.o.mesh.get(nodeKey(name)))
     // someone else took over while this tick ran: their record stands
     if (current && current.driver !== this.self && current.driver !== r.driver) return
-    if (JSON.stringify(next) === JSON.stringify(current)) return
+    if (sameData(next, current)) return
     if (next.state !== r.state) {
       const how = next.state === 'failed' ? `: ${next.error?.code ?? ''}: ${next.error?.message ?? ''}` : next.cloudId ? ` (${next.cloudId})` : ''
       this.o.log.info({ node: name, provider: r.provider, from: r.state, to: next.state }, `cloud: node ${name} ${r.state} → ${next.state}${how}`)

@@ -9,7 +9,7 @@
 import { checkScript } from '../grammar/arrow/index.js'
 import { loadPaths, memorySource, type Diagnostic, type MapValue, type TemplateNode } from '../grammar/monkscript/index.js'
 import { decodeTpl, type TplRecord } from './state.js'
-import { isObj } from './values.js'
+import { isObj, sameData } from './values.js'
 
 export interface CompiledTemplates {
   records: TplRecord[]
@@ -84,7 +84,7 @@ export function composeTemplates (prior: readonly TplDef[], current: ReadonlyMap
     }
     const rec: TplRecord = { path: node.path, kind: node.kind, value: r.value, members: result.membersOf(node.path), groups: result.groupsOf(node.path), chain: r.chain, file: node.pos.file, loadedAt: now }
     if (before && sameRecord(before, rec)) continue
-    if (before && priorNodes.includes(node) && sameValue(before.value, rec.value)) rec.loadedAt = before.loadedAt
+    if (before && priorNodes.includes(node) && sameData(before.value, rec.value)) rec.loadedAt = before.loadedAt
     records.push(rec)
     changed.push(node.path)
   }
@@ -95,12 +95,8 @@ export function composeTemplates (prior: readonly TplDef[], current: ReadonlyMap
   return { records, files: result.files.length, errors, warnings, counts, defs, dropped, changed, broken, secrets }
 }
 
-function sameValue (a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b)
-}
-
 function sameRecord (a: TplRecord, b: TplRecord): boolean {
-  return a.kind === b.kind && a.file === b.file && a.problem === undefined && sameValue(a.value, b.value) && sameValue(a.members, b.members) && sameValue(a.groups, b.groups) && sameValue(a.chain, b.chain)
+  return a.kind === b.kind && a.file === b.file && a.problem === undefined && sameData(a.value, b.value) && sameData(a.members, b.members) && sameData(a.groups, b.groups) && sameData(a.chain, b.chain)
 }
 
 type Scan = { scan: (prefix: string) => ReadonlyArray<{ key: string, value: unknown }> }

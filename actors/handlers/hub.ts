@@ -8,6 +8,7 @@ import { findHubKit, hubDefsFor, hubKits, hubSources, localNamespaces } from '..
 import { decodeSource, decodeStatus, encodeSource, hubKeys, sourceNameProblem, type HubKit } from '../hub/records.js'
 import { wantOf, type HubSyncer } from '../hub/syncer.js'
 import { decodeTpl, type TplRecord } from '../state.js'
+import { sameData } from '../values.js'
 import { WorkloadError } from './workloads.js'
 
 export function hubRow (mesh: Mesh, name: string, syncer: HubSyncer | undefined): HubRow | undefined {
@@ -79,7 +80,7 @@ export function allTemplates (mesh: Mesh): TemplateRow[] {
     const run = ran.get(`${k.source}\n${k.def.path}`)
     const key = `${k.source}\n${k.def.path}`
     seen.add(key)
-    rows.push(metaRow(k.tpl, k, run !== undefined && run.commit !== k.commit && JSON.stringify(run.value) !== JSON.stringify(k.tpl.value)))
+    rows.push(metaRow(k.tpl, k, run !== undefined && run.commit !== k.commit && !sameData(run.value, k.tpl.value)))
   }
   // running hub templates whose source was removed
   for (const [key, t] of ran) if (!seen.has(key)) rows.push(metaRow(t, undefined))

@@ -4,6 +4,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { TplRecord } from '../../actors/state.js'
 import { composeTemplates, decodeDef, encodeDef, type TplDef } from '../../actors/templates.js'
+import { decodeCbor, encodeCbor } from '../../mesh/codec.js'
 
 /** The replica's side of a sequence of loads: kept definitions and current records. */
 class Tree {
@@ -136,4 +137,31 @@ S('a parent removed: the child keeps its last record, marked, until loaded again
   assert.ok(healed.changed.includes('k/app'))
 })
 
+S('a record that came over the mesh (map keys in canonical CBOR order) is not "changed" against the same definition in source order (chaos seed 31, round 508)', () => {
+  // Records and definitions written by another peer arrive decoded from canonical CBOR, whose maps
+  // are ordered shortest key first; the loader's values keep the YAML's order. Compared as JSON text,
+  // the same template looked changed: an excise (or a reload through another peer) rewrote every
+  // template of the kit with a new loadedAt, a write nobody asked for that can overwrite a newer
+  // load made elsewhere in the meantime.
+  const kit = { '/kit/kit.yaml': 'namespace: k\nw0:\n  defines: runnable\n  containers:\n    main:\n      image: busybox:1\n      bash: exec sleep 3600\n' }
+  const viaMesh = <T>(v: T): T => decodeCbor(encodeCbor(v), 'test') as T
+  // an excise on the peer that loaded the kit, after another peer loaded it again: its own record
+  // in source order, the definitions (written by the other peer) in canonical order
+  const a = new Tree()
+  a.load(kit)
+  const own = a.tpl('k/w0')
+  for (const [k, d] of a.defs) a.defs.set(k, viaMesh(d))
+  assert.not.equal(JSON.stringify(viaMesh(own.value)), JSON.stringify(own.value), 'the test holds the two orders')
+  const recomposed = composeTemplates([...a.defs.values()], a.tpls, {}, [], 5000)
+  assert.equal(recomposed.changed, [], 'nothing changed: nothing to write')
+  assert.equal(recomposed.records, [])
+  // a reload of the same kit through a peer that received the record over the mesh
+  const b = new Tree()
+  b.load(kit)
+  const first = b.tpl('k/w0')
+  b.tpls.set('k/w0', viaMesh(first))
+  const reloaded = b.load(kit)
+  assert.equal(reloaded.changed, [], 'an identical reload writes nothing')
+  assert.is(b.tpl('k/w0').loadedAt, first.loadedAt)
+})
 S.run()
