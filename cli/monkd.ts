@@ -97,6 +97,11 @@ function options (argv: string[]) {
 }
 
 async function main (): Promise<void> {
+  // a hangup is no reason for a daemon to die (a closed terminal, or the kernel's SIGHUP to a stopped
+  // process whose group lost its parent: a chaos run killed a monkd that way while it started);
+  // noted in the log once it is open, and monkd goes on. It stops on SIGTERM or SIGINT
+  let hangups = 0
+  process.on('SIGHUP', () => { hangups++ })
   const o = options(process.argv.slice(2))
   // everything monkd creates is its user's alone (LevelDB files, logs, runtime state); the home and
   // what monkd already keeps in it are tightened too, for a home made before or by someone else
@@ -165,6 +170,9 @@ async function main (): Promise<void> {
   if (tls) log.info({ cert: tls.certFile, fingerprint: tls.fingerprint }, `control API TLS certificate ${tls.made ? 'made' : 'loaded'}: SHA-256 ${tls.fingerprint}`)
   const apiInfo = o.api ? { apiPort: o.api.port, apiHost: o.api.host, ...(tls ? { apiTlsFingerprint: tls.fingerprint } : {}) } : {}
   const api = await startApiServer<Request | FaultMessage>({ socketPath: socketPathIn(o.home), routes: [...monkdRoutes(), faultRoute], dispatch: gui.dispatch, extra: (req, res, ctx) => gui.server.handle(req, res, ctx), logger: log, upgrade: operatorUpgrade(peer.operator, log), info: { peerId: peer.id, version, name, ...apiInfo }, ...(o.api ? { tcp: { ...o.api, ...(tls ? { tls: { key: tls.key, cert: tls.cert } } : {}) } } : {}) })
+  if (hangups > 0) log.warn(`ignored ${hangups} SIGHUP(s) during start: monkd stops on SIGTERM or SIGINT`)
+  process.removeAllListeners('SIGHUP')
+  process.on('SIGHUP', () => { log.warn('SIGHUP ignored: monkd stops on SIGTERM or SIGINT') })
   process.on('SIGTERM', () => { void shutdown('SIGTERM') })
   process.on('SIGINT', () => { void shutdown('SIGINT') })
   log.info({ peer: peer.id, cluster: mesh.clusterId, socket: api.socketPath, addrs: mesh.addresses() }, `monkd ${name} ready`)
