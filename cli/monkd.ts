@@ -12,6 +12,7 @@ import { CloudManager } from '../actors/cloud-manager.js'
 import { SealKey } from '../actors/cloud/credentials.js'
 import { Peer } from '../actors/peer.js'
 import { quantity } from '../grammar/monkscript/runnable-spec.js'
+import { networkNameProblem } from '../actors/runtime/docker.js'
 import { isRuntimeMode, selectRuntime } from '../actors/runtime/select.js'
 import { createCluster } from '../mesh/cluster.js'
 import { startMesh, type Mesh } from '../mesh/mesh.js'
@@ -57,7 +58,8 @@ function options (argv: string[]) {
   if (!isRuntimeMode(runtime)) throw new UsageError(`--runtime must be auto, docker or process, got "${runtime}"`)
   const networkName = v['network-name']
   if (networkName !== undefined && runtime === 'process') throw new UsageError('--network-name is a Docker network: it needs --runtime docker (or auto with an engine)')
-  if (networkName !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(networkName)) throw new UsageError(`--network-name must be a Docker network name (letters, digits, _ . -; at most 63, starting with a letter or digit), got "${networkName}"`)
+  const badName = networkName !== undefined ? networkNameProblem(networkName) : undefined
+  if (badName !== undefined) throw new UsageError(`--network-name must be a Docker network name: ${badName}`)
   if (v['p2p-port'] !== undefined && v.listen !== undefined) throw new UsageError('give --p2p-port or --listen, not both')
   let listen = v.listen ?? []
   if (listen.length === 0) {

@@ -38,6 +38,10 @@ export interface DockerRuntimeOptions {
 
 /** Docker's rule for network names. */
 const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/
+/** What is wrong with `name` as a Docker network name, or undefined when it is one. */
+export function networkNameProblem (name: string): string | undefined {
+  return NETWORK_NAME.test(name) ? undefined : `"${name}" is not a Docker network name (letters, digits, _ . -; at most 63, starting with a letter or digit)`
+}
 /** Label of a network monkd made itself (`--network-name`). */
 export const LABEL_NETWORK = 'monk.network'
 
@@ -63,7 +67,8 @@ export class DockerRuntime implements Runtime {
   }
 
   constructor (opts: DockerRuntimeOptions = {}) {
-    if (opts.networkName !== undefined && !NETWORK_NAME.test(opts.networkName)) throw new RuntimeError('bad-network', `--network-name: "${opts.networkName}" is not a Docker network name (letters, digits, _ . -; at most 63, starting with a letter or digit)`)
+    const problem = opts.networkName !== undefined ? networkNameProblem(opts.networkName) : undefined
+    if (problem !== undefined) throw new RuntimeError('bad-network', `--network-name: ${problem}`)
     this.networkName = opts.networkName
     this.docker = opts.docker ?? (opts.socketPath ? new Docker({ socketPath: opts.socketPath }) : new Docker())
     const m: unknown = this.docker.modem // docker-modem's fields are not in the typings
